@@ -1,0 +1,99 @@
+// Value types shared by every frame of the OutLoud protocol. Pure data, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace outloud::protocol {
+
+inline constexpr int kProtocolVersion = 1;
+
+// A request id is a string or an integer up to 2^53; replies echo it as `re`.
+using RequestId = std::variant<std::int64_t, std::string>;
+
+enum class ErrorCode {
+  bad_request,
+  unauthenticated,
+  forbidden,
+  not_found,
+  conflict,
+  rate_limited,
+  too_large,
+  unavailable,
+  internal,
+};
+inline constexpr int kErrorCodeCount = 9;
+std::string_view to_string(ErrorCode code);
+
+struct User {
+  std::string id;
+  std::string name;
+  std::string org;
+  bool operator==(const User&) const = default;
+};
+
+enum class RoomKind { room, session, breakout };
+std::string_view to_string(RoomKind kind);
+std::optional<RoomKind> room_kind_from(std::string_view text);
+
+struct Room {
+  std::string id;
+  std::string title;
+  RoomKind kind = RoomKind::room;
+  std::string created_by;  // user id of the owner
+  std::int64_t created_at = 0;  // ms since the epoch
+  std::optional<std::string> parent;  // breakout rooms: the room they were opened from
+  bool operator==(const Room&) const = default;
+};
+
+// A room as listed by `rooms`: the room plus how many users are present.
+struct RoomListing {
+  Room room;
+  int online = 0;
+};
+
+enum class Tag { learn, do_, reflect, share };
+std::string_view to_string(Tag tag);
+std::optional<Tag> tag_from(std::string_view text);
+
+struct Message {
+  std::string room;
+  std::int64_t seq = 0;
+  std::int64_t ts = 0;
+  User from;
+  std::string topic = "general";
+  std::string text;
+  std::optional<Tag> tag;
+  std::optional<std::int64_t> reply_to;
+  std::optional<std::string> nonce;
+  bool operator==(const Message&) const = default;
+};
+
+enum class PresenceState { online, away };
+std::string_view to_string(PresenceState state);
+std::optional<PresenceState> presence_state_from(std::string_view text);
+
+struct PresenceEntry {
+  User user;
+  PresenceState state = PresenceState::online;
+  std::int64_t since = 0;  // ms: when the user's current presence in the room began
+  bool operator==(const PresenceEntry&) const = default;
+};
+
+enum class PresenceEvent { join, leave, update };
+std::string_view to_string(PresenceEvent event);
+
+enum class Role { owner, facilitator, member, observer };
+std::string_view to_string(Role role);
+std::optional<Role> role_from(std::string_view text);
+
+// Validation rules of the contract, shared by the parser and the server.
+bool is_valid_slug(std::string_view id);           // org and room ids: [a-z0-9][a-z0-9._~-]{0,63}
+std::size_t utf8_length(std::string_view text);    // code points; the input must be valid UTF-8
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace outloud::protocol

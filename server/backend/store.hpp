@@ -1,0 +1,76 @@
+// Durable state: rooms, messages with their per-room seq, and each room's facilitation state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "outloud/protocol/types.hpp"
+#include "server/backend/result.hpp"
+
+namespace outloud::backend {
+
+struct AppendRequest {
+  std::string room;
+  protocol::User from;
+  std::string topic = "general";
+  std::string text;
+  std::optional<protocol::Tag> tag;
+  std::optional<std::int64_t> reply_to;
+  std::optional<std::string> nonce;
+  std::int64_t ts = 0;  // ms; the stored message keeps it
+};
+
+struct AppendResult {
+  protocol::Message message;
+  bool duplicate = false;  // the nonce was seen: nothing new stored, this is the first message
+};
+
+// A slice of a room's messages, ascending, and the room's last seq when it was read (0 if none).
+struct Page {
+  std::vector<protocol::Message> messages;
+  std::int64_t head = 0;
+};
+
+// The room's facilitation state: opaque JSON to the store, versioned for compare-and-set.
+struct RoomState {
+  std::int64_t version = 0;  // 0: never saved
+  std::string json;          // empty when version is 0
+};
+
+inline constexpr std::int64_t kNonceWindowMs = 24LL * 60 * 60 * 1000;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // `conflict` if a room with this id exists.
+  virtual void create_room(protocol::Room room, Callback<protocol::Room> done) = 0;
+  virtual void get_room(std::string room, Callback<std::optional<protocol::Room>> done) = 0;
+  virtual void list_rooms(Callback<std::vector<protocol::Room>> done) = 0;
+
+  // Gives the message the room's next seq (gap-free from 1), stores it durably, publishes its
+  // `message` event on the bus (Bus contract: in seq order per room), then calls back. A nonce
+  // that the same user used in the same room within kNonceWindowMs stores and publishes nothing
+  // and returns the first message with duplicate = true. `not_found` if the room does not exist.
+  virtual void append(AppendRequest request, Callback<AppendResult> done) = 0;
+
+  // The latest `limit` messages.
+  virtual void latest(std::string room, int limit, Callback<Page> done) = 0;
+  // Messages with seq > after_seq, the lowest `limit` of them.
+  virtual void after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) = 0;
+  // Messages with seq < before_seq, the highest `limit` of them.
+  virtual void before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) = 0;
+
+  virtual void load_state(std::string room, Callback<RoomState> done) = 0;
+  // Saves `json` as version expected_version + 1 if the stored version is expected_version;
+  // the callback gets true if saved, false if another writer got there first.
+  virtual void save_state(std::string room, std::int64_t expected_version, std::string json,
+                          Callback<bool> done) = 0;
+
+  // Counts for /metrics (cheap, may be approximate for remote stores).
+  virtual std::int64_t messages_stored() const = 0;
+};
+
+}  // namespace outloud::backend

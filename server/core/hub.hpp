@@ -1,0 +1,70 @@
+// The domain façade: every client frame of an authenticated or not-yet-authenticated connection is
+// routed here, and every bus event is delivered from here to the local connections of its room.
+// All domain state lives on one strand, so it needs no locks; backends are called asynchronously
+// and their answers are posted back to the strand.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "outloud/protocol/client_frames.hpp"
+#include "server/backend/bus.hpp"
+#include "server/backend/presence.hpp"
+#include "server/backend/store.hpp"
+#include "server/core/connection.hpp"
+#include "server/core/metrics.hpp"
+
+namespace outloud::core {
+
+struct HubOptions {
+  std::string node_id = "node-1";
+  std::size_t max_rooms_per_connection = 100;
+  int history_default_limit = 50;
+  int history_max_limit = 200;
+  int recovery_max_messages = 1000;  // join with `since` recovers at most this many
+};
+
+struct Backends {
+  backend::Store& store;
+  backend::Bus& bus;
+  backend::PresenceRegistry& presence;
+};
+
+// Turns the credentials of a `hello` into a user, or an error. The open-mode one derives a stable id
+// from name and org; a JWT one verifies the token.
+using Authenticator = std::function<backend::Result<protocol::User>(const protocol::Hello&)>;
+Authenticator open_authenticator();
+
+class Hub : public backend::BusHandler, public std::enable_shared_from_this<Hub> {
+ public:
+  static std::shared_ptr<Hub> create(boost::asio::any_io_executor executor, Backends backends, HubOptions options,
+                                     Authenticator authenticate, Metrics& metrics);
+  ~Hub() override;
+
+  // All of these are thread-safe; they post to the hub's strand.
+  void open(std::shared_ptr<Connection> connection);
+  void handle(std::uint64_t connection_id, protocol::ClientFrame frame);
+  void closed(std::uint64_t connection_id);
+
+  // The room's session record as Markdown (facilitation.md "The record"); not_found if no such room.
+  void export_markdown(std::string room, backend::Callback<std::string> done);
+
+  // Refuses new writes, waits for those in flight to be acknowledged, then calls `done`.
+  void drain(std::function<void()> done);
+
+  // BusHandler
+  void on_bus_event(backend::BusEvent event) override;
+  void on_bus_reconnected() override;
+
+  class Impl;
+
+ private:
+  explicit Hub(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outloud::core

@@ -1,0 +1,29 @@
+// Process-wide counters for /metrics. Atomics: updated from any thread without locks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "outloud/protocol/types.hpp"
+
+namespace outloud::core {
+
+struct Metrics {
+  std::atomic<std::int64_t> connections_open{0};
+  std::atomic<std::int64_t> connections_total{0};
+  std::atomic<std::int64_t> rooms_active{0};  // rooms with a member on this node
+  std::atomic<std::int64_t> messages_stored{0};  // by this node
+  std::atomic<std::int64_t> deliveries{0};  // frames of message events queued to connections
+  std::atomic<std::int64_t> frames_received{0};
+  std::atomic<std::int64_t> slow_clients_dropped{0};
+  std::atomic<std::int64_t> bus_gaps_filled{0};
+  std::array<std::atomic<std::int64_t>, protocol::kErrorCodeCount> frames_refused{};
+
+  void refused(protocol::ErrorCode code) { frames_refused[static_cast<std::size_t>(code)]++; }
+  // Prometheus text exposition; `extra` lines (already formatted) are appended.
+  std::string render(std::int64_t store_messages, const std::string& extra = {}) const;
+};
+
+}  // namespace outloud::core
