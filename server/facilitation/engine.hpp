@@ -1,0 +1,76 @@
+// Facilitated sessions (facilitation.md) as pure functions over a room's state: the hub loads the
+// state, applies a command, saves the new state with compare-and-set, then publishes the events.
+// No I/O, no clock, no randomness of its own: all of it comes in through Context.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "outloud/protocol/client_frames.hpp"
+#include "outloud/protocol/types.hpp"
+#include "server/facilitation/state.hpp"
+
+namespace outloud::facilitation {
+
+struct Context {
+  protocol::Room room;                            // the room the command is about
+  std::int64_t now_ms = 0;
+  std::vector<protocol::PresenceEntry> present;   // users present in the room now (breakouts)
+  std::uint64_t random_seed = 0;                  // for the `random` and `mix` strategies
+};
+
+// A frame for the room's connections: everyone, or only the listed users.
+struct Outbound {
+  std::string payload;
+  std::vector<std::string> only_users;
+};
+
+struct Outcome {
+  std::optional<protocol::ErrorCode> error;  // set: nothing changed, reply with this error
+  std::string error_message;
+  bool changed = false;    // the state must be saved (compare-and-set) before the events go out
+  SessionState state;      // the new state (equal to the input when !changed)
+  std::vector<Outbound> events;
+  std::vector<protocol::Room> rooms_to_create;  // breakout group rooms (created if missing)
+  std::vector<std::pair<std::string, std::string>> posts;  // (room, text) sent by the actor
+  std::optional<std::string> reply_json;  // a reply other than {"type":"ok"}; the hub fills `re`
+};
+
+// Is this body one of the facilitation frames (role, hand, floor, timer, poll, vote, breakout,
+// agenda, lock, export)?
+bool is_facilitation_frame(const protocol::ClientBody& body);
+
+protocol::Role role_of(const SessionState& state, const protocol::Room& room, const std::string& user_id);
+// May this user post into the room (observers cannot; a locked room only takes facilitators and the owner)?
+bool may_send(const SessionState& state, const protocol::Room& room, const std::string& user_id);
+
+// Applies one facilitation frame from `actor`. `export` is answered by the hub, not here.
+Outcome apply(const SessionState& state, const Context& context, const protocol::User& actor,
+              const protocol::ClientBody& command);
+
+// Remembers a participant (joined the room at least once) for roles and the record. changed=false
+// when already known.
+Outcome note_participant(const SessionState& state, const protocol::User& user);
+
+// When a running timer's time is up (ends_at <= now): the `done` event, once. Otherwise unchanged.
+Outcome expire_timer(const SessionState& state, const Context& context);
+// When the running timer ends (ms since the epoch), if one runs.
+std::optional<std::int64_t> timer_deadline(const SessionState& state);
+
+// The `session` object of a `joined` reply: hands, floor, timer, open poll, agenda, breakouts, locked.
+std::string session_json(const SessionState& state, const protocol::Room& room, std::int64_t now_ms);
+
+// The session record (facilitation.md "The record").
+struct GroupRecord {
+  protocol::Room room;
+  std::vector<protocol::Message> messages;
+};
+std::string export_markdown(const protocol::Room& room, const SessionState& state,
+                            const std::vector<protocol::Message>& messages, const std::vector<GroupRecord>& groups);
+std::string export_frame(const std::optional<protocol::RequestId>& re, const std::string& room,
+                         const std::string& markdown);
+
+}  // namespace outloud::facilitation
