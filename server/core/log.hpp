@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <stdio.h>  // flockfile
 #include <string_view>
 
 namespace outloud::log {
@@ -14,11 +15,12 @@ inline std::atomic<Level>& threshold() {
   return level;
 }
 
-// One fprintf per line: stdio locks the stream, so lines from different threads do not interleave.
+// The stream is locked for the whole line, so lines from different threads do not interleave.
 template <class... Args>
 void write(Level level, const char* format, Args... args) {
   if (level < threshold().load(std::memory_order_relaxed)) return;
   static constexpr const char* names[] = {"debug", "info", "warn", "error"};
+  flockfile(stderr);
   std::fprintf(stderr, "[%s] ", names[static_cast<int>(level)]);
   if constexpr (sizeof...(Args) == 0) {
     std::fputs(format, stderr);
@@ -26,6 +28,7 @@ void write(Level level, const char* format, Args... args) {
     std::fprintf(stderr, format, args...);
   }
   std::fputc('\n', stderr);
+  funlockfile(stderr);
 }
 
 template <class... Args> void debug(const char* f, Args... a) { write(Level::debug, f, a...); }
