@@ -1,0 +1,46 @@
+// The SQLite schema, as an ordered list of migrations. Migration i takes PRAGMA user_version
+// from i to i + 1; append new ones, never edit a released one.
+#pragma once
+
+#include <array>
+
+namespace outloud::embedded::schema {
+
+inline constexpr std::array kMigrations = {
+    // 1: rooms, messages keyed by (room, seq), nonce lookup, facilitation state.
+    R"sql(
+CREATE TABLE rooms (
+  id         TEXT PRIMARY KEY NOT NULL,
+  title      TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  parent     TEXT
+);
+CREATE TABLE messages (
+  room      TEXT NOT NULL REFERENCES rooms(id),
+  seq       INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  user_id   TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  user_org  TEXT NOT NULL,
+  topic     TEXT NOT NULL,
+  text      TEXT NOT NULL,
+  tag       TEXT,
+  reply_to  INTEGER,
+  nonce     TEXT,
+  PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE INDEX messages_by_nonce ON messages(room, user_id, nonce) WHERE nonce IS NOT NULL;
+-- No foreign key: the state is opaque to the store and may be saved before or without a room row.
+CREATE TABLE room_state (
+  room    TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  json    TEXT NOT NULL
+);
+)sql",
+};
+
+inline constexpr int kVersion = static_cast<int>(kMigrations.size());
+
+}  // namespace outloud::embedded::schema

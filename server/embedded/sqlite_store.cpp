@@ -1,0 +1,512 @@
+#include "server/embedded/sqlite_store.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "outloud/protocol/server_frames.hpp"
+#include "server/core/log.hpp"
+#include "server/embedded/sqlite_schema.hpp"
+#include "server/embedded/sqlite_statement.hpp"
+
+namespace outloud::embedded {
+
+using backend::AppendRequest;
+using backend::AppendResult;
+using backend::Callback;
+using backend::Page;
+using backend::Result;
+using backend::RoomState;
+using protocol::Message;
+using protocol::Room;
+
+namespace {
+
+constexpr const char* kMessageColumns = "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce";
+
+Message read_message(const sqlite::Use& row) {
+  Message m;
+  m.room = row.text(0);
+  m.seq = row.int64(1);
+  m.ts = row.int64(2);
+  m.from = {row.text(3), row.text(4), row.text(5)};
+  m.topic = row.text(6);
+  m.text = row.text(7);
+  if (auto tag = row.optional_text(8)) m.tag = protocol::tag_from(*tag);
+  m.reply_to = row.optional_int64(9);
+  m.nonce = row.optional_text(10);
+  return m;
+}
+
+Room read_room(const sqlite::Use& row) {
+  Room r;
+  r.id = row.text(0);
+  r.title = row.text(1);
+  r.kind = protocol::room_kind_from(row.text(2)).value_or(protocol::RoomKind::room);
+  r.created_by = row.text(3);
+  r.created_at = row.int64(4);
+  r.parent = row.optional_text(5);
+  return r;
+}
+
+std::string select_messages(const char* where_and_order) {
+  return std::string("SELECT ") + kMessageColumns + " FROM messages WHERE " + where_and_order;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The worker: owns the connection, its statements and the per-room head cache. Only the worker
+// thread touches them.
+class SqliteStore::Impl {
+ public:
+  Impl(std::string path, backend::Bus& bus, SqliteStoreOptions options)
+      : path_(std::move(path)), bus_(bus), options_(options) {
+    if (options_.max_batch == 0) options_.max_batch = 1;
+    auto opened = std::make_shared<std::promise<void>>();
+    auto opened_future = opened->get_future();
+    thread_ = std::thread([this, opened] { run(*opened); });
+    try {
+      opened_future.get();
+    } catch (...) {
+      thread_.join();
+      throw;
+    }
+  }
+
+  ~Impl() { close(); }
+
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_one();
+    if (std::this_thread::get_id() == thread_.get_id()) return;  // the worker exits after draining
+    std::lock_guard lock(join_mutex_);  // a second concurrent close() waits for the first
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::int64_t messages_stored() const { return stored_.load(std::memory_order_relaxed); }
+
+  // Queues a request. `fn(Impl&) -> Result<T>` runs on the worker inside the batch's transaction;
+  // a write request is answered `internal` if the transaction fails, a read is run again after
+  // the rollback (so it never sees the failed writes).
+  template <class T, class Fn>
+  void submit(bool writes, Callback<T> done, Fn fn) {
+    auto shared_done = std::make_shared<Callback<T>>(std::move(done));
+    Request request;
+    request.writes = writes;
+    request.execute = [shared_done, fn = std::move(fn)](Impl& impl) -> std::function<void()> {
+      auto result = std::make_shared<Result<T>>(fn(impl));
+      return [shared_done, result] {
+        if (*shared_done) (*shared_done)(std::move(*result));
+      };
+    };
+    request.fail = [shared_done](backend::Error error) {
+      if (*shared_done) (*shared_done)(Result<T>(std::move(error)));
+    };
+    {
+      std::lock_guard lock(mutex_);
+      if (!closing_) {
+        queue_.push_back(std::move(request));
+        wake_.notify_one();
+        return;
+      }
+    }
+    request.fail(backend::unavailable("the store is closed"));
+  }
+
+  // ---- operations (worker thread) ----
+
+  Result<Room> create_room(const Room& room) {
+    sqlite::Use insert(insert_room_);
+    insert.bind(1, room.id).bind(2, room.title).bind(3, protocol::to_string(room.kind)).bind(4, room.created_by);
+    insert.bind(5, room.created_at).bind(6, room.parent).run();
+    if (sqlite3_changes(db_) == 0) return backend::Error{protocol::ErrorCode::conflict, "room exists: " + room.id};
+    return room;
+  }
+
+  Result<std::optional<Room>> get_room(const std::string& id) {
+    sqlite::Use select(select_room_);
+    select.bind(1, id);
+    if (!select.step()) return std::optional<Room>();
+    return std::optional<Room>(read_room(select));
+  }
+
+  Result<std::vector<Room>> list_rooms() {
+    std::vector<Room> rooms;
+    sqlite::Use select(list_rooms_);
+    while (select.step()) rooms.push_back(read_room(select));
+    return rooms;
+  }
+
+  Result<AppendResult> append(const AppendRequest& request) {
+    auto head = head_of(request.room);
+    if (!head) return backend::Error{protocol::ErrorCode::not_found, "no such room: " + request.room};
+    if (request.nonce) {
+      // Sees the earlier appends of this same batch: they are in the open transaction.
+      sqlite::Use find(find_nonce_);
+      find.bind(1, request.room).bind(2, request.from.id).bind(3, *request.nonce);
+      find.bind(4, request.ts - backend::kNonceWindowMs);
+      if (find.step()) return AppendResult{read_message(find), true};
+    }
+    Message m;
+    m.room = request.room;
+    m.seq = *head + 1;
+    m.ts = request.ts;
+    m.from = request.from;
+    m.topic = request.topic;
+    m.text = request.text;
+    m.tag = request.tag;
+    m.reply_to = request.reply_to;
+    m.nonce = request.nonce;
+    {
+      sqlite::Use insert(insert_message_);
+      insert.bind(1, m.room).bind(2, m.seq).bind(3, m.ts).bind(4, m.from.id).bind(5, m.from.name);
+      insert.bind(6, m.from.org).bind(7, m.topic).bind(8, m.text);
+      std::optional<std::string_view> tag;
+      if (m.tag) tag = protocol::to_string(*m.tag);
+      insert.bind(9, tag).bind(10, m.reply_to).bind(11, m.nonce).run();
+    }
+    heads_[m.room] = m.seq;
+    to_publish_.push_back(m);
+    return AppendResult{std::move(m), false};
+  }
+
+  Result<Page> latest(const std::string& room, int limit) {
+    Page page;
+    page.head = head_of(room).value_or(0);
+    if (limit <= 0) return page;
+    sqlite::Use select(latest_);
+    select.bind(1, room).bind(2, std::int64_t{limit});
+    while (select.step()) page.messages.push_back(read_message(select));
+    std::reverse(page.messages.begin(), page.messages.end());
+    return page;
+  }
+
+  Result<Page> after(const std::string& room, std::int64_t after_seq, int limit) {
+    Page page;
+    page.head = head_of(room).value_or(0);
+    if (limit <= 0) return page;
+    sqlite::Use select(after_);
+    select.bind(1, room).bind(2, after_seq).bind(3, std::int64_t{limit});
+    while (select.step()) page.messages.push_back(read_message(select));
+    return page;
+  }
+
+  Result<Page> before(const std::string& room, std::int64_t before_seq, int limit) {
+    Page page;
+    page.head = head_of(room).value_or(0);
+    if (limit <= 0) return page;
+    sqlite::Use select(before_);
+    select.bind(1, room).bind(2, before_seq).bind(3, std::int64_t{limit});
+    while (select.step()) page.messages.push_back(read_message(select));
+    std::reverse(page.messages.begin(), page.messages.end());
+    return page;
+  }
+
+  Result<RoomState> load_state(const std::string& room) {
+    sqlite::Use select(load_state_);
+    select.bind(1, room);
+    if (!select.step()) return RoomState{};
+    return RoomState{select.int64(0), select.text(1)};
+  }
+
+  Result<bool> save_state(const std::string& room, std::int64_t expected_version, const std::string& json) {
+    if (expected_version == 0) {
+      sqlite::Use insert(insert_state_);
+      insert.bind(1, room).bind(2, json).run();
+    } else {
+      sqlite::Use update(update_state_);
+      update.bind(1, json).bind(2, room).bind(3, expected_version).run();
+    }
+    return sqlite3_changes(db_) == 1;
+  }
+
+ private:
+  struct Request {
+    bool writes = false;
+    std::function<std::function<void()>(Impl&)> execute;  // returns the completion to run after COMMIT
+    std::function<void(backend::Error)> fail;
+  };
+
+  void run(std::promise<void>& opened) {
+    pthread_setname_np(pthread_self(), "outloud-sqlite");
+    try {
+      open();
+    } catch (...) {
+      close_db();
+      {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+      }
+      opened.set_exception(std::current_exception());
+      return;
+    }
+    opened.set_value();
+    for (;;) {
+      std::deque<Request> batch;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) break;  // closing, and everything queued is done
+        std::size_t take = std::min(queue_.size(), options_.max_batch);
+        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
+        std::move(queue_.begin(), end, std::back_inserter(batch));
+        queue_.erase(queue_.begin(), end);
+      }
+      process(batch);
+    }
+    close_db();
+  }
+
+  void open() {
+    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      throw std::runtime_error("cannot open database " + path_ + ": " +
+                               (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
+    {
+      sqlite::Statement wal(db_, "PRAGMA journal_mode=WAL");
+      sqlite::Use use(wal);
+      std::string mode = use.step() ? use.text(0) : "";
+      if (mode != "wal" && path_ != ":memory:") throw std::runtime_error("cannot enable WAL on " + path_ + ": " + mode);
+    }
+    sqlite::exec(db_, options_.synchronous == SqliteStoreOptions::Synchronous::full ? "PRAGMA synchronous=FULL"
+                                                                                    : "PRAGMA synchronous=NORMAL");
+    sqlite::exec(db_, "PRAGMA foreign_keys=ON");
+    if (options_.max_db_pages > 0) {
+      sqlite::exec(db_, ("PRAGMA max_page_count=" + std::to_string(options_.max_db_pages)).c_str());
+    }
+    migrate();
+
+    insert_room_ = sqlite::Statement(db_,
+        "INSERT INTO rooms(id, title, kind, created_by, created_at, parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+        "ON CONFLICT(id) DO NOTHING");
+    select_room_ = sqlite::Statement(db_,
+        "SELECT id, title, kind, created_by, created_at, parent FROM rooms WHERE id = ?1");
+    list_rooms_ = sqlite::Statement(db_,
+        "SELECT id, title, kind, created_by, created_at, parent FROM rooms ORDER BY created_at, id");
+    room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
+    max_seq_ = sqlite::Statement(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room = ?1");
+    find_nonce_ = sqlite::Statement(db_,
+        select_messages("room = ?1 AND user_id = ?2 AND nonce = ?3 AND ts >= ?4 ORDER BY seq LIMIT 1").c_str());
+    insert_message_ = sqlite::Statement(db_,
+        (std::string("INSERT INTO messages(") + kMessageColumns +
+         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)").c_str());
+    latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
+    after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
+    before_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3").c_str());
+    load_state_ = sqlite::Statement(db_, "SELECT version, json FROM room_state WHERE room = ?1");
+    insert_state_ = sqlite::Statement(db_,
+        "INSERT INTO room_state(room, version, json) VALUES(?1, 1, ?2) ON CONFLICT(room) DO NOTHING");
+    update_state_ = sqlite::Statement(db_,
+        "UPDATE room_state SET version = version + 1, json = ?1 WHERE room = ?2 AND version = ?3");
+    begin_immediate_ = sqlite::Statement(db_, "BEGIN IMMEDIATE");
+    begin_deferred_ = sqlite::Statement(db_, "BEGIN");
+    commit_ = sqlite::Statement(db_, "COMMIT");
+
+    sqlite::Statement count(db_, "SELECT COUNT(*) FROM messages");
+    sqlite::Use use(count);
+    stored_ = use.step() ? use.int64(0) : 0;
+  }
+
+  void migrate() {
+    int version = 0;
+    {
+      sqlite::Statement read(db_, "PRAGMA user_version");
+      sqlite::Use use(read);
+      if (use.step()) version = static_cast<int>(use.int64(0));
+    }
+    if (version > schema::kVersion) {
+      throw std::runtime_error(path_ + " has schema version " + std::to_string(version) +
+                               ", newer than this build's " + std::to_string(schema::kVersion));
+    }
+    for (; version < schema::kVersion; ++version) {
+      sqlite::exec(db_, "BEGIN IMMEDIATE");
+      try {
+        sqlite::exec(db_, schema::kMigrations[static_cast<std::size_t>(version)]);
+        sqlite::exec(db_, ("PRAGMA user_version=" + std::to_string(version + 1)).c_str());
+        sqlite::exec(db_, "COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+      log::info("sqlite: %s migrated to schema version %d", path_.c_str(), version + 1);
+    }
+  }
+
+  void close_db() {
+    // Statements first: sqlite3_close refuses a connection with live statements.
+    for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &room_exists_, &max_seq_, &find_nonce_,
+                            &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
+                            &update_state_, &begin_immediate_, &begin_deferred_, &commit_}) {
+      *statement = sqlite::Statement();
+    }
+    if (db_ != nullptr) {
+      int rc = sqlite3_close(db_);
+      if (rc != SQLITE_OK) log::error("sqlite: closing %s: %s", path_.c_str(), sqlite3_errstr(rc));
+      db_ = nullptr;
+    }
+  }
+
+  // The room's last seq (0 if it has no message), nullopt if the room does not exist.
+  std::optional<std::int64_t> head_of(const std::string& room) {
+    if (auto it = heads_.find(room); it != heads_.end()) return it->second;
+    {
+      sqlite::Use exists(room_exists_);
+      exists.bind(1, room);
+      if (!exists.step()) return std::nullopt;
+    }
+    sqlite::Use select(max_seq_);
+    select.bind(1, room);
+    std::int64_t head = select.step() ? select.int64(0) : 0;
+    heads_.emplace(room, head);
+    return head;
+  }
+
+  // One transaction for the whole batch; nothing is published or answered before COMMIT.
+  void process(std::deque<Request>& batch) {
+    bool writes = std::any_of(batch.begin(), batch.end(), [](const Request& r) { return r.writes; });
+    std::vector<std::function<void()>> completions;
+    completions.reserve(batch.size());
+    to_publish_.clear();
+    try {
+      sqlite::Use(writes ? begin_immediate_ : begin_deferred_).run();
+      for (auto& request : batch) completions.push_back(request.execute(*this));
+      sqlite::Use(commit_).run();
+    } catch (const std::exception& failure) {
+      log::error("sqlite: a batch of %zu requests failed and was rolled back: %s", batch.size(), failure.what());
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);  // may already be rolled back; harmless
+      heads_.clear();  // the cache may hold seqs of the rolled-back appends
+      to_publish_.clear();
+      completions.clear();
+      for (auto& request : batch) {
+        if (request.writes) {
+          completions.push_back([&request] { request.fail(backend::internal_error("storage failure")); });
+          continue;
+        }
+        try {
+          completions.push_back(request.execute(*this));  // a read, now outside any transaction
+        } catch (const std::exception& again) {
+          completions.push_back([&request] { request.fail(backend::internal_error("storage failure")); });
+        }
+      }
+    }
+    stored_.fetch_add(static_cast<std::int64_t>(to_publish_.size()), std::memory_order_relaxed);
+    for (auto& message : to_publish_) {
+      backend::BusEvent event;
+      event.kind = backend::BusEvent::Kind::message;
+      event.room = message.room;
+      event.seq = message.seq;
+      event.payload = std::make_shared<const std::string>(protocol::message_event(message));
+      bus_.publish(std::move(event), nullptr);
+    }
+    to_publish_.clear();
+    for (auto& completion : completions) {
+      try {
+        completion();
+      } catch (const std::exception& error) {
+        log::error("sqlite: a store callback threw: %s", error.what());
+      } catch (...) {
+        log::error("sqlite: a store callback threw");
+      }
+    }
+  }
+
+  const std::string path_;
+  backend::Bus& bus_;
+  SqliteStoreOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Request> queue_;
+  bool closing_ = false;
+  std::thread thread_;
+  std::mutex join_mutex_;
+  std::atomic<std::int64_t> stored_{0};
+
+  // Worker thread only.
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::int64_t> heads_;
+  std::vector<Message> to_publish_;  // appended in the current batch, in seq order per room
+  sqlite::Statement insert_room_, select_room_, list_rooms_, room_exists_, max_seq_, find_nonce_, insert_message_,
+      latest_, after_, before_, load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(std::string path, backend::Bus& bus, SqliteStoreOptions options)
+    : impl_(std::make_unique<Impl>(std::move(path), bus, options)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::close() { impl_->close(); }
+
+int SqliteStore::schema_version() { return schema::kVersion; }
+
+void SqliteStore::create_room(Room room, Callback<Room> done) {
+  impl_->submit<Room>(true, std::move(done), [room = std::move(room)](Impl& impl) { return impl.create_room(room); });
+}
+
+void SqliteStore::get_room(std::string room, Callback<std::optional<Room>> done) {
+  impl_->submit<std::optional<Room>>(false, std::move(done),
+                                     [room = std::move(room)](Impl& impl) { return impl.get_room(room); });
+}
+
+void SqliteStore::list_rooms(Callback<std::vector<Room>> done) {
+  impl_->submit<std::vector<Room>>(false, std::move(done), [](Impl& impl) { return impl.list_rooms(); });
+}
+
+void SqliteStore::append(AppendRequest request, Callback<AppendResult> done) {
+  impl_->submit<AppendResult>(true, std::move(done),
+                              [request = std::move(request)](Impl& impl) { return impl.append(request); });
+}
+
+void SqliteStore::latest(std::string room, int limit, Callback<Page> done) {
+  impl_->submit<Page>(false, std::move(done),
+                      [room = std::move(room), limit](Impl& impl) { return impl.latest(room, limit); });
+}
+
+void SqliteStore::after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) {
+  impl_->submit<Page>(false, std::move(done), [room = std::move(room), after_seq, limit](Impl& impl) {
+    return impl.after(room, after_seq, limit);
+  });
+}
+
+void SqliteStore::before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) {
+  impl_->submit<Page>(false, std::move(done), [room = std::move(room), before_seq, limit](Impl& impl) {
+    return impl.before(room, before_seq, limit);
+  });
+}
+
+void SqliteStore::load_state(std::string room, Callback<RoomState> done) {
+  impl_->submit<RoomState>(false, std::move(done),
+                           [room = std::move(room)](Impl& impl) { return impl.load_state(room); });
+}
+
+void SqliteStore::save_state(std::string room, std::int64_t expected_version, std::string json,
+                             Callback<bool> done) {
+  impl_->submit<bool>(true, std::move(done),
+                      [room = std::move(room), expected_version, json = std::move(json)](Impl& impl) {
+                        return impl.save_state(room, expected_version, json);
+                      });
+}
+
+std::int64_t SqliteStore::messages_stored() const { return impl_->messages_stored(); }
+
+}  // namespace outloud::embedded

@@ -1,0 +1,62 @@
+// The single-process store: one SQLite file in WAL mode. Every SQLite call runs on one worker
+// thread owned by the store, so callers never block; callbacks are called from that thread.
+// Appends queued together are written in one transaction (group commit: one fsync per batch);
+// their bus events are published only after COMMIT, in seq order, then their callbacks run.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/backend/bus.hpp"
+#include "server/backend/store.hpp"
+
+namespace outloud::embedded {
+
+struct SqliteStoreOptions {
+  enum class Synchronous { normal, full };
+  // full: an acknowledged message survives a power cut; normal: survives a process crash only.
+  Synchronous synchronous = Synchronous::full;
+  int busy_timeout_ms = 5000;      // wait for another process holding the file (a backup tool)
+  std::size_t max_batch = 1000;    // requests handled in one transaction at most; 1: one per request
+  std::int64_t max_db_pages = 0;   // 0: unlimited; else writes beyond it fail cleanly (disk quota)
+};
+
+class SqliteStore final : public backend::Store {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`; message events are published
+  // on `bus`, which must outlive the store. Throws std::runtime_error if the file cannot be used.
+  SqliteStore(std::string path, backend::Bus& bus, SqliteStoreOptions options = {});
+  // Calls close().
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // Finishes every request already queued (callbacks included), then closes the database. Later
+  // requests get `unavailable`. Idempotent. Must not be called from inside a store callback.
+  void close();
+
+  void create_room(protocol::Room room, backend::Callback<protocol::Room> done) override;
+  void get_room(std::string room, backend::Callback<std::optional<protocol::Room>> done) override;
+  void list_rooms(backend::Callback<std::vector<protocol::Room>> done) override;  // by created_at, then id
+  void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
+  void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;
+  void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done) override;
+  void before(std::string room, std::int64_t before_seq, int limit, backend::Callback<backend::Page> done) override;
+  void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
+  void save_state(std::string room, std::int64_t expected_version, std::string json,
+                  backend::Callback<bool> done) override;
+  std::int64_t messages_stored() const override;
+
+  // The schema version this build writes (PRAGMA user_version).
+  static int schema_version();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outloud::embedded
