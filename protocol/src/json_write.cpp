@@ -1,0 +1,116 @@
+#include "json_write.hpp"
+
+#include "utf8.hpp"
+
+namespace outloud::protocol::detail {
+
+void JsonOut::key(std::string_view name) {
+  writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+}
+
+void JsonOut::string(std::string_view text) {
+  if (is_valid_utf8(text)) {
+    writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    return;
+  }
+  const std::string repaired = repair_utf8(text);
+  writer_.String(repaired.data(), static_cast<rapidjson::SizeType>(repaired.size()));
+}
+
+void JsonOut::raw_object(std::string_view json) {
+  if (json.empty()) json = "{}";
+  writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+
+void JsonOut::re(const OptId& id) {
+  if (!id) return;
+  key("re");
+  if (const auto* number = std::get_if<std::int64_t>(&*id)) {
+    integer(*number);
+  } else {
+    string(std::get<std::string>(*id));
+  }
+}
+
+void JsonOut::user(const User& user) {
+  start_object();
+  key("id");
+  string(user.id);
+  key("name");
+  string(user.name);
+  key("org");
+  string(user.org);
+  end_object();
+}
+
+void JsonOut::room_members(const Room& room) {
+  key("id");
+  string(room.id);
+  key("title");
+  string(room.title);
+  key("kind");
+  string(to_string(room.kind));
+  key("created_by");
+  string(room.created_by);
+  key("created_at");
+  integer(room.created_at);
+  if (room.kind == RoomKind::breakout && room.parent) {
+    key("parent");
+    string(*room.parent);
+  }
+}
+
+void JsonOut::room(const Room& room) {
+  start_object();
+  room_members(room);
+  end_object();
+}
+
+void JsonOut::presence(const PresenceEntry& entry) {
+  start_object();
+  key("user");
+  user(entry.user);
+  key("state");
+  string(to_string(entry.state));
+  key("since");
+  integer(entry.since);
+  end_object();
+}
+
+void JsonOut::message(const Message& message) {
+  start_object();
+  type("message");
+  key("room");
+  string(message.room);
+  key("seq");
+  integer(message.seq);
+  key("ts");
+  integer(message.ts);
+  key("from");
+  user(message.from);
+  key("topic");
+  string(message.topic);
+  key("text");
+  string(message.text);
+  key("tag");
+  if (message.tag) {
+    string(to_string(*message.tag));
+  } else {
+    null();
+  }
+  key("reply_to");
+  if (message.reply_to) {
+    integer(*message.reply_to);
+  } else {
+    null();
+  }
+  key("nonce");
+  if (message.nonce) {
+    string(*message.nonce);
+  } else {
+    null();
+  }
+  end_object();
+}
+
+}  // namespace outloud::protocol::detail

@@ -1,0 +1,342 @@
+// parse_client_frame: JSON text -> a validated ClientFrame, or a bad_request naming the broken rule.
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "field_reader.hpp"
+#include "outloud/protocol/client_frames.hpp"
+#include "utf8.hpp"
+
+namespace outloud::protocol {
+
+namespace {
+
+using detail::FieldReader;
+using detail::kMaxSafeInteger;
+using detail::reject;
+
+// Frames nest at most three levels (frame -> items -> item); anything far deeper is refused before
+// RapidJSON allocates a value per bracket.
+constexpr int kMaxDepth = 16;
+constexpr std::size_t kMaxTokenChars = 8192;
+constexpr std::size_t kMaxIdChars = 128;
+
+bool nests_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// A string field whose value must be one of `names`; returns the index of the match.
+template <std::size_t N>
+std::size_t choice(const FieldReader& fields, const char* name, const std::array<std::string_view, N>& names) {
+  const std::string_view text = detail::checked_string(fields.require(name), fields.label(name));
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == text) return i;
+  }
+  std::string rule = fields.label(name) + " must be one of ";
+  for (std::size_t i = 0; i < N; ++i) {
+    rule += (i == 0 ? "" : ", ");
+    rule += names[i];
+  }
+  reject(std::move(rule));
+}
+
+std::optional<RequestId> read_id(const FieldReader& fields) {
+  const rapidjson::Value* value = fields.find("id");
+  if (value == nullptr) return std::nullopt;
+  if (value->IsString()) {
+    const std::string_view text(value->GetString(), value->GetStringLength());
+    const std::size_t chars = utf8_length(text);
+    if (is_valid_utf8(text) && chars >= 1 && chars <= kMaxIdChars) return RequestId{std::string(text)};
+  } else if (value->IsInt64() && value->GetInt64() >= -kMaxSafeInteger && value->GetInt64() <= kMaxSafeInteger) {
+    return RequestId{value->GetInt64()};
+  }
+  reject("field 'id' must be a string of 1 to 128 characters or an integer from -2^53 to 2^53");
+}
+
+std::string topic(const FieldReader& fields) {
+  return fields.optional_string("topic", {1, 60}).value_or("general");
+}
+
+// ---- one reader per frame type ----
+
+ClientBody read_hello(const FieldReader& f, const ParseLimits&) {
+  Hello hello;
+  hello.token = f.optional_string("token", {1, kMaxTokenChars});
+  if (f.present("name")) hello.name = f.display_name("name");
+  if (f.present("org")) hello.org = f.slug("org");
+  if (!hello.token && !(hello.name && hello.org)) {
+    if (hello.name) reject("field 'org' is required with 'name' (or give 'token')");
+    if (hello.org) reject("field 'name' is required with 'org' (or give 'token')");
+    reject("hello needs either 'token' or both 'name' and 'org'");
+  }
+  return hello;
+}
+
+ClientBody read_ping(const FieldReader&, const ParseLimits&) { return Ping{}; }
+
+ClientBody read_status(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 2> kStates = {"online", "away"};
+  return Status{static_cast<PresenceState>(choice(f, "state", kStates))};
+}
+
+ClientBody read_create(const FieldReader& f, const ParseLimits&) {
+  Create create;
+  create.room = f.slug("room");
+  create.title = f.optional_string("title", {1, 200}).value_or(create.room);
+  if (f.present("kind")) {
+    const std::string_view kind = detail::checked_string(f.require("kind"), "field 'kind'");
+    if (kind == "room") {
+      create.kind = RoomKind::room;
+    } else if (kind == "session") {
+      create.kind = RoomKind::session;
+    } else if (kind == "breakout") {
+      reject("field 'kind' must be one of room, session (breakout rooms are opened by a 'breakout' frame)");
+    } else {
+      reject("field 'kind' must be one of room, session");
+    }
+  }
+  return create;
+}
+
+ClientBody read_rooms(const FieldReader&, const ParseLimits&) { return ListRooms{}; }
+
+ClientBody read_join(const FieldReader& f, const ParseLimits&) {
+  Join join;
+  join.room = f.room();
+  join.since = f.optional_integer("since", 0, kMaxSafeInteger);
+  if (const auto limit = f.optional_integer("limit", 1, 200)) join.limit = static_cast<int>(*limit);
+  return join;
+}
+
+ClientBody read_leave(const FieldReader& f, const ParseLimits&) { return Leave{f.room()}; }
+
+ClientBody read_send(const FieldReader& f, const ParseLimits& limits) {
+  Send send;
+  send.room = f.room();
+  send.text = f.string("text", {1, limits.max_text_chars});
+  send.topic = topic(f);
+  if (f.present("tag")) {
+    static constexpr std::array<std::string_view, 4> kTags = {"learn", "do", "reflect", "share"};
+    send.tag = static_cast<Tag>(choice(f, "tag", kTags));
+  }
+  send.reply_to = f.optional_integer("reply_to", 1, kMaxSafeInteger);
+  send.nonce = f.optional_string("nonce", {1, 64});
+  return send;
+}
+
+ClientBody read_history(const FieldReader& f, const ParseLimits&) {
+  History history;
+  history.room = f.room();
+  history.before = f.optional_integer("before", 0, kMaxSafeInteger);
+  history.after = f.optional_integer("after", 0, kMaxSafeInteger);
+  if (history.before && history.after) reject("fields 'before' and 'after' cannot both be given");
+  history.limit = static_cast<int>(f.optional_integer("limit", 1, 200).value_or(50));
+  return history;
+}
+
+ClientBody read_typing(const FieldReader& f, const ParseLimits&) { return Typing{f.room(), topic(f)}; }
+
+ClientBody read_role(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 4> kRoles = {"owner", "facilitator", "member", "observer"};
+  SetRole set;
+  set.room = f.room();
+  set.user = f.user_id("user");
+  set.role = static_cast<Role>(choice(f, "role", kRoles));
+  return set;
+}
+
+ClientBody read_hand(const FieldReader& f, const ParseLimits&) { return Hand{f.room(), f.boolean("up")}; }
+
+ClientBody read_floor(const FieldReader& f, const ParseLimits&) {
+  Floor floor;
+  floor.room = f.room();
+  if (f.present("user")) floor.user = f.user_id("user");
+  return floor;
+}
+
+ClientBody read_timer(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 4> kActions = {"start", "pause", "resume", "stop"};
+  Timer timer;
+  timer.room = f.room();
+  timer.action = static_cast<TimerAction>(choice(f, "action", kActions));
+  if (timer.action == TimerAction::start) {
+    timer.seconds = static_cast<int>(f.integer("seconds", 1, 86400));
+    timer.label = f.optional_string("label", {0, 80}).value_or("");
+  }
+  return timer;
+}
+
+// Poll ids are made by the server; a client may echo one as a string or, if it looks numeric, a number.
+std::string poll_id(const FieldReader& f) {
+  const rapidjson::Value& value = f.require("poll");
+  if (value.IsInt64() && value.GetInt64() >= 0) return std::to_string(value.GetInt64());
+  if (!value.IsString()) reject("field 'poll' must be a poll id (a string of 1 to 64 characters)");
+  return f.string("poll", {1, 64});
+}
+
+ClientBody read_poll(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 2> kActions = {"open", "close"};
+  if (choice(f, "action", kActions) == 1) return PollClose{f.room(), poll_id(f)};
+  PollOpen open;
+  open.room = f.room();
+  open.question = f.string("question", {1, 300});
+  const rapidjson::Value& options = f.array("options", 2, 10);
+  for (rapidjson::SizeType i = 0; i < options.Size(); ++i) {
+    const std::string what = "field 'options[" + std::to_string(i) + "]'";
+    open.options.push_back(detail::checked_length(detail::checked_string(options[i], what), {1, 200}, what));
+  }
+  open.multi = f.optional_boolean("multi").value_or(false);
+  open.anonymous = f.optional_boolean("anonymous").value_or(true);
+  return open;
+}
+
+ClientBody read_vote(const FieldReader& f, const ParseLimits&) {
+  Vote vote;
+  vote.room = f.room();
+  vote.poll = poll_id(f);
+  const rapidjson::Value& choices = f.array("choices", 0, 10);
+  for (rapidjson::SizeType i = 0; i < choices.Size(); ++i) {
+    const std::string what = "field 'choices[" + std::to_string(i) + "]'";
+    vote.choices.push_back(static_cast<int>(detail::checked_integer(choices[i], 0, 9, what)));
+  }
+  return vote;
+}
+
+ClientBody read_breakout(const FieldReader& f, const ParseLimits& limits) {
+  static constexpr std::array<std::string_view, 3> kActions = {"open", "broadcast", "close"};
+  static constexpr std::array<std::string_view, 3> kStrategies = {"mix", "random", "manual"};
+  const std::size_t action = choice(f, "action", kActions);
+  if (action == 1) return BreakoutBroadcast{f.room(), f.string("text", {1, limits.max_text_chars})};
+  if (action == 2) return BreakoutClose{f.room()};
+  BreakoutOpen open;
+  open.room = f.room();
+  if (const auto groups = f.optional_integer("groups", 1, 50)) open.groups = static_cast<int>(*groups);
+  if (const auto size = f.optional_integer("size", 1, 200)) open.size = static_cast<int>(*size);
+  if (open.groups.has_value() == open.size.has_value()) reject("exactly one of fields 'groups' and 'size' must be given");
+  if (f.present("strategy")) open.strategy = static_cast<BreakoutStrategy>(choice(f, "strategy", kStrategies));
+  if (f.present("assign")) {
+    const rapidjson::Value& assign = f.require("assign");
+    if (!assign.IsObject()) reject("field 'assign' must be an object of user id -> group number");
+    for (const auto& member : assign.GetObject()) {
+      const std::string user = detail::checked_length(detail::checked_string(member.name, "a key of field 'assign'"),
+                                                      {1, 128}, "a user id in field 'assign'");
+      const std::string what = "field 'assign." + detail::truncate_chars(user, 40) + "'";
+      open.assign[user] = static_cast<int>(detail::checked_integer(member.value, 1, 1000, what));
+    }
+  }
+  if (const auto minutes = f.optional_integer("minutes", 1, 600)) open.minutes = static_cast<int>(*minutes);
+  return open;
+}
+
+ClientBody read_agenda(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 3> kActions = {"set", "next", "prev"};
+  const std::size_t action = f.present("action") ? choice(f, "action", kActions) : 0;
+  if (action != 0) {
+    if (f.present("items")) reject("give either field 'items' or field 'action' next/prev, not both");
+    return AgendaMove{f.room(), action == 1};
+  }
+  AgendaSet set;
+  set.room = f.room();
+  const rapidjson::Value& items = f.array("items", 0, 50);
+  for (rapidjson::SizeType i = 0; i < items.Size(); ++i) {
+    const std::string path = "items[" + std::to_string(i) + "]";
+    if (!items[i].IsObject()) reject("field '" + path + "' must be an object {\"title\",\"minutes\"}");
+    const FieldReader item(items[i], path + ".");
+    set.items.push_back(AgendaItem{item.string("title", {1, 200}),
+                                   static_cast<int>(item.optional_integer("minutes", 0, 600).value_or(0))});
+  }
+  return set;
+}
+
+ClientBody read_lock(const FieldReader& f, const ParseLimits&) { return Lock{f.room(), f.boolean("locked")}; }
+
+ClientBody read_export(const FieldReader& f, const ParseLimits&) { return Export{f.room()}; }
+
+using BodyReader = ClientBody (*)(const FieldReader&, const ParseLimits&);
+struct FrameType {
+  std::string_view name;
+  BodyReader read;
+};
+constexpr std::array<FrameType, 20> kFrameTypes = {{
+    {"hello", read_hello},   {"ping", read_ping},     {"status", read_status},     {"create", read_create},
+    {"rooms", read_rooms},   {"join", read_join},     {"leave", read_leave},       {"send", read_send},
+    {"history", read_history}, {"typing", read_typing}, {"role", read_role},       {"hand", read_hand},
+    {"floor", read_floor},   {"timer", read_timer},   {"poll", read_poll},         {"vote", read_vote},
+    {"breakout", read_breakout}, {"agenda", read_agenda}, {"lock", read_lock},     {"export", read_export},
+}};
+
+ClientBody read_body(const FieldReader& fields, const ParseLimits& limits) {
+  const rapidjson::Value* type = fields.find("type");
+  if (type == nullptr) reject("field 'type' is required");
+  const std::string_view name = detail::checked_string(*type, "field 'type'");
+  for (const FrameType& frame_type : kFrameTypes) {
+    if (frame_type.name == name) return frame_type.read(fields, limits);
+  }
+  reject("unknown frame type '" + detail::truncate_chars(name, 40) + "'");
+}
+
+FrameError bad_request(std::string message) { return FrameError{std::nullopt, ErrorCode::bad_request, std::move(message)}; }
+
+}  // namespace
+
+std::variant<ClientFrame, FrameError> parse_client_frame(std::string_view text, const ParseLimits& limits) {
+  // RapidJSON reads a NUL byte as the end of input, so "{...}\0junk" would pass; JSON never contains one.
+  if (text.find('\0') != std::string_view::npos) return bad_request("frame is not valid JSON: it contains a NUL byte");
+  if (nests_deeper_than(text, kMaxDepth)) {
+    return bad_request("frame nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  if (document.HasParseError()) {
+    return bad_request(std::string("frame is not valid JSON: ") + rapidjson::GetParseError_En(document.GetParseError()) +
+                       " (at byte " + std::to_string(document.GetErrorOffset()) + ")");
+  }
+  if (!document.IsObject()) return bad_request("frame must be a JSON object");
+
+  const FieldReader fields(document);
+  std::optional<RequestId> id;
+  try {
+    id = read_id(fields);
+    ClientBody body = read_body(fields, limits);
+    return ClientFrame{std::move(id), std::move(body)};
+  } catch (detail::InvalidFrame& invalid) {
+    return FrameError{std::move(id), ErrorCode::bad_request, std::move(invalid.message)};
+  }
+}
+
+const std::string* room_of(const ClientBody& body) {
+  return std::visit(
+      [](const auto& frame) -> const std::string* {
+        if constexpr (requires { frame.room; }) {
+          return &frame.room;
+        } else {
+          return nullptr;
+        }
+      },
+      body);
+}
+
+}  // namespace outloud::protocol

@@ -1,0 +1,195 @@
+// Serializers of the server's frames; shapes as in the contract (spec/protocol.md).
+#include "outloud/protocol/server_frames.hpp"
+
+#include "json_write.hpp"
+
+namespace outloud::protocol {
+
+using detail::JsonOut;
+
+namespace {
+
+// Most replies are {"type":T,"re":ID,...}: this opens that object.
+void open_reply(JsonOut& out, std::string_view type, const OptId& re) {
+  out.start_object();
+  out.type(type);
+  out.re(re);
+}
+
+std::string close(JsonOut& out) {
+  out.end_object();
+  return out.str();
+}
+
+void room_id_member(JsonOut& out, std::string_view room) {
+  out.key("room");
+  out.string(room);
+}
+
+void messages_member(JsonOut& out, const std::vector<Message>& messages) {
+  out.key("messages");
+  out.start_array();
+  for (const Message& message : messages) out.message(message);
+  out.end_array();
+}
+
+}  // namespace
+
+std::string error_frame(const OptId& re, ErrorCode code, std::string_view message) {
+  JsonOut out;
+  open_reply(out, "error", re);
+  out.key("code");
+  out.string(to_string(code));
+  out.key("message");
+  out.string(message);
+  return close(out);
+}
+
+std::string welcome_frame(const OptId& re, const User& user, std::string_view session, std::string_view node,
+                          std::int64_t server_time) {
+  JsonOut out;
+  open_reply(out, "welcome", re);
+  out.key("user");
+  out.user(user);
+  out.key("session");
+  out.string(session);
+  out.key("node");
+  out.string(node);
+  out.key("server_time");
+  out.integer(server_time);
+  out.key("protocol");
+  out.integer(kProtocolVersion);
+  return close(out);
+}
+
+std::string pong_frame(const OptId& re) {
+  JsonOut out;
+  open_reply(out, "pong", re);
+  return close(out);
+}
+
+std::string ok_frame(const OptId& re) {
+  JsonOut out;
+  open_reply(out, "ok", re);
+  return close(out);
+}
+
+std::string created_frame(const OptId& re, const Room& room) {
+  JsonOut out;
+  open_reply(out, "created", re);
+  out.key("room");
+  out.room(room);
+  return close(out);
+}
+
+std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms) {
+  JsonOut out;
+  open_reply(out, "rooms", re);
+  out.key("rooms");
+  out.start_array();
+  for (const RoomListing& listing : rooms) {
+    out.start_object();
+    out.room_members(listing.room);
+    out.key("online");
+    out.integer(listing.online);
+    out.end_object();
+  }
+  out.end_array();
+  return close(out);
+}
+
+std::string joined_frame(const OptId& re, const JoinedReply& reply) {
+  JsonOut out;
+  open_reply(out, "joined", re);
+  out.key("room");
+  out.room(reply.room);
+  out.key("presence");
+  out.start_array();
+  for (const PresenceEntry& entry : reply.presence) out.presence(entry);
+  out.end_array();
+  messages_member(out, reply.messages);
+  out.key("head");
+  out.integer(reply.head);
+  out.key("recovered");
+  out.boolean(reply.recovered);
+  out.key("you");
+  out.start_object();
+  out.key("role");
+  out.string(to_string(reply.role));
+  out.end_object();
+  out.key("session");
+  out.raw_object(reply.session_json);
+  return close(out);
+}
+
+std::string left_frame(const OptId& re, std::string_view room) {
+  JsonOut out;
+  open_reply(out, "left", re);
+  room_id_member(out, room);
+  return close(out);
+}
+
+std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq, std::int64_t ts) {
+  JsonOut out;
+  open_reply(out, "sent", re);
+  room_id_member(out, room);
+  out.key("seq");
+  out.integer(seq);
+  out.key("ts");
+  out.integer(ts);
+  return close(out);
+}
+
+std::string history_frame(const OptId& re, std::string_view room, const std::vector<Message>& messages) {
+  JsonOut out;
+  open_reply(out, "history", re);
+  room_id_member(out, room);
+  messages_member(out, messages);
+  return close(out);
+}
+
+std::string message_event(const Message& message) { return message_json(message); }
+
+std::string typing_event(std::string_view room, const User& user, std::string_view topic) {
+  JsonOut out;
+  open_reply(out, "typing", std::nullopt);
+  room_id_member(out, room);
+  out.key("user");
+  out.user(user);
+  out.key("topic");
+  out.string(topic);
+  return close(out);
+}
+
+std::string presence_event(std::string_view room, PresenceEvent event, const User& user, PresenceState state) {
+  JsonOut out;
+  open_reply(out, "presence", std::nullopt);
+  room_id_member(out, room);
+  out.key("event");
+  out.string(to_string(event));
+  out.key("user");
+  out.user(user);
+  out.key("state");
+  out.string(to_string(state));
+  return close(out);
+}
+
+std::string user_json(const User& user) {
+  JsonOut out;
+  out.user(user);
+  return out.str();
+}
+
+std::string room_json(const Room& room) {
+  JsonOut out;
+  out.room(room);
+  return out.str();
+}
+
+std::string message_json(const Message& message) {
+  JsonOut out;
+  out.message(message);
+  return out.str();
+}
+
+}  // namespace outloud::protocol
