@@ -39,7 +39,7 @@ struct Backends {
 using Authenticator = std::function<backend::Result<protocol::User>(const protocol::Hello&)>;
 Authenticator open_authenticator();
 
-class Hub : public backend::BusHandler, public std::enable_shared_from_this<Hub> {
+class Hub : public backend::BusHandler {
  public:
   static std::shared_ptr<Hub> create(boost::asio::any_io_executor executor, Backends backends, HubOptions options,
                                      Authenticator authenticate, Metrics& metrics);
@@ -63,8 +63,8 @@ class Hub : public backend::BusHandler, public std::enable_shared_from_this<Hub>
   class Impl;
 
  private:
-  explicit Hub(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Hub(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;  // shared with the callbacks in flight
 };
 
 }  // namespace outloud::core

@@ -1,0 +1,680 @@
+#include "server/core/hub.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdio>
+
+#include "server/core/hub_impl.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::core {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+std::string random_hex(std::size_t bytes) {
+  std::array<unsigned char, 32> buffer{};
+  bytes = std::min(bytes, buffer.size());
+  RAND_bytes(buffer.data(), static_cast<int>(bytes));
+  std::string out;
+  char hex[3];
+  for (std::size_t i = 0; i < bytes; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", buffer[i]);
+    out += hex;
+  }
+  return out;
+}
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Hub: a thread-safe handle that posts onto the strand.
+
+std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backends, HubOptions options,
+                                 Authenticator authenticate, Metrics& metrics) {
+  auto impl = std::make_shared<Impl>(std::move(executor), backends, std::move(options), std::move(authenticate),
+                                     metrics);
+  return std::shared_ptr<Hub>(new Hub(std::move(impl)));
+}
+
+Hub::Hub(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Hub::~Hub() = default;
+
+void Hub::open(std::shared_ptr<Connection> connection) {
+  asio::post(impl_->strand(), [impl = impl_, connection = std::move(connection)]() mutable {
+    impl->open(std::move(connection));
+  });
+}
+
+void Hub::handle(std::uint64_t connection_id, protocol::ClientFrame frame) {
+  asio::post(impl_->strand(), [impl = impl_, connection_id, frame = std::move(frame)]() mutable {
+    impl->handle(connection_id, std::move(frame));
+  });
+}
+
+void Hub::closed(std::uint64_t connection_id) {
+  asio::post(impl_->strand(), [impl = impl_, connection_id] { impl->closed(connection_id); });
+}
+
+void Hub::export_markdown(std::string room, backend::Callback<std::string> done) {
+  asio::post(impl_->strand(), [impl = impl_, room = std::move(room), done = std::move(done)]() mutable {
+    impl->export_markdown(std::move(room), std::move(done));
+  });
+}
+
+void Hub::drain(std::function<void()> done) {
+  asio::post(impl_->strand(), [impl = impl_, done = std::move(done)]() mutable { impl->drain(std::move(done)); });
+}
+
+void Hub::on_bus_event(backend::BusEvent event) {
+  asio::post(impl_->strand(), [impl = impl_, event = std::move(event)]() mutable {
+    impl->on_bus_event(std::move(event));
+  });
+}
+
+void Hub::on_bus_reconnected() {
+  asio::post(impl_->strand(), [impl = impl_] { impl->on_bus_reconnected(); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impl
+
+Hub::Impl::Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
+                Metrics& metrics)
+    : strand_(asio::make_strand(std::move(executor))),
+      backends_(backends),
+      options_(std::move(options)),
+      authenticate_(std::move(authenticate)),
+      metrics_(metrics) {}
+
+void Hub::Impl::send_to(std::uint64_t conn_id, std::string frame) {
+  if (auto* conn = connection(conn_id)) conn->connection->send(make_frame(std::move(frame)));
+}
+
+void Hub::Impl::fail(std::uint64_t conn_id, const OptId& re, p::ErrorCode code, std::string message) {
+  metrics_.refused(code);
+  send_to(conn_id, p::error_frame(re, code, message));
+}
+
+void Hub::Impl::fail(std::uint64_t conn_id, const OptId& re, const backend::Error& error) {
+  fail(conn_id, re, error.code, error.message);
+}
+
+ConnState* Hub::Impl::connection(std::uint64_t conn_id) {
+  auto it = connections_.find(conn_id);
+  return it == connections_.end() ? nullptr : &it->second;
+}
+
+LocalRoom* Hub::Impl::local_room(const std::string& room) {
+  auto it = rooms_.find(room);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+bool Hub::Impl::is_active_member(std::uint64_t conn_id, const std::string& room) {
+  auto* local = local_room(room);
+  if (!local) return false;
+  auto it = local->members.find(conn_id);
+  return it != local->members.end() && it->second.active;
+}
+
+std::string Hub::Impl::conn_key(std::uint64_t conn_id) const {
+  return options_.node_id + "/" + std::to_string(conn_id);
+}
+
+void Hub::Impl::open(std::shared_ptr<Connection> connection) {
+  const auto id = connection->id();
+  connections_[id] = ConnState{std::move(connection), std::nullopt, random_hex(16), {}, p::PresenceState::online};
+  metrics_.connections_open++;
+  metrics_.connections_total++;
+}
+
+void Hub::Impl::closed(std::uint64_t conn_id) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  const auto rooms = conn->rooms;
+  for (const auto& room : rooms) remove_member(conn_id, room);
+  connections_.erase(conn_id);
+  metrics_.connections_open--;
+}
+
+void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  metrics_.frames_received++;
+  const OptId& re = frame.id;
+  const bool authenticated = conn->user.has_value();
+  const bool allowed_before_hello =
+      std::holds_alternative<p::Hello>(frame.body) || std::holds_alternative<p::Ping>(frame.body);
+  if (!authenticated && !allowed_before_hello) {
+    fail(conn_id, re, p::ErrorCode::unauthenticated, "say hello first");
+    return;
+  }
+  std::visit(overloaded{
+                 [&](const p::Hello& hello) { on_hello(conn_id, re, hello); },
+                 [&](const p::Ping&) { send_to(conn_id, p::pong_frame(re)); },
+                 [&](const p::Status& status) { on_status(conn_id, re, status); },
+                 [&](const p::Create& create) { on_create(conn_id, re, create); },
+                 [&](const p::ListRooms&) { on_rooms(conn_id, re); },
+                 [&](const p::Join& join) { on_join(conn_id, re, join); },
+                 [&](const p::Leave& leave) { on_leave(conn_id, re, leave); },
+                 [&](const p::Send& send) { on_send(conn_id, re, send); },
+                 [&](const p::History& history) { on_history(conn_id, re, history); },
+                 [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },
+                 [&](const p::Export& request) { on_export(conn_id, re, request); },
+                 [&](const auto&) { on_facilitation(conn_id, re, frame.body); },
+             },
+             frame.body);
+}
+
+// ---- session ----
+
+void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {
+  auto* conn = connection(conn_id);
+  if (conn->user) {
+    fail(conn_id, re, p::ErrorCode::conflict, "hello was already said on this connection");
+    return;
+  }
+  auto user = authenticate_(hello);
+  if (!user) {
+    fail(conn_id, re, user.error());
+    return;
+  }
+  conn->user = user.value();
+  send_to(conn_id, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
+}
+
+void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status) {
+  auto* conn = connection(conn_id);
+  conn->state = status.state;
+  const auto user = *conn->user;
+  for (const auto& room : conn->rooms) {
+    if (!is_active_member(conn_id, room)) continue;
+    backends_.presence.set_state(room, user.id, status.state,
+                                 on_strand<bool>([this, room, user, state = status.state](Result<bool> changed) {
+                                   if (changed && changed.value()) {
+                                     publish_event(room, p::presence_event(room, p::PresenceEvent::update, user, state),
+                                                   user.id);
+                                   }
+                                 }));
+  }
+  if (re) send_to(conn_id, p::ok_frame(re));
+}
+
+// ---- rooms ----
+
+void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create) {
+  if (!p::is_valid_slug(create.room) || create.room.find('~') != std::string::npos) {
+    // `~` is reserved for breakout group rooms (<room>~<n>).
+    fail(conn_id, re, p::ErrorCode::bad_request, "room ids may not contain '~' (reserved for breakout groups)");
+    return;
+  }
+  p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind,
+               connection(conn_id)->user->id, now_ms(), std::nullopt};
+  backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re](Result<p::Room> created) {
+                                if (!created) return fail(conn_id, re, created.error());
+                                send_to(conn_id, p::created_frame(re, created.value()));
+                              }));
+}
+
+void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re) {
+  backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, conn_id, re](Result<std::vector<p::Room>> rooms) {
+    if (!rooms) return fail(conn_id, re, rooms.error());
+    std::vector<std::string> ids;
+    for (const auto& room : rooms.value()) ids.push_back(room.id);
+    backends_.presence.online_counts(
+        ids, on_strand<std::vector<int>>([this, conn_id, re, rooms = rooms.value()](Result<std::vector<int>> counts) {
+          if (!counts) return fail(conn_id, re, counts.error());
+          std::vector<p::RoomListing> listing;
+          for (std::size_t i = 0; i < rooms.size(); ++i) {
+            listing.push_back({rooms[i], i < counts.value().size() ? counts.value()[i] : 0});
+          }
+          send_to(conn_id, p::rooms_frame(re, listing));
+        }));
+  }));
+}
+
+// A room is ready on this node once the bus delivers its events here and its sequencer knows
+// where the stored history ends; only then may members read their snapshots (see join_finish).
+void Hub::Impl::with_ready_room(const std::string& room,
+                                std::function<void(LocalRoom*, std::optional<backend::Error>)> next) {
+  auto* local = local_room(room);
+  if (local && local->ready) return next(local, std::nullopt);
+  if (!local) {
+    auto created = std::make_unique<LocalRoom>();
+    local = created.get();
+    rooms_[room] = std::move(created);
+    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+  }
+  local->ready_waiters.push_back([this, room, next](bool ok) {
+    auto* current = local_room(room);
+    if (!ok || !current) return next(nullptr, backend::unavailable("the room could not be opened on this node"));
+    next(current, std::nullopt);
+  });
+  if (!local->preparing) prepare_room(room);
+}
+
+void Hub::Impl::prepare_room(const std::string& room) {
+  local_room(room)->preparing = true;
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room](Result<std::optional<p::Room>> found) {
+    auto* local = local_room(room);
+    if (!local) return;
+    if (!found || !found.value()) return finish_prepare(room, false);
+    local->meta = *found.value();
+    backends_.bus.subscribe(room, on_strand<backend::Unit>([this, room](Result<backend::Unit> subscribed) {
+      if (!local_room(room)) return;
+      if (!subscribed) return finish_prepare(room, false);
+      backends_.store.latest(room, 0, on_strand<backend::Page>([this, room](Result<backend::Page> page) {
+        auto* local = local_room(room);
+        if (!local) return;
+        if (!page) return finish_prepare(room, false);
+        apply_sequencer(room, local->sequencer.prime(page.value().head));
+        finish_prepare(room, true);
+      }));
+    }));
+  }));
+}
+
+void Hub::Impl::finish_prepare(const std::string& room, bool ok) {
+  auto* local = local_room(room);
+  if (!local) return;
+  local->preparing = false;
+  local->ready = ok;
+  auto waiters = std::move(local->ready_waiters);
+  local->ready_waiters.clear();
+  if (!ok) {
+    backends_.bus.unsubscribe(room);
+    rooms_.erase(room);
+    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+  }
+  for (auto& waiter : waiters) waiter(ok);
+}
+
+void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& join) {
+  auto* conn = connection(conn_id);
+  if (conn->rooms.count(join.room)) {
+    if (!is_active_member(conn_id, join.room)) {
+      fail(conn_id, re, p::ErrorCode::conflict, "already joining this room");
+      return;
+    }
+    // A repeated join refreshes the snapshot: leave quietly (the user stays present) and join again.
+    auto* local = local_room(join.room);
+    local->members.erase(conn_id);
+    conn->rooms.erase(join.room);
+    backends_.presence.leave(join.room, conn_key(conn_id), conn->user->id, [](Result<bool>) {});
+  }
+  if (conn->rooms.size() >= options_.max_rooms_per_connection) {
+    fail(conn_id, re, p::ErrorCode::forbidden,
+         "joined-room limit reached (" + std::to_string(options_.max_rooms_per_connection) + " per connection)");
+    return;
+  }
+  conn->rooms.insert(join.room);
+  // The room may not exist: look it up before anything is subscribed or announced.
+  backends_.store.get_room(join.room, on_strand<std::optional<p::Room>>([this, conn_id, re, join](
+                                                                          Result<std::optional<p::Room>> found) {
+    auto* conn = connection(conn_id);
+    if (!conn || !conn->rooms.count(join.room)) return;
+    if (!found || !found.value()) {
+      conn->rooms.erase(join.room);
+      if (!found) return fail(conn_id, re, found.error());
+      return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + join.room + "'");
+    }
+    with_ready_room(join.room, [this, conn_id, re, join](LocalRoom* local, std::optional<backend::Error> error) {
+      auto* conn = connection(conn_id);
+      if (!conn || !conn->rooms.count(join.room)) {
+        drop_room_if_empty(join.room);
+        return;
+      }
+      if (error) {
+        conn->rooms.erase(join.room);
+        return fail(conn_id, re, *error);
+      }
+      // From here on, every event of the room is held for this member until `joined` is sent.
+      local->members[conn_id] = Member{conn->user->id, false, 0, {}};
+      const auto user = *conn->user;
+      backends_.presence.join(join.room, conn_key(conn_id), user,
+                              on_strand<bool>([this, conn_id, re, join, user](Result<bool> first) {
+                                if (!connection(conn_id) || !local_room(join.room) ||
+                                    !local_room(join.room)->members.count(conn_id)) {
+                                  return;
+                                }
+                                if (!first) {
+                                  abandon_join(conn_id, join.room);
+                                  return fail(conn_id, re, first.error());
+                                }
+                                if (first.value()) {
+                                  publish_event(join.room,
+                                                p::presence_event(join.room, p::PresenceEvent::join, user,
+                                                                  p::PresenceState::online),
+                                                user.id);
+                                }
+                                auto* conn = connection(conn_id);
+                                if (conn->state != p::PresenceState::online) {
+                                  backends_.presence.set_state(join.room, user.id, conn->state, [](Result<bool>) {});
+                                }
+                                join_read_snapshot(conn_id, re, join);
+                              }));
+    });
+  }));
+}
+
+void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join) {
+  const int limit = std::clamp(join.limit.value_or(options_.history_default_limit), 1, options_.history_max_limit);
+  auto read_latest = [this, conn_id, re, join, limit] {
+    backends_.store.latest(join.room, limit, on_strand<backend::Page>([this, conn_id, re, join](Result<backend::Page> page) {
+      if (!page) {
+        abandon_join(conn_id, join.room);
+        return fail(conn_id, re, page.error());
+      }
+      join_finish(conn_id, re, join, std::move(page.value()), false);
+    }));
+  };
+  if (!join.since) return read_latest();
+  const std::int64_t since = *join.since;
+  const int max = options_.recovery_max_messages;
+  backends_.store.after(join.room, since, max + 1,
+                        on_strand<backend::Page>([this, conn_id, re, join, since, max, read_latest](Result<backend::Page> page) {
+                          if (!page) {
+                            abandon_join(conn_id, join.room);
+                            return fail(conn_id, re, page.error());
+                          }
+                          const auto& messages = page.value().messages;
+                          const std::int64_t head = page.value().head;
+                          const bool complete =
+                              since <= head && static_cast<int>(messages.size()) <= max &&
+                              (messages.empty() ? head == since
+                                                : messages.front().seq == since + 1 && messages.back().seq == head &&
+                                                      static_cast<std::int64_t>(messages.size()) == head - since);
+                          if (!complete) return read_latest();
+                          join_finish(conn_id, re, join, std::move(page.value()), true);
+                        }));
+}
+
+void Hub::Impl::join_finish(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered) {
+  ensure_state(join.room, [this, conn_id, re, join, page = std::move(page), recovered](
+                              std::optional<backend::Error> error) mutable {
+    auto* local = local_room(join.room);
+    if (!connection(conn_id) || !local || !local->members.count(conn_id)) return;
+    if (error) {
+      abandon_join(conn_id, join.room);
+      return fail(conn_id, re, *error);
+    }
+    backends_.presence.list(join.room, on_strand<std::vector<p::PresenceEntry>>(
+                                           [this, conn_id, re, join, page = std::move(page), recovered](
+                                               Result<std::vector<p::PresenceEntry>> presence) mutable {
+                                             auto* conn = connection(conn_id);
+                                             auto* local = local_room(join.room);
+                                             if (!conn || !local || !local->members.count(conn_id)) return;
+                                             if (!presence) {
+                                               abandon_join(conn_id, join.room);
+                                               return fail(conn_id, re, presence.error());
+                                             }
+                                             auto& member = local->members[conn_id];
+                                             p::JoinedReply reply;
+                                             reply.room = local->meta;
+                                             reply.presence = std::move(presence.value());
+                                             reply.messages = std::move(page.messages);
+                                             reply.head = page.head;
+                                             reply.recovered = recovered;
+                                             reply.role = facilitation::role_of(local->state, local->meta, member.user_id);
+                                             reply.session_json = facilitation::session_json(local->state, local->meta, now_ms());
+                                             send_to(conn_id, p::joined_frame(re, reply));
+                                             // Everything stored after the snapshot was emitted after this member
+                                             // was registered, so it is in `held`: nothing missed, nothing twice.
+                                             member.active = true;
+                                             member.skip_through = page.head;
+                                             auto held = std::move(member.held);
+                                             member.held.clear();
+                                             for (auto& event : held) {
+                                               if (event.kind == backend::BusEvent::Kind::message &&
+                                                   event.seq <= member.skip_through) {
+                                                 continue;
+                                               }
+                                               conn->connection->send(event.payload);
+                                               if (event.kind == backend::BusEvent::Kind::message) metrics_.deliveries++;
+                                             }
+                                             // Remember the participant for roles and the record.
+                                             const auto user = *conn->user;
+                                             transact(
+                                                 join.room,
+                                                 [user](const facilitation::SessionState& state, const p::Room&,
+                                                        const std::vector<p::PresenceEntry>&) {
+                                                   return facilitation::note_participant(state, user);
+                                                 },
+                                                 false, [](Result<facilitation::Outcome>) {});
+                                           }));
+  });
+}
+
+void Hub::Impl::abandon_join(std::uint64_t conn_id, const std::string& room) {
+  remove_member(conn_id, room);
+}
+
+void Hub::Impl::on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave& leave) {
+  auto* conn = connection(conn_id);
+  if (!conn->rooms.count(leave.room)) {
+    fail(conn_id, re, p::ErrorCode::not_found, "not in room '" + leave.room + "'");
+    return;
+  }
+  remove_member(conn_id, leave.room);
+  send_to(conn_id, p::left_frame(re, leave.room));
+}
+
+void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  conn->rooms.erase(room);
+  auto* local = local_room(room);
+  if (!local) return;
+  auto it = local->members.find(conn_id);
+  if (it == local->members.end()) return;
+  local->members.erase(it);
+  const auto user = *conn->user;
+  backends_.presence.leave(room, conn_key(conn_id), user.id, on_strand<bool>([this, room, user](Result<bool> last) {
+                             if (last && last.value()) {
+                               publish_event(room, p::presence_event(room, p::PresenceEvent::leave, user,
+                                                                     p::PresenceState::online),
+                                             user.id);
+                             }
+                           }));
+  drop_room_if_empty(room);
+}
+
+void Hub::Impl::drop_room_if_empty(const std::string& room) {
+  auto* local = local_room(room);
+  if (!local || !local->members.empty() || local->preparing || !local->ready_waiters.empty()) return;
+  // Keep no subscription for a room with no member here.
+  backends_.bus.unsubscribe(room);
+  rooms_.erase(room);
+  metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+}
+
+// ---- messages ----
+
+void Hub::Impl::on_send(std::uint64_t conn_id, const OptId& re, const p::Send& send) {
+  auto* conn = connection(conn_id);
+  if (!is_active_member(conn_id, send.room)) {
+    fail(conn_id, re, p::ErrorCode::forbidden, "join room '" + send.room + "' before sending to it");
+    return;
+  }
+  auto* local = local_room(send.room);
+  if (!facilitation::may_send(local->state, local->meta, conn->user->id)) {
+    fail(conn_id, re, p::ErrorCode::forbidden,
+         facilitation::role_of(local->state, local->meta, conn->user->id) == p::Role::observer
+             ? "observers cannot send"
+             : "the room is locked: only facilitators may send");
+    return;
+  }
+  if (draining_) {
+    fail(conn_id, re, p::ErrorCode::unavailable, "the server is shutting down");
+    return;
+  }
+  backend::AppendRequest request{send.room, *conn->user, send.topic, send.text, send.tag, send.reply_to, send.nonce,
+                                 now_ms()};
+  write_started();
+  backends_.store.append(std::move(request),
+                         on_strand<backend::AppendResult>([this, conn_id, re, room = send.room](
+                                                              Result<backend::AppendResult> appended) {
+                           write_finished();
+                           if (!appended) return fail(conn_id, re, appended.error());
+                           if (!appended.value().duplicate) metrics_.messages_stored++;
+                           const auto& message = appended.value().message;
+                           send_to(conn_id, p::sent_frame(re, room, message.seq, message.ts));
+                         }));
+}
+
+void Hub::Impl::write_finished() {
+  if (--writes_in_flight_ == 0 && draining_) {
+    auto waiters = std::move(drain_waiters_);
+    drain_waiters_.clear();
+    for (auto& waiter : waiters) waiter();
+  }
+}
+
+void Hub::Impl::drain(std::function<void()> done) {
+  draining_ = true;
+  if (writes_in_flight_ == 0) return done();
+  drain_waiters_.push_back(std::move(done));
+}
+
+void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::History& history) {
+  auto reply = on_strand<backend::Page>([this, conn_id, re, room = history.room](Result<backend::Page> page) {
+    if (!page) return fail(conn_id, re, page.error());
+    send_to(conn_id, p::history_frame(re, room, page.value().messages));
+  });
+  // The room must exist: an unknown room is not_found, not an empty history.
+  backends_.store.get_room(history.room, on_strand<std::optional<p::Room>>([this, conn_id, re, history, reply](
+                                                                             Result<std::optional<p::Room>> found) {
+    if (!found) return fail(conn_id, re, found.error());
+    if (!found.value()) return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + history.room + "'");
+    const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
+    if (history.before) return backends_.store.before(history.room, *history.before, limit, reply);
+    if (history.after) return backends_.store.after(history.room, *history.after, limit, reply);
+    backends_.store.latest(history.room, limit, reply);
+  }));
+}
+
+void Hub::Impl::on_typing(std::uint64_t conn_id, const OptId& re, const p::Typing& typing) {
+  if (!is_active_member(conn_id, typing.room)) {
+    if (re) fail(conn_id, re, p::ErrorCode::forbidden, "join room '" + typing.room + "' first");
+    return;
+  }
+  const auto& user = *connection(conn_id)->user;
+  publish_event(typing.room, p::typing_event(typing.room, user, typing.topic), user.id);
+  if (re) send_to(conn_id, p::ok_frame(re));
+}
+
+// ---- delivery ----
+
+void Hub::Impl::publish_event(const std::string& room, std::string frame, std::string exclude_user,
+                              std::vector<std::string> only_users) {
+  backend::BusEvent event;
+  event.kind = backend::BusEvent::Kind::event;
+  event.room = room;
+  event.exclude_user = std::move(exclude_user);
+  event.only_users = std::move(only_users);
+  event.payload = make_frame(std::move(frame));
+  backends_.bus.publish(std::move(event), [room](Result<backend::Unit> published) {
+    if (!published) log::warn("event for room %s not published: %s", room.c_str(), published.error().message.c_str());
+  });
+}
+
+void Hub::Impl::on_bus_event(backend::BusEvent event) {
+  auto* local = local_room(event.room);
+  if (!local) return;
+  switch (event.kind) {
+    case backend::BusEvent::Kind::message:
+      apply_sequencer(event.room, local->sequencer.on_message(event.seq, event.payload));
+      break;
+    case backend::BusEvent::Kind::event:
+      deliver_event(*local, event);
+      break;
+    case backend::BusEvent::Kind::state:
+      if (event.seq > local->state_version && event.payload) {
+        adopt_state(*local, event.seq, facilitation::state_from_json(*event.payload));
+      }
+      break;
+  }
+}
+
+void Hub::Impl::on_bus_reconnected() {
+  // Pub/sub dropped whatever was published while we were away: read it from the store.
+  for (auto& [name, local] : rooms_) {
+    if (local->ready) apply_sequencer(name, local->sequencer.resync());
+    // The facilitation state may have moved on too.
+    local->state_version = -1;
+    ensure_state(name, [](std::optional<backend::Error>) {});
+  }
+}
+
+void Hub::Impl::apply_sequencer(const std::string& room, RoomSequencer::Actions actions) {
+  auto* local = local_room(room);
+  if (!local) return;
+  for (auto& [seq, frame] : actions.emit) emit_message(*local, seq, frame);
+  if (!actions.fetch) return;
+  const auto fetch = *actions.fetch;
+  metrics_.bus_gaps_filled++;
+  backends_.store.after(room, fetch.after, fetch.limit,
+                        on_strand<backend::Page>([this, room, limit = fetch.limit](Result<backend::Page> page) {
+                          auto* local = local_room(room);
+                          if (!local) return;
+                          if (!page) {
+                            log::warn("filling room %s from the store failed: %s", room.c_str(),
+                                      page.error().message.c_str());
+                            local->sequencer.on_fetch_failed();
+                            return;
+                          }
+                          std::vector<std::pair<std::int64_t, Frame>> fetched;
+                          for (const auto& message : page.value().messages) {
+                            fetched.emplace_back(message.seq, make_frame(p::message_event(message)));
+                          }
+                          apply_sequencer(room, local->sequencer.on_fetched(std::move(fetched), limit));
+                        }));
+}
+
+void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {
+  for (auto& [conn_id, member] : room.members) {
+    if (!member.active) {
+      backend::BusEvent held;
+      held.kind = backend::BusEvent::Kind::message;
+      held.room = room.meta.id;
+      held.seq = seq;
+      held.payload = frame;
+      member.held.push_back(std::move(held));
+      continue;
+    }
+    if (seq <= member.skip_through) continue;
+    if (auto* conn = connection(conn_id)) {
+      conn->connection->send(frame);
+      metrics_.deliveries++;
+    }
+  }
+}
+
+void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {
+  for (auto& [conn_id, member] : room.members) {
+    if (!event.exclude_user.empty() && member.user_id == event.exclude_user) continue;
+    if (!event.only_users.empty() &&
+        std::find(event.only_users.begin(), event.only_users.end(), member.user_id) == event.only_users.end()) {
+      continue;
+    }
+    if (!member.active) {
+      member.held.push_back(event);
+      continue;
+    }
+    if (auto* conn = connection(conn_id)) conn->connection->send(event.payload);
+  }
+}
+
+}  // namespace outloud::core

@@ -1,0 +1,305 @@
+// The hub's side of facilitated sessions: the room's state is loaded, changed by the pure engine,
+// saved with compare-and-set (so concurrent nodes cannot overwrite each other), announced on the bus,
+// and its timer fired by whichever node wins the compare-and-set.
+#include <openssl/rand.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "server/core/hub_impl.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::core {
+
+namespace {
+
+constexpr int kMaxStateAttempts = 8;
+constexpr int kExportPage = 1000;
+constexpr std::size_t kExportMaxMessages = 200000;
+
+std::uint64_t random_seed() {
+  std::uint64_t seed = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
+  return seed;
+}
+
+// Puts `"re":<id>` first into a reply serialized without it.
+std::string with_re(const p::OptId& re, const std::string& json) {
+  if (!re || json.size() < 2 || json.front() != '{') return json;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  std::visit([&](const auto& id) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(id)>, std::string>) {
+      writer.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    } else {
+      writer.Int64(id);
+    }
+  }, *re);
+  std::string out = "{\"re\":";
+  out += buffer.GetString();
+  if (json.size() > 2) out += ',';
+  out.append(json, 1, std::string::npos);
+  return out;
+}
+
+using Messages = std::vector<p::Message>;
+
+// Reads every message of a room, page by page, on the strand.
+void read_all(Hub::Impl& hub, backend::Store& store, std::string room, Messages collected, std::int64_t after,
+              std::function<void(Result<Messages>)> done) {
+  store.after(room, after, kExportPage,
+              hub.on_strand<backend::Page>([&hub, &store, room, collected = std::move(collected),
+                                            done = std::move(done)](Result<backend::Page> page) mutable {
+                if (!page) return done(page.error());
+                auto& messages = page.value().messages;
+                const bool more = static_cast<int>(messages.size()) == kExportPage;
+                for (auto& message : messages) collected.push_back(std::move(message));
+                if (!more || collected.size() >= kExportMaxMessages) return done(std::move(collected));
+                const auto last = collected.back().seq;
+                read_all(hub, store, room, std::move(collected), last, std::move(done));
+              }));
+}
+
+// Reads the messages of each breakout group room, one after another.
+void read_groups(Hub::Impl& hub, backend::Store& store, std::shared_ptr<std::vector<facilitation::GroupRecord>> groups,
+                 std::size_t index, std::function<void(std::optional<backend::Error>)> done) {
+  if (index == groups->size()) return done(std::nullopt);
+  read_all(hub, store, (*groups)[index].room.id, {}, 0,
+           [&hub, &store, groups, index, done](Result<Messages> messages) {
+             if (!messages) return done(messages.error());
+             (*groups)[index].messages = std::move(messages.value());
+             read_groups(hub, store, groups, index + 1, done);
+           });
+}
+
+}  // namespace
+
+void Hub::Impl::ensure_state(const std::string& room, std::function<void(std::optional<backend::Error>)> next) {
+  auto* local = local_room(room);
+  if (!local) return next(backend::unavailable("room closed on this node"));
+  if (local->state_version >= 0) return next(std::nullopt);
+  backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, next](Result<backend::RoomState> loaded) {
+    auto* local = local_room(room);
+    if (!local) return next(backend::unavailable("room closed on this node"));
+    if (!loaded) return next(loaded.error());
+    if (loaded.value().version > local->state_version) {
+      adopt_state(*local, loaded.value().version, facilitation::state_from_json(loaded.value().json));
+    }
+    next(std::nullopt);
+  }));
+}
+
+void Hub::Impl::adopt_state(LocalRoom& room, std::int64_t version, facilitation::SessionState state) {
+  room.state_version = version;
+  room.state = std::move(state);
+  schedule_timer(room);
+}
+
+void Hub::Impl::schedule_timer(LocalRoom& room) {
+  const auto deadline = facilitation::timer_deadline(room.state);
+  if (!deadline) {
+    if (room.timer) room.timer->cancel();
+    room.timer_deadline = 0;
+    return;
+  }
+  if (room.timer && room.timer_deadline == *deadline) return;
+  if (!room.timer) room.timer = std::make_unique<asio::steady_timer>(strand_);
+  room.timer_deadline = *deadline;
+  room.timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *deadline - now_ms())));
+  room.timer->async_wait([self = shared_from_this(), name = room.meta.id](boost::system::error_code error) {
+    if (!error) self->fire_timer(name);
+  });
+}
+
+void Hub::Impl::fire_timer(const std::string& room) {
+  if (auto* local = local_room(room)) local->timer_deadline = 0;
+  transact(
+      room,
+      [](const facilitation::SessionState& state, const p::Room& meta, const std::vector<p::PresenceEntry>&) {
+        return facilitation::expire_timer(state, facilitation::Context{meta, now_ms(), {}, 0});
+      },
+      false,
+      [this, room](Result<facilitation::Outcome> outcome) {
+        // Only the node whose compare-and-set wins sees `changed` and announces `done`.
+        if (!outcome) {
+          log::warn("timer of room %s: %s", room.c_str(), outcome.error().message.c_str());
+          // Try again shortly: the time is up and somebody must say so.
+          if (auto* local = local_room(room)) {
+            local->timer_deadline = 0;
+            local->timer.reset();
+            local->state_version = -1;
+            ensure_state(room, [](std::optional<backend::Error>) {});
+          }
+          return;
+        }
+        if (outcome.value().changed) carry_out(room, p::User{}, std::move(outcome.value()), [] {});
+      });
+}
+
+void Hub::Impl::transact(const std::string& room, Transition transition, bool needs_presence,
+                         std::function<void(Result<facilitation::Outcome>)> done, int attempt) {
+  if (attempt >= kMaxStateAttempts) {
+    return done(backend::Error{p::ErrorCode::conflict, "the session changed too often meanwhile; try again"});
+  }
+  auto with_state = [this, room, transition, needs_presence, done, attempt](std::int64_t version, p::Room meta,
+                                                                           facilitation::SessionState state) {
+    auto decide = [this, room, transition, done, attempt, version, meta, state, needs_presence](
+                      std::vector<p::PresenceEntry> present) {
+      auto outcome = transition(state, meta, present);
+      if (outcome.error || !outcome.changed) return done(std::move(outcome));
+      auto json = facilitation::state_to_json(outcome.state);
+      backends_.store.save_state(
+          room, version, json,
+          on_strand<bool>([this, room, transition, needs_presence, done, attempt, version, json,
+                           outcome = std::move(outcome)](Result<bool> saved) mutable {
+            if (!saved) return done(saved.error());
+            if (!saved.value()) {
+              // Somebody else (another node, another command) saved first: redo on their state.
+              if (auto* local = local_room(room)) local->state_version = -1;
+              return transact(room, transition, needs_presence, done, attempt + 1);
+            }
+            if (auto* local = local_room(room); local && version + 1 > local->state_version) {
+              adopt_state(*local, version + 1, outcome.state);
+            }
+            backend::BusEvent event;
+            event.kind = backend::BusEvent::Kind::state;
+            event.room = room;
+            event.seq = version + 1;
+            event.payload = make_frame(std::move(json));
+            backends_.bus.publish(std::move(event), [](Result<backend::Unit>) {});
+            done(std::move(outcome));
+          }));
+    };
+    if (!needs_presence) return decide({});
+    backends_.presence.list(room, on_strand<std::vector<p::PresenceEntry>>(
+                                      [decide, done](Result<std::vector<p::PresenceEntry>> present) {
+                                        if (!present) return done(present.error());
+                                        decide(std::move(present.value()));
+                                      }));
+  };
+  // The cached state is tried first; compare-and-set catches it being stale.
+  auto* local = local_room(room);
+  if (local && local->state_version >= 0 && !local->meta.id.empty()) {
+    return with_state(local->state_version, local->meta, local->state);
+  }
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, with_state, done](
+                                                                     Result<std::optional<p::Room>> found) {
+    if (!found) return done(found.error());
+    if (!found.value()) return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
+    backends_.store.load_state(room, on_strand<backend::RoomState>([with_state, done, meta = *found.value()](
+                                                                     Result<backend::RoomState> loaded) {
+      if (!loaded) return done(loaded.error());
+      with_state(loaded.value().version, meta, facilitation::state_from_json(loaded.value().json));
+    }));
+  }));
+}
+
+void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
+                          std::function<void()> done) {
+  // Group rooms first, so that nobody is told to join a room that does not exist yet.
+  auto remaining = std::make_shared<std::size_t>(outcome.rooms_to_create.size() + 1);
+  auto shared = std::make_shared<facilitation::Outcome>(std::move(outcome));
+  auto after_rooms = [this, room, actor, shared, remaining, done] {
+    if (--*remaining > 0) return;
+    for (auto& event : shared->events) publish_event(room, std::move(event.payload), {}, std::move(event.only_users));
+    auto posts = std::make_shared<std::size_t>(shared->posts.size() + 1);
+    auto after_post = [posts, done] {
+      if (--*posts == 0) done();
+    };
+    for (auto& [target, text] : shared->posts) append_as(actor, target, std::move(text), after_post);
+    after_post();
+  };
+  for (const auto& group : shared->rooms_to_create) {
+    backends_.store.create_room(group, on_strand<p::Room>([after_rooms, id = group.id](Result<p::Room> created) {
+                                  if (!created && created.error().code != p::ErrorCode::conflict) {
+                                    log::warn("breakout room %s not created: %s", id.c_str(),
+                                              created.error().message.c_str());
+                                  }
+                                  after_rooms();
+                                }));
+  }
+  after_rooms();
+}
+
+void Hub::Impl::append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done) {
+  backend::AppendRequest request;
+  request.room = room;
+  request.from = actor;
+  request.text = std::move(text);
+  request.ts = now_ms();
+  write_started();
+  backends_.store.append(std::move(request),
+                         on_strand<backend::AppendResult>([this, room, done](Result<backend::AppendResult> appended) {
+                           write_finished();
+                           if (!appended) {
+                             log::warn("post into %s failed: %s", room.c_str(), appended.error().message.c_str());
+                           } else {
+                             metrics_.messages_stored++;
+                           }
+                           done();
+                         }));
+}
+
+void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body) {
+  const std::string* room = p::room_of(body);
+  if (!room) return fail(conn_id, re, p::ErrorCode::bad_request, "frame without a room");
+  if (!is_active_member(conn_id, *room)) {
+    return fail(conn_id, re, p::ErrorCode::forbidden, "join room '" + *room + "' first");
+  }
+  const auto actor = *connection(conn_id)->user;
+  const bool needs_presence = std::holds_alternative<p::BreakoutOpen>(body);
+  const auto seed = random_seed();
+  transact(
+      *room,
+      [actor, body, seed](const facilitation::SessionState& state, const p::Room& meta,
+                          const std::vector<p::PresenceEntry>& present) {
+        return facilitation::apply(state, facilitation::Context{meta, now_ms(), present, seed}, actor, body);
+      },
+      needs_presence,
+      [this, conn_id, re, room = *room, actor](Result<facilitation::Outcome> outcome) {
+        if (!outcome) return fail(conn_id, re, outcome.error());
+        if (outcome.value().error) {
+          return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
+        }
+        auto reply = outcome.value().reply_json;
+        carry_out(room, actor, std::move(outcome.value()), [this, conn_id, re, reply] {
+          send_to(conn_id, reply ? with_re(re, *reply) : p::ok_frame(re));
+        });
+      });
+}
+
+void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
+  export_markdown(request.room, [this, conn_id, re, room = request.room](Result<std::string> markdown) {
+    if (!markdown) return fail(conn_id, re, markdown.error());
+    send_to(conn_id, facilitation::export_frame(re, room, markdown.value()));
+  });
+}
+
+void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done) {
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, done](Result<std::optional<p::Room>> found) {
+    if (!found) return done(found.error());
+    if (!found.value()) return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
+    const auto meta = *found.value();
+    backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, meta, done](Result<backend::RoomState> loaded) {
+      if (!loaded) return done(loaded.error());
+      auto state = facilitation::state_from_json(loaded.value().json);
+      read_all(*this, backends_.store, room, {}, 0, [this, room, meta, state, done](Result<Messages> messages) {
+        if (!messages) return done(messages.error());
+        backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, meta, state, done, messages = std::move(messages.value())](
+                                                                      Result<std::vector<p::Room>> rooms) {
+          if (!rooms) return done(rooms.error());
+          auto groups = std::make_shared<std::vector<facilitation::GroupRecord>>();
+          for (const auto& candidate : rooms.value()) {
+            if (candidate.kind == p::RoomKind::breakout && candidate.parent == meta.id) groups->push_back({candidate, {}});
+          }
+          read_groups(*this, backends_.store, groups, 0, [meta, state, done, messages, groups](std::optional<backend::Error> error) {
+            if (error) return done(*error);
+            done(facilitation::export_markdown(meta, state, messages, *groups));
+          });
+        }));
+      });
+    }));
+  }));
+}
+
+}  // namespace outloud::core

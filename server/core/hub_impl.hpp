@@ -1,0 +1,161 @@
+// Private to the hub: its state and the steps of each command. Everything here runs on the strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "outloud/protocol/server_frames.hpp"
+#include "server/core/hub.hpp"
+#include "server/core/room_sequencer.hpp"
+#include "server/facilitation/engine.hpp"
+#include "server/facilitation/state.hpp"
+
+namespace outloud::core {
+
+namespace asio = boost::asio;
+namespace p = protocol;
+using backend::Result;
+
+std::int64_t now_ms();
+
+// A connection's place in a room on this node.
+struct Member {
+  std::string user_id;
+  bool active = false;             // `joined` was sent: live events flow
+  std::int64_t skip_through = 0;   // messages up to this seq were in `joined`
+  std::vector<backend::BusEvent> held;  // events that arrived while joining, sent after `joined`
+};
+
+struct LocalRoom {
+  p::Room meta;
+  bool ready = false;  // subscribed on the bus and its sequencer primed
+  bool preparing = false;
+  std::vector<std::function<void(bool)>> ready_waiters;
+  RoomSequencer sequencer;
+  std::map<std::uint64_t, Member> members;  // by connection id
+  // The room's facilitation state as last loaded or announced on the bus.
+  std::int64_t state_version = -1;  // -1: not loaded
+  facilitation::SessionState state;
+  std::unique_ptr<asio::steady_timer> timer;
+  std::int64_t timer_deadline = 0;
+};
+
+struct ConnState {
+  std::shared_ptr<Connection> connection;
+  std::optional<p::User> user;
+  std::string session_id;
+  std::set<std::string> rooms;  // joined or being joined
+  p::PresenceState state = p::PresenceState::online;
+};
+
+class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
+ public:
+  Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
+       Metrics& metrics);
+
+  // Entry points (on the strand).
+  void open(std::shared_ptr<Connection> connection);
+  void handle(std::uint64_t conn_id, p::ClientFrame frame);
+  void closed(std::uint64_t conn_id);
+  void on_bus_event(backend::BusEvent event);
+  void on_bus_reconnected();
+  void export_markdown(std::string room, backend::Callback<std::string> done);
+  void drain(std::function<void()> done);
+
+  asio::strand<asio::any_io_executor>& strand() { return strand_; }
+
+  // Wraps a continuation so that a backend's answer, from any thread, runs on the strand.
+  template <class T, class F>
+  backend::Callback<T> on_strand(F continuation) {
+    return [self = shared_from_this(), continuation](Result<T> result) mutable {
+      asio::post(self->strand_, [continuation, result = std::move(result)]() mutable {
+        continuation(std::move(result));
+      });
+    };
+  }
+
+ private:
+  using OptId = p::OptId;
+
+  // Replies.
+  void send_to(std::uint64_t conn_id, std::string frame);
+  void fail(std::uint64_t conn_id, const OptId& re, p::ErrorCode code, std::string message);
+  void fail(std::uint64_t conn_id, const OptId& re, const backend::Error& error);
+  ConnState* connection(std::uint64_t conn_id);
+  LocalRoom* local_room(const std::string& room);
+  bool is_active_member(std::uint64_t conn_id, const std::string& room);
+
+  // Commands.
+  void on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
+  void on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create);
+  void on_rooms(std::uint64_t conn_id, const OptId& re);
+  void on_join(std::uint64_t conn_id, const OptId& re, const p::Join& join);
+  void on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave& leave);
+  void on_send(std::uint64_t conn_id, const OptId& re, const p::Send& send);
+  void on_history(std::uint64_t conn_id, const OptId& re, const p::History& history);
+  void on_typing(std::uint64_t conn_id, const OptId& re, const p::Typing& typing);
+  void on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status);
+  void on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body);
+  void on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request);
+
+  // Joining, step by step.
+  void with_ready_room(const std::string& room, std::function<void(LocalRoom*, std::optional<backend::Error>)> next);
+  void prepare_room(const std::string& room);
+  void finish_prepare(const std::string& room, bool ok);
+  void join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join);
+  void join_finish(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered);
+  void abandon_join(std::uint64_t conn_id, const std::string& room);
+  // Leaving: drops the member; announces `leave` if it was the user's last connection.
+  void remove_member(std::uint64_t conn_id, const std::string& room);
+  void drop_room_if_empty(const std::string& room);
+
+  // Delivery.
+  void apply_sequencer(const std::string& room, RoomSequencer::Actions actions);
+  void emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame);
+  void deliver_event(LocalRoom& room, const backend::BusEvent& event);
+  void publish_event(const std::string& room, std::string frame, std::string exclude_user = {},
+                     std::vector<std::string> only_users = {});
+  std::string conn_key(std::uint64_t conn_id) const;
+
+  // Facilitation.
+  void ensure_state(const std::string& room, std::function<void(std::optional<backend::Error>)> next);
+  void adopt_state(LocalRoom& room, std::int64_t version, facilitation::SessionState state);
+  void schedule_timer(LocalRoom& room);
+  void fire_timer(const std::string& room);
+  using Transition = std::function<facilitation::Outcome(const facilitation::SessionState&, const p::Room&,
+                                                         const std::vector<p::PresenceEntry>&)>;
+  // Loads the latest state, applies `transition`, saves with compare-and-set (retrying on conflict),
+  // then carries out the outcome's effects and calls `done` with it.
+  void transact(const std::string& room, Transition transition, bool needs_presence,
+                std::function<void(Result<facilitation::Outcome>)> done, int attempt = 0);
+  void carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
+                 std::function<void()> done);
+  void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);
+
+  void write_started() { ++writes_in_flight_; }
+  void write_finished();
+
+  asio::strand<asio::any_io_executor> strand_;
+  Backends backends_;
+  HubOptions options_;
+  Authenticator authenticate_;
+  Metrics& metrics_;
+  std::map<std::uint64_t, ConnState> connections_;
+  std::map<std::string, std::unique_ptr<LocalRoom>> rooms_;
+  bool draining_ = false;
+  int writes_in_flight_ = 0;
+  std::vector<std::function<void()>> drain_waiters_;
+};
+
+}  // namespace outloud::core
