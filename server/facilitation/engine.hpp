@@ -15,11 +15,17 @@
 
 namespace outloud::facilitation {
 
+// Explicit, configurable limits of the engine (additive to the agreed interface).
+struct Limits {
+  std::size_t max_polls = 200;  // polls per room over its lifetime; opening one more is a conflict
+};
+
 struct Context {
   protocol::Room room;                            // the room the command is about
   std::int64_t now_ms = 0;
   std::vector<protocol::PresenceEntry> present;   // users present in the room now (breakouts)
   std::uint64_t random_seed = 0;                  // for the `random` and `mix` strategies
+  Limits limits{};
 };
 
 // A frame for the room's connections: everyone, or only the listed users.
