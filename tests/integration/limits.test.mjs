@@ -1,0 +1,161 @@
+// protocol.md "Transport" limits and the team's engineering limits: frames over 64 KiB closed with
+// 1009, rate limiting, rooms per connection, and a client that stops reading is dropped without
+// slowing the others.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { connect, connectAs, uniqueId } from '../lib/client.mjs';
+import {
+  assertError, collectMessages, expectError, fetchMetrics, metricValue, range, seqsOf,
+} from '../lib/protocol.mjs';
+import { scaled, startServer } from '../lib/server.mjs';
+
+const servers = [];
+async function server(args = []) {
+  const s = await startServer({ args });
+  servers.push(s);
+  return s;
+}
+const clients = [];
+async function user(srv, name, org = 'essex-cc') {
+  const c = await connectAs(srv.wsUrl, name, org);
+  clients.push(c);
+  return c;
+}
+after(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+describe('frame size', { timeout: scaled(30000) }, () => {
+  test('a 70 KiB frame is refused with close code 1009; others are unaffected', async () => {
+    const srv = await server();
+    const bystander = await user(srv, 'Bystander');
+    const big = await user(srv, 'Big Sender');
+    const room = uniqueId('big');
+    await big.create(room);
+    await big.join(room);
+    big.sendText(JSON.stringify({ type: 'send', id: 99, room, text: 'y'.repeat(70 * 1024) }));
+    const closed = await Promise.race([big.closed, new Promise((r) => setTimeout(() => r(null), scaled(5000)))]);
+    assert.ok(closed, 'the connection was not closed');
+    assert.equal(closed.code, 1009);
+    assert.equal((await bystander.sync()).type, 'pong');
+    // Just under the limit is read (and answered as a frame, not closed).
+    const near = await user(srv, 'Near Limit');
+    const reply = await near.request({ type: 'ping', pad: 'p'.repeat(60 * 1024) });
+    assert.ok(reply.type === 'pong' || reply.type === 'error', JSON.stringify(reply).slice(0, 200));
+    assert.equal((await near.sync()).type, 'pong');
+  });
+
+  test('a 70 KiB frame before hello is refused the same way', async () => {
+    const srv = await server();
+    const c = await connect(srv.wsUrl);
+    clients.push(c);
+    c.sendText('x'.repeat(70 * 1024));
+    const closed = await Promise.race([c.closed, new Promise((r) => setTimeout(() => r(null), scaled(5000)))]);
+    assert.ok(closed, 'the connection was not closed');
+    assert.equal(closed.code, 1009);
+  });
+});
+
+describe('rate limiting', { timeout: scaled(30000) }, () => {
+  test('a flood gets rate_limited, the connection stays usable, and other users are unaffected', async () => {
+    const srv = await server(['--rate-limit', '5']);
+    const flooder = await user(srv, 'Flooder');
+    const calm = await user(srv, 'Calm User', 'nhs-trust');
+    const room = uniqueId('flood');
+    await flooder.create(room);
+    await flooder.join(room);
+    await calm.join(room);
+    const replies = await Promise.all(range(1, 60).map((i) => flooder.request({ type: 'send', room, text: `spam ${i}` })));
+    const limited = replies.filter((r) => r.type === 'error');
+    const sent = replies.filter((r) => r.type === 'sent');
+    assert.ok(limited.length > 0, 'no rate_limited error for 60 sends at once with --rate-limit 5');
+    limited.forEach((e) => assertError(e, 'rate_limited'));
+    assert.ok(sent.length > 0, 'every send was refused');
+    // Refused sends were not stored: the seqs of the accepted ones are 1..n.
+    assert.deepEqual(sent.map((s) => s.seq).sort((a, b) => a - b), range(1, sent.length));
+    assert.ok(flooder.isOpen, 'flooder disconnected');
+    // The calm user can still send straight away.
+    const own = await calm.say(room, 'I am not flooding');
+    assert.equal(own.seq, sent.length + 1);
+    // And the flooder can send again once the window has passed.
+    let ok = null;
+    for (let i = 0; i < 40 && !ok; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await flooder.request({ type: 'send', room, text: 'calmer now' });
+      if (r.type === 'sent') ok = r;
+      else assertError(r, 'rate_limited');
+    }
+    assert.ok(ok, 'the flooder never got through again');
+    const metrics = await fetchMetrics(srv);
+    const refused = metricValue(metrics, /refused/, { code: 'rate_limited' });
+    assert.ok(refused >= limited.length, `rate_limited refusals in /metrics: ${refused}`);
+  });
+});
+
+describe('rooms per connection', { timeout: scaled(30000) }, () => {
+  test('--max-rooms-per-connection caps joined rooms; leaving frees a place', async () => {
+    const srv = await server(['--max-rooms-per-connection', '3']);
+    const c = await user(srv, 'Room Hoarder');
+    const rooms = range(1, 4).map(() => uniqueId('cap'));
+    for (const r of rooms) await c.create(r);
+    for (const r of rooms.slice(0, 3)) await c.join(r);
+    const refused = await c.request({ type: 'join', room: rooms[3] });
+    assertError(refused, undefined, refused.re);
+    assert.notEqual(refused.code, 'not_found');
+    // Re-joining a room already joined does not count twice.
+    await c.join(rooms[0]);
+    await c.expectReply({ type: 'leave', room: rooms[0] }, 'left');
+    await c.join(rooms[3]);
+    // Another connection has its own allowance.
+    const d = await user(srv, 'Room Hoarder');
+    for (const r of rooms.slice(0, 3)) await d.join(r);
+  });
+});
+
+describe('slow client', { timeout: scaled(90000) }, () => {
+  test('a client that stops reading is dropped; the others get every message in order', async () => {
+    const srv = await server(['--max-queue-bytes', String(256 * 1024), '--rate-limit', '1000000']);
+    const writer = await user(srv, 'Fast Writer');
+    const reader = await user(srv, 'Fast Reader', 'uni-essex');
+    const sleeper = await user(srv, 'Slow Sleeper', 'charity');
+    const room = uniqueId('slow');
+    await writer.create(room);
+    for (const c of [writer, reader, sleeper]) await c.join(room);
+    sleeper.pause();
+
+    const count = 1200;
+    const text = (i) => `${i}:`.padEnd(14000, 'z');  // ~14 KB each, ~17 MB in all: more than any socket buffer
+    const started = Date.now();
+    const acks = [];
+    for (let i = 0; i < count; i += 50) {
+      const batch = [];
+      for (let k = i; k < Math.min(count, i + 50); k++) batch.push(writer.request({ type: 'send', room, text: text(k) }, scaled(30000)));
+      acks.push(...await Promise.all(batch));
+    }
+    acks.forEach((a) => assert.equal(a.type, 'sent', JSON.stringify(a)));
+    assert.deepEqual(acks.map((a) => a.seq).sort((a, b) => a - b), range(1, count));
+    const got = await collectMessages(reader, room, count, scaled(60000));
+    assert.deepEqual(seqsOf(got), range(1, count));
+    got.forEach((m, i) => assert.ok(m.text.startsWith(`${i}:`)));
+    const elapsed = Date.now() - started;
+
+    // The server dropped the sleeper: its metric moved, and once it reads again it finds the close.
+    let dropped = 0;
+    for (let i = 0; i < 50; i++) {
+      dropped = metricValue(await fetchMetrics(srv), /slow_clients_dropped/) ?? 0;
+      if (dropped >= 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(dropped, 1, 'slow_clients_dropped in /metrics');
+    sleeper.resume();
+    const closed = await Promise.race([sleeper.closed, new Promise((r) => setTimeout(() => r(null), scaled(10000)))]);
+    assert.ok(closed, 'the slow client was never disconnected');
+    // What it did receive before the drop is a gap-free prefix.
+    const partial = seqsOf(sleeper.pending((f) => f.type === 'message'));
+    assert.ok(partial.length < count, 'the slow client received everything, so it was not slow');
+    assert.deepEqual(partial, range(1, partial.length));
+    // The fast reader was not held back by the slow one.
+    assert.ok(elapsed < scaled(40000), `delivery took ${elapsed} ms`);
+  });
+});
