@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { assertMessage, range, seqsOf } from '../lib/protocol.mjs';
-import { killAll, scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, killAll, scaled, startServer } from '../lib/server.mjs';
 
 after(killAll);
 
@@ -24,7 +24,7 @@ async function sendAcked(client, room, count, burst = 20, prefix = 'm') {
 
 describe('durability', { timeout: scaled(60000) }, () => {
   test('SIGTERM: 1001 to open connections, exit 0 within 5 s; a restart has every acked message', async () => {
-    const first = await startServer({ nodeId: 'durable', args: ['--rate-limit', '1000000'] });
+    const first = await startServer({ nodeId: 'durable', args: UNTHROTTLED });
     const a = await connectAs(first.wsUrl, 'Durable Dora', 'essex-cc');
     const b = await connectAs(first.wsUrl, 'Idle Ian', 'police');  // connected, no room
     const room = uniqueId('dur');
@@ -69,7 +69,7 @@ describe('durability', { timeout: scaled(60000) }, () => {
   });
 
   test('kill -9 right after the acks loses nothing acknowledged', async () => {
-    const first = await startServer({ nodeId: 'crashy', args: ['--rate-limit', '1000000'] });
+    const first = await startServer({ nodeId: 'crashy', args: UNTHROTTLED });
     const a = await connectAs(first.wsUrl, 'Crash Carl', 'fire');
     const room = uniqueId('crash');
     await a.create(room);
@@ -100,7 +100,7 @@ describe('durability', { timeout: scaled(60000) }, () => {
   });
 
   test('SIGTERM with a client sending continuously: every ack survives, exit 0 within 5 s', async () => {
-    const first = await startServer({ nodeId: 'busy', args: ['--rate-limit', '1000000'] });
+    const first = await startServer({ nodeId: 'busy', args: UNTHROTTLED });
     const a = await connectAs(first.wsUrl, 'Busy Bea', 'nhs-trust');
     const room = uniqueId('busy');
     await a.create(room);

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, connectAs, uniqueId } from '../lib/client.mjs';
 import { expectError, fetchMetrics, metricValue, parseMetrics } from '../lib/protocol.mjs';
-import { scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 let server;
-before(async () => { server = await startServer({ nodeId: 'http-node-7' }); });
+before(async () => { server = await startServer({ nodeId: 'http-node-7', args: UNTHROTTLED }); });
 after(async () => { await server?.stop(); });
 
 describe('HTTP', { timeout: scaled(30000) }, () => {

@@ -6,10 +6,10 @@ import { connectAs, uniqueId } from '../lib/client.mjs';
 import {
   assertMessage, collectMessages, expectError, range, sendMany, seqsOf,
 } from '../lib/protocol.mjs';
-import { scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 let server;
-before(async () => { server = await startServer({ nodeId: 'messages-node', args: ['--rate-limit', '1000000'] }); });
+before(async () => { server = await startServer({ nodeId: 'messages-node', args: UNTHROTTLED }); });
 after(async () => { await server?.stop(); });
 
 const clients = [];

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { assertPresenceEntry, expectError } from '../lib/protocol.mjs';
-import { scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 let server;
-before(async () => { server = await startServer({ nodeId: 'presence-node' }); });
+before(async () => { server = await startServer({ nodeId: 'presence-node', args: UNTHROTTLED }); });
 after(async () => { await server?.stop(); });
 
 const clients = [];

@@ -6,11 +6,11 @@ import { connectAs, uniqueId } from '../lib/client.mjs';
 import {
   assertError, assertMessage, assertPresenceEntry, assertRoom, collectMessages, expectError, range, sendMany, seqsOf,
 } from '../lib/protocol.mjs';
-import { scaled, sleep, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
 let server;
 // Rate limiting is tested in limits.test.mjs; here bulk sends must not be throttled.
-before(async () => { server = await startServer({ nodeId: 'rooms-node', args: ['--rate-limit', '1000000'] }); });
+before(async () => { server = await startServer({ nodeId: 'rooms-node', args: UNTHROTTLED }); });
 after(async () => { await server?.stop(); });
 
 const clients = [];

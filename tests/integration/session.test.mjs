@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, connectAs, uniqueId } from '../lib/client.mjs';
 import { assertError, assertUser, expectError } from '../lib/protocol.mjs';
-import { scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 let server;
-before(async () => { server = await startServer({ nodeId: 'session-node' }); });
+before(async () => { server = await startServer({ nodeId: 'session-node', args: UNTHROTTLED }); });
 after(async () => { await server?.stop(); });
 
 describe('transport', { timeout: scaled(30000) }, () => {

@@ -1,0 +1,74 @@
+// Starts a throwaway /usr/bin/redis-server on a free 127.0.0.1 port with its own temp directory,
+// for tests of `--redis` (several server nodes on one Redis). Killed when the test process exits.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { freePort, scaled, sleep, tmpDir, track } from './server.mjs';
+
+export const REDIS_SERVER = process.env.OUTLOUD_REDIS_SERVER ?? '/usr/bin/redis-server';
+
+// Sends one inline command and resolves with the first reply line (e.g. "+PONG").
+export function redisCommand(port, command, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`redis ${command}: timeout`)); }, timeoutMs);
+    sock.on('connect', () => sock.write(`${command}\r\n`));
+    sock.on('data', (d) => {
+      data += d.toString();
+      if (data.includes('\r\n')) { clearTimeout(timer); sock.end(); resolve(data.split('\r\n')[0]); }
+    });
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+/**
+ * Starts redis-server. options: port (default: a free one), dir (default: a fresh temp dir; pass the
+ * old one to restart on the same data), persistence ('aof' — appendonly with fsync always, the
+ * default, so acknowledged writes survive a restart — or 'none').
+ * Returns {url, port, dir, process, output, stop(signal), kill9(), restart()}.
+ */
+export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutMs = scaled(10000) } = {}) {
+  port ??= await freePort();
+  dir ??= tmpDir('outloud-redis-');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+  if (persistence === 'aof') args.push('--appendonly', 'yes', '--appendfsync', 'always');
+  else args.push('--appendonly', 'no');
+  const child = track(spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  let exitInfo = null;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => { exitInfo = { code, signal }; resolve(exitInfo); }));
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (exitInfo) throw new Error(`redis-server exited (${JSON.stringify(exitInfo)}): ${output}`);
+    try {
+      if ((await redisCommand(port, 'PING', 500)) === '+PONG') break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`redis-server not ready: ${output}`); }
+    await sleep(30);
+  }
+  child.unref(); child.stdout.unref?.(); child.stderr.unref?.();
+
+  const redis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    process: child,
+    get output() { return output; },
+    get running() { return exitInfo === null; },
+    async stop(signal = 'SIGTERM') {
+      if (exitInfo) return exitInfo;
+      child.ref();
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), scaled(10000));
+      try { return await exited; } finally { clearTimeout(timer); child.unref(); }
+    },
+    kill9() { return redis.stop('SIGKILL'); },
+    restart(overrides = {}) { return startRedis({ port, dir, persistence, readyTimeoutMs, ...overrides }); },
+    command(cmd) { return redisCommand(port, cmd); },
+  };
+  return redis;
+}
