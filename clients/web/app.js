@@ -1,0 +1,886 @@
+// OutLoud reference web client: wires the protocol client to the page.
+
+import { OutloudClient, isValidSlug, codePointLength, LIMITS } from './outloud.js';
+import { h, byId, clear, preview } from './dom.js';
+import {
+  EXAMPLE_ORGS,
+  validateIdentity,
+  loadIdentity,
+  saveIdentity,
+  forgetIdentity,
+  orgColourClass,
+} from './identity.js';
+import { MessageListView } from './messages-view.js';
+import { renderPeople, typingText } from './people-view.js';
+import { renderRoomList, kindLabel } from './rooms-view.js';
+
+const LAST_ROOM_KEY = 'outloud.lastRoom';
+const TYPING_SHOWN_MS = 6000;
+const AUTO_AWAY_MS = 30000;
+const ROOMS_REFRESH_MS = 20000;
+const HISTORY_PAGE = 50;
+
+// ---- state ---------------------------------------------------------------------------------
+
+/**
+ * @typedef {object} RoomState
+ * @property {string} id
+ * @property {object|null} info the ROOM
+ * @property {Map<number, object>} messages by seq
+ * @property {Map<string, {user: object, state: string}>} presence by user id
+ * @property {Map<string, {user: object, topic: string, timer: any}>} typing by user id
+ * @property {Map<string, object>} pending own messages not yet stored, by nonce
+ * @property {Set<string>} topics
+ * @property {boolean} hasMore older messages may exist
+ * @property {boolean} loadingOlder
+ * @property {number} unread
+ * @property {string} role
+ * @property {object|null} session facilitation state
+ */
+
+const app = {
+  /** @type {OutloudClient|null} */
+  client: null,
+  identity: null,
+  me: null,
+  /** @type {Array<object>} */
+  roomList: [],
+  /** @type {Map<string, RoomState>} */
+  rooms: new Map(),
+  current: null,
+  replyTo: null,
+  manualStatus: 'online',
+  autoAway: false,
+  awayTimer: null,
+  roomsTimer: null,
+  countdownTimer: null,
+  wasOnline: false,
+  view: null,
+};
+
+function roomState(id) {
+  let rs = app.rooms.get(id);
+  if (!rs) {
+    rs = {
+      id,
+      info: null,
+      messages: new Map(),
+      presence: new Map(),
+      typing: new Map(),
+      pending: new Map(),
+      topics: new Set(['general']),
+      hasMore: false,
+      loadingOlder: false,
+      unread: 0,
+      role: 'member',
+      session: null,
+    };
+    app.rooms.set(id, rs);
+  }
+  return rs;
+}
+
+function sortedMessages(rs) {
+  return [...rs.messages.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function lowestSeq(rs) {
+  let min = Infinity;
+  for (const seq of rs.messages.keys()) if (seq < min) min = seq;
+  return min;
+}
+
+// ---- elements ------------------------------------------------------------------------------
+
+const el = {};
+function collectElements() {
+  for (const id of [
+    'conn-banner', 'conn-banner-text', 'conn-retry', 'signin-view', 'signin-form', 'signin-name', 'signin-org',
+    'signin-name-error', 'signin-org-error', 'signin-error', 'org-examples', 'org-chips', 'app-view', 'toggle-rooms',
+    'toggle-people', 'conn-pill', 'conn-pill-text', 'me-name', 'me-org', 'status-select', 'signout', 'rooms-panel',
+    'refresh-rooms', 'room-list', 'room-list-empty', 'create-room', 'create-form', 'create-title', 'create-id',
+    'create-error', 'join-form', 'join-id', 'join-error', 'empty-state', 'room-section', 'room-title', 'room-kind',
+    'room-id', 'leave-room', 'messages', 'load-older', 'history-status', 'message-list', 'jump-latest', 'typing',
+    'composer', 'reply-bar', 'reply-bar-text', 'reply-cancel', 'topic-input', 'topic-options', 'composer-text',
+    'people-panel', 'not-spoken', 'not-spoken-count', 'not-spoken-note', 'present-count', 'presence-groups',
+    'scrim', 'announcer', 'toasts',
+  ]) {
+    el[id.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = byId(id);
+  }
+}
+
+// ---- small UI services ---------------------------------------------------------------------
+
+function toast(text, kind = 'error') {
+  const item = h('div', { class: `toast toast--${kind}`, role: kind === 'error' ? 'alert' : 'status', text });
+  el.toasts.append(item);
+  setTimeout(() => item.remove(), 6000);
+}
+
+function announce(text) {
+  // A fresh node per announcement makes screen readers read each one.
+  const item = h('p', { text });
+  el.announcer.append(item);
+  while (el.announcer.childElementCount > 5) el.announcer.firstElementChild.remove();
+}
+
+function showFieldError(node, text) {
+  node.textContent = text || '';
+  node.hidden = !text;
+}
+
+// ---- sign in -------------------------------------------------------------------------------
+
+function setupSignIn() {
+  for (const org of EXAMPLE_ORGS) {
+    el.orgExamples.append(h('option', { value: org.id, label: org.label }));
+    el.orgChips.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `org-chip ${orgColourClass(org.id)}`,
+          title: org.label,
+          'aria-label': `${org.label} (${org.id})`,
+          on: {
+            click: () => {
+              el.signinOrg.value = org.id;
+              showFieldError(el.signinOrgError, '');
+              el.signinOrg.removeAttribute('aria-invalid');
+              el.signinOrg.focus();
+            },
+          },
+        },
+        org.id,
+      ),
+    );
+  }
+  el.signinForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = el.signinName.value.trim();
+    const org = el.signinOrg.value.trim();
+    const errors = validateIdentity(name, org);
+    showFieldError(el.signinNameError, errors.name);
+    showFieldError(el.signinOrgError, errors.org);
+    el.signinName.toggleAttribute('aria-invalid', !!errors.name);
+    el.signinOrg.toggleAttribute('aria-invalid', !!errors.org);
+    if (errors.name) return el.signinName.focus();
+    if (errors.org) return el.signinOrg.focus();
+    const identity = { name, org };
+    saveIdentity(identity);
+    start(identity);
+  });
+}
+
+function showSignIn(message) {
+  el.appView.hidden = true;
+  el.connBanner.hidden = true;
+  el.signinView.hidden = false;
+  showFieldError(el.signinError, message);
+  if (app.identity) {
+    el.signinName.value = app.identity.name;
+    el.signinOrg.value = app.identity.org;
+  }
+  el.signinName.focus();
+}
+
+// ---- connection ----------------------------------------------------------------------------
+
+function wsUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/ws`;
+}
+
+function start(identity) {
+  app.identity = identity;
+  el.signinView.hidden = true;
+  el.appView.hidden = false;
+  el.meName.textContent = identity.name;
+  el.meOrg.textContent = identity.org;
+  el.meOrg.className = `org-badge ${orgColourClass(identity.org)}`;
+  el.statusSelect.value = 'online';
+  app.manualStatus = 'online';
+
+  const client = new OutloudClient({ url: wsUrl(), name: identity.name, org: identity.org });
+  app.client = client;
+  client.on('state', onConnectionState);
+  client.on('welcome', onWelcome);
+  client.on('joined', onJoined);
+  client.on('message', onMessage);
+  client.on('presence', onPresence);
+  client.on('typing', onTyping);
+  client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
+  client.on('fatal', (err) => {
+    teardown();
+    showSignIn(`The server did not accept you: ${err.message}`);
+  });
+  client.connect().catch(() => {
+    // reported through `fatal` or a sign-out
+  });
+}
+
+function teardown() {
+  if (app.client) app.client.close();
+  app.client = null;
+  app.me = null;
+  app.rooms.clear();
+  app.roomList = [];
+  app.current = null;
+  app.wasOnline = false;
+  clearInterval(app.roomsTimer);
+  clearInterval(app.countdownTimer);
+  clearTimeout(app.awayTimer);
+  showRoom(null);
+}
+
+function onConnectionState({ state, delayMs }) {
+  el.connPill.dataset.state = state;
+  clearInterval(app.countdownTimer);
+  const labels = { idle: 'Offline', connecting: 'Connecting', online: 'Online', reconnecting: 'Reconnecting', closed: 'Offline' };
+  el.connPillText.textContent = labels[state] || state;
+  el.connBanner.dataset.state = state;
+  el.connRetry.hidden = state !== 'reconnecting';
+  if (state === 'online') {
+    if (app.wasOnline) {
+      el.connBannerText.textContent = 'Back online.';
+      el.connBanner.hidden = false;
+      setTimeout(() => {
+        if (app.client && app.client.state === 'online') el.connBanner.hidden = true;
+      }, 2500);
+    } else {
+      el.connBanner.hidden = true;
+    }
+    app.wasOnline = true;
+    return;
+  }
+  el.connBanner.hidden = false;
+  if (state === 'connecting') el.connBannerText.textContent = 'Connecting to OutLoud…';
+  else if (state === 'closed') el.connBannerText.textContent = 'Disconnected.';
+  else if (state === 'reconnecting') {
+    const until = Date.now() + (delayMs || 0);
+    const tick = () => {
+      const s = Math.ceil((until - Date.now()) / 1000);
+      el.connBannerText.textContent =
+        delayMs === undefined || s <= 0
+          ? 'Connection lost. Reconnecting…'
+          : `Connection lost. Reconnecting in ${s} s… Your messages will be sent when it is back.`;
+    };
+    tick();
+    if (delayMs) app.countdownTimer = setInterval(tick, 500);
+  }
+}
+
+function onWelcome(welcome) {
+  const first = !app.me;
+  app.me = welcome.user;
+  refreshRooms();
+  clearInterval(app.roomsTimer);
+  app.roomsTimer = setInterval(refreshRooms, ROOMS_REFRESH_MS);
+  if (first) {
+    const fromHash = roomFromHash();
+    let last = null;
+    try {
+      last = localStorage.getItem(LAST_ROOM_KEY);
+    } catch {
+      // no storage
+    }
+    const target = fromHash || (isValidSlug(last || '') ? last : null);
+    if (target) openRoom(target, { quietNotFound: !fromHash });
+  }
+}
+
+// ---- rooms ---------------------------------------------------------------------------------
+
+async function refreshRooms() {
+  if (!app.client) return;
+  try {
+    app.roomList = await app.client.rooms();
+  } catch (err) {
+    if (err.code !== 'closed') toast(`Could not load the rooms: ${err.message}`);
+    return;
+  }
+  renderRooms();
+}
+
+function renderRooms() {
+  const list = app.roomList.map((room) => {
+    const rs = app.rooms.get(room.id);
+    return rs && app.client && app.client.isJoined(room.id) ? { ...room, online: rs.presence.size } : room;
+  });
+  // A room joined by id but not yet in the list still shows.
+  for (const rs of app.rooms.values()) {
+    if (rs.info && !list.some((r) => r.id === rs.id)) list.push({ ...rs.info, online: rs.presence.size });
+  }
+  el.roomListEmpty.hidden = list.length > 0;
+  renderRoomList(el.roomList, list, {
+    current: app.current,
+    unread: (id) => app.rooms.get(id)?.unread || 0,
+    joined: (id) => !!app.client && app.client.isJoined(id),
+    onOpen: (id) => {
+      openRoom(id);
+      closeDrawers();
+    },
+  });
+}
+
+function roomFromHash() {
+  const match = /^#\/room\/(.+)$/.exec(location.hash);
+  if (!match) return null;
+  const id = decodeURIComponent(match[1]);
+  return isValidSlug(id) ? id : null;
+}
+
+async function openRoom(id, { quietNotFound = false } = {}) {
+  if (!app.client) return;
+  const previous = app.current;
+  app.current = id;
+  if (location.hash !== `#/room/${id}`) history.replaceState(null, '', `#/room/${id}`);
+  try {
+    localStorage.setItem(LAST_ROOM_KEY, id);
+  } catch {
+    // no storage
+  }
+  const rs = roomState(id);
+  rs.unread = 0;
+  if (app.client.isJoined(id) && rs.info) {
+    showRoom(rs);
+  } else {
+    showRoom(rs, { loading: true });
+    try {
+      await app.client.join(id, { limit: HISTORY_PAGE });
+    } catch (err) {
+      app.rooms.delete(id);
+      if (app.current === id) {
+        app.current = previous && app.rooms.has(previous) ? previous : null;
+        showRoom(app.current ? app.rooms.get(app.current) : null);
+        if (!app.current) history.replaceState(null, '', location.pathname + location.search);
+      }
+      if (err.code === 'not_found') {
+        if (!quietNotFound) toast(`There is no room “${id}”.`);
+        try {
+          if (localStorage.getItem(LAST_ROOM_KEY) === id) localStorage.removeItem(LAST_ROOM_KEY);
+        } catch {
+          // no storage
+        }
+      } else if (err.code !== 'closed') {
+        toast(`Could not join “${id}”: ${err.message}`);
+      }
+      return false;
+    }
+  }
+  renderRooms();
+  return true;
+}
+
+function onJoined({ room, frame, rejoin, reset }) {
+  const rs = roomState(room);
+  rs.info = frame.room || rs.info;
+  rs.role = (frame.you && frame.you.role) || rs.role;
+  rs.session = frame.session || rs.session;
+  rs.presence = new Map((frame.presence || []).map((p) => [p.user.id, { user: p.user, state: p.state }]));
+  if (!rejoin || reset) {
+    const messages = frame.messages || [];
+    rs.messages = new Map(messages.map((m) => [m.seq, m]));
+    for (const m of messages) if (m.topic) rs.topics.add(m.topic);
+    rs.hasMore = messages.length > 0 && messages[0].seq > 1;
+    if (reset && app.current === room) toast('Some messages could not be recovered; the latest are shown.', 'info');
+  }
+  // Own status is not echoed by the server: keep our own entry in step.
+  if (app.me && rs.presence.has(app.me.id) && app.client) rs.presence.get(app.me.id).state = app.client.status;
+  if (app.current === room) {
+    if (!rejoin || reset) showRoom(rs);
+    else renderPeoplePanel(rs);
+  }
+  renderRooms();
+}
+
+function onMessage(m) {
+  const rs = app.rooms.get(m.room);
+  if (!rs || rs.messages.has(m.seq)) return;
+  rs.messages.set(m.seq, m);
+  if (m.topic) rs.topics.add(m.topic);
+  const own = app.me && m.from.id === app.me.id;
+  if (own && m.nonce && rs.pending.has(m.nonce)) {
+    rs.pending.delete(m.nonce);
+    if (app.current === m.room) app.view.removePending(m.nonce);
+  }
+  const typist = rs.typing.get(m.from.id);
+  if (typist) {
+    clearTimeout(typist.timer);
+    rs.typing.delete(m.from.id);
+  }
+  if (app.current === m.room) {
+    app.view.insert(m, { stickToBottom: own });
+    renderPeoplePanel(rs);
+    renderTyping(rs);
+    renderTopics(rs);
+    if (!own) announce(`${m.from.name}, ${m.from.org}: ${preview(m.text, 200)}`);
+  } else {
+    rs.unread++;
+    renderRooms();
+  }
+}
+
+function onPresence(ev) {
+  const rs = app.rooms.get(ev.room);
+  if (!rs) return;
+  if (ev.event === 'leave') {
+    rs.presence.delete(ev.user.id);
+    const typist = rs.typing.get(ev.user.id);
+    if (typist) clearTimeout(typist.timer);
+    rs.typing.delete(ev.user.id);
+  } else {
+    rs.presence.set(ev.user.id, { user: ev.user, state: ev.state || 'online' });
+  }
+  if (app.current === ev.room) {
+    renderPeoplePanel(rs);
+    renderTyping(rs);
+  }
+  renderRooms();
+}
+
+function onTyping(ev) {
+  const rs = app.rooms.get(ev.room);
+  if (!rs || (app.me && ev.user.id === app.me.id)) return;
+  const prev = rs.typing.get(ev.user.id);
+  if (prev) clearTimeout(prev.timer);
+  const timer = setTimeout(() => {
+    rs.typing.delete(ev.user.id);
+    if (app.current === ev.room) renderTyping(rs);
+  }, TYPING_SHOWN_MS);
+  rs.typing.set(ev.user.id, { user: ev.user, topic: ev.topic, timer });
+  if (app.current === ev.room) renderTyping(rs);
+}
+
+// ---- room view -----------------------------------------------------------------------------
+
+function showRoom(rs, { loading = false } = {}) {
+  clearReply();
+  if (!rs) {
+    el.roomSection.hidden = true;
+    el.emptyState.hidden = false;
+    clear(el.messageList);
+    clear(el.typing);
+    renderPeoplePanel(null);
+    renderRooms();
+    return;
+  }
+  el.emptyState.hidden = true;
+  el.roomSection.hidden = false;
+  el.roomTitle.textContent = rs.info ? rs.info.title || rs.id : rs.id;
+  el.roomKind.textContent = kindLabel(rs.info ? rs.info.kind : 'room');
+  el.roomKind.dataset.kind = rs.info ? rs.info.kind : 'room';
+  el.roomId.textContent = rs.id;
+  document.title = `${el.roomTitle.textContent} · OutLoud`;
+  if (loading && !rs.info) {
+    clear(el.messageList);
+    el.historyStatus.textContent = 'Loading messages…';
+    el.loadOlder.hidden = true;
+    renderPeoplePanel(null);
+    return;
+  }
+  app.view.render(sortedMessages(rs), [...rs.pending.values()]);
+  renderHistoryStatus(rs);
+  renderPeoplePanel(rs);
+  renderTyping(rs);
+  renderTopics(rs);
+  fillViewport(rs);
+}
+
+function renderHistoryStatus(rs) {
+  el.loadOlder.hidden = !rs.hasMore || rs.loadingOlder;
+  el.historyStatus.textContent = rs.loadingOlder
+    ? 'Loading earlier messages…'
+    : rs.hasMore
+      ? ''
+      : rs.messages.size
+        ? 'This is the start of the conversation.'
+        : 'No messages yet. Say hello and tell people where you are from.';
+}
+
+function renderPeoplePanel(rs) {
+  const els = {
+    groups: el.presenceGroups,
+    count: el.presentCount,
+    notSpoken: el.notSpoken,
+    notSpokenCount: el.notSpokenCount,
+    notSpokenNote: el.notSpokenNote,
+  };
+  if (!rs) {
+    renderPeople(els, [], new Set(), '', { allLoaded: true });
+    return;
+  }
+  const spoken = new Set();
+  for (const m of rs.messages.values()) spoken.add(m.from.id);
+  renderPeople(els, [...rs.presence.values()], spoken, app.me ? app.me.id : '', { allLoaded: !rs.hasMore });
+}
+
+function renderTyping(rs) {
+  el.typing.textContent = typingText([...rs.typing.values()]);
+}
+
+function renderTopics(rs) {
+  clear(el.topicOptions);
+  for (const t of [...rs.topics].sort()) el.topicOptions.append(h('option', { value: t }));
+}
+
+async function loadOlder() {
+  const rs = app.current && app.rooms.get(app.current);
+  if (!rs || !rs.hasMore || rs.loadingOlder || !app.client) return;
+  const before = lowestSeq(rs);
+  if (!Number.isFinite(before) || before <= 1) {
+    rs.hasMore = false;
+    renderHistoryStatus(rs);
+    return;
+  }
+  rs.loadingOlder = true;
+  renderHistoryStatus(rs);
+  let older;
+  try {
+    older = await app.client.history(rs.id, { before, limit: HISTORY_PAGE });
+  } catch (err) {
+    rs.loadingOlder = false;
+    renderHistoryStatus(rs);
+    if (err.code !== 'closed') toast(`Could not load earlier messages: ${err.message}`);
+    return;
+  }
+  rs.loadingOlder = false;
+  const fresh = older.filter((m) => !rs.messages.has(m.seq)).sort((a, b) => a.seq - b.seq);
+  for (const m of fresh) {
+    rs.messages.set(m.seq, m);
+    if (m.topic) rs.topics.add(m.topic);
+  }
+  rs.hasMore = older.length >= HISTORY_PAGE && older.length > 0 && older[0].seq > 1;
+  if (app.current === rs.id) {
+    app.view.prependOlder(fresh);
+    renderHistoryStatus(rs);
+    renderPeoplePanel(rs);
+    renderTopics(rs);
+    fillViewport(rs);
+  }
+}
+
+/** Loads older pages while the list does not fill its box, so scrolling up can fetch more. */
+function fillViewport(rs) {
+  requestAnimationFrame(() => {
+    if (app.current !== rs.id || !rs.hasMore || rs.loadingOlder) return;
+    if (el.messages.scrollHeight <= el.messages.clientHeight + 8) loadOlder();
+  });
+}
+
+// ---- composer ------------------------------------------------------------------------------
+
+function currentTopic() {
+  const topic = el.topicInput.value.trim();
+  return topic || 'general';
+}
+
+function currentTag() {
+  const checked = el.composer.querySelector('input[name="tag"]:checked');
+  return checked && checked.value ? checked.value : null;
+}
+
+function setReply(m) {
+  app.replyTo = m;
+  el.replyBarText.textContent = `${m.from.name} (${m.from.org}): ${preview(m.text, 90)}`;
+  el.replyBar.hidden = false;
+  if (m.topic) el.topicInput.value = m.topic;
+  el.composerText.focus();
+}
+
+function clearReply() {
+  app.replyTo = null;
+  el.replyBar.hidden = true;
+  el.replyBarText.textContent = '';
+}
+
+function autoGrow() {
+  const ta = el.composerText;
+  ta.style.height = 'auto';
+  ta.style.height = `${Math.min(ta.scrollHeight, 200)}px`;
+}
+
+function sendFromComposer() {
+  const rs = app.current && app.rooms.get(app.current);
+  if (!rs || !app.client || !app.me) return;
+  const text = el.composerText.value;
+  if (!text.trim()) return;
+  if (codePointLength(text) > LIMITS.textMax) {
+    toast(`A message can be at most ${LIMITS.textMax.toLocaleString()} characters.`);
+    return;
+  }
+  const topic = currentTopic();
+  if (codePointLength(topic) > LIMITS.topicMax) {
+    toast(`A topic can be at most ${LIMITS.topicMax} characters.`);
+    el.topicInput.focus();
+    return;
+  }
+  const pending = {
+    text,
+    topic,
+    tag: currentTag(),
+    replyTo: app.replyTo ? app.replyTo.seq : null,
+    from: app.me,
+    nonce: null,
+  };
+  el.composerText.value = '';
+  autoGrow();
+  clearReply();
+  app.client.resetTyping(rs.id, topic);
+  dispatchPending(rs, pending);
+  el.composerText.focus();
+}
+
+function dispatchPending(rs, pending) {
+  const promise = app.client.send(rs.id, pending.text, {
+    topic: pending.topic,
+    tag: pending.tag,
+    replyTo: pending.replyTo,
+    nonce: pending.nonce || undefined,
+    timeoutMs: 30000,
+  });
+  pending.nonce = promise.nonce;
+  const known = rs.pending.has(pending.nonce);
+  rs.pending.set(pending.nonce, pending);
+  if (app.current === rs.id && !known) app.view.addPending(pending);
+  promise.then(
+    (sent) => {
+      // The echo normally arrives first; if it is already here, the pending copy goes.
+      if (rs.messages.has(sent.seq) && rs.pending.delete(pending.nonce) && app.current === rs.id) {
+        app.view.removePending(pending.nonce);
+      }
+    },
+    (err) => {
+      if (!rs.pending.has(pending.nonce) || err.code === 'closed') return;
+      const reason = err.code === 'timeout' ? 'no answer from the server' : err.message;
+      if (app.current === rs.id) {
+        app.view.failPending(
+          pending.nonce,
+          reason,
+          () => {
+            app.view.removePending(pending.nonce);
+            rs.pending.delete(pending.nonce);
+            dispatchPending(rs, pending); // same nonce: stored at most once
+          },
+          () => {
+            rs.pending.delete(pending.nonce);
+            app.view.removePending(pending.nonce);
+          },
+        );
+      } else {
+        toast(`A message to ${rs.id} was not sent: ${reason}`);
+      }
+    },
+  );
+}
+
+function setupComposer() {
+  el.composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    sendFromComposer();
+  });
+  el.composerText.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendFromComposer();
+    } else if (event.key === 'Escape' && app.replyTo) {
+      clearReply();
+    }
+  });
+  el.composerText.addEventListener('input', () => {
+    autoGrow();
+    if (app.current && app.client && el.composerText.value.trim()) app.client.typing(app.current, currentTopic());
+  });
+  el.replyCancel.addEventListener('click', () => {
+    clearReply();
+    el.composerText.focus();
+  });
+}
+
+// ---- forms, panels, status -----------------------------------------------------------------
+
+function setupRoomForms() {
+  // Suggest an id from the title until the person edits the id themselves.
+  let idEdited = false;
+  el.createId.addEventListener('input', () => {
+    idEdited = el.createId.value.length > 0;
+  });
+  el.createTitle.addEventListener('input', () => {
+    if (idEdited) return;
+    el.createId.value = el.createTitle.value
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64);
+  });
+  el.createForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const title = el.createTitle.value.trim();
+    const id = el.createId.value.trim();
+    const kind = el.createForm.querySelector('input[name="kind"]:checked').value;
+    if (!title) return showFieldError(el.createError, 'Give the room a title.');
+    if (!isValidSlug(id)) {
+      return showFieldError(el.createError, 'The id needs lowercase letters, digits, dots, dashes or underscores (up to 64).');
+    }
+    showFieldError(el.createError, '');
+    try {
+      await app.client.create(id, title, kind);
+    } catch (err) {
+      showFieldError(
+        el.createError,
+        err.code === 'conflict' ? `A room “${id}” already exists. Join it below, or pick another id.` : err.message,
+      );
+      return;
+    }
+    el.createForm.reset();
+    idEdited = false;
+    el.createRoom.open = false;
+    await openRoom(id);
+    refreshRooms();
+    closeDrawers();
+  });
+  el.joinForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const id = el.joinId.value.trim();
+    if (!isValidSlug(id)) return showFieldError(el.joinError, 'That is not a valid room id.');
+    showFieldError(el.joinError, '');
+    const ok = await openRoom(id, { quietNotFound: true });
+    if (ok) {
+      el.joinId.value = '';
+      closeDrawers();
+    } else {
+      showFieldError(el.joinError, `Could not join “${id}”.`);
+    }
+  });
+  el.refreshRooms.addEventListener('click', refreshRooms);
+  el.leaveRoom.addEventListener('click', async () => {
+    const id = app.current;
+    if (!id || !app.client) return;
+    const rs = app.rooms.get(id);
+    if (rs) for (const t of rs.typing.values()) clearTimeout(t.timer);
+    app.rooms.delete(id);
+    app.current = null;
+    history.replaceState(null, '', location.pathname + location.search);
+    try {
+      localStorage.removeItem(LAST_ROOM_KEY);
+    } catch {
+      // no storage
+    }
+    showRoom(null);
+    try {
+      await app.client.leave(id);
+    } catch {
+      // the room is forgotten here either way
+    }
+    refreshRooms();
+  });
+  el.messages.addEventListener('scroll', () => {
+    if (el.messages.scrollTop < 48) loadOlder();
+  });
+  el.loadOlder.addEventListener('click', loadOlder);
+  el.jumpLatest.addEventListener('outloud:not-loaded', () => toast('That message is older than those loaded.', 'info'));
+  window.addEventListener('hashchange', () => {
+    const id = roomFromHash();
+    if (id && id !== app.current) openRoom(id);
+  });
+}
+
+function applyStatus(state) {
+  if (!app.client) return;
+  app.client.setStatus(state);
+  if (!app.me) return;
+  for (const rs of app.rooms.values()) {
+    const mine = rs.presence.get(app.me.id);
+    if (mine) mine.state = state;
+  }
+  const rs = app.current && app.rooms.get(app.current);
+  if (rs) renderPeoplePanel(rs);
+}
+
+function setupStatus() {
+  el.statusSelect.addEventListener('change', () => {
+    app.manualStatus = el.statusSelect.value;
+    app.autoAway = false;
+    applyStatus(app.manualStatus);
+  });
+  document.addEventListener('visibilitychange', () => {
+    clearTimeout(app.awayTimer);
+    if (document.hidden) {
+      app.awayTimer = setTimeout(() => {
+        if (app.manualStatus === 'online') {
+          app.autoAway = true;
+          applyStatus('away');
+        }
+      }, AUTO_AWAY_MS);
+    } else if (app.autoAway) {
+      app.autoAway = false;
+      applyStatus(app.manualStatus);
+    }
+  });
+  el.signout.addEventListener('click', () => {
+    teardown();
+    forgetIdentity();
+    showSignIn('');
+  });
+  el.connRetry.addEventListener('click', () => app.client && app.client.reconnectNow());
+}
+
+function closeDrawers() {
+  for (const [button, panel] of [
+    [el.toggleRooms, el.roomsPanel],
+    [el.togglePeople, el.peoplePanel],
+  ]) {
+    panel.classList.remove('is-open');
+    button.setAttribute('aria-expanded', 'false');
+  }
+  el.scrim.hidden = true;
+}
+
+function setupDrawers() {
+  for (const [button, panel, other] of [
+    [el.toggleRooms, el.roomsPanel, el.peoplePanel],
+    [el.togglePeople, el.peoplePanel, el.roomsPanel],
+  ]) {
+    button.addEventListener('click', () => {
+      const open = !panel.classList.contains('is-open');
+      closeDrawers();
+      other.classList.remove('is-open');
+      panel.classList.toggle('is-open', open);
+      button.setAttribute('aria-expanded', String(open));
+      el.scrim.hidden = !open;
+      if (open) {
+        const focusable = panel.querySelector('button, input, summary');
+        if (focusable) focusable.focus();
+      }
+    });
+  }
+  el.scrim.addEventListener('click', closeDrawers);
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !el.scrim.hidden) closeDrawers();
+  });
+}
+
+// ---- boot ----------------------------------------------------------------------------------
+
+function boot() {
+  collectElements();
+  app.view = new MessageListView({
+    list: el.messageList,
+    scroller: el.messages,
+    jumpButton: el.jumpLatest,
+    lookup: (seq) => (app.current ? app.rooms.get(app.current)?.messages.get(seq) : undefined),
+    onReply: setReply,
+  });
+  setupSignIn();
+  setupComposer();
+  setupRoomForms();
+  setupStatus();
+  setupDrawers();
+  const identity = loadIdentity();
+  if (identity) start(identity);
+  else showSignIn('');
+}
+
+boot();

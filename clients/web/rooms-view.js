@@ -1,0 +1,70 @@
+// The room list: title, kind, people online, unread count; the open room marked current.
+
+import { h, clear } from './dom.js';
+
+const KIND_LABELS = { room: 'Room', session: 'Session', breakout: 'Breakout' };
+
+/** @param {string} kind */
+export function kindLabel(kind) {
+  return KIND_LABELS[kind] || kind || 'Room';
+}
+
+/**
+ * @param {HTMLUListElement} list
+ * @param {Array<{id: string, title: string, kind: string, online?: number}>} rooms
+ * @param {{current: string|null, unread: (id: string) => number, joined: (id: string) => boolean,
+ *   onOpen: (id: string) => void}} opts
+ */
+export function renderRoomList(list, rooms, { current, unread, joined, onOpen }) {
+  const sorted = [...rooms].sort(
+    (a, b) =>
+      (a.kind === 'breakout') - (b.kind === 'breakout') ||
+      (a.title || a.id).localeCompare(b.title || b.id, undefined, { sensitivity: 'base' }),
+  );
+  clear(list);
+  for (const room of sorted) {
+    const count = unread(room.id);
+    const online = typeof room.online === 'number' ? room.online : null;
+    const isCurrent = room.id === current;
+    const label = [
+      room.title || room.id,
+      kindLabel(room.kind),
+      online !== null ? `${online} online` : null,
+      count ? `${count} unread` : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    list.append(
+      h(
+        'li',
+        { class: 'room-item', dataset: { room: room.id } },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: `room-button${isCurrent ? ' is-current' : ''}${joined(room.id) ? ' is-joined' : ''}`,
+            'aria-current': isCurrent ? 'true' : null,
+            'aria-label': label,
+            on: { click: () => onOpen(room.id) },
+          },
+          h('span', { class: `room-kind-icon kind-${room.kind || 'room'}`, 'aria-hidden': 'true' }),
+          h(
+            'span',
+            { class: 'room-text' },
+            h('span', { class: 'room-name', text: room.title || room.id }),
+            h('span', { class: 'room-sub', text: `${kindLabel(room.kind)} · ${room.id}` }),
+          ),
+          count ? h('span', { class: 'unread', 'aria-hidden': 'true', text: count > 99 ? '99+' : String(count) }) : null,
+          online !== null
+            ? h(
+                'span',
+                { class: `online-count${online ? '' : ' is-zero'}`, 'aria-hidden': 'true', title: `${online} online` },
+                h('span', { class: 'status-dot status-dot--online' }),
+                String(online),
+              )
+            : null,
+        ),
+      ),
+    );
+  }
+}
