@@ -1,0 +1,87 @@
+#include "server/redis/codec.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace outloud::redis {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(Writer& writer, const char* key, std::string_view value) {
+  writer.Key(key);
+  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+bool parse(std::string_view json, rapidjson::Document& document) {
+  document.Parse(json.data(), json.size());
+  return !document.HasParseError() && document.IsObject();
+}
+
+bool get(const rapidjson::Document& document, const char* key, std::string& out) {
+  auto it = document.FindMember(key);
+  if (it == document.MemberEnd() || !it->value.IsString()) return false;
+  out.assign(it->value.GetString(), it->value.GetStringLength());
+  return true;
+}
+
+}  // namespace
+
+std::string encode_room(const protocol::Room& room) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartObject();
+  put(writer, "id", room.id);
+  put(writer, "title", room.title);
+  put(writer, "kind", protocol::to_string(room.kind));
+  put(writer, "created_by", room.created_by);
+  writer.Key("created_at");
+  writer.Int64(room.created_at);
+  if (room.parent) put(writer, "parent", *room.parent);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::optional<protocol::Room> decode_room(std::string_view json) {
+  rapidjson::Document document;
+  if (!parse(json, document)) return std::nullopt;
+  protocol::Room room;
+  std::string kind;
+  if (!get(document, "id", room.id) || !get(document, "title", room.title) || !get(document, "kind", kind) ||
+      !get(document, "created_by", room.created_by)) {
+    return std::nullopt;
+  }
+  auto parsed_kind = protocol::room_kind_from(kind);
+  auto created_at = document.FindMember("created_at");
+  if (!parsed_kind || created_at == document.MemberEnd() || !created_at->value.IsInt64()) return std::nullopt;
+  room.kind = *parsed_kind;
+  room.created_at = created_at->value.GetInt64();
+  std::string parent;
+  if (get(document, "parent", parent)) room.parent = std::move(parent);
+  return room;
+}
+
+std::string encode_user(const protocol::User& user) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartObject();
+  put(writer, "id", user.id);
+  put(writer, "name", user.name);
+  put(writer, "org", user.org);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::optional<protocol::User> decode_user(std::string_view json) {
+  rapidjson::Document document;
+  if (!parse(json, document)) return std::nullopt;
+  protocol::User user;
+  if (!get(document, "id", user.id) || !get(document, "name", user.name) || !get(document, "org", user.org)) {
+    return std::nullopt;
+  }
+  return user;
+}
+
+}  // namespace outloud::redis

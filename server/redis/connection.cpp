@@ -1,0 +1,285 @@
+#include "server/redis/connection.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "server/core/log.hpp"
+#include "server/redis/asio_adapter.hpp"
+
+namespace outloud::redis {
+
+namespace {
+struct PendingCommand {
+  ReplyCallback done;
+};
+}  // namespace
+
+std::shared_ptr<Connection> Connection::create(Strand strand, Endpoint endpoint, ConnectionOptions options,
+                                               std::string name, Role role) {
+  return std::shared_ptr<Connection>(
+      new Connection(std::move(strand), std::move(endpoint), options, std::move(name), role));
+}
+
+Connection::Connection(Strand strand, Endpoint endpoint, ConnectionOptions options, std::string name, Role role)
+    : strand_(std::move(strand)),
+      endpoint_(std::move(endpoint)),
+      options_(options),
+      name_(std::move(name)),
+      role_(role),
+      resolver_(strand_),
+      connect_timer_(strand_),
+      retry_timer_(strand_),
+      watchdog_timer_(strand_),
+      jitter_(std::random_device{}()) {}
+
+Connection::~Connection() { stop_now(); }
+
+void Connection::start() {
+  boost::asio::dispatch(strand_, [self = shared_from_this()] {
+    if (self->started_ || self->stopping_) return;
+    self->started_ = true;
+    self->connect();
+  });
+}
+
+void Connection::stop() {
+  boost::asio::dispatch(strand_, [self = shared_from_this()] { self->stop_now(); });
+}
+
+void Connection::stop_now() {
+  if (stopping_) return;
+  stopping_ = true;
+  state_handler_ = nullptr;
+  push_handler_ = nullptr;
+  resolver_.cancel();
+  connect_timer_.cancel();
+  retry_timer_.cancel();
+  watchdog_timer_.cancel();
+  up_.store(false, std::memory_order_release);
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    redisAsyncFree(context);  // fails the pending commands with a null reply
+  }
+}
+
+void Connection::connect() {
+  if (stopping_) return;
+  connecting_ = true;
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self || error || !self->connecting_) return;
+    log::warn("redis %s: connecting to %s:%d timed out", self->name_.c_str(), self->endpoint_.host.c_str(),
+              self->endpoint_.port);
+    self->drop("connect timeout");
+  });
+  // Name resolution is asynchronous too: redisAsyncConnect itself only ever sees a numeric address.
+  resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
+                          [weak = weak_from_this()](const boost::system::error_code& error,
+                                                    boost::asio::ip::tcp::resolver::results_type results) {
+                            if (auto self = weak.lock()) self->on_resolved(error, std::move(results));
+                          });
+}
+
+void Connection::on_resolved(const boost::system::error_code& error,
+                             boost::asio::ip::tcp::resolver::results_type results) {
+  if (stopping_ || !connecting_) return;
+  if (error || results.empty()) {
+    log::warn("redis %s: cannot resolve %s: %s", name_.c_str(), endpoint_.host.c_str(), error.message().c_str());
+    drop("resolve failed");
+    return;
+  }
+  const std::string address = results.begin()->endpoint().address().to_string();
+  redisAsyncContext* context = redisAsyncConnect(address.c_str(), endpoint_.port);
+  if (context == nullptr || context->err != 0) {
+    log::warn("redis %s: connect to %s:%d failed: %s", name_.c_str(), address.c_str(), endpoint_.port,
+              context != nullptr ? context->errstr : "out of memory");
+    if (context != nullptr) redisAsyncFree(context);
+    drop("connect failed");
+    return;
+  }
+  context->data = this;
+  redisAsyncSetConnectCallback(context, &Connection::connect_callback);
+  redisAsyncSetDisconnectCallback(context, &Connection::disconnect_callback);
+  redisAsioAttach(context, strand_);
+  context_ = context;
+}
+
+void Connection::connect_callback(const redisAsyncContext* context, int status) {
+  static_cast<Connection*>(context->data)->on_connected(status);
+}
+
+void Connection::disconnect_callback(const redisAsyncContext* context, int /*status*/) {
+  static_cast<Connection*>(context->data)->on_disconnected();
+}
+
+void Connection::on_connected(int status) {
+  if (status != REDIS_OK) {
+    // hiredis frees the context right after this callback.
+    log::warn("redis %s: cannot connect to %s:%d: %s", name_.c_str(), endpoint_.host.c_str(), endpoint_.port,
+              context_ != nullptr ? context_->errstr : "");
+    context_ = nullptr;
+    drop("connect refused");
+    return;
+  }
+  redisEnableKeepAlive(&context_->c);  // a half-open subscriber socket is noticed eventually
+  // The handshake proves the server answers before anyone relies on it.
+  std::vector<std::string> handshake;
+  if (role_ == Role::command && endpoint_.db != 0) {
+    handshake = {"SELECT", std::to_string(endpoint_.db)};
+  } else {
+    handshake = {"PING"};
+  }
+  send(handshake, [weak = weak_from_this()](backend::Result<Reply> reply) {
+    auto self = weak.lock();
+    if (!self || self->stopping_) return;
+    if (!reply.ok()) return;  // the connection is already being torn down
+    if (reply.value().is_error()) {
+      log::error("redis %s: handshake refused: %s", self->name_.c_str(), reply.value().str.c_str());
+      self->drop("handshake refused");
+      return;
+    }
+    self->mark_up();
+  });
+}
+
+void Connection::on_disconnected() {
+  // hiredis frees the context right after this callback.
+  context_ = nullptr;
+  if (stopping_) return;
+  drop("connection lost");
+}
+
+void Connection::mark_up() {
+  connecting_ = false;
+  connect_timer_.cancel();
+  failures_ = 0;
+  up_.store(true, std::memory_order_release);
+  log::info("redis %s: connected to %s:%d", name_.c_str(), endpoint_.host.c_str(), endpoint_.port);
+  if (state_handler_) state_handler_(true);
+}
+
+// Tears down the current attempt or connection (failing its pending commands) and schedules the next.
+void Connection::drop(const char* why) {
+  connecting_ = false;
+  connect_timer_.cancel();
+  resolver_.cancel();
+  const bool was_up = up_.exchange(false, std::memory_order_acq_rel);
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    redisAsyncFree(context);
+  }
+  in_flight_.clear();
+  if (stopping_) return;
+  if (was_up) {
+    log::warn("redis %s: down (%s)", name_.c_str(), why);
+    if (state_handler_) state_handler_(false);
+  }
+  schedule_retry();
+}
+
+void Connection::schedule_retry() {
+  if (retry_scheduled_ || stopping_) return;
+  retry_scheduled_ = true;
+  const int exponent = std::min(failures_, 20);
+  ++failures_;
+  auto delay = std::min<std::chrono::milliseconds>(options_.backoff_max, options_.backoff_initial * (1LL << exponent));
+  std::uniform_int_distribution<long long> spread(delay.count() / 2, std::max<long long>(delay.count(), 1));
+  retry_timer_.expires_after(std::chrono::milliseconds(spread(jitter_)));
+  retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->retry_scheduled_ = false;
+    if (error || self->stopping_) return;
+    self->connect();
+  });
+}
+
+void Connection::command(std::vector<std::string> argv, ReplyCallback done) {
+  boost::asio::dispatch(strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
+    self->execute(std::move(argv), std::move(done));
+  });
+}
+
+void Connection::execute(std::vector<std::string> argv, ReplyCallback done) {
+  if (!up_.load(std::memory_order_relaxed) || context_ == nullptr) {
+    if (done) done(backend::unavailable("redis is unreachable"));
+    return;
+  }
+  send(argv, std::move(done));
+}
+
+bool Connection::send(const std::vector<std::string>& argv, ReplyCallback done) {
+  std::vector<const char*> pointers;
+  std::vector<std::size_t> lengths;
+  pointers.reserve(argv.size());
+  lengths.reserve(argv.size());
+  for (const auto& arg : argv) {
+    pointers.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  auto* pending = new PendingCommand{std::move(done)};
+  if (context_ == nullptr || redisAsyncCommandArgv(context_, &Connection::reply_callback, pending,
+                                                   static_cast<int>(argv.size()), pointers.data(),
+                                                   lengths.data()) != REDIS_OK) {
+    std::unique_ptr<PendingCommand> owned(pending);
+    if (owned->done) owned->done(backend::unavailable("redis is unreachable"));
+    return false;
+  }
+  in_flight_.push_back(std::chrono::steady_clock::now());
+  arm_watchdog();
+  return true;
+}
+
+void Connection::reply_callback(redisAsyncContext* context, void* reply, void* privdata) {
+  std::unique_ptr<PendingCommand> pending(static_cast<PendingCommand*>(privdata));
+  auto* self = static_cast<Connection*>(context->data);
+  if (!self->in_flight_.empty()) self->in_flight_.pop_front();
+  if (!pending->done) return;
+  if (reply == nullptr) {
+    pending->done(backend::unavailable("redis connection lost"));
+  } else {
+    pending->done(Reply::from(static_cast<redisReply*>(reply)));
+  }
+}
+
+bool Connection::send_subscription(const char* verb, const std::string& channel) {
+  if (!up_.load(std::memory_order_relaxed) || context_ == nullptr) return false;
+  const char* argv[] = {verb, channel.data()};
+  const std::size_t lengths[] = {std::char_traits<char>::length(verb), channel.size()};
+  return redisAsyncCommandArgv(context_, &Connection::push_callback, nullptr, 2, argv, lengths) == REDIS_OK;
+}
+
+void Connection::push_callback(redisAsyncContext* context, void* reply, void* /*privdata*/) {
+  auto* self = static_cast<Connection*>(context->data);
+  if (reply == nullptr || self->stopping_ || !self->push_handler_) return;  // teardown
+  self->push_handler_(Reply::from(static_cast<redisReply*>(reply)));
+}
+
+void Connection::arm_watchdog() {
+  if (watchdog_armed_ || stopping_) return;
+  watchdog_armed_ = true;
+  watchdog_timer_.expires_after(std::max<std::chrono::milliseconds>(options_.command_timeout / 4,
+                                                                    std::chrono::milliseconds(50)));
+  watchdog_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->watchdog_armed_ = false;
+    if (error || self->stopping_ || self->in_flight_.empty()) return;
+    if (std::chrono::steady_clock::now() - self->in_flight_.front() > self->options_.command_timeout) {
+      log::warn("redis %s: no reply within %lld ms, reconnecting", self->name_.c_str(),
+                static_cast<long long>(self->options_.command_timeout.count()));
+      self->drop("command timeout");
+      return;
+    }
+    self->arm_watchdog();
+  });
+}
+
+}  // namespace outloud::redis

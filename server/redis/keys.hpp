@@ -1,0 +1,52 @@
+// The Redis key layout, all under one prefix ("outloud:" by default). Keys of one room share the
+// hash tag {room}, so a room's script touches one cluster slot apart from the rooms index.
+//
+//   <p>rooms                      hash  room id -> room JSON
+//   <p>seq:{room}                 string: the room's last seq
+//   <p>stream:{room}              stream: entry id "<seq>-0", field m = the `message` event JSON
+//   <p>nonce:{room}:<n>:<user>:<nonce>   string: seq of the first message, expires after 24 h
+//   <p>state:{room}               hash  version, json (facilitation state, compare-and-set)
+//   <p>presence:{room}:conns      hash  conn key -> user id
+//   <p>presence:{room}:users      hash  user id -> user JSON
+//   <p>presence:{room}:counts     hash  user id -> number of connections
+//   <p>presence:{room}:state      hash  user id -> online|away
+//   <p>presence:{room}:since      hash  user id -> ms
+//   <p>presence:expiry            zset  "<room>\n<conn key>" scored by its deadline (ms, Redis clock)
+//   channel <p>room:<room>        pub/sub: bus envelopes (see envelope.hpp)
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace outloud::redis {
+
+class Keys {
+ public:
+  explicit Keys(std::string prefix = "outloud:") : prefix_(std::move(prefix)) {}
+
+  std::string rooms() const { return prefix_ + "rooms"; }
+  std::string seq(std::string_view room) const { return tagged("seq:", room); }
+  std::string stream(std::string_view room) const { return tagged("stream:", room); }
+  std::string nonce(std::string_view room, std::string_view user_id, std::string_view nonce) const {
+    // The user id's length keeps "a:b"+"c" apart from "a"+"b:c".
+    return tagged("nonce:", room) + ":" + std::to_string(user_id.size()) + ":" + std::string(user_id) + ":" +
+           std::string(nonce);
+  }
+  std::string state(std::string_view room) const { return tagged("state:", room); }
+  std::string presence(std::string_view room, std::string_view part) const {
+    return tagged("presence:", room) + ":" + std::string(part);
+  }
+  std::string presence_expiry() const { return prefix_ + "presence:expiry"; }
+  std::string presence_prefix() const { return prefix_ + "presence:"; }
+  std::string channel(std::string_view room) const { return prefix_ + "room:" + std::string(room); }
+  std::string channel_prefix() const { return prefix_ + "room:"; }
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  std::string tagged(std::string_view kind, std::string_view room) const {
+    return prefix_ + std::string(kind) + "{" + std::string(room) + "}";
+  }
+  std::string prefix_;
+};
+
+}  // namespace outloud::redis

@@ -1,0 +1,94 @@
+#include "server/redis/redis_backends.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "server/core/log.hpp"
+#include "server/redis/redis_bus.hpp"
+#include "server/redis/redis_store.hpp"
+
+namespace outloud::redis {
+
+namespace {
+Endpoint endpoint_or_throw(const std::string& url) {
+  auto parsed = parse_redis_url(url);
+  if (auto* message = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*message);
+  return std::get<Endpoint>(parsed);
+}
+}  // namespace
+
+RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
+    : options_(std::move(options)), strand_(boost::asio::make_strand(io)) {
+  const Endpoint endpoint = endpoint_or_throw(options_.url);
+  const Keys keys(options_.key_prefix);
+  commands_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/commands",
+                                 Connection::Role::command);
+  subscriber_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/subscriber",
+                                   Connection::Role::subscriber);
+  scripts_ = std::make_shared<ScriptSet>();
+  store_ = std::make_unique<RedisStore>(commands_, scripts_, keys, options_.stream_maxlen);
+  bus_ = std::make_unique<RedisBus>(commands_, subscriber_, keys);
+  presence_ = std::make_shared<RedisPresence>(commands_, scripts_, keys, options_.presence);
+
+  subscriber_->set_push_handler([bus = bus_.get()](const Reply& reply) { bus->on_push(reply); });
+  subscriber_->set_state_handler([bus = bus_.get()](bool up) { bus->on_subscriber_state(up); });
+  commands_->set_state_handler([this](bool up) {
+    bus_->on_commands_state(up);
+    presence_->on_commands_state(up);
+    if (up && !checked_persistence_) {
+      checked_persistence_ = true;
+      // Acknowledged messages survive a Redis restart only with its AOF on; say so if it is off.
+      commands_->command({"CONFIG", "GET", "appendonly"}, [](backend::Result<Reply> reply) {
+        if (!reply.ok() || reply.value().elements.size() != 2) return;  // CONFIG may be disabled
+        if (reply.value().elements[1].str != "yes") {
+          log::warn("redis: appendonly is off; acknowledged messages may be lost if Redis restarts");
+        }
+      });
+    }
+  });
+}
+
+RedisBackends::~RedisBackends() {
+  // Inline: either stop() already ran on the strand (then this is a no-op) or the io_context no
+  // longer runs. Connections first, so their failing callbacks still find store, bus and scripts.
+  presence_->stop();
+  subscriber_->stop_now();
+  commands_->stop_now();
+}
+
+backend::Store& RedisBackends::store() { return *store_; }
+backend::Bus& RedisBackends::bus() { return *bus_; }
+backend::PresenceRegistry& RedisBackends::presence() { return *presence_; }
+std::string_view RedisBackends::health() const { return bus_->health(); }
+
+void RedisBackends::start() {
+  commands_->start();
+  subscriber_->start();
+  presence_->start();
+}
+
+void RedisBackends::stop() {
+  boost::asio::dispatch(strand_, [presence = presence_, subscriber = subscriber_, commands = commands_] {
+    presence->stop();
+    subscriber->stop_now();
+    commands->stop_now();
+  });
+}
+
+std::unique_ptr<RedisBackends> make_redis_backends(boost::asio::io_context& io, RedisOptions options) {
+  auto backends = std::make_unique<RedisBackends>(io, std::move(options));
+  backends->start();
+  return backends;
+}
+
+std::unique_ptr<RedisBackends> make_redis_backends(boost::asio::io_context& io, const std::string& url,
+                                                   const std::string& node_id) {
+  RedisOptions options;
+  options.url = url;
+  options.node_id = node_id;
+  return make_redis_backends(io, std::move(options));
+}
+
+}  // namespace outloud::redis

@@ -1,0 +1,191 @@
+#include "server/redis/redis_store.hpp"
+
+#include <algorithm>
+
+#include "outloud/protocol/parse_message.hpp"
+#include "outloud/protocol/server_frames.hpp"
+#include "server/core/log.hpp"
+#include "server/redis/codec.hpp"
+
+namespace outloud::redis {
+
+using backend::Callback;
+using backend::Result;
+
+namespace {
+
+// Serialized in the seq's place, then cut out: the script puts the real seq between the halves.
+constexpr std::int64_t kSeqPlaceholder = 9007199254740991;  // 2^53 - 1
+
+// A reply that is neither a connection failure nor a Redis error, or the error to report.
+std::optional<backend::Error> failure_of(const Result<Reply>& reply) {
+  if (!reply.ok()) return reply.error();
+  if (reply.value().is_error()) {
+    log::error("redis: command failed: %s", reply.value().str.c_str());
+    return backend::internal_error("storage error");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RedisStore::RedisStore(std::shared_ptr<Connection> connection, std::shared_ptr<ScriptSet> scripts, Keys keys,
+                       std::int64_t stream_maxlen)
+    : connection_(std::move(connection)),
+      scripts_(std::move(scripts)),
+      keys_(std::move(keys)),
+      stream_maxlen_(std::max<std::int64_t>(stream_maxlen, 0)) {}
+
+void RedisStore::create_room(protocol::Room room, Callback<protocol::Room> done) {
+  std::vector<std::string> argv{"HSETNX", keys_.rooms(), room.id, encode_room(room)};
+  connection_->command(std::move(argv), [room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
+    if (auto error = failure_of(reply)) return done(*error);
+    if (reply.value().integer != 1) return done(backend::Error{protocol::ErrorCode::conflict, "room exists"});
+    done(std::move(room));
+  });
+}
+
+void RedisStore::get_room(std::string room, Callback<std::optional<protocol::Room>> done) {
+  connection_->command({"HGET", keys_.rooms(), room}, [done = std::move(done)](Result<Reply> reply) {
+    if (auto error = failure_of(reply)) return done(*error);
+    if (reply.value().is_nil()) return done(std::optional<protocol::Room>());
+    auto decoded = decode_room(reply.value().str);
+    if (!decoded) return done(backend::internal_error("unreadable room record"));
+    done(std::optional<protocol::Room>(std::move(*decoded)));
+  });
+}
+
+void RedisStore::list_rooms(Callback<std::vector<protocol::Room>> done) {
+  connection_->command({"HVALS", keys_.rooms()}, [done = std::move(done)](Result<Reply> reply) {
+    if (auto error = failure_of(reply)) return done(*error);
+    std::vector<protocol::Room> rooms;
+    rooms.reserve(reply.value().elements.size());
+    for (const auto& element : reply.value().elements) {
+      if (auto room = decode_room(element.str)) rooms.push_back(std::move(*room));
+    }
+    std::sort(rooms.begin(), rooms.end(), [](const protocol::Room& a, const protocol::Room& b) {
+      return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+    });
+    done(std::move(rooms));
+  });
+}
+
+void RedisStore::append(backend::AppendRequest request, Callback<backend::AppendResult> done) {
+  protocol::Message message;
+  message.room = request.room;
+  message.seq = kSeqPlaceholder;
+  message.ts = request.ts;
+  message.from = std::move(request.from);
+  message.topic = std::move(request.topic);
+  message.text = std::move(request.text);
+  message.tag = request.tag;
+  message.reply_to = request.reply_to;
+  message.nonce = std::move(request.nonce);
+
+  const std::string event = protocol::message_event(message);
+  static const std::string marker = "\"seq\":" + std::to_string(kSeqPlaceholder);
+  const auto at = event.find(marker);
+  if (at == std::string::npos) return done(backend::internal_error("cannot place the seq in the message"));
+  const std::size_t seq_at = at + marker.size() - std::to_string(kSeqPlaceholder).size();
+
+  const bool has_nonce = message.nonce.has_value();
+  std::vector<std::string> keys{keys_.rooms(), keys_.seq(message.room), keys_.stream(message.room),
+                                has_nonce ? keys_.nonce(message.room, message.from.id, *message.nonce)
+                                          : keys_.seq(message.room)};
+  std::vector<std::string> args{message.room,
+                                event.substr(0, seq_at),
+                                event.substr(at + marker.size()),
+                                std::to_string(backend::kNonceWindowMs),
+                                has_nonce ? "1" : "0",
+                                std::to_string(stream_maxlen_),
+                                keys_.channel(message.room)};
+  scripts_->append.run(
+      connection_, std::move(keys), std::move(args),
+      [this, message = std::move(message), done = std::move(done)](Result<Reply> reply) mutable {
+        if (auto error = failure_of(reply)) return done(*error);
+        const auto& elements = reply.value().elements;
+        long long code = 0;
+        long long seq = 0;
+        if (elements.empty() || !reply_int(elements[0], code)) return done(backend::internal_error("bad append reply"));
+        if (code < 0) return done(backend::Error{protocol::ErrorCode::not_found, "no such room"});
+        if (elements.size() < 2 || !reply_int(elements[1], seq)) return done(backend::internal_error("bad append reply"));
+        message.seq = seq;
+        if (code == 0) {
+          // The nonce was seen: answer with the first message as stored (or, if trimmed, its seq).
+          if (elements.size() >= 3) {
+            if (auto first = protocol::parse_message_json(elements[2].str)) message = std::move(*first);
+          }
+          return done(backend::AppendResult{std::move(message), true});
+        }
+        stored_.fetch_add(1, std::memory_order_relaxed);
+        done(backend::AppendResult{std::move(message), false});
+      });
+}
+
+void RedisStore::read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,
+                            bool descending, Callback<backend::Page> done) {
+  if (limit <= 0) {
+    // No entry has id 0-0: the script then reads only the head.
+    start = end = "0-0";
+    limit = 1;
+  }
+  scripts_->read_range.run(
+      connection_, {keys_.seq(room), keys_.stream(room)}, {verb, std::move(start), std::move(end), std::to_string(limit)},
+      [descending, done = std::move(done)](Result<Reply> reply) {
+        if (auto error = failure_of(reply)) return done(*error);
+        const auto& elements = reply.value().elements;
+        backend::Page page;
+        long long head = 0;
+        if (elements.empty() || !reply_int(elements[0], head)) return done(backend::internal_error("bad read reply"));
+        page.head = head;
+        page.messages.reserve(elements.size() - 1);
+        for (std::size_t i = 1; i < elements.size(); ++i) {
+          if (auto message = protocol::parse_message_json(elements[i].str)) {
+            page.messages.push_back(std::move(*message));
+          } else {
+            log::error("redis: unreadable stored message skipped");
+          }
+        }
+        if (descending) std::reverse(page.messages.begin(), page.messages.end());
+        done(std::move(page));
+      });
+}
+
+void RedisStore::latest(std::string room, int limit, Callback<backend::Page> done) {
+  read_range(room, "XREVRANGE", "+", "-", limit, true, std::move(done));
+}
+
+void RedisStore::after(std::string room, std::int64_t after_seq, int limit, Callback<backend::Page> done) {
+  read_range(room, "XRANGE", std::to_string(std::max<std::int64_t>(after_seq, 0) + 1) + "-0", "+", limit, false,
+             std::move(done));
+}
+
+void RedisStore::before(std::string room, std::int64_t before_seq, int limit, Callback<backend::Page> done) {
+  if (before_seq <= 1) limit = 0;
+  read_range(room, "XREVRANGE", std::to_string(before_seq - 1) + "-0", "-", limit, true, std::move(done));
+}
+
+void RedisStore::load_state(std::string room, Callback<backend::RoomState> done) {
+  connection_->command({"HMGET", keys_.state(room), "version", "json"}, [done = std::move(done)](Result<Reply> reply) {
+    if (auto error = failure_of(reply)) return done(*error);
+    const auto& elements = reply.value().elements;
+    backend::RoomState state;
+    long long version = 0;
+    if (elements.size() == 2 && reply_int(elements[0], version) && version > 0) {
+      state.version = version;
+      state.json = elements[1].str;
+    }
+    done(std::move(state));
+  });
+}
+
+void RedisStore::save_state(std::string room, std::int64_t expected_version, std::string json,
+                            Callback<bool> done) {
+  scripts_->save_state.run(connection_, {keys_.state(room)}, {std::to_string(expected_version), std::move(json)},
+                           [done = std::move(done)](Result<Reply> reply) {
+                             if (auto error = failure_of(reply)) return done(*error);
+                             done(reply.value().integer == 1);
+                           });
+}
+
+}  // namespace outloud::redis
