@@ -1,0 +1,499 @@
+#include "bench.hpp"
+
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <charconv>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "json_build.hpp"
+#include "ws_session.hpp"
+
+namespace outloud::bench {
+namespace asio = boost::asio;
+using client::JsonObject;
+using client::WsSession;
+
+namespace {
+
+constexpr const char* kOrgs[] = {"essex-cc", "nhs-north", "police-east", "uni-leeds", "shelter-uk"};
+constexpr int kConnectsInFlight = 100;
+
+std::string_view get_string(const rapidjson::Value& object, const char* key) {
+  const auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::int64_t get_int(const rapidjson::Value& object, const char* key, std::int64_t fallback = -1) {
+  const auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsInt64()) return fallback;
+  return it->value.GetInt64();
+}
+
+// The send time embedded in a bench message: "bench <conn> <n> <ns> xxx…". -1 when absent.
+std::int64_t embedded_send_ns(std::string_view text) {
+  if (!text.starts_with("bench ")) return -1;
+  int field = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ' ') {
+      if (field == 3) {
+        std::int64_t value = -1;
+        std::from_chars(text.data() + start, text.data() + i, value);
+        return value;
+      }
+      ++field;
+      start = i + 1;
+    }
+  }
+  return -1;
+}
+
+template <class Predicate>
+bool wait_until(Predicate done, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace
+
+// One simulated user. Everything but the atomics is touched only on its strand.
+struct Bench::Connection : std::enable_shared_from_this<Connection> {
+  enum class State { connecting, welcomed, failed };
+
+  Connection(Bench& bench, int index, bool slow, int room_index)
+      : bench(bench),
+        index(index),
+        slow(slow),
+        room_index(room_index),
+        room(bench.room_name(room_index)),
+        strand(asio::make_strand(bench.io_)),
+        send_timer(strand) {}
+
+  Bench& bench;
+  const int index;
+  const bool slow;
+  const int room_index;
+  const std::string room;
+  asio::strand<asio::io_context::executor_type> strand;
+  asio::steady_timer send_timer;
+  std::shared_ptr<WsSession> session;
+
+  std::int64_t next_id = 1;
+  std::int64_t hello_id = 0;
+  std::int64_t join_id = 0;
+  std::unordered_map<std::int64_t, std::int64_t> send_times;  // request id -> send time (ns)
+  std::unordered_map<std::int64_t, bool> create_ids;
+  std::uint64_t message_counter = 0;
+  Clock::time_point next_send;
+  std::chrono::nanoseconds period{0};
+  std::string close_reason;
+  bool closed_by_server = false;
+  std::int64_t expected_seq = 0;
+
+  std::atomic<State> state{State::connecting};
+  std::atomic<bool> joined{false};
+  std::atomic<bool> join_failed{false};
+  std::atomic<bool> closed{false};
+  std::atomic<int> pending_creates{0};
+  std::atomic<std::int64_t> last_seq{0};
+  std::atomic<std::uint64_t> deliveries{0}, gaps{0}, duplicates{0}, sends{0}, acks{0}, failed_sends{0};
+
+  void start() {
+    WsSession::Options options;
+    if (slow) options.receive_buffer_bytes = 4096;  // so that its backlog reaches the server quickly
+    WsSession::Handlers handlers;
+    auto self = shared_from_this();
+    handlers.on_open = [self] { self->on_open(); };
+    handlers.on_text = [self](std::string_view text) { self->on_text(text); };
+    handlers.on_closed = [self](const std::string& why, bool was_open) { self->on_closed(why, was_open); };
+    session = std::make_shared<WsSession>(strand, options, std::move(handlers));
+    session->connect(bench.endpoint_, bench.options_.url.host_header(), bench.options_.url.target);
+  }
+
+  void on_open() {
+    hello_id = next_id++;
+    session->send(JsonObject("hello")
+                      .add("id", hello_id)
+                      .add("name", "bench " + std::to_string(::getpid()) + " #" + std::to_string(index))
+                      .add("org", kOrgs[index % std::size(kOrgs)])
+                      .finish());
+  }
+
+  void create_rooms(int count) {
+    pending_creates = count;
+    for (int k = 0; k < count; ++k) {
+      const std::int64_t id = next_id++;
+      create_ids[id] = true;
+      session->send(JsonObject("create")
+                        .add("id", id)
+                        .add("room", bench.room_name(k))
+                        .add("title", "Bench room " + std::to_string(k))
+                        .add("kind", "room")
+                        .finish());
+    }
+  }
+
+  void join() {
+    join_id = next_id++;
+    session->send(JsonObject("join").add("id", join_id).add("room", room).add("limit", 1).finish());
+  }
+
+  void start_sending(Clock::time_point first, std::chrono::nanoseconds every) {
+    period = every;
+    next_send = first;
+    send_timer.expires_at(next_send);
+    send_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->on_send_tick(ec); });
+  }
+
+  void on_send_tick(boost::system::error_code ec) {
+    if (ec || !bench.sending_ || closed) return;
+    send_one();
+    next_send += period;
+    const auto now = Clock::now();
+    if (next_send < now - std::chrono::seconds(1)) next_send = now;  // far behind: don't burst
+    send_timer.expires_at(next_send);
+    send_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->on_send_tick(ec); });
+  }
+
+  void send_one() {
+    const std::int64_t id = next_id++;
+    const std::int64_t now = bench.now_ns();
+    std::string text = "bench " + std::to_string(index) + " " + std::to_string(message_counter++) + " " +
+                       std::to_string(now) + " ";
+    if (text.size() < static_cast<std::size_t>(bench.options_.message_bytes))
+      text.append(static_cast<std::size_t>(bench.options_.message_bytes) - text.size(), 'x');
+    send_times[id] = now;
+    ++sends;
+    if (now >= bench.measure_from_ns_ && now < bench.measure_until_ns_) ++bench.measured_sent_;
+    session->send(JsonObject("send").add("id", id).add("room", room).add("text", text).finish());
+  }
+
+  void on_text(std::string_view text) {
+    const std::int64_t now = bench.now_ns();
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      bench.count_error("client:invalid_json");
+      return;
+    }
+    const auto type = get_string(doc, "type");
+    const std::int64_t re = get_int(doc, "re");
+    if (type == "message") {
+      if (get_string(doc, "room") != room) return;
+      const std::int64_t seq = get_int(doc, "seq");
+      ++deliveries;
+      if (seq == expected_seq) {
+        ++expected_seq;
+      } else if (seq < expected_seq) {
+        ++duplicates;
+      } else {
+        gaps += static_cast<std::uint64_t>(seq - expected_seq);
+        expected_seq = seq + 1;
+      }
+      last_seq = expected_seq - 1;
+      bench.record_delivery(slow, embedded_send_ns(get_string(doc, "text")), now);
+    } else if (type == "sent") {
+      if (auto it = send_times.find(re); it != send_times.end()) {
+        ++acks;
+        bench.record_ack(room_index, get_int(doc, "seq"), it->second, now);
+        send_times.erase(it);
+      }
+    } else if (type == "welcome") {
+      if (re == hello_id) state = State::welcomed;
+    } else if (type == "joined") {
+      if (re != join_id) return;
+      const std::int64_t head = get_int(doc, "head", 0);
+      expected_seq = head + 1;
+      last_seq = head;
+      joined = true;
+      if (slow) session->pause_reading();  // never read again (until the end of the run)
+    } else if (type == "created") {
+      if (create_ids.erase(re)) --pending_creates;
+    } else if (type == "error") {
+      const std::string code(get_string(doc, "code"));
+      if (create_ids.erase(re)) {
+        --pending_creates;
+        if (code == "conflict") return;  // the room exists already: fine
+      }
+      bench.count_error(code.empty() ? "?" : code);
+      if (re == hello_id) state = State::failed;
+      if (re == join_id) join_failed = true;
+      if (send_times.erase(re)) ++failed_sends;
+    }
+  }
+
+  void on_closed(const std::string& why, bool was_open) {
+    {
+      std::lock_guard lock(bench.stats_mutex_);  // read by the main thread
+      close_reason = why;
+    }
+    send_timer.cancel();
+    if (!was_open || state == State::connecting) {
+      state = State::failed;
+    } else {
+      closed_by_server = !bench.closing_;
+    }
+    closed = true;  // last: the main thread reads the fields above once it sees this
+  }
+
+};
+
+Bench::Bench(BenchOptions options, asio::ip::tcp::endpoint endpoint)
+    : options_(std::move(options)),
+      endpoint_(endpoint),
+      io_(options_.threads),
+      room_acked_head_(static_cast<std::size_t>(options_.rooms)) {
+  epoch_ = Clock::now();
+}
+
+Bench::~Bench() = default;
+
+std::string Bench::room_name(int index) const { return options_.room_prefix + "-" + std::to_string(index); }
+
+std::int64_t Bench::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - epoch_).count();
+}
+
+void Bench::count_error(const std::string& code) {
+  std::lock_guard lock(stats_mutex_);
+  ++errors_[code];
+}
+
+void Bench::record_ack(std::int64_t room, std::int64_t seq, std::int64_t sent_ns, std::int64_t now) {
+  auto& head = room_acked_head_[static_cast<std::size_t>(room)];
+  for (std::int64_t current = head.load(); seq > current && !head.compare_exchange_weak(current, seq);) {
+  }
+  if (sent_ns < measure_from_ns_ || sent_ns >= measure_until_ns_) return;
+  ++measured_acks_;
+  std::lock_guard lock(stats_mutex_);
+  ack_latency_.record((now - sent_ns) / 1000);
+}
+
+void Bench::record_delivery(bool slow, std::int64_t sent_ns, std::int64_t now) {
+  if (sent_ns < 0 || sent_ns < measure_from_ns_ || sent_ns >= measure_until_ns_) return;
+  std::lock_guard lock(stats_mutex_);
+  ++measured_deliveries_[slow ? 1 : 0];
+  delivery_latency_[slow ? 1 : 0].record((now - sent_ns) / 1000);
+}
+
+BenchReport Bench::run() {
+  BenchReport report;
+  report.connections = options_.connections;
+  report.rooms = options_.rooms;
+  report.rate = options_.rate;
+  report.duration = options_.duration;
+  report.message_bytes = options_.message_bytes;
+  report.readers.connections = options_.connections;
+  report.slow.connections = options_.slow;
+
+  auto work = asio::make_work_guard(io_);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options_.threads; ++i) threads.emplace_back([this] { io_.run(); });
+
+  if (connect_all(report) && create_rooms(report) && join_all(report)) {
+    send_phase();
+    drain(report);
+    resume_slow();
+  }
+  close_all();
+  work.reset();
+  io_.stop();
+  for (auto& thread : threads) thread.join();
+  collect(report);
+  return report;
+}
+
+bool Bench::connect_all(BenchReport& report) {
+  const int total = options_.connections + options_.slow;
+  const auto count_settled = [&] {
+    int n = 0;
+    for (const auto& c : connections_) n += c->state != Connection::State::connecting;
+    return n;
+  };
+  for (int i = 0; i < total; ++i) {
+    // A bounded number of handshakes in flight, so the listen backlog never overflows.
+    wait_until([&] { return static_cast<int>(connections_.size()) - count_settled() < kConnectsInFlight; }, 30);
+    const bool slow = i >= options_.connections;
+    auto connection = std::make_shared<Connection>(*this, i, slow, i % options_.rooms);
+    connections_.push_back(connection);
+    connection->start();
+  }
+  wait_until([&] { return count_settled() == total; }, 30);
+  for (const auto& c : connections_) {
+    if (c->state == Connection::State::welcomed) {
+      ++(c->slow ? report.slow.connected : report.readers.connected);
+    } else {
+      ++report.connection_failures;
+    }
+  }
+  if (report.readers.connected == 0) {
+    std::string why = "no connection could be established";
+    if (!connections_.empty()) why += ": " + [&] {
+      std::lock_guard lock(stats_mutex_);
+      return connections_.front()->close_reason;
+    }();
+    report.aborted = why;
+    return false;
+  }
+  return true;
+}
+
+bool Bench::create_rooms(BenchReport& report) {
+  std::shared_ptr<Connection> owner;
+  for (const auto& c : connections_)
+    if (!c->slow && c->state == Connection::State::welcomed) {
+      owner = c;
+      break;
+    }
+  owner->pending_creates = options_.rooms;
+  asio::post(owner->strand, [owner, rooms = options_.rooms] { owner->create_rooms(rooms); });
+  if (!wait_until([&] { return owner->pending_creates <= 0; }, 15)) {
+    report.aborted = "the rooms could not be created in time";
+    return false;
+  }
+  std::lock_guard lock(stats_mutex_);
+  if (!errors_.empty()) {
+    report.aborted = "creating the rooms failed (" + errors_.begin()->first + ")";
+    return false;
+  }
+  return true;
+}
+
+bool Bench::join_all(BenchReport& report) {
+  std::vector<std::shared_ptr<Connection>> joining;
+  for (const auto& c : connections_) {
+    if (c->state != Connection::State::welcomed) continue;
+    joining.push_back(c);
+    asio::post(c->strand, [c] { c->join(); });
+  }
+  wait_until(
+      [&] {
+        for (const auto& c : joining)
+          if (!c->joined && !c->join_failed && !c->closed) return false;
+        return true;
+      },
+      30);
+  for (const auto& c : joining)
+    if (c->joined) ++(c->slow ? report.slow.joined : report.readers.joined);
+  if (report.readers.joined == 0) {
+    report.aborted = "no connection could join its room";
+    return false;
+  }
+  return true;
+}
+
+void Bench::send_phase() {
+  std::vector<std::shared_ptr<Connection>> senders;
+  for (const auto& c : connections_) {
+    if (c->slow || !c->joined) continue;
+    if (options_.senders >= 0 && static_cast<int>(senders.size()) >= options_.senders) break;
+    senders.push_back(c);
+  }
+  const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options_.rate));
+  const auto start = Clock::now() + std::chrono::milliseconds(100);
+  const auto measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.warmup));
+  const auto measure_until =
+      measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.duration));
+  measure_from_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(measure_from - epoch_).count();
+  measure_until_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(measure_until - epoch_).count();
+  sending_ = true;
+  std::mt19937_64 random{std::random_device{}()};
+  for (const auto& c : senders) {
+    // Spread the senders over one period so they do not all fire together.
+    const auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(period.count())));
+    asio::post(c->strand, [c, first = start + offset, period] { c->start_sending(first, period); });
+  }
+  sending_senders_ = static_cast<int>(senders.size());
+  std::this_thread::sleep_until(measure_until);
+  sending_ = false;
+}
+
+void Bench::drain(BenchReport& report) {
+  // Wait for every acknowledgement and for every live reader to reach its room's acknowledged head.
+  const auto caught_up = [&](const std::shared_ptr<Connection>& c) {
+    return c->closed || c->last_seq >= room_acked_head_[static_cast<std::size_t>(c->room_index)];
+  };
+  wait_until(
+      [&] {
+        for (const auto& c : connections_) {
+          if (c->slow || !c->joined) continue;
+          if (!c->closed && c->sends != c->acks + c->failed_sends) return false;
+          if (!caught_up(c)) return false;
+        }
+        return true;
+      },
+      options_.drain_seconds);
+  for (const auto& c : connections_) {
+    if (c->slow || !c->joined || c->closed) continue;
+    const std::int64_t head = room_acked_head_[static_cast<std::size_t>(c->room_index)];
+    if (head > c->last_seq) report.readers.undelivered += static_cast<std::uint64_t>(head - c->last_seq);
+  }
+}
+
+void Bench::resume_slow() {
+  std::vector<std::shared_ptr<Connection>> slow;
+  for (const auto& c : connections_)
+    if (c->slow && c->joined) slow.push_back(c);
+  if (slow.empty()) return;
+  for (const auto& c : slow) c->session->resume_reading();
+  // Each one either catches up with its backlog or finds that the server closed it.
+  wait_until(
+      [&] {
+        for (const auto& c : slow)
+          if (!c->closed && c->last_seq < room_acked_head_[static_cast<std::size_t>(c->room_index)]) return false;
+        return true;
+      },
+      options_.drain_seconds);
+}
+
+void Bench::close_all() {
+  closing_ = true;
+  for (const auto& c : connections_)
+    if (c->session) c->session->close();
+  wait_until(
+      [&] {
+        for (const auto& c : connections_)
+          if (c->session && !c->closed) return false;
+        return true;
+      },
+      3);
+}
+
+void Bench::collect(BenchReport& report) {
+  report.senders = sending_senders_;
+  report.messages_sent = measured_sent_;
+  report.sent_acks = measured_acks_;
+  report.ack_latency = ack_latency_;
+  report.errors = errors_;
+  for (const auto& c : connections_) {
+    GroupReport& group = c->slow ? report.slow : report.readers;
+    report.total_sent += c->sends;
+    report.total_acks += c->acks;
+    report.unacknowledged += c->sends - c->acks - c->failed_sends;
+    group.deliveries += c->deliveries;
+    group.gaps += c->gaps;
+    group.duplicates += c->duplicates;
+    if (c->closed_by_server) {
+      ++group.closed_by_server;
+      ++group.close_reasons[c->close_reason];
+    }
+  }
+  report.readers.measured_deliveries = measured_deliveries_[0];
+  report.slow.measured_deliveries = measured_deliveries_[1];
+  report.readers.delivery_latency = delivery_latency_[0];
+  report.slow.delivery_latency = delivery_latency_[1];
+  report.throughput = options_.duration > 0 ? static_cast<double>(measured_deliveries_[0]) / options_.duration : 0;
+}
+
+}  // namespace outloud::bench
