@@ -46,6 +46,14 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
                                  Authenticator authenticate, Metrics& metrics) {
   auto impl = std::make_shared<Impl>(std::move(executor), backends, std::move(options), std::move(authenticate),
                                      metrics);
+  // Users whose node died vanish from presence by expiry; whoever notices announces their leave.
+  backends.presence.set_expiry_handler([weak = std::weak_ptr<Impl>(impl)](std::string room, protocol::User user) {
+    if (auto impl = weak.lock()) {
+      asio::post(impl->strand(), [impl, room = std::move(room), user = std::move(user)] {
+        impl->announce_expired(room, user);
+      });
+    }
+  });
   return std::shared_ptr<Hub>(new Hub(std::move(impl)));
 }
 
@@ -489,6 +497,10 @@ void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
                              }
                            }));
   drop_room_if_empty(room);
+}
+
+void Hub::Impl::announce_expired(const std::string& room, const p::User& user) {
+  publish_event(room, p::presence_event(room, p::PresenceEvent::leave, user, p::PresenceState::online), user.id);
 }
 
 void Hub::Impl::drop_room_if_empty(const std::string& room) {

@@ -72,6 +72,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_bus_reconnected();
   void export_markdown(std::string room, backend::Callback<std::string> done);
   void drain(std::function<void()> done);
+  void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
 

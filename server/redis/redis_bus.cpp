@@ -14,6 +14,11 @@ using backend::Unit;
 RedisBus::RedisBus(std::shared_ptr<Connection> commands, std::shared_ptr<Connection> subscriber, Keys keys)
     : commands_(std::move(commands)), subscriber_(std::move(subscriber)), keys_(std::move(keys)) {}
 
+void RedisBus::set_handler(backend::BusHandler* handler) {
+  std::lock_guard lock(handler_mutex_);
+  handler_ = handler;
+}
+
 std::string_view RedisBus::health() const { return commands_->up() && subscriber_->up() ? "up" : "down"; }
 
 void RedisBus::subscribe(std::string room, Callback<Unit> ready) {
@@ -102,7 +107,8 @@ void RedisBus::on_push(const Reply& reply) {
       return;
     }
     event->room = room;
-    if (auto* handler = handler_.load(std::memory_order_acquire)) handler->on_bus_event(std::move(*event));
+    std::lock_guard lock(handler_mutex_);
+    if (handler_ != nullptr) handler_->on_bus_event(std::move(*event));
     return;
   }
   if (it == channels_.end()) return;
@@ -157,7 +163,8 @@ void RedisBus::maybe_announce_reconnect() {
   if (!announce_pending_ || !resubscribing_.empty() || !subscriber_->up() || !commands_->up()) return;
   announce_pending_ = false;
   log::info("redis bus: subscriptions restored");
-  if (auto* handler = handler_.load(std::memory_order_acquire)) handler->on_bus_reconnected();
+  std::lock_guard lock(handler_mutex_);
+  if (handler_ != nullptr) handler_->on_bus_reconnected();
 }
 
 void RedisBus::publish(backend::BusEvent event, Callback<Unit> done) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,7 +25,9 @@ class RedisBus final : public backend::Bus {
  public:
   RedisBus(std::shared_ptr<Connection> commands, std::shared_ptr<Connection> subscriber, Keys keys);
 
-  void set_handler(backend::BusHandler* handler) override { handler_.store(handler, std::memory_order_release); }
+  // After set_handler returns, no delivery to the previous handler is still running (unless it is
+  // called from inside that handler).
+  void set_handler(backend::BusHandler* handler) override;
   // Subscriptions are a set, as in the embedded bus. `ready` fails with `unavailable` while the
   // subscriber connection is down.
   void subscribe(std::string room, backend::Callback<backend::Unit> ready) override;
@@ -58,7 +61,9 @@ class RedisBus final : public backend::Bus {
   std::shared_ptr<Connection> commands_;
   std::shared_ptr<Connection> subscriber_;
   Keys keys_;
-  std::atomic<backend::BusHandler*> handler_{nullptr};
+  // Held across each delivery; recursive so a handler may call back into the bus.
+  std::recursive_mutex handler_mutex_;
+  backend::BusHandler* handler_ = nullptr;
 
   // Strand only.
   std::unordered_map<std::string, Channel> channels_;

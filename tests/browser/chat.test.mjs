@@ -131,7 +131,7 @@ test('two people from two organisations chat in the web client', { timeout: scal
   await paul.page.fill('#create-title', 'Affordable housing');
   assert.equal(await paul.page.inputValue('#create-id'), 'affordable-housing', 'id suggested from the title');
   await paul.page.fill('#create-id', 'housing');
-  await paul.page.check('#create-kind-session', { force: true });
+  await paul.page.click('label[for="create-kind-session"]');
   await paul.page.click('#create-form button[type="submit"]');
   await paul.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
   assert.equal(await paul.page.textContent('#room-title'), 'Affordable housing');
@@ -167,7 +167,7 @@ test('two people from two organisations chat in the web client', { timeout: scal
   await nadia.page.hover('#message-list li[data-seq="1"]');
   await nadia.page.click('#message-list li[data-seq="1"] .msg-action');
   await nadia.page.fill('#topic-input', 'discharge');
-  await nadia.page.check('#tag-learn', { force: true });
+  await nadia.page.click('label[for="tag-learn"]');
   await send(nadia.page, 'Delayed discharges are mostly about housing.\nWe see it every week.');
   await waitForText(paul.page, 'Delayed discharges are mostly about housing.\nWe see it every week.');
   const reply = paul.page.locator('#message-list li[data-seq="2"]');
