@@ -34,6 +34,12 @@ std::string inline_text(std::string_view text) {
   return out;
 }
 
+// An identifier (room ids hold `~`, which some renderers take for strikethrough) as code.
+std::string code(std::string_view id) {
+  if (id.find('`') != std::string_view::npos || id.find('\n') != std::string_view::npos) return inline_text(id);
+  return "`" + std::string(id) + "`";
+}
+
 // A message text as a block quote. Only `<` and `&` are escaped (no raw HTML or entities can take
 // effect); the writer's own Markdown still renders inside the quote.
 std::string quoted(std::string_view text) {
@@ -105,7 +111,7 @@ std::string messages_section(const std::vector<p::Message>& messages) {
 std::string export_markdown(const p::Room& room, const SessionState& state, const std::vector<p::Message>& messages,
                             const std::vector<GroupRecord>& groups) {
   std::string md = "# " + inline_text(room.title.empty() ? room.id : room.title) + "\n\n";
-  md += "Room " + inline_text(room.id) + " · " + std::string(p::to_string(room.kind)) + " · created " +
+  md += "Room " + code(room.id) + " · " + std::string(p::to_string(room.kind)) + " · created " +
         utc_time(room.created_at) + "\n\n";
 
   // Who took part: everyone who joined, and anyone who wrote without being recorded as joining.
@@ -177,8 +183,8 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
   if (!groups.empty()) {
     md += "## Breakout groups\n\n";
     for (const auto& group : groups) {
-      md += "### " + inline_text(group.room.title.empty() ? group.room.id : group.room.title) + " (" +
-            inline_text(group.room.id) + ")\n\n";
+      md += "### " + inline_text(group.room.title.empty() ? group.room.id : group.room.title) + " (" + code(group.room.id) +
+            ")\n\n";
       auto members = std::find_if(state.breakouts.groups.begin(), state.breakouts.groups.end(),
                                   [&](const BreakoutGroup& g) { return g.room == group.room.id; });
       if (members != state.breakouts.groups.end() && !members->members.empty()) {
@@ -207,7 +213,7 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
     for (const auto& group : groups)
       for (const auto& message : group.messages)
         if (message.tag == tag) {
-          md += message_block(message, "in " + inline_text(group.room.id));
+          md += message_block(message, "in " + code(group.room.id));
           any = true;
         }
     if (!any) md += "_Nothing tagged._\n\n";
