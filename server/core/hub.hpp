@@ -38,6 +38,9 @@ struct Backends {
 // from name and org; a JWT one verifies the token.
 using Authenticator = std::function<backend::Result<protocol::User>(const protocol::Hello&)>;
 Authenticator open_authenticator();
+// Verifies tokens signed with `algorithm` (HS256/384/512: `key` is the secret; RS*/ES*: a PEM public
+// key) and takes the user from the claims sub, name and org. Error if the algorithm or key is unusable.
+backend::Result<Authenticator> jwt_authenticator(std::string key, const std::string& algorithm);
 
 class Hub : public backend::BusHandler {
  public:
