@@ -6,7 +6,8 @@ import { freePort, scaled, sleep, tmpDir, track } from './server.mjs';
 
 export const REDIS_SERVER = process.env.OUTLOUD_REDIS_SERVER ?? '/usr/bin/redis-server';
 
-// Sends one inline command and resolves with the first reply line (e.g. "+PONG").
+// Sends one inline command and resolves with the reply: a status/error/integer line as sent
+// ("+PONG", "-ERR …", ":3"), or a bulk string's value (null for a missing key).
 export function redisCommand(port, command, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: '127.0.0.1', port });
@@ -15,9 +16,19 @@ export function redisCommand(port, command, timeoutMs = 2000) {
     sock.on('connect', () => sock.write(`${command}\r\n`));
     sock.on('data', (d) => {
       data += d.toString();
-      if (data.includes('\r\n')) { clearTimeout(timer); sock.end(); resolve(data.split('\r\n')[0]); }
+      const lines = data.split('\r\n');
+      if (lines.length < 2) return;
+      const first = lines[0];
+      if (first.startsWith('$')) {
+        if (first === '$-1') { finish(null); return; }
+        if (lines.length < 3) return;
+        finish(lines[1]);
+        return;
+      }
+      finish(first);
     });
     sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    function finish(value) { clearTimeout(timer); sock.end(); resolve(value); }
   });
 }
 
