@@ -414,6 +414,7 @@ function onMessage(m) {
     renderPeoplePanel(rs);
     renderTyping(rs);
     renderTopics(rs);
+    renderHistoryStatus(rs);
     if (!own) announce(`${m.from.name}, ${m.from.org}: ${preview(m.text, 200)}`);
   } else {
     rs.unread++;
@@ -626,6 +627,8 @@ function sendFromComposer() {
   el.composerText.value = '';
   autoGrow();
   clearReply();
+  // A tag marks one message; the topic carries on.
+  el.composer.querySelector('#tag-none').checked = true;
   app.client.resetTyping(rs.id, topic);
   dispatchPending(rs, pending);
   el.composerText.focus();

@@ -152,13 +152,17 @@ export class MessageListView {
     const actions = h(
       'div',
       { class: 'msg-actions' },
-      h('button', {
-        type: 'button',
-        class: 'msg-action',
-        text: 'Reply',
-        'aria-label': `Reply to ${m.from.name}`,
-        on: { click: () => this.onReply(m) },
-      }),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'msg-action',
+          'aria-label': `Reply to ${m.from.name}`,
+          on: { click: () => this.onReply(m) },
+        },
+        h('span', { class: 'msg-action-icon', 'aria-hidden': 'true', text: '↩' }),
+        h('span', { class: 'msg-action-label', text: 'Reply' }),
+      ),
     );
     const li = h(
       'li',

@@ -262,7 +262,7 @@ export class OutloudClient {
     this._closedByUser = true;
     clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
-    this._dropSocket(1000, 'client closed', false);
+    this._dropSocket(1000, 'client closed', 'none');
     const err = new OutloudError('closed', 'connection closed by the client');
     this._failAll(err);
     this._settleConnect(err);
@@ -274,10 +274,11 @@ export class OutloudClient {
    * Useful for a "reconnect now" button and for tests.
    */
   reconnectNow() {
+    if (this._closedByUser) return;
     clearTimeout(this._reconnectTimer);
     this._reconnectTimer = null;
-    if (this._ws) this._dropSocket(4000, 'reconnect requested', true);
-    else if (!this._closedByUser) this._open();
+    if (this._ws) this._dropSocket(4000, 'reconnect requested', 'now');
+    else this._open();
   }
 
   /** True once hello is answered and every room is rejoined. */
@@ -308,7 +309,7 @@ export class OutloudClient {
     }
     this._ws = ws;
     this._connectTimer = setTimeout(() => {
-      if (this._ws === ws) this._dropSocket(4000, 'connect timeout', true);
+      if (this._ws === ws) this._dropSocket(4000, 'connect timeout', 'schedule');
     }, this.options.connectTimeoutMs);
     ws.onopen = () => {
       if (this._ws !== ws) return;
@@ -329,8 +330,11 @@ export class OutloudClient {
     };
   }
 
-  /** Detaches and closes the current socket; optionally goes on to reconnect. */
-  _dropSocket(code, reason, reconnect) {
+  /**
+   * Detaches and closes the current socket. `then`: 'none' (closing for good), 'schedule' (reconnect
+   * after the backoff delay) or 'now' (reconnect at once).
+   */
+  _dropSocket(code, reason, then) {
     const ws = this._ws;
     if (!ws) return;
     this._ws = null;
@@ -345,8 +349,12 @@ export class OutloudClient {
         // already closing
       }
     }
-    if (reconnect) this._onDisconnect({ code, reason });
-    else this._stopTimers();
+    if (then === 'none') {
+      this._stopTimers();
+      return;
+    }
+    this._onDisconnect({ code, reason }, then === 'now' ? 'none' : 'schedule');
+    if (then === 'now' && !this._closedByUser) this._open();
   }
 
   _stopTimers() {
@@ -355,7 +363,7 @@ export class OutloudClient {
     this._heartbeatTimer = null;
   }
 
-  _onDisconnect(info) {
+  _onDisconnect(info, next = 'schedule') {
     this._stopTimers();
     this._ready = false;
     // Requests on the wire are lost with the socket: idempotent ones go again after the
@@ -373,7 +381,7 @@ export class OutloudClient {
       room.joining = false;
       room.buffer = [];
     }
-    if (this._closedByUser) return;
+    if (this._closedByUser || next !== 'schedule') return;
     this._scheduleReconnect(null, info);
   }
 
@@ -403,13 +411,13 @@ export class OutloudClient {
       if (this._ws !== ws) return; // that socket is already gone; the reconnect loop goes on
       if (err.code && FATAL_HELLO_CODES.has(err.code)) {
         this._closedByUser = true;
-        this._dropSocket(1000, 'hello refused', false);
+        this._dropSocket(1000, 'hello refused', 'none');
         this._failAll(err);
         this._settleConnect(err);
         this._setState('closed', { error: err });
         this._emit('fatal', err);
       } else {
-        this._dropSocket(4000, 'hello failed', true);
+        this._dropSocket(4000, 'hello failed', 'schedule');
       }
       return;
     }
@@ -419,7 +427,7 @@ export class OutloudClient {
       await this._rejoinAll();
     } catch {
       // Lost or silent connection while rejoining: start over on a new socket.
-      if (this._ws === ws) this._dropSocket(4000, 'rejoin failed', true);
+      if (this._ws === ws) this._dropSocket(4000, 'rejoin failed', 'schedule');
       return;
     }
     if (this._ws !== ws) return;
@@ -454,7 +462,7 @@ export class OutloudClient {
       this._requestNow({ type: 'ping' }, { internal: true, timeoutMs: this.options.heartbeatTimeoutMs }).catch(
         (err) => {
           // A silent peer (half-open TCP) is only noticed here: reconnect.
-          if (err.code === 'timeout' && this._ws === ws) this._dropSocket(4000, 'heartbeat timeout', true);
+          if (err.code === 'timeout' && this._ws === ws) this._dropSocket(4000, 'heartbeat timeout', 'schedule');
         },
       );
     }, this.options.heartbeatMs);

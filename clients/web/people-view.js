@@ -1,7 +1,7 @@
 // The people panel (who is here, by organisation; who has not been heard yet) and the typing line.
 
 import { h, clear } from './dom.js';
-import { orgColourClass, orgLabel } from './identity.js';
+import { orgLabel } from './identity.js';
 import { orgBadge } from './messages-view.js';
 
 /**
@@ -52,10 +52,9 @@ export function renderPeople(els, present, spoken, meId, { allLoaded }) {
         h(
           'h3',
           { class: 'org-group-head' },
-          h('span', { class: `org-swatch ${orgColourClass(org)}`, 'aria-hidden': 'true' }),
-          h('span', { class: 'org-group-name', text: orgLabel(org) }),
-          org !== orgLabel(org) ? h('span', { class: 'org-group-id', text: org }) : null,
-          h('span', { class: 'count', text: String(members.length) }),
+          orgBadge(org, 'org-badge--small'),
+          org !== orgLabel(org) ? h('span', { class: 'org-group-name', text: orgLabel(org), title: orgLabel(org) }) : null,
+          h('span', { class: 'count', text: String(members.length), 'aria-label': `${members.length} here` }),
         ),
         h('ul', { class: 'people-list' }, members.map((p) => personItem(p, meId, { showOrg: false }))),
       ),

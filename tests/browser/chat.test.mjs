@@ -84,7 +84,7 @@ async function openPerson(name, org, viewport = { width: 1280, height: 820 }) {
 }
 
 async function waitOnline(page) {
-  await page.waitForSelector('#conn-pill[data-state="online"]', { timeout: WAIT });
+  await page.waitForSelector('#conn-pill[data-state="online"]', { state: 'attached', timeout: WAIT });
 }
 
 /** The seqs of the messages shown, in page order. */
@@ -208,7 +208,7 @@ test('two people from two organisations chat in the web client', { timeout: scal
     window.__socketControl.block(true);
     window.__socketControl.dropAll();
   });
-  await nadia.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { timeout: WAIT });
+  await nadia.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { state: 'attached', timeout: WAIT });
   assert.equal(await nadia.page.isVisible('#conn-banner'), true, 'the banner says the connection is lost');
   for (let i = 1; i <= 3; i++) await send(paul.page, `While you were away ${i}`);
   // She writes too while offline: it waits and goes out once the connection is back.
@@ -230,8 +230,8 @@ test('two people from two organisations chat in the web client', { timeout: scal
   // The server restarts (SIGTERM, same data file and port); both pages come back on their own.
   await server.stop('SIGTERM');
   await Promise.all([
-    paul.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { timeout: WAIT }),
-    nadia.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { timeout: WAIT }),
+    paul.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { state: 'attached', timeout: WAIT }),
+    nadia.page.waitForSelector('#conn-pill[data-state="reconnecting"]', { state: 'attached', timeout: WAIT }),
   ]);
   server = await server.restart();
   await Promise.all([waitOnline(paul.page), waitOnline(nadia.page)].map((p) => p.catch(() => null)));
