@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs OutLoud as a cluster on this machine: Redis (append-only file on), three nodes and nginx as a
+# WebSocket-aware load balancer on one port. Loopback only.
+#   deploy/local-cluster.sh start   → http://127.0.0.1:8080 (override with OUTLOUD_PORT)
+#   deploy/local-cluster.sh status
+#   deploy/local-cluster.sh stop    → SIGTERM to every process (nodes close sockets with 1001)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+run=${OUTLOUD_CLUSTER_DIR:-$top/build/cluster}
+bin=${OUTLOUD_BIN:-$top/build/bin}
+port=${OUTLOUD_PORT:-8080}
+redis_port=${OUTLOUD_REDIS_PORT:-6390}
+node_ports=(${OUTLOUD_NODE_PORTS:-8101 8102 8103})
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() {  # wait_for <what> <command...>: up to 10 s
+  local what=$1; shift
+  for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "timed out waiting for $what" >&2; return 1
+}
+
+start() {
+  if [ ! -x "$bin/outloud-server" ]; then
+    source "$top/scripts/lib/deps.sh"
+    outloud_ensure_packages "${OUTLOUD_BUILD_PACKAGES[@]}" redis-server nginx-light
+    cmake -S "$top" -B "$top/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$top/build"
+  fi
+  mkdir -p "$run/redis" "$run/nginx/logs" "$run/nginx/tmp"
+  if ! pid_alive "$run/redis.pid"; then
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run/redis" --appendonly yes \
+      --appendfsync everysec --maxmemory-policy noeviction --save "" --daemonize yes \
+      --pidfile "$run/redis.pid" --logfile "$run/redis.log"
+    wait_for "redis" redis-cli -p "$redis_port" ping
+  fi
+  local i=0
+  for node_port in "${node_ports[@]}"; do
+    i=$((i + 1))
+    if ! pid_alive "$run/node$i.pid"; then
+      "$bin/outloud-server" --listen "127.0.0.1:$node_port" --redis "redis://127.0.0.1:$redis_port/0" \
+        --node-id "node$i" >"$run/node$i.log" 2>&1 &
+      echo $! >"$run/node$i.pid"
+    fi
+  done
+  for node_port in "${node_ports[@]}"; do wait_for "node on $node_port" curl -fsS "http://127.0.0.1:$node_port/healthz"; done
+  {
+    echo "worker_processes 1; pid $run/nginx.pid; error_log $run/nginx/logs/error.log;"
+    echo "events { worker_connections 4096; }"
+    echo "http { access_log $run/nginx/logs/access.log;"
+    echo "  client_body_temp_path $run/nginx/tmp; proxy_temp_path $run/nginx/tmp; fastcgi_temp_path $run/nginx/tmp;"
+    echo "  uwsgi_temp_path $run/nginx/tmp; scgi_temp_path $run/nginx/tmp;"
+    sed -e "/^upstream/,/^}/c\\upstream outloud_nodes { least_conn; $(printf 'server 127.0.0.1:%s; ' "${node_ports[@]}") keepalive 32; }" \
+        -e "s/listen 80;/listen 127.0.0.1:$port;/" -e "s/server_name chat.example.org;/server_name _;/" \
+        "$here/nginx/outloud.conf"
+    echo "}"
+  } >"$run/nginx.conf"
+  if ! pid_alive "$run/nginx.pid"; then nginx -p "$run/nginx" -c "$run/nginx.conf"; fi
+  wait_for "nginx" curl -fsS "http://127.0.0.1:$port/healthz"
+  echo "OutLoud cluster: http://127.0.0.1:$port (nodes ${node_ports[*]}, redis $redis_port; logs in $run)"
+}
+
+stop() {
+  local pidfile
+  [ -f "$run/nginx.pid" ] && nginx -p "$run/nginx" -c "$run/nginx.conf" -s quit 2>/dev/null || true
+  for pidfile in "$run"/node*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid_alive "$pidfile" && kill -TERM "$(cat "$pidfile")"
+  done
+  for pidfile in "$run"/node*.pid; do
+    [ -f "$pidfile" ] || continue
+    for _ in $(seq 1 60); do pid_alive "$pidfile" || break; sleep 0.1; done
+    rm -f "$pidfile"
+  done
+  if pid_alive "$run/redis.pid"; then redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || kill "$(cat "$run/redis.pid")"; fi
+  echo "OutLoud cluster stopped"
+}
+
+status() {
+  local pidfile
+  for pidfile in "$run"/redis.pid "$run"/node*.pid "$run"/nginx.pid; do
+    [ -f "$pidfile" ] || continue
+    if pid_alive "$pidfile"; then echo "$(basename "$pidfile" .pid): running ($(cat "$pidfile"))"; else echo "$(basename "$pidfile" .pid): stopped"; fi
+  done
+  curl -fsS "http://127.0.0.1:$port/healthz" && echo
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
