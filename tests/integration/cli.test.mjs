@@ -1,0 +1,221 @@
+// The command-line programs against the real server: `outloud` in scripted mode through pipelines
+// (create, join, send, history, two processes seeing each other, exit codes), its interactive
+// rendering (control characters neutralised), and a short `outloud-bench` run with no gaps or duplicates.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { uniqueId } from '../lib/client.mjs';
+import { binPath, freePort, scaled, startServer, track } from '../lib/server.mjs';
+
+let server;
+before(async () => { server = await startServer({ nodeId: 'cli-node' }); });
+after(async () => { await server?.stop(); });
+
+// Starts a program; `input` (if given) is written to its stdin, which is then closed unless keepOpen.
+function run(program, args, { input, keepOpen = false, timeoutMs = scaled(20000) } = {}) {
+  const child = track(spawn(binPath(program), args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  const listeners = [];
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk.toString('utf8');
+    for (const l of listeners.slice()) l();
+  });
+  child.stderr.on('data', (chunk) => { stderr += chunk.toString('utf8'); });
+  if (input !== undefined) child.stdin.write(input);
+  if (!keepOpen) child.stdin.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, frames: parseLines(stdout) });
+    });
+  });
+  return {
+    child,
+    done,
+    get stdout() { return stdout; },
+    write(text) { child.stdin.write(text); },
+    end() { child.stdin.end(); },
+    // Resolves when stdout satisfies `predicate`, rejects after a timeout.
+    waitFor(predicate, what, ms = scaled(5000)) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(stdout)) return false;
+          listeners.splice(listeners.indexOf(check), 1);
+          clearTimeout(t);
+          resolve(stdout);
+          return true;
+        };
+        const t = setTimeout(() => {
+          listeners.splice(listeners.indexOf(check), 1);
+          reject(new Error(`timed out waiting for ${what}; stdout so far:\n${stdout}\nstderr:\n${stderr}`));
+        }, ms);
+        listeners.push(check);
+        check();
+      });
+    },
+  };
+}
+
+function parseLines(text) {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+const cli = (name, org, ...extra) => ['--url', server.wsUrl, '--name', name, '--org', org, ...extra];
+
+describe('outloud scripted mode', { timeout: scaled(60000) }, () => {
+  test('a pipeline creates, joins, sends and reads history; every server frame is one JSON line', async () => {
+    const room = uniqueId('cli');
+    const r = await run('outloud', cli('Paul Ashworth', 'essex-cc'), {
+      input: `/create ${room} Affordable housing\n/join ${room}\nhello from the pipeline\n/history 5\n`,
+    }).done;
+    assert.equal(r.code, 0, r.stderr);
+    const types = r.frames.map((f) => f.type);
+    assert.deepEqual(types.filter((t) => t !== 'presence'), ['welcome', 'created', 'joined', 'sent', 'message', 'history']);
+    const [welcome, created, joined] = r.frames;
+    assert.equal(welcome.user.name, 'Paul Ashworth');
+    assert.equal(welcome.user.org, 'essex-cc');
+    assert.equal(created.room.id, room);
+    assert.equal(created.room.title, 'Affordable housing');
+    assert.equal(joined.room.id, room);
+    const sent = r.frames.find((f) => f.type === 'sent');
+    const message = r.frames.find((f) => f.type === 'message');
+    assert.equal(sent.seq, 1);
+    assert.equal(message.seq, 1);
+    assert.equal(message.text, 'hello from the pipeline');
+    assert.equal(message.from.id, welcome.user.id);
+    const history = r.frames.find((f) => f.type === 'history');
+    assert.deepEqual(history.messages.map((m) => m.text), ['hello from the pipeline']);
+    // Each reply echoes the id of its request: requests are numbered from 1 (hello) upwards.
+    assert.deepEqual(r.frames.filter((f) => 're' in f).map((f) => f.re), [1, 2, 3, 4, 5]);
+  });
+
+  test('raw JSON lines are sent as they are, and the message text survives quoting', async () => {
+    const room = uniqueId('raw');
+    const tricky = 'quotes " and \\ backslash, ünïcödé, emoji 🎉';
+    const r = await run('outloud', cli('Nadia Shah', 'nhs-trust'), {
+      input: `{"type":"create","id":"c1","room":"${room}"}\n/join ${room}\n${tricky}\n{"type":"ping","id":77}\n`,
+    }).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.frames.find((f) => f.type === 'created').re, 'c1');
+    assert.equal(r.frames.find((f) => f.type === 'message').text, tricky);
+    assert.equal(r.frames.find((f) => f.type === 'pong').re, 77);
+  });
+
+  test('two processes see each other\'s messages', async () => {
+    const room = uniqueId('two');
+    const setup = await run('outloud', cli('Paul Ashworth', 'essex-cc'), { input: `/create ${room}\n` }).done;
+    assert.equal(setup.code, 0, setup.stderr);
+
+    const listener = run('outloud', cli('Amira Haddad', 'uni-essex', '--room', room), { keepOpen: true });
+    await listener.waitFor((out) => out.includes('"type":"joined"'), 'the listener to join');
+    const speaker = await run('outloud', cli('Tom Reed', 'police-east'), {
+      input: `/join ${room}\nthe bus lane consultation closes Friday\n`,
+    }).done;
+    assert.equal(speaker.code, 0, speaker.stderr);
+    await listener.waitFor((out) => out.includes('the bus lane consultation'), 'the speaker\'s message');
+    listener.write('reply from the listener\n');
+    listener.end();
+    const heard = await listener.done;
+    assert.equal(heard.code, 0, heard.stderr);
+
+    const fromSpeaker = heard.frames.find((f) => f.type === 'message' && f.from.name === 'Tom Reed');
+    assert.equal(fromSpeaker.text, 'the bus lane consultation closes Friday');
+    assert.equal(fromSpeaker.from.org, 'police-east');
+    const joinEvent = heard.frames.find((f) => f.type === 'presence' && f.event === 'join');
+    assert.equal(joinEvent.user.name, 'Tom Reed');
+    const own = heard.frames.find((f) => f.type === 'message' && f.from.name === 'Amira Haddad');
+    assert.equal(own.text, 'reply from the listener');
+    assert.equal(own.seq, fromSpeaker.seq + 1);
+  });
+
+  test('a send into a room not joined exits 1 and still prints the error', async () => {
+    const room = uniqueId('nojoin');
+    const r = await run('outloud', cli('Paul Ashworth', 'essex-cc'), {
+      input: `/create ${room}\n{"type":"send","id":"s1","room":"${room}","text":"not a member"}\n`,
+    }).done;
+    assert.equal(r.code, 1, r.stderr);
+    const error = r.frames.find((f) => f.type === 'error');
+    assert.equal(error.re, 's1');
+    assert.equal(error.code, 'forbidden');
+  });
+
+  test('an error for a frame without id still fails the run', async () => {
+    const r = await run('outloud', cli('Paul Ashworth', 'essex-cc'), { input: '{"type":"no-such-frame"}\n' }).done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.frames.at(-1).type, 'error');
+    assert.equal(r.frames.at(-1).code, 'bad_request');
+    assert.equal(r.frames.some((f) => f.type === 'pong'), false, 'the CLI\'s own barrier ping is not printed');
+  });
+
+  test('usage and connection errors exit 2 with a message on stderr', async () => {
+    const noName = await run('outloud', ['--url', server.wsUrl, '--org', 'essex-cc'], { input: '' }).done;
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /--name and --org are required/);
+
+    const badUrl = await run('outloud', ['--url', 'http://127.0.0.1/ws', '--name', 'A', '--org', 'b'], { input: '' }).done;
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.stderr, /ws:\/\//);
+
+    const port = await freePort();
+    const refused = await run('outloud', ['--url', `ws://127.0.0.1:${port}/ws`, '--name', 'A', '--org', 'b'], { input: '/rooms\n' }).done;
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /cannot connect/);
+
+    const noRoom = await run('outloud', cli('Paul Ashworth', 'essex-cc'), { input: 'text before any join\n' }).done;
+    assert.equal(noRoom.code, 2);
+    assert.match(noRoom.stderr, /no current room/);
+  });
+});
+
+describe('outloud interactive rendering', { timeout: scaled(30000) }, () => {
+  test('messages are printed readably and terminal control sequences are neutralised', async () => {
+    const room = uniqueId('tty');
+    const setup = await run('outloud', cli('Paul Ashworth', 'essex-cc'), { input: `/create ${room}\n` }).done;
+    assert.equal(setup.code, 0, setup.stderr);
+    const viewer = run('outloud', cli('Viewer', 'essex-cc', '--interactive', '--room', room), { keepOpen: true });
+    await viewer.waitFor((out) => out.includes(`joined ${room}`), 'the viewer to join');
+    const evil = 'red \u001b[31malert\u001b]0;pwned\u0007 \u009b2J\u202egnp.exe';
+    const frame = JSON.stringify({ type: 'send', id: 1, room, text: evil });
+    const sender = await run('outloud', cli('Mallory', 'bad-org'), { input: `/join ${room}\n${frame.replace('"id":1', '"id":"x"')}\n` }).done;
+    assert.equal(sender.code, 0, sender.stderr);
+    await viewer.waitFor((out) => out.includes('Mallory (bad-org)'), 'the message');
+    viewer.write('/quit\n');
+    const r = await viewer.done;
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.includes('Mallory (bad-org):'));
+    assert.match(line, new RegExp(`^\\[${room}\\] \\d\\d:\\d\\d Mallory \\(bad-org\\): red \\^\\[\\[31malert`));
+    assert.equal(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(r.stdout), false,
+      `raw control characters reached the terminal: ${JSON.stringify(r.stdout)}`);
+    assert.match(line, /<U\+009B>2J<U\+202E>gnp\.exe/);
+  });
+});
+
+describe('outloud-bench', { timeout: scaled(60000) }, () => {
+  test('a short run delivers every message once, in order', async () => {
+    const r = await run('outloud-bench', ['--url', server.wsUrl, '--connections', '20', '--rooms', '4', '--rate', '4',
+      '--duration', '2', '--warmup', '0.5', '--room-prefix', uniqueId('bench'), '--json'], { timeoutMs: scaled(40000) }).done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.aborted, null);
+    assert.equal(report.connection_failures, 0);
+    assert.equal(report.readers.joined, 20);
+    assert.equal(report.gaps, 0);
+    assert.equal(report.duplicates, 0);
+    assert.equal(report.readers.undelivered, 0);
+    assert.equal(report.unacknowledged, 0);
+    assert.ok(report.messages_sent >= 20 * 4 * 2 * 0.8, `sent ${report.messages_sent}`);
+    assert.equal(report.sent_acks, report.messages_sent);
+    // 20 connections in 4 rooms: each message reaches the 5 members of its room.
+    assert.equal(report.readers.measured_deliveries, report.messages_sent * 5);
+    assert.deepEqual(report.errors, {});
+    assert.ok(report.delivery_latency.p50_ms > 0);
+  });
+
+  test('refuses a non-loopback address', async () => {
+    const r = await run('outloud-bench', ['--url', 'ws://192.0.2.1:8080/ws', '--duration', '1']).done;
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not a loopback address/);
+  });
+});
