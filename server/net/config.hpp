@@ -1,0 +1,52 @@
+// Limits and shared state of the network layer. The server fills these from app/options.hpp, which
+// holds the documented defaults; the defaults here only mirror them for tests and tools.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "server/backend/bus.hpp"
+#include "server/backend/store.hpp"
+#include "server/core/hub.hpp"
+#include "server/core/metrics.hpp"
+#include "server/net/session_registry.hpp"
+
+namespace outloud::net {
+
+struct HttpLimits {
+  std::chrono::milliseconds request_timeout{30'000};  // reading one request, or writing its response
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 16 * 1024;  // nothing the server serves takes a body
+};
+
+struct WebSocketLimits {
+  std::size_t max_frame_bytes = 64 * 1024;  // larger incoming messages are closed with 1009
+  std::size_t max_message_chars = 16'000;   // `send` text, in characters
+  std::size_t max_queue_bytes = 4 * 1024 * 1024;  // outgoing bytes queued before the client is "slow"
+  std::size_t max_queue_frames = 4096;            // outgoing frames queued before the client is "slow"
+  double rate_limit = 30;   // frames per second accepted from one connection; 0: unlimited
+  double rate_burst = 60;   // frames a connection may send at once after a quiet spell
+  std::chrono::milliseconds ping_interval{20'000};
+  std::chrono::milliseconds idle_timeout{60'000};      // nothing heard (no frame, no pong) for this long: close
+  std::chrono::milliseconds handshake_timeout{30'000};  // the upgrade must complete within this
+  std::chrono::milliseconds close_timeout{2'000};       // a closing handshake may take this long, then the socket is cut
+  std::chrono::milliseconds slow_close_timeout{500};    // same for a slow consumer, which is not reading anyway
+};
+
+// Everything an HTTP or WebSocket session needs; shared by every session of the process.
+struct ServerContext {
+  std::shared_ptr<core::Hub> hub;
+  backend::Store& store;
+  backend::Bus& bus;
+  core::Metrics& metrics;
+  std::string node_id;
+  std::filesystem::path web_root;  // canonical; empty when the web client is not installed
+  HttpLimits http;
+  WebSocketLimits ws;
+  SessionRegistry sessions;
+};
+
+}  // namespace outloud::net

@@ -1,0 +1,97 @@
+#include "server/net/listener.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <stdio.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "server/core/log.hpp"
+#include "server/net/http_session.hpp"
+#include "server/net/listen_address.hpp"
+
+namespace outloud::net {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+Listener::Listener(asio::io_context& io, std::shared_ptr<ServerContext> context)
+    : io_(io), context_(std::move(context)) {}
+
+void Listener::open(const std::vector<tcp::endpoint>& endpoints) {
+  error_code first_error = make_error_code(boost::system::errc::address_not_available);
+  std::uint16_t chosen_port = 0;
+  for (auto endpoint : endpoints) {
+    if (endpoint.port() == 0 && chosen_port != 0) endpoint.port(chosen_port);
+    auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(io_));
+    error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    // Binding both 0.0.0.0 and :: on one port needs the IPv6 socket to stay IPv6-only.
+    if (!ec && endpoint.address().is_v6() && endpoints.size() > 1) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      log::warn("cannot listen on %s: %s", endpoint_text(endpoint).c_str(), ec.message().c_str());
+      if (bound_.empty()) first_error = ec;
+      continue;
+    }
+    const tcp::endpoint local = acceptor->local_endpoint();
+    chosen_port = local.port();
+    bound_.push_back(local);
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (bound_.empty()) throw boost::system::system_error(first_error, "listen");
+  // Printed whatever the log level: scripts and tests read the port from this line.
+  for (const auto& local : bound_) {
+    flockfile(stderr);
+    std::fprintf(stderr, "[info] listening on http://%s\n", endpoint_text(local).c_str());
+    std::fflush(stderr);
+    funlockfile(stderr);
+  }
+}
+
+void Listener::run() {
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::dispatch(acceptors_[i]->get_executor(), [self = shared_from_this(), i] { self->accept(i); });
+  }
+}
+
+void Listener::stop() {
+  for (auto& acceptor : acceptors_) {
+    asio::post(acceptor->get_executor(), [self = shared_from_this(), a = acceptor.get()] {
+      error_code ignored;
+      a->close(ignored);
+    });
+  }
+}
+
+void Listener::accept(std::size_t index) {
+  // Each connection gets its own strand: its handlers never run concurrently, with no locks.
+  acceptors_[index]->async_accept(
+      asio::make_strand(io_), [self = shared_from_this(), index](error_code ec, tcp::socket socket) {
+        self->on_accept(index, ec, std::move(socket));
+      });
+}
+
+void Listener::on_accept(std::size_t index, error_code ec, tcp::socket socket) {
+  auto& acceptor = *acceptors_[index];
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    // Out of file descriptors and the like: wait a little rather than spin.
+    log::warn("accept: %s", ec.message().c_str());
+    auto timer = std::make_shared<asio::steady_timer>(acceptor.get_executor(), std::chrono::milliseconds(100));
+    timer->async_wait([self = shared_from_this(), index, timer](error_code) {
+      if (self->acceptors_[index]->is_open()) self->accept(index);
+    });
+    return;
+  }
+  std::make_shared<HttpSession>(std::move(socket), context_)->run();
+  accept(index);
+}
+
+}  // namespace outloud::net

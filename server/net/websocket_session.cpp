@@ -1,0 +1,305 @@
+#include "server/net/websocket_session.hpp"
+
+#include <atomic>
+#include <variant>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "outloud/protocol/client_frames.hpp"
+#include "outloud/protocol/server_frames.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using boost::system::error_code;
+
+namespace {
+
+std::uint64_t next_connection_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool is_quiet_error(const error_code& ec) {
+  return ec == websocket::error::closed || ec == asio::error::operation_aborted || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == beast::error::timeout;
+}
+
+}  // namespace
+
+bool offers_subprotocol(const http::request<http::string_body>& request, std::string_view name) {
+  for (auto [it, end] = request.equal_range(http::field::sec_websocket_protocol); it != end; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      if (trim(list.substr(0, comma)) == name) return true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context)
+    : ws_(std::move(stream)),
+      context_(std::move(context)),
+      id_(next_connection_id()),
+      keepalive_timer_(ws_.get_executor()),
+      close_timer_(ws_.get_executor()),
+      rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
+
+void WebSocketSession::run(Request request) {
+  const auto& limits = context_->ws;
+  // Beast bounds the handshake; keepalive is ours (it pings on a fixed interval, which Beast's
+  // idle pings do not).
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = limits.handshake_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+
+  const bool answer_subprotocol = offers_subprotocol(request, kSubprotocol);
+  ws_.set_option(websocket::stream_base::decorator([answer_subprotocol](websocket::response_type& res) {
+    res.set(http::field::server, "outloud");
+    if (answer_subprotocol) res.set(http::field::sec_websocket_protocol, kSubprotocol);
+  }));
+  // A larger message fails the read and Beast closes with 1009 (too_big).
+  ws_.read_message_max(limits.max_frame_bytes);
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  // Pongs (and pings) count as signs of life; the callback runs inside a read, which holds a reference.
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = Clock::now(); });
+
+  ws_.async_accept(request, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+}
+
+void WebSocketSession::on_accept(error_code ec) {
+  if (ec) {
+    log::debug("ws %llu: handshake failed: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
+    state_ = State::finished;
+    return;
+  }
+  state_ = State::open;
+  // From here on the handshake timeout bounds the closing handshake; close_timer_ bounds it more tightly.
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = context_->ws.close_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+
+  context_->metrics.connections_open++;
+  context_->metrics.connections_total++;
+  last_heard_ = last_ping_ = Clock::now();
+
+  auto self = shared_from_this();
+  if (!context_->sessions.add(self)) {
+    // The server is shutting down.
+    read();
+    begin_close(static_cast<std::uint16_t>(websocket::close_code::going_away), "server shutting down",
+                context_->ws.close_timeout);
+    return;
+  }
+  hub_opened_ = true;
+  context_->hub->open(self);
+  schedule_keepalive();
+  read();
+}
+
+void WebSocketSession::read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void WebSocketSession::on_read(error_code ec, std::size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) {
+      context_->metrics.refused(protocol::ErrorCode::too_large);
+      log::debug("ws %llu: frame over %zu bytes, closed with 1009", static_cast<unsigned long long>(id_),
+                 context_->ws.max_frame_bytes);
+    } else if (!is_quiet_error(ec)) {
+      log::debug("ws %llu: read: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
+    }
+    return finish();
+  }
+  last_heard_ = Clock::now();
+  if (state_ == State::open) {
+    const auto data = buffer_.cdata();
+    on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
+  }
+  buffer_.consume(buffer_.size());
+  read();
+}
+
+void WebSocketSession::on_frame(std::string_view text, bool is_text) {
+  context_->metrics.frames_received++;
+  const protocol::ParseLimits limits{context_->ws.max_message_chars};
+  if (!rate_.try_take()) {
+    // Parse anyway (bounded by the frame size) so the refusal can carry the request's `re`.
+    std::optional<protocol::RequestId> re;
+    if (is_text) {
+      auto parsed = protocol::parse_client_frame(text, limits);
+      if (auto* frame = std::get_if<protocol::ClientFrame>(&parsed)) re = frame->id;
+      else re = std::get<protocol::FrameError>(parsed).id;
+    }
+    return refuse(re, protocol::ErrorCode::rate_limited, "too many frames: slow down");
+  }
+  if (!is_text) {
+    return refuse(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not accepted: send JSON text");
+  }
+  auto parsed = protocol::parse_client_frame(text, limits);
+  if (auto* error = std::get_if<protocol::FrameError>(&parsed)) {
+    return refuse(error->id, error->code, error->message);
+  }
+  context_->hub->handle(id_, std::move(std::get<protocol::ClientFrame>(parsed)));
+}
+
+void WebSocketSession::refuse(const std::optional<protocol::RequestId>& re, protocol::ErrorCode code,
+                              std::string_view message) {
+  context_->metrics.refused(code);
+  enqueue(core::make_frame(protocol::error_frame(re, code, message)));
+}
+
+// ---- write side ----
+
+void WebSocketSession::send(core::Frame frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    self->enqueue(std::move(frame));
+  });
+}
+
+void WebSocketSession::close(std::uint16_t code, std::string reason) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    self->begin_close(code, std::move(reason), self->context_->ws.close_timeout);
+  });
+}
+
+void WebSocketSession::enqueue(core::Frame frame) {
+  if (state_ != State::open || !frame) return;  // closing: nothing more goes out but the close frame
+  const auto& limits = context_->ws;
+  const std::size_t frames = queue_.size() + (writing_ ? 1 : 0);
+  // One frame may always be queued when nothing is waiting, however large (a big `joined` reply);
+  // beyond that the caps apply.
+  if (frames > 0 && (queued_bytes_ + frame->size() > limits.max_queue_bytes || frames + 1 > limits.max_queue_frames)) {
+    return drop_slow_consumer();
+  }
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  write_next();
+}
+
+void WebSocketSession::write_next() {
+  if (writing_ || state_ == State::finished) return;
+  if (queue_.empty()) {
+    if (pending_close_ && !close_sent_) {
+      close_sent_ = true;
+      // The pending read sees the peer's answering close and ends the session.
+      ws_.async_close(*pending_close_, [self = shared_from_this()](error_code ec) {
+        if (ec) self->cut();
+      });
+    }
+    return;
+  }
+  writing_ = std::move(queue_.front());
+  queue_.pop_front();
+  ws_.async_write(asio::buffer(*writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->on_write(ec, n);
+  });
+}
+
+void WebSocketSession::on_write(error_code ec, std::size_t) {
+  queued_bytes_ -= writing_->size();
+  writing_.reset();
+  if (ec) {
+    if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
+    return cut();  // the read fails next and finishes the session
+  }
+  write_next();
+}
+
+// ---- closing ----
+
+void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout) {
+  if (state_ != State::open) return;
+  state_ = State::closing;
+  keepalive_timer_.cancel();
+  constexpr std::size_t reason_capacity = 123;  // websocket::reason_string: a close frame holds no more
+  if (reason.size() > reason_capacity) reason.resize(reason_capacity);
+  pending_close_.emplace(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), reason.size()));
+  close_timer_.expires_after(timeout);
+  close_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) self->cut();
+  });
+  write_next();
+}
+
+void WebSocketSession::drop_slow_consumer() {
+  context_->metrics.slow_clients_dropped++;
+  log::warn("ws %llu: slow consumer (%zu frames, %zu bytes queued): dropped", static_cast<unsigned long long>(id_),
+            queue_.size() + (writing_ ? 1 : 0), queued_bytes_);
+  queue_.clear();
+  queued_bytes_ = writing_ ? writing_->size() : 0;
+  // The peer is not reading, so the close frame may never leave: the short timeout cuts the socket.
+  begin_close(static_cast<std::uint16_t>(websocket::close_code::policy_error), "slow consumer",
+              context_->ws.slow_close_timeout);
+}
+
+void WebSocketSession::schedule_keepalive() {
+  const auto& limits = context_->ws;
+  keepalive_timer_.expires_at(std::min(last_ping_ + limits.ping_interval, last_heard_ + limits.idle_timeout));
+  keepalive_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_keepalive(ec); });
+}
+
+void WebSocketSession::on_keepalive(error_code ec) {
+  if (ec || state_ != State::open) return;
+  const auto now = Clock::now();
+  const auto& limits = context_->ws;
+  if (now - last_heard_ >= limits.idle_timeout) {
+    log::info("ws %llu: nothing heard for %lld ms: closing", static_cast<unsigned long long>(id_),
+              static_cast<long long>(limits.idle_timeout.count()));
+    return begin_close(static_cast<std::uint16_t>(websocket::close_code::going_away), "idle timeout",
+                       limits.close_timeout);
+  }
+  if (now - last_ping_ >= limits.ping_interval) {
+    last_ping_ = now;
+    // A ping still stuck behind an unread write is enough; Beast allows one at a time.
+    if (!ping_in_flight_) {
+      ping_in_flight_ = true;
+      ws_.async_ping({}, [self = shared_from_this()](error_code) { self->ping_in_flight_ = false; });
+    }
+  }
+  schedule_keepalive();
+}
+
+void WebSocketSession::cut() {
+  auto& tcp = beast::get_lowest_layer(ws_);
+  error_code ignored;
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp.close();
+}
+
+void WebSocketSession::finish() {
+  if (state_ == State::finished) return;
+  const bool was_accepted = state_ != State::handshaking;
+  state_ = State::finished;
+  keepalive_timer_.cancel();
+  close_timer_.cancel();
+  queue_.clear();
+  cut();
+  if (!was_accepted) return;
+  context_->sessions.remove(id_);
+  context_->metrics.connections_open--;
+  if (hub_opened_) context_->hub->closed(id_);
+}
+
+}  // namespace outloud::net
