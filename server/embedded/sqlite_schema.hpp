@@ -43,4 +43,14 @@ CREATE TABLE room_state (
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());
 
+inline constexpr const char* kMessageColumns =
+    "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce";
+
+// The first message with this nonce within the window. INDEXED BY: without statistics the planner
+// prefers the primary key (a scan of the whole room); the index ends with seq, so no sort is needed.
+inline constexpr const char* kFindNonce =
+    "SELECT room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce "
+    "FROM messages INDEXED BY messages_by_nonce "
+    "WHERE room = ?1 AND user_id = ?2 AND nonce = ?3 AND ts >= ?4 ORDER BY seq LIMIT 1";
+
 }  // namespace outloud::embedded::schema

@@ -32,7 +32,7 @@ using protocol::Room;
 
 namespace {
 
-constexpr const char* kMessageColumns = "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce";
+using schema::kMessageColumns;
 
 Message read_message(const sqlite::Use& row) {
   Message m;
@@ -303,8 +303,7 @@ class SqliteStore::Impl {
         "SELECT id, title, kind, created_by, created_at, parent FROM rooms ORDER BY created_at, id");
     room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
     max_seq_ = sqlite::Statement(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room = ?1");
-    find_nonce_ = sqlite::Statement(db_,
-        select_messages("room = ?1 AND user_id = ?2 AND nonce = ?3 AND ts >= ?4 ORDER BY seq LIMIT 1").c_str());
+    find_nonce_ = sqlite::Statement(db_, schema::kFindNonce);
     insert_message_ = sqlite::Statement(db_,
         (std::string("INSERT INTO messages(") + kMessageColumns +
          ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)").c_str());
