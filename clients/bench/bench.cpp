@@ -311,6 +311,8 @@ BenchReport Bench::run() {
   io_.stop();
   for (auto& thread : threads) thread.join();
   collect(report);
+  // Each session's handlers own its Connection, and the Connection owns the session: break the cycle.
+  for (const auto& c : connections_) c->session.reset();
   return report;
 }
 
