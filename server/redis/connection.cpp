@@ -121,8 +121,11 @@ void Connection::disconnect_callback(const redisAsyncContext* context, int /*sta
 void Connection::on_connected(int status) {
   if (status != REDIS_OK) {
     // hiredis frees the context right after this callback.
-    log::warn("redis %s: cannot connect to %s:%d: %s", name_.c_str(), endpoint_.host.c_str(), endpoint_.port,
-              context_ != nullptr ? context_->errstr : "");
+    // The first failure of an outage, then one in ten: a long outage must not flood the log.
+    if (failures_ % 10 == 0) {
+      log::warn("redis %s: cannot connect to %s:%d: %s (attempt %d)", name_.c_str(), endpoint_.host.c_str(),
+                endpoint_.port, context_ != nullptr ? context_->errstr : "", failures_ + 1);
+    }
     context_ = nullptr;
     drop("connect refused");
     return;

@@ -1,6 +1,7 @@
 #include "server/redis/redis_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "outloud/protocol/parse_message.hpp"
 #include "outloud/protocol/server_frames.hpp"
@@ -25,6 +26,11 @@ std::optional<backend::Error> failure_of(const Result<Reply>& reply) {
     return backend::internal_error("storage error");
   }
   return std::nullopt;
+}
+
+std::int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -89,13 +95,16 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
   const std::size_t seq_at = at + marker.size() - std::to_string(kSeqPlaceholder).size();
 
   const bool has_nonce = message.nonce.has_value();
+  // The window runs from the message's own time; a nonce already past it is checked, not kept.
+  const std::int64_t nonce_ttl_ms =
+      std::max<std::int64_t>(message.ts + backend::kNonceWindowMs - wall_clock_ms(), 0);
   std::vector<std::string> keys{keys_.rooms(), keys_.seq(message.room), keys_.stream(message.room),
                                 has_nonce ? keys_.nonce(message.room, message.from.id, *message.nonce)
                                           : keys_.seq(message.room)};
   std::vector<std::string> args{message.room,
                                 event.substr(0, seq_at),
                                 event.substr(at + marker.size()),
-                                std::to_string(backend::kNonceWindowMs),
+                                std::to_string(nonce_ttl_ms),
                                 has_nonce ? "1" : "0",
                                 std::to_string(stream_maxlen_),
                                 keys_.channel(message.room)};

@@ -1,0 +1,68 @@
+// Pure parts of the Redis backends: the URL of --redis and the bus envelope.
+#include <catch2/catch.hpp>
+
+#include <variant>
+
+#include "server/redis/envelope.hpp"
+#include "server/redis/redis_url.hpp"
+
+namespace outloud::redis {
+namespace {
+
+TEST_CASE("redis url: host, port and database are read; mistakes are explained", "[redis]") {
+  auto parsed = parse_redis_url("redis://10.0.0.5:6380/3");
+  REQUIRE(std::holds_alternative<Endpoint>(parsed));
+  CHECK(std::get<Endpoint>(parsed).host == "10.0.0.5");
+  CHECK(std::get<Endpoint>(parsed).port == 6380);
+  CHECK(std::get<Endpoint>(parsed).db == 3);
+
+  auto defaults = parse_redis_url("redis://cache.internal");
+  REQUIRE(std::holds_alternative<Endpoint>(defaults));
+  CHECK(std::get<Endpoint>(defaults).port == 6379);
+  CHECK(std::get<Endpoint>(defaults).db == 0);
+
+  auto v6 = parse_redis_url("redis://[::1]:7000/");
+  REQUIRE(std::holds_alternative<Endpoint>(v6));
+  CHECK(std::get<Endpoint>(v6).host == "::1");
+  CHECK(std::get<Endpoint>(v6).port == 7000);
+
+  for (const char* bad : {"http://x:1", "redis://", "redis://:6379", "redis://h:0", "redis://h:70000",
+                          "redis://h:12ab", "redis://h:1/x", "redis://user:pw@h:1", "redis://[::1"}) {
+    INFO(bad);
+    auto result = parse_redis_url(bad);
+    REQUIRE(std::holds_alternative<std::string>(result));
+    CHECK_THAT(std::get<std::string>(result), Catch::Contains("redis://HOST:PORT[/DB]"));
+  }
+}
+
+TEST_CASE("bus envelope: every field survives, the payload is the frame text byte for byte", "[redis]") {
+  backend::BusEvent event;
+  event.kind = backend::BusEvent::Kind::event;
+  event.seq = 42;
+  event.exclude_user = "u:1\n2";
+  event.only_users = {"a", "", "b:c"};
+  event.payload = std::make_shared<const std::string>("{\"type\":\"presence\",\"text\":\"1:2\\n\"}");
+  auto decoded = decode_envelope(encode_envelope(event));
+  REQUIRE(decoded);
+  CHECK(decoded->kind == event.kind);
+  CHECK(decoded->seq == 42);
+  CHECK(decoded->exclude_user == event.exclude_user);
+  CHECK(decoded->only_users == event.only_users);
+  CHECK(*decoded->payload == *event.payload);
+
+  // The header the append script writes for messages.
+  auto message = decode_envelope("O1m2:170:1:0{\"type\":\"message\"}");
+  REQUIRE(message);
+  CHECK(message->kind == backend::BusEvent::Kind::message);
+  CHECK(message->seq == 17);
+  CHECK(message->only_users.empty());
+  CHECK(*message->payload == "{\"type\":\"message\"}");
+
+  for (const char* bad : {"", "O1", "O1x1:1", "O1m", "O1m5:1", "O1m1:x0:1:0", "O1e1:10:1:5", "X1m1:10:1:0"}) {
+    INFO(bad);
+    CHECK_FALSE(decode_envelope(bad));
+  }
+}
+
+}  // namespace
+}  // namespace outloud::redis
