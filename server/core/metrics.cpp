@@ -36,7 +36,7 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
          rooms_active.load());
   single(out, "outloud_messages_stored", "gauge", "Messages held by the store (every room, every node).",
          store_messages);
-  single(out, "outloud_node_messages_stored_total", "counter", "Messages stored through this node.",
+  single(out, "outloud_messages_appended_total", "counter", "Messages stored through this node.",
          messages_stored.load());
   single(out, "outloud_deliveries_total", "counter", "Message events queued to connections of this node.",
          deliveries.load());

@@ -99,8 +99,6 @@ void WebSocketSession::on_accept(error_code ec) {
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
 
-  context_->metrics.connections_open++;
-  context_->metrics.connections_total++;
   last_heard_ = last_ping_ = Clock::now();
 
   auto self = shared_from_this();
@@ -124,6 +122,7 @@ void WebSocketSession::read() {
 void WebSocketSession::on_read(error_code ec, std::size_t) {
   if (ec) {
     if (ec == websocket::error::message_too_big) {
+      context_->metrics.frames_received++;
       context_->metrics.refused(protocol::ErrorCode::too_large);
       log::debug("ws %llu: frame over %zu bytes, closed with 1009", static_cast<unsigned long long>(id_),
                  context_->ws.max_frame_bytes);
@@ -141,8 +140,9 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
   read();
 }
 
+// The hub counts the frames it handles (and the connections it is given); frames refused here
+// are counted here, so each frame is counted once.
 void WebSocketSession::on_frame(std::string_view text, bool is_text) {
-  context_->metrics.frames_received++;
   const protocol::ParseLimits limits{context_->ws.max_message_chars};
   if (!rate_.try_take()) {
     // Parse anyway (bounded by the frame size) so the refusal can carry the request's `re`.
@@ -166,6 +166,7 @@ void WebSocketSession::on_frame(std::string_view text, bool is_text) {
 
 void WebSocketSession::refuse(const std::optional<protocol::RequestId>& re, protocol::ErrorCode code,
                               std::string_view message) {
+  context_->metrics.frames_received++;
   context_->metrics.refused(code);
   enqueue(core::make_frame(protocol::error_frame(re, code, message)));
 }
@@ -298,7 +299,6 @@ void WebSocketSession::finish() {
   cut();
   if (!was_accepted) return;
   context_->sessions.remove(id_);
-  context_->metrics.connections_open--;
   if (hub_opened_) context_->hub->closed(id_);
 }
 

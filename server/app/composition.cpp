@@ -1,0 +1,367 @@
+#include "server/app/composition.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "server/core/hub.hpp"
+#include "server/core/log.hpp"
+#include "server/core/metrics.hpp"
+#include "server/embedded/embedded_bus.hpp"
+#include "server/embedded/memory_presence.hpp"
+#include "server/embedded/sqlite_store.hpp"
+#include "server/net/config.hpp"
+#include "server/net/listen_address.hpp"
+#include "server/net/listener.hpp"
+#include "server/redis/redis_backends.hpp"
+
+namespace outloud::app {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// SIGTERM to exit: the contract allows 5 s. The phases below fit inside with room for teardown.
+constexpr auto kShutdownBudget = 4500ms;  // after this the I/O stops whatever is still going on
+constexpr auto kDrainBudget = 2000ms;     // writes in flight get this long to be acknowledged
+constexpr auto kCloseBudget = 2000ms;     // WebSockets get this long to finish their closing handshake
+constexpr auto kWatchdog = 8s;            // if teardown itself hangs (a stuck disk), exit anyway
+
+// An io_context whose pending handlers can be destroyed (shutdown) while the objects they refer to
+// still exist; the destructor would do it only after they are gone.
+class IoContext : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  void destroy_pending_handlers() { shutdown(); }
+};
+
+// The backends of one mode. Members are destroyed in reverse order: the SQLite store (which
+// publishes on the bus while it flushes) goes before the bus.
+struct BackendSet {
+  std::unique_ptr<embedded::EmbeddedBus> embedded_bus;
+  std::unique_ptr<embedded::MemoryPresence> memory_presence;
+  std::unique_ptr<embedded::SqliteStore> sqlite_store;
+  std::unique_ptr<redis::RedisBackends> redis;
+  backend::Store* store = nullptr;
+  backend::Bus* bus = nullptr;
+  backend::PresenceRegistry* presence = nullptr;
+};
+
+BackendSet make_backends(asio::io_context& io, const Options& options) {
+  BackendSet set;
+  if (!options.redis_url.empty()) {
+    set.redis = redis::make_redis_backends(io, options.redis_url, options.node_id);
+    set.store = &set.redis->store();
+    set.bus = &set.redis->bus();
+    set.presence = &set.redis->presence();
+    return set;
+  }
+  set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
+  set.memory_presence = std::make_unique<embedded::MemoryPresence>();
+  set.sqlite_store = std::make_unique<embedded::SqliteStore>(options.data, *set.embedded_bus);
+  set.store = set.sqlite_store.get();
+  set.bus = set.embedded_bus.get();
+  set.presence = set.memory_presence.get();
+  return set;
+}
+
+fs::path find_web_root(const Options& options) {
+  std::error_code ec;
+  if (!options.web_root.empty()) return fs::canonical(options.web_root, ec);  // checked to be a directory
+  auto usable = [&ec](const fs::path& dir) { return fs::is_regular_file(dir / "index.html", ec); };
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path() / ".." / "share" / "outloud" / "web";
+    if (usable(installed)) return fs::canonical(installed, ec);
+  }
+#ifdef OUTLOUD_SOURCE_WEB_DIR
+  const fs::path source = OUTLOUD_SOURCE_WEB_DIR;
+  if (usable(source)) return fs::canonical(source, ec);
+#endif
+  return {};
+}
+
+backend::Result<core::Authenticator> make_authenticator(const Options& options) {
+  if (options.auth == "jwt") return core::jwt_authenticator(options.jwt_key, options.jwt_algorithm);
+  return core::open_authenticator();
+}
+
+log::Level level_from(const std::string& name) {
+  if (name == "debug") return log::Level::debug;
+  if (name == "warn") return log::Level::warn;
+  if (name == "error") return log::Level::error;
+  return log::Level::info;
+}
+
+net::WebSocketLimits websocket_limits(const Options& options) {
+  using Ms = std::chrono::milliseconds;
+  auto ms = [](double seconds) { return std::chrono::duration_cast<Ms>(std::chrono::duration<double>(seconds)); };
+  net::WebSocketLimits limits;
+  limits.max_frame_bytes = options.max_frame_bytes;
+  limits.max_message_chars = options.max_message_chars;
+  limits.max_queue_bytes = options.max_queue_bytes;
+  limits.max_queue_frames = options.max_queue_frames;
+  limits.rate_limit = options.rate_limit;
+  limits.rate_burst = options.rate_burst;
+  limits.ping_interval = ms(options.ping_interval_s);
+  limits.idle_timeout = ms(options.idle_timeout_s);
+  limits.close_timeout = kCloseBudget;
+  return limits;
+}
+
+// Last resort once shutdown has begun: if the process has not finished within kWatchdog, it exits.
+class Watchdog {
+ public:
+  ~Watchdog() { finish(); }
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable() || done_) return;
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_for(lock, kWatchdog, [this] { return done_; })) {
+        log::error("shutdown did not finish within %lld s: exiting now", static_cast<long long>(kWatchdog.count()));
+        std::_Exit(1);
+      }
+    });
+  }
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// SIGTERM/SIGINT: stop accepting, let acknowledged writes finish (hub.drain), close every WebSocket
+// with 1001, give the closing handshakes a moment, then stop the I/O. Runs on its own strand.
+class Shutdown : public std::enable_shared_from_this<Shutdown> {
+ public:
+  Shutdown(asio::io_context& io, std::shared_ptr<net::Listener> listener, std::shared_ptr<net::ServerContext> context,
+           Watchdog& watchdog)
+      : io_(io),
+        strand_(asio::make_strand(io)),
+        listener_(std::move(listener)),
+        context_(std::move(context)),
+        watchdog_(watchdog),
+        deadline_(strand_),
+        drain_timer_(strand_),
+        poll_timer_(strand_) {}
+
+  asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
+
+  void begin(int signal_number) {
+    if (begun_) {
+      log::warn("signal %d again: stopping now", signal_number);
+      return stop();
+    }
+    begun_ = true;
+    watchdog_.start();
+    log::info("signal %d: shutting down (open connections: %zu)", signal_number, context_->sessions.size());
+    deadline_.expires_after(kShutdownBudget);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      log::warn("shutdown is taking too long: stopping now");
+      self->stop();
+    });
+    listener_->stop();
+    drain_timer_.expires_after(kDrainBudget);
+    drain_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      log::warn("writes still unacknowledged after %lld ms: closing connections anyway",
+                static_cast<long long>(kDrainBudget.count()));
+      self->close_sessions();
+    });
+    context_->hub->drain([self = shared_from_this()] {
+      asio::post(self->strand_, [self] {
+        self->drain_timer_.cancel();
+        self->close_sessions();
+      });
+    });
+  }
+
+ private:
+  void close_sessions() {
+    if (closing_ || stopped_) return;
+    closing_ = true;
+    context_->sessions.close_all(1001, "server shutting down");
+    wait_for_sessions(std::chrono::steady_clock::now() + kCloseBudget);
+  }
+
+  void wait_for_sessions(std::chrono::steady_clock::time_point until) {
+    if (stopped_) return;
+    if (context_->sessions.size() == 0 || std::chrono::steady_clock::now() >= until) return stop();
+    poll_timer_.expires_after(20ms);
+    poll_timer_.async_wait([self = shared_from_this(), until](boost::system::error_code ec) {
+      if (!ec) self->wait_for_sessions(until);
+    });
+  }
+
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    deadline_.cancel();
+    drain_timer_.cancel();
+    poll_timer_.cancel();
+    io_.stop();
+  }
+
+  asio::io_context& io_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  std::shared_ptr<net::Listener> listener_;
+  std::shared_ptr<net::ServerContext> context_;
+  Watchdog& watchdog_;
+  asio::steady_timer deadline_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer poll_timer_;
+  bool begun_ = false;
+  bool closing_ = false;
+  bool stopped_ = false;
+};
+
+// Runs the io_context on this thread; an exception escaping a handler is logged and the thread
+// carries on serving rather than taking the process down.
+void run_io(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("unexpected exception in an I/O thread: %s", e.what());
+    }
+  }
+}
+
+}  // namespace
+
+int run_server(const Options& options) {
+  log::threshold().store(level_from(options.log_level));
+  // hiredis writes to its sockets with write(): a peer gone must be an error, not a signal.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto address = net::parse_listen_address(options.listen);
+  if (!address) {
+    log::error("--listen: cannot parse '%s'", options.listen.c_str());
+    return 2;
+  }
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  try {
+    endpoints = net::resolve_listen_address(*address);
+  } catch (const boost::system::system_error& e) {
+    log::error("--listen %s: %s", options.listen.c_str(), e.code().message().c_str());
+    return 2;
+  }
+  if (endpoints.empty()) {
+    log::error("--listen %s: the host resolves to no address", options.listen.c_str());
+    return 2;
+  }
+
+  auto authenticator = make_authenticator(options);
+  if (!authenticator) {
+    log::error("--auth %s: %s", options.auth.c_str(), authenticator.error().message.c_str());
+    return 2;
+  }
+
+  const fs::path web_root = find_web_root(options);
+  if (web_root.empty()) log::warn("the web client was not found: GET / will answer 404 (see --web-root)");
+
+  // Declaration order is teardown order, reversed: metrics outlive the I/O, the I/O outlives the
+  // backends (the Redis ones own sockets of it), the backends outlive the hub's last use of them.
+  core::Metrics metrics;
+  IoContext io(static_cast<int>(options.threads));
+  Watchdog watchdog;
+  std::optional<BackendSet> backends;
+  try {
+    backends.emplace(make_backends(io, options));
+  } catch (const std::invalid_argument& e) {
+    log::error("--redis: %s", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    log::error("cannot open the %s: %s", options.redis_url.empty() ? "database" : "Redis backends", e.what());
+    return 1;
+  }
+
+  core::HubOptions hub_options;
+  hub_options.node_id = options.node_id;
+  hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
+  auto hub = core::Hub::create(io.get_executor(), core::Backends{*backends->store, *backends->bus, *backends->presence},
+                               hub_options, std::move(authenticator.value()), metrics);
+  backends->bus->set_handler(hub.get());
+
+  auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
+      hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
+      websocket_limits(options), {}});
+  auto listener = std::make_shared<net::Listener>(io, context);
+
+  // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
+  // the hub, then the backends (the SQLite store flushes as it closes), the io_context last.
+  auto teardown = [&] {
+    io.destroy_pending_handlers();
+    backends->bus->set_handler(nullptr);
+    context->hub.reset();  // sessions still held by the hub refer back to it through the context
+    listener.reset();
+    context.reset();
+    hub.reset();
+    backends.reset();
+  };
+
+  try {
+    listener->open(endpoints);
+  } catch (const boost::system::system_error& e) {
+    log::error("cannot listen on %s: %s", options.listen.c_str(), e.code().message().c_str());
+    teardown();
+    return 1;
+  }
+  log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
+            options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
+            web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());
+
+  auto shutdown = std::make_shared<Shutdown>(io, listener, context, watchdog);
+  asio::signal_set signals(shutdown->strand(), SIGINT, SIGTERM);
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
+    if (ec) return;
+    shutdown->begin(number);
+    signals.async_wait(on_signal);  // a second signal cuts the shutdown short
+  };
+  signals.async_wait(on_signal);
+  listener->run();
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < options.threads; ++i) threads.emplace_back([&io] { run_io(io); });
+  run_io(io);
+  for (auto& thread : threads) thread.join();
+
+  boost::system::error_code ignored;
+  signals.cancel(ignored);
+  shutdown.reset();
+  teardown();
+  watchdog.finish();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace outloud::app

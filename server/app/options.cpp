@@ -1,0 +1,223 @@
+#include "server/app/options.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "server/net/listen_address.hpp"
+#include "server/redis/redis_url.hpp"
+
+namespace outloud::app {
+namespace po = boost::program_options;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Whole numbers are parsed by hand: program_options would read "-1" into an unsigned as a huge value.
+std::size_t whole_number(const std::string& flag, const std::string& text, std::size_t min, std::size_t max) {
+  unsigned long long value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
+    throw UsageError("--" + flag + ": expected a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", got '" + text + "'");
+  }
+  return static_cast<std::size_t>(value);
+}
+
+double real_number(const std::string& flag, const std::string& text, double min, double max, bool min_exclusive) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  const bool below = min_exclusive ? value <= min : value < min;
+  if (text.empty() || ec != std::errc{} || ptr != end || !std::isfinite(value) || below || value > max) {
+    std::ostringstream range;
+    range << (min_exclusive ? "greater than " : "from ") << min << (min_exclusive ? " and at most " : " to ") << max;
+    throw UsageError("--" + flag + ": expected a number " + range.str() + ", got '" + text + "'");
+  }
+  return value;
+}
+
+bool is_valid_node_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (unsigned char c : id) {
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string default_node_id() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0 && is_valid_node_id(name)) return name;
+  return "node-1";
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+ParsedOptions parse_options(int argc, const char* const argv[]) {
+  ParsedOptions parsed;
+  Options& o = parsed.options;
+  const Options defaults;
+
+  // Numbers arrive as text and are checked below, with the range in the message.
+  std::string threads, max_frame_bytes = std::to_string(defaults.max_frame_bytes),
+                       max_message_chars = std::to_string(defaults.max_message_chars),
+                       max_queue_bytes = std::to_string(defaults.max_queue_bytes),
+                       max_queue_frames = std::to_string(defaults.max_queue_frames),
+                       rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
+                       max_rooms = std::to_string(defaults.max_rooms_per_connection),
+                       ping_interval = format_number(defaults.ping_interval_s),
+                       idle_timeout = format_number(defaults.idle_timeout_s);
+
+  po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
+  // clang-format off
+  general.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("listen", po::value(&o.listen)->default_value(defaults.listen)->value_name("HOST:PORT"),
+     "address to serve on: 127.0.0.1:8080, [::1]:8080, localhost:8080, 0.0.0.0:80; port 0 picks a free port "
+     "(the line \"listening on http://HOST:PORT\" on stderr tells which)")
+    ("data", po::value(&o.data)->default_value(defaults.data)->value_name("PATH"),
+     "embedded database file (used when --redis is not given)")
+    ("redis", po::value(&o.redis_url)->value_name("URL"),
+     "redis://HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of many")
+    ("node-id", po::value(&o.node_id)->value_name("NAME"),
+     "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
+    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt"),
+     "open: hello names the user; jwt: hello carries a token signed with --jwt-key")
+    ("jwt-key", po::value(&o.jwt_key)->value_name("KEY"), "JWT HMAC secret or PEM public key (--auth jwt)")
+    ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
+    ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
+     "JWT signature algorithm: HS256/384/512, RS256/384/512, ES256/384/512")
+    ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
+    ("web-root", po::value(&o.web_root)->value_name("DIR"),
+     "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
+    ("max-frame-bytes", po::value(&max_frame_bytes)->default_value(max_frame_bytes)->value_name("N"),
+     "largest WebSocket message accepted; a larger one closes the connection with 1009")
+    ("max-message-chars", po::value(&max_message_chars)->default_value(max_message_chars)->value_name("N"),
+     "longest message text, in characters")
+    ("max-queue-bytes", po::value(&max_queue_bytes)->default_value(max_queue_bytes)->value_name("N"),
+     "bytes queued for one client before it is dropped as a slow consumer (close 1008)")
+    ("max-queue-frames", po::value(&max_queue_frames)->default_value(max_queue_frames)->value_name("N"),
+     "frames queued for one client before it is dropped as a slow consumer")
+    ("rate-limit", po::value(&rate_limit)->default_value(rate_limit)->value_name("N"),
+     "frames per second accepted from one connection (0: unlimited); more get rate_limited")
+    ("rate-burst", po::value(&rate_burst)->default_value(rate_burst)->value_name("N"),
+     "frames one connection may send at once after a quiet spell")
+    ("max-rooms-per-connection", po::value(&max_rooms)->default_value(max_rooms)->value_name("N"),
+     "rooms one connection may have joined at once")
+    ("ping-interval", po::value(&ping_interval)->default_value(ping_interval)->value_name("SECONDS"),
+     "seconds between WebSocket pings")
+    ("idle-timeout", po::value(&idle_timeout)->default_value(idle_timeout)->value_name("SECONDS"),
+     "close a connection from which nothing (no frame, no pong) came for this many seconds")
+    ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
+     "debug, info, warn or error");
+  // clang-format on
+
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(general).positional({}).run(), vm);
+    if (vm.count("help")) {
+      std::cout << general << "\nSIGTERM or SIGINT: stop accepting, finish acknowledged writes, close every\n"
+                                "WebSocket with 1001 and exit 0 within 5 seconds.\n";
+      parsed.exit_code = 0;
+      return parsed;
+    }
+    if (vm.count("version")) {
+      std::cout << "outloud-server 0.1.0 (protocol 1)\n";
+      parsed.exit_code = 0;
+      return parsed;
+    }
+    po::notify(vm);
+
+    if (!net::parse_listen_address(o.listen)) {
+      throw UsageError("--listen: expected HOST:PORT (IPv6 as [ADDR]:PORT), got '" + o.listen + "'");
+    }
+    if (o.data.empty()) throw UsageError("--data: the path is empty");
+    if (!o.redis_url.empty()) {
+      auto endpoint = redis::parse_redis_url(o.redis_url);
+      if (auto* why = std::get_if<std::string>(&endpoint)) throw UsageError(*why);
+    }
+    if (!vm.count("node-id")) o.node_id = default_node_id();
+    if (!is_valid_node_id(o.node_id)) {
+      throw UsageError("--node-id: expected 1 to 64 characters of A-Z a-z 0-9 . _ -, got '" + o.node_id + "'");
+    }
+    if (o.auth == "jwt") {
+      if (o.jwt_key.empty() == o.jwt_key_file.empty()) {
+        throw UsageError("--auth jwt needs exactly one of --jwt-key and --jwt-key-file");
+      }
+      if (!o.jwt_key_file.empty()) {
+        std::ifstream file(o.jwt_key_file, std::ios::binary);
+        if (!file) throw UsageError("--jwt-key-file: cannot read '" + o.jwt_key_file + "'");
+        std::ostringstream key;
+        key << file.rdbuf();
+        o.jwt_key = key.str();
+        // A secret kept in a text file usually ends with a newline that is not part of it.
+        while (!o.jwt_key.empty() && (o.jwt_key.back() == '\n' || o.jwt_key.back() == '\r')) o.jwt_key.pop_back();
+        if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
+      }
+    } else if (o.auth != "open") {
+      throw UsageError("--auth: expected 'open' or 'jwt', got '" + o.auth + "'");
+    } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty()) {
+      throw UsageError("--jwt-key and --jwt-key-file need --auth jwt");
+    }
+    if (!o.web_root.empty()) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(o.web_root, ec)) {
+        throw UsageError("--web-root: '" + o.web_root + "' is not a directory");
+      }
+    }
+
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    o.threads = threads.empty() ? cores : static_cast<unsigned>(whole_number("threads", threads, 1, 256));
+    o.max_frame_bytes = whole_number("max-frame-bytes", max_frame_bytes, 1024, 16 * 1024 * 1024);
+    o.max_message_chars = whole_number("max-message-chars", max_message_chars, 1, 1'000'000);
+    o.max_queue_bytes = whole_number("max-queue-bytes", max_queue_bytes, 1024, std::size_t{1} << 30);
+    o.max_queue_frames = whole_number("max-queue-frames", max_queue_frames, 1, 1'000'000);
+    o.rate_limit = real_number("rate-limit", rate_limit, 0, 1e9, false);
+    o.rate_burst = real_number("rate-burst", rate_burst, 1, 1e9, false);
+    o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
+    o.ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
+    o.idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
+    if (o.idle_timeout_s <= o.ping_interval_s) {
+      throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
+                       ping_interval + " s), or quiet clients would be closed before they are pinged");
+    }
+    if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warn" && o.log_level != "error") {
+      throw UsageError("--log-level: expected debug, info, warn or error, got '" + o.log_level + "'");
+    }
+  } catch (const UsageError& e) {
+    std::cerr << "outloud-server: " << e.what() << "\n";
+    parsed.exit_code = 2;
+    return parsed;
+  } catch (const po::error& e) {
+    std::cerr << "outloud-server: " << e.what() << "\nTry 'outloud-server --help'.\n";
+    parsed.exit_code = 2;
+    return parsed;
+  }
+  parsed.run = true;
+  return parsed;
+}
+
+}  // namespace outloud::app
