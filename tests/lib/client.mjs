@@ -56,6 +56,8 @@ export class Client {
       });
     });
     ws.on('error', (err) => { this.errors.push(err); });
+    this.pings = [];  // times (ms) at which the server's WebSocket pings arrived (ws answers them itself)
+    ws.on('ping', () => { this.pings.push(Date.now()); });
     ws.on('message', (data, isBinary) => {
       const text = data.toString('utf8');
       let frame;

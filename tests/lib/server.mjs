@@ -13,8 +13,8 @@ export const scaled = (ms) => Math.round(ms * TIME_SCALE);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60), for
-// tests that send many frames quickly and are not about rate limiting.
-export const UNTHROTTLED = ['--rate-limit', '1000000'];
+// tests that send many frames quickly and are not about rate limiting (0: unlimited).
+export const UNTHROTTLED = ['--rate-limit', '0'];
 
 const running = new Set();  // servers (and other children) not yet known to have exited
 const tempDirs = new Set();
