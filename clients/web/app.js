@@ -103,7 +103,7 @@ function collectElements() {
     'room-id', 'leave-room', 'messages', 'load-older', 'history-status', 'message-list', 'jump-latest', 'typing',
     'composer', 'reply-bar', 'reply-bar-text', 'reply-cancel', 'topic-input', 'topic-options', 'composer-text',
     'people-panel', 'not-spoken', 'not-spoken-count', 'not-spoken-note', 'present-count', 'presence-groups',
-    'scrim', 'announcer', 'toasts',
+    'not-spoken-card', 'scrim', 'announcer', 'toasts',
   ]) {
     el[id.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = byId(id);
   }
@@ -506,6 +506,7 @@ function renderPeoplePanel(rs) {
     notSpoken: el.notSpoken,
     notSpokenCount: el.notSpokenCount,
     notSpokenNote: el.notSpokenNote,
+    notSpokenCard: el.notSpokenCard,
   };
   if (!rs) {
     renderPeople(els, [], new Set(), '', { allLoaded: true });
@@ -517,7 +518,9 @@ function renderPeoplePanel(rs) {
 }
 
 function renderTyping(rs) {
-  el.typing.textContent = typingText([...rs.typing.values()]);
+  // Only a change is written, so that screen readers do not hear the same line again.
+  const text = typingText([...rs.typing.values()]);
+  if (el.typing.textContent !== text) el.typing.textContent = text;
 }
 
 function renderTopics(rs) {

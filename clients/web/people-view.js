@@ -64,6 +64,7 @@ export function renderPeople(els, present, spoken, meId, { allLoaded }) {
 
   const quiet = people.filter((p) => !spoken.has(p.user.id));
   els.notSpokenCount.textContent = String(quiet.length);
+  if (els.notSpokenCard) els.notSpokenCard.classList.toggle('is-done', people.length > 0 && quiet.length === 0);
   clear(els.notSpoken);
   for (const p of quiet) els.notSpoken.append(personItem(p, meId, { showOrg: true }));
   els.notSpokenNote.textContent = !people.length

@@ -56,7 +56,7 @@ test('pure helpers: backoff is capped and jittered; throttle lets one call per i
   assert.equal(backoffDelay(0, opts, () => 0), 500);
   assert.equal(backoffDelay(3, opts, () => 0), 4000);
   assert.equal(backoffDelay(30, opts, () => 0), 15000);
-  assert.equal(backoffDelay(30, opts, () => 0.999), 7508);
+  assert.equal(backoffDelay(30, opts, () => 0.5), 11250);
   let now = 0;
   const calls = [];
   const t = createThrottle((key) => calls.push(key), 3000, () => now);
@@ -188,4 +188,40 @@ test('after a server restart the clients reconnect, rejoin and recover the gap',
   assertOnceInOrder(seenA, 11, 'A after the restart');
   assertOnceInOrder(seenB, 11, 'B after the restart');
   assert.ok(states.includes('reconnecting') && states.at(-1) === 'online', `states: ${states}`);
+});
+
+test('a gap too long to recover ends in a reset with the latest messages', { timeout: scaled(60000) }, async () => {
+  const a = client('Paul Ashworth', 'essex-cc');
+  const b = client('Nadia Shah', 'nhs-mse', { joinLimit: 20 });
+  await Promise.all([a.connect(server.wsUrl), b.connect(server.wsUrl)]);
+  const room = uniqueId('gap');
+  await a.create(room, 'Gaps');
+  await a.join(room);
+  const seenB = recorder(b);
+  await b.join(room);
+  await a.send(room, 'first');
+  await until(() => seenB.length === 1, 'first message at B');
+
+  // B loses its connection and cannot get back (nothing listens on its URL) while A sends 1,001.
+  b.url = server.wsUrl.replace(/:\d+\//, ':1/');
+  b.reconnectNow();
+  await until(() => b.state === 'reconnecting', 'B reconnecting');
+  const sends = [];
+  for (let i = 0; i < 1001; i++) sends.push(a.send(room, `bulk ${i}`));
+  await Promise.all(sends);
+
+  const resets = [];
+  b.on('reset', (r) => resets.push(r));
+  b.url = server.wsUrl;
+  b.reconnectNow();
+  await until(() => resets.length === 1, 'reset at B');
+  const { frame } = resets[0];
+  assert.equal(frame.recovered, false);
+  assert.equal(frame.head, 1002);
+  assert.deepEqual(frame.messages.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => 983 + i));
+  assert.equal(b.lastSeq(room), 1002);
+  assert.equal(seenB.length, 1, 'the reset messages are not replayed as live ones');
+  await a.send(room, 'after the reset');
+  await until(() => seenB.length === 2, 'live message after the reset');
+  assert.equal(seenB[1].seq, 1003);
 });
