@@ -118,6 +118,7 @@ net::WebSocketLimits websocket_limits(const Options& options) {
   limits.max_message_chars = options.max_message_chars;
   limits.max_queue_bytes = options.max_queue_bytes;
   limits.max_queue_frames = options.max_queue_frames;
+  limits.slow_grace = ms(options.slow_client_grace_s);
   limits.rate_limit = options.rate_limit;
   limits.rate_burst = options.rate_burst;
   limits.ping_interval = ms(options.ping_interval_s);

@@ -85,6 +85,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_message_chars = std::to_string(defaults.max_message_chars),
                        max_queue_bytes = std::to_string(defaults.max_queue_bytes),
                        max_queue_frames = std::to_string(defaults.max_queue_frames),
+                       slow_grace = format_number(defaults.slow_client_grace_s),
                        rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
                        max_rooms = std::to_string(defaults.max_rooms_per_connection),
                        ping_interval = format_number(defaults.ping_interval_s),
@@ -118,9 +119,12 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("max-message-chars", po::value(&max_message_chars)->default_value(max_message_chars)->value_name("N"),
      "longest message text, in characters")
     ("max-queue-bytes", po::value(&max_queue_bytes)->default_value(max_queue_bytes)->value_name("N"),
-     "bytes queued for one client before it is dropped as a slow consumer (close 1008)")
+     "bytes queued for one client beyond which, if its writes are stuck for --slow-client-grace, it is "
+     "dropped as a slow consumer (close 1008); 8 times this drops it at once")
     ("max-queue-frames", po::value(&max_queue_frames)->default_value(max_queue_frames)->value_name("N"),
-     "frames queued for one client before it is dropped as a slow consumer")
+     "the same limit counted in frames")
+    ("slow-client-grace", po::value(&slow_grace)->default_value(slow_grace)->value_name("SECONDS"),
+     "how long a client over the queue limit may go without completing a write")
     ("rate-limit", po::value(&rate_limit)->default_value(rate_limit)->value_name("N"),
      "frames per second accepted from one connection (0: unlimited); more get rate_limited")
     ("rate-burst", po::value(&rate_burst)->default_value(rate_burst)->value_name("N"),
@@ -195,6 +199,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_message_chars = whole_number("max-message-chars", max_message_chars, 1, 1'000'000);
     o.max_queue_bytes = whole_number("max-queue-bytes", max_queue_bytes, 1024, std::size_t{1} << 30);
     o.max_queue_frames = whole_number("max-queue-frames", max_queue_frames, 1, 1'000'000);
+    o.slow_client_grace_s = real_number("slow-client-grace", slow_grace, 0, 600, false);
     o.rate_limit = real_number("rate-limit", rate_limit, 0, 1e9, false);
     o.rate_burst = real_number("rate-burst", rate_burst, 1, 1e9, false);
     o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);

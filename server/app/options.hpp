@@ -24,8 +24,11 @@ struct Options {
   // ---- limits per connection ----
   std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009
   std::size_t max_message_chars = 16'000;           // --max-message-chars: `send` text, characters
-  std::size_t max_queue_bytes = 4 * 1024 * 1024;    // --max-queue-bytes: queued output before "slow consumer"
+  // A client with more than this queued, whose current write has been stuck for --slow-client-grace,
+  // is dropped as a slow consumer (close 1008); with 8 times this queued it is dropped at once.
+  std::size_t max_queue_bytes = 4 * 1024 * 1024;    // --max-queue-bytes
   std::size_t max_queue_frames = 4096;              // --max-queue-frames: same, counted in frames
+  double slow_client_grace_s = 1;                   // --slow-client-grace: seconds
   double rate_limit = 30;                           // --rate-limit: frames per second; 0: unlimited
   double rate_burst = 60;                           // --rate-burst: frames allowed at once
   std::size_t max_rooms_per_connection = 100;       // --max-rooms-per-connection

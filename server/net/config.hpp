@@ -25,8 +25,13 @@ struct HttpLimits {
 struct WebSocketLimits {
   std::size_t max_frame_bytes = 64 * 1024;  // larger incoming messages are closed with 1009
   std::size_t max_message_chars = 16'000;   // `send` text, in characters
-  std::size_t max_queue_bytes = 4 * 1024 * 1024;  // outgoing bytes queued before the client is "slow"
-  std::size_t max_queue_frames = 4096;            // outgoing frames queued before the client is "slow"
+  // A client is slow when more than this is queued for it and its writes have not progressed for
+  // slow_grace; at hard_queue_factor times the caps it is slow at once. The grace lets a client that
+  // reads at full speed absorb a burst (a group commit fans out many messages in one go).
+  std::size_t max_queue_bytes = 4 * 1024 * 1024;
+  std::size_t max_queue_frames = 4096;
+  std::chrono::milliseconds slow_grace{1'000};
+  std::size_t hard_queue_factor = 8;
   double rate_limit = 30;   // frames per second accepted from one connection; 0: unlimited
   double rate_burst = 60;   // frames a connection may send at once after a quiet spell
   std::chrono::milliseconds ping_interval{20'000};

@@ -56,6 +56,7 @@ WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<S
     : ws_(std::move(stream)),
       context_(std::move(context)),
       id_(next_connection_id()),
+      slow_timer_(ws_.get_executor()),
       keepalive_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
@@ -187,16 +188,32 @@ void WebSocketSession::close(std::uint16_t code, std::string reason) {
 
 void WebSocketSession::enqueue(core::Frame frame) {
   if (state_ != State::open || !frame) return;  // closing: nothing more goes out but the close frame
-  const auto& limits = context_->ws;
-  const std::size_t frames = queue_.size() + (writing_ ? 1 : 0);
-  // One frame may always be queued when nothing is waiting, however large (a big `joined` reply);
-  // beyond that the caps apply.
-  if (frames > 0 && (queued_bytes_ + frame->size() > limits.max_queue_bytes || frames + 1 > limits.max_queue_frames)) {
-    return drop_slow_consumer();
-  }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
   write_next();
+  check_slow_consumer();
+}
+
+// Over the caps, a client whose current write has been stuck for slow_grace is not reading (fast
+// enough): drop it. A client that reads keeps completing writes and rides out bursts, up to the
+// hard limit. One frame alone never counts as slow, however large (a big `joined` reply).
+void WebSocketSession::check_slow_consumer() {
+  if (state_ != State::open) return;
+  const auto& limits = context_->ws;
+  const std::size_t frames = queue_.size() + (writing_ ? 1 : 0);
+  const bool over = frames > 1 && (queued_bytes_ > limits.max_queue_bytes || frames > limits.max_queue_frames);
+  if (!over) return;
+  const bool far_over = queued_bytes_ > limits.max_queue_bytes * limits.hard_queue_factor ||
+                        frames > limits.max_queue_frames * limits.hard_queue_factor;
+  const bool stuck = writing_ && Clock::now() - write_started_ >= limits.slow_grace;
+  if (far_over || stuck) return drop_slow_consumer();
+  if (slow_timer_armed_) return;
+  slow_timer_armed_ = true;
+  slow_timer_.expires_at(write_started_ + limits.slow_grace);
+  slow_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    self->slow_timer_armed_ = false;
+    if (!ec) self->check_slow_consumer();
+  });
 }
 
 void WebSocketSession::write_next() {
@@ -213,6 +230,7 @@ void WebSocketSession::write_next() {
   }
   writing_ = std::move(queue_.front());
   queue_.pop_front();
+  write_started_ = Clock::now();
   ws_.async_write(asio::buffer(*writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
     self->on_write(ec, n);
   });
@@ -246,8 +264,10 @@ void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::
 
 void WebSocketSession::drop_slow_consumer() {
   context_->metrics.slow_clients_dropped++;
-  log::warn("ws %llu: slow consumer (%zu frames, %zu bytes queued): dropped", static_cast<unsigned long long>(id_),
-            queue_.size() + (writing_ ? 1 : 0), queued_bytes_);
+  const auto stuck_ms = writing_ ? std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - write_started_).count() : 0;
+  log::warn("ws %llu: slow consumer (%zu frames, %zu bytes queued, a write stuck for %lld ms): dropped",
+            static_cast<unsigned long long>(id_), queue_.size() + (writing_ ? 1 : 0), queued_bytes_,
+            static_cast<long long>(stuck_ms));
   queue_.clear();
   queued_bytes_ = writing_ ? writing_->size() : 0;
   // The peer is not reading, so the close frame may never leave: the short timeout cuts the socket.
@@ -295,6 +315,7 @@ void WebSocketSession::finish() {
   state_ = State::finished;
   keepalive_timer_.cancel();
   close_timer_.cancel();
+  slow_timer_.cancel();
   queue_.clear();
   cut();
   if (!was_accepted) return;

@@ -65,6 +65,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   // Sends a close frame once the queue is written; the socket is cut if that has not finished
   // within `timeout` (a peer that does not read would otherwise hold the session forever).
   void begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout);
+  void check_slow_consumer();
   void drop_slow_consumer();
   void schedule_keepalive();
   void on_keepalive(boost::system::error_code ec);
@@ -81,6 +82,9 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   std::deque<core::Frame> queue_;  // waiting to be written
   core::Frame writing_;            // being written now
   std::size_t queued_bytes_ = 0;   // of queue_ and writing_
+  Clock::time_point write_started_;  // of writing_
+  boost::asio::steady_timer slow_timer_;  // armed while over the soft cap
+  bool slow_timer_armed_ = false;
   std::optional<boost::beast::websocket::close_reason> pending_close_;  // sent when the queue is empty
   bool close_sent_ = false;
 
