@@ -45,7 +45,8 @@ std::optional<Message> parse_message_json(std::string_view text) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError() || !document.IsObject()) return std::nullopt;
-  if (const auto type = document.FindMember("type"); type != document.MemberEnd()) {
+  const rapidjson::Value& root = document;  // const: its iterators compare without C++20 ambiguity
+  if (const auto type = root.FindMember("type"); type != root.MemberEnd()) {
     if (!type->value.IsString() || std::string_view(type->value.GetString(), type->value.GetStringLength()) != "message") {
       return std::nullopt;
     }
