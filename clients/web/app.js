@@ -508,6 +508,7 @@ function renderPeoplePanel(rs) {
     notSpokenNote: el.notSpokenNote,
     notSpokenCard: el.notSpokenCard,
   };
+  el.peoplePanel.classList.toggle('is-empty', !rs);
   if (!rs) {
     renderPeople(els, [], new Set(), '', { allLoaded: true });
     return;
