@@ -263,7 +263,7 @@ function onConnectionState({ state, delayMs }) {
       el.connBannerText.textContent =
         delayMs === undefined || s <= 0
           ? 'Connection lost. Reconnecting…'
-          : `Connection lost. Reconnecting in ${s} s… Your messages will be sent when it is back.`;
+          : `Connection lost. Reconnecting in ${s} s… Messages you write now go out when it is back.`;
     };
     tick();
     if (delayMs) app.countdownTimer = setInterval(tick, 500);
