@@ -29,19 +29,6 @@ bool is_blank(char32_t cp) {
 
 void reject(std::string message) { throw InvalidFrame{std::move(message)}; }
 
-bool is_room_reference(std::string_view id) {
-  if (is_valid_slug(id)) return true;
-  const std::size_t tilde = id.rfind('~');
-  if (tilde == std::string_view::npos) return false;
-  const std::string_view parent = id.substr(0, tilde);
-  const std::string_view group = id.substr(tilde + 1);
-  if (!is_valid_slug(parent) || group.empty() || group.size() > 4 || group.front() == '0') return false;
-  for (char c : group) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 std::string_view checked_string(const rapidjson::Value& value, std::string_view what) {
   if (!value.IsString()) reject(std::string(what) + " must be a string");
   const std::string_view text(value.GetString(), value.GetStringLength());
@@ -112,12 +99,6 @@ std::optional<std::string> FieldReader::optional_string(const char* name, Length
 std::string FieldReader::slug(const char* name) const {
   const std::string_view text = checked_string(require(name), label(name));
   if (!is_valid_slug(text)) reject(label(name) + " must match " + std::string(kSlugRule));
-  return std::string(text);
-}
-
-std::string FieldReader::room(const char* name) const {
-  const std::string_view text = checked_string(require(name), label(name));
-  if (!is_room_reference(text)) reject(label(name) + " must match " + std::string(kSlugRule));
   return std::string(text);
 }
 

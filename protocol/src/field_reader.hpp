@@ -22,10 +22,6 @@ struct InvalidFrame {
 inline constexpr std::int64_t kMaxSafeInteger = 9007199254740992;  // 2^53: the largest exact JSON integer
 inline constexpr std::string_view kSlugRule = "[a-z0-9][a-z0-9._~-]{0,63}";
 
-// A room a client refers to: a slug, or a breakout group room `<slug>~<n>` that the server created
-// (which may exceed 64 characters when the parent's id is long).
-bool is_room_reference(std::string_view id);
-
 // A string value that must be valid UTF-8 (RapidJSON lets a lone \uDC00 escape through).
 std::string_view checked_string(const rapidjson::Value& value, std::string_view what);
 
@@ -50,7 +46,7 @@ class FieldReader {
   std::string string(const char* name, Length length) const;
   std::optional<std::string> optional_string(const char* name, Length length) const;
   std::string slug(const char* name) const;
-  std::string room(const char* name = "room") const;  // is_room_reference
+  std::string room() const { return slug("room"); }
   std::string user_id(const char* name) const;
   std::string display_name(const char* name) const;
 

@@ -50,7 +50,8 @@ bool nests_deeper_than(std::string_view text, int limit) {
 
 // A string field whose value must be one of `names`; returns the index of the match.
 template <std::size_t N>
-std::size_t choice(const FieldReader& fields, const char* name, const std::array<std::string_view, N>& names) {
+std::size_t choice(const FieldReader& fields, const char* name, const std::array<std::string_view, N>& names,
+                   std::string_view note = {}) {
   const std::string_view text = detail::checked_string(fields.require(name), fields.label(name));
   for (std::size_t i = 0; i < N; ++i) {
     if (names[i] == text) return i;
@@ -60,7 +61,7 @@ std::size_t choice(const FieldReader& fields, const char* name, const std::array
     rule += (i == 0 ? "" : ", ");
     rule += names[i];
   }
-  reject(std::move(rule));
+  reject(std::move(rule) + std::string(note));
 }
 
 std::optional<RequestId> read_id(const FieldReader& fields) {
@@ -140,7 +141,7 @@ ClientBody read_send(const FieldReader& f, const ParseLimits& limits) {
   send.topic = topic(f);
   if (f.present("tag")) {
     static constexpr std::array<std::string_view, 4> kTags = {"learn", "do", "reflect", "share"};
-    send.tag = static_cast<Tag>(choice(f, "tag", kTags));
+    send.tag = static_cast<Tag>(choice(f, "tag", kTags, " (or null)"));
   }
   send.reply_to = f.optional_integer("reply_to", 1, kMaxSafeInteger);
   send.nonce = f.optional_string("nonce", {1, 64});
@@ -189,13 +190,8 @@ ClientBody read_timer(const FieldReader& f, const ParseLimits&) {
   return timer;
 }
 
-// Poll ids are made by the server; a client may echo one as a string or, if it looks numeric, a number.
-std::string poll_id(const FieldReader& f) {
-  const rapidjson::Value& value = f.require("poll");
-  if (value.IsInt64() && value.GetInt64() >= 0) return std::to_string(value.GetInt64());
-  if (!value.IsString()) reject("field 'poll' must be a poll id (a string of 1 to 64 characters)");
-  return f.string("poll", {1, 64});
-}
+// Poll ids are strings made by the server ("p1", "p2", ...).
+std::string poll_id(const FieldReader& f) { return f.string("poll", {1, 64}); }
 
 ClientBody read_poll(const FieldReader& f, const ParseLimits&) {
   static constexpr std::array<std::string_view, 2> kActions = {"open", "close"};

@@ -220,11 +220,8 @@ TEST_CASE("join, leave", "[protocol]") {
   CHECK_FALSE(plain.limit.has_value());
   CHECK(accepted_as<Join>(R"({"type":"join","room":"r","limit":1})").limit == 1);
   CHECK(accepted_as<Join>(R"({"type":"join","room":"r","since":null})").since == std::nullopt);
-  // A breakout group room of a parent with a 64-character id is longer than a slug, yet joinable.
-  const std::string long_parent = repeat("p", 64);
-  CHECK(accepted_as<Join>(R"({"type":"join","room":")" + long_parent + "~12\"}").room == long_parent + "~12");
-  refused_naming(R"({"type":"join","id":1,"room":")" + long_parent + "~x\"}", "room");
-  refused_naming(R"({"type":"join","id":1,"room":")" + long_parent + "~01\"}", "room");
+  CHECK(accepted_as<Join>(R"({"type":"join","room":"housing~2"})").room == "housing~2");  // a breakout group
+  refused_naming(R"({"type":"join","id":1,"room":")" + repeat("p", 62) + "~12\"}", "room");
 
   refused_naming(R"({"type":"join","id":1,"room":"housing","since":-1})", "since");
   refused_naming(R"({"type":"join","id":1,"room":"housing","since":1.5})", "since");
