@@ -319,6 +319,8 @@ class Command {
       out_.rooms_to_create.push_back(std::move(group_room));
     }
 
+    // Whoever was placed is part of the record even if their join was not noted yet.
+    for (const auto& person : people) remember(state(), person);
     remember(state(), actor_);
     const auto resolved = resolve_groups(state(), &context_.present);
     std::set<std::string> placed;

@@ -43,18 +43,22 @@ std::string code(std::string_view id) {
 // A message text as a block quote. Only `<` and `&` are escaped (no raw HTML or entities can take
 // effect); the writer's own Markdown still renders inside the quote.
 std::string quoted(std::string_view text) {
-  std::string out = "> ";
+  std::string out;
+  bool line_start = true;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\r' || c == '\n') {
       if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      out += "\n> ";
+      out += line_start ? ">\n" : "\n";
+      line_start = true;
       continue;
     }
+    if (line_start) out += "> ";
+    line_start = false;
     if (c == '<' || c == '&') out += '\\';
     out += c;
   }
-  out += "\n";
+  out += line_start ? ">\n" : "\n";
   return out;
 }
 

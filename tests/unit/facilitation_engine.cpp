@@ -571,3 +571,20 @@ TEST_CASE("facilitation: participants are remembered in order of first join", "[
   REQUIRE(renamed.changed);
   REQUIRE(renamed.state.participants[0].name == "A renamed");
 }
+
+TEST_CASE("facilitation: people placed in groups are remembered for the record", "[facilitation]") {
+  Room r;
+  p::User late{"u-late", "Lee Late", "essex-fire"};
+  r.present.push_back({late, p::PresenceState::online, r.now});  // present before their join was noted
+  p::BreakoutOpen open;
+  open.room = r.room.id;
+  open.groups = 2;
+  REQUIRE(r.run(r.fran, open).changed);
+  REQUIRE(std::count(r.state.participants.begin(), r.state.participants.end(), late) == 1);
+  const auto session = parse(f::session_json(r.state, r.room, r.now));
+  bool found = false;
+  for (const auto& group : session["breakouts"]["groups"].GetArray())
+    for (const auto& member : group["members"].GetArray())
+      if (str(member["id"]) == late.id) found = str(member["name"]) == late.name && str(member["org"]) == late.org;
+  REQUIRE(found);
+}

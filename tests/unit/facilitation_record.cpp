@@ -136,7 +136,7 @@ TEST_CASE("facilitation: the Markdown record", "[facilitation]") {
   const std::vector<p::Message> messages = {
       message(r.amir, "housing", 1, "Morning all"),
       message(r.bea, "housing", 2, "Shared data saves weeks", p::Tag::learn),
-      message(r.cal, "housing", 3, "# not a heading\n- not a list\n<script>alert(1)</script>", p::Tag::do_),
+      message(r.cal, "housing", 3, "# not a heading\n- not a list\r\n\n<script>alert(1)</script>", p::Tag::do_),
       message(r.owner, "housing", 4, "Tell the board", p::Tag::share),
   };
   p::Room group_room{"housing~1", "Affordable housing — group 1", p::RoomKind::breakout, r.fran.id, r.now, "housing"};
@@ -168,7 +168,7 @@ TEST_CASE("facilitation: the Markdown record", "[facilitation]") {
   const auto first = position(md, "> Morning all");
   const auto second = position(md, "> Shared data saves weeks");
   REQUIRE(first < second);
-  position(md, "> # not a heading\n> - not a list\n> \\<script>alert(1)\\</script>");
+  position(md, "> # not a heading\n> - not a list\n>\n> \\<script>alert(1)\\</script>\n\n");
   REQUIRE(md.find("\n# not a heading") == std::string::npos);
   position(md, "**Amir Member** (nhs-mse) · 2024-05-01 10:41:01 UTC · #1");
   // Group rooms are sections of the record.
