@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { assertMessage, range, seqsOf } from '../lib/protocol.mjs';
-import { UNTHROTTLED, killAll, scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, killAll, scaled, startServer, within } from '../lib/server.mjs';
 
 after(killAll);
 
@@ -37,7 +37,7 @@ describe('durability', { timeout: scaled(60000) }, () => {
     assert.equal(stopped.code, 0, `exit code ${stopped.code} (signal ${stopped.signal}); output:\n${first.stderr.slice(-2000)}`);
     assert.ok(stopped.ms <= 5000 * (scaled(1000) / 1000), `exit took ${stopped.ms} ms`);
     for (const c of [a, b]) {
-      const info = await Promise.race([c.closed, new Promise((r) => setTimeout(() => r(null), 2000))]);
+      const info = await within(c.closed, scaled(2000));
       assert.ok(info, `${c.label} not closed`);
       assert.equal(info.code, 1001, `${c.label} close code`);
     }

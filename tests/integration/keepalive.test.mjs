@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
-import { binPath, scaled, sleep, startServer } from '../lib/server.mjs';
+import { binPath, scaled, sleep, startServer, within } from '../lib/server.mjs';
 
 const servers = [];
 const clients = [];
@@ -40,7 +40,7 @@ describe('keepalive', { timeout: scaled(30000) }, () => {
     assert.ok(leave, 'no leave for the silent connection');
     assert.ok(elapsed >= 700, `closed after ${elapsed} ms, before the idle timeout`);
     silent.resume();
-    const closed = await Promise.race([silent.closed, sleep(scaled(3000)).then(() => null)]);
+    const closed = await within(silent.closed, scaled(3000));
     assert.ok(closed, 'the silent connection was not closed');
 
     // Meanwhile the answering connection got pings and is still open well past the idle timeout.

@@ -7,7 +7,7 @@ import { connect, connectAs, uniqueId } from '../lib/client.mjs';
 import {
   assertError, collectMessages, expectError, fetchMetrics, metricValue, range, seqsOf,
 } from '../lib/protocol.mjs';
-import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer, within } from '../lib/server.mjs';
 
 const servers = [];
 async function server(args = []) {
@@ -35,7 +35,7 @@ describe('frame size', { timeout: scaled(30000) }, () => {
     await big.create(room);
     await big.join(room);
     big.sendText(JSON.stringify({ type: 'send', id: 99, room, text: 'y'.repeat(70 * 1024) }));
-    const closed = await Promise.race([big.closed, new Promise((r) => setTimeout(() => r(null), scaled(5000)))]);
+    const closed = await within(big.closed, scaled(5000));
     assert.ok(closed, 'the connection was not closed');
     assert.equal(closed.code, 1009);
     assert.equal((await bystander.sync()).type, 'pong');
@@ -51,7 +51,7 @@ describe('frame size', { timeout: scaled(30000) }, () => {
     const c = await connect(srv.wsUrl);
     clients.push(c);
     c.sendText('x'.repeat(70 * 1024));
-    const closed = await Promise.race([c.closed, new Promise((r) => setTimeout(() => r(null), scaled(5000)))]);
+    const closed = await within(c.closed, scaled(5000));
     assert.ok(closed, 'the connection was not closed');
     assert.equal(closed.code, 1009);
   });
@@ -149,7 +149,7 @@ describe('slow client', { timeout: scaled(90000) }, () => {
     }
     assert.equal(dropped, 1, 'slow_clients_dropped in /metrics');
     sleeper.resume();
-    const closed = await Promise.race([sleeper.closed, new Promise((r) => setTimeout(() => r(null), scaled(10000)))]);
+    const closed = await within(sleeper.closed, scaled(10000));
     assert.ok(closed, 'the slow client was never disconnected');
     // What it did receive before the drop is a gap-free prefix.
     const partial = seqsOf(sleeper.pending((f) => f.type === 'message'));

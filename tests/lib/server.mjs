@@ -12,6 +12,14 @@ export const TIME_SCALE = SANITIZE ? 4 : 1;
 export const scaled = (ms) => Math.round(ms * TIME_SCALE);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Resolves with what `promise` resolves to, or with `fallback` after `ms`; the timer is cleared
+// either way, so a finished test does not keep the process alive.
+export function within(promise, ms, fallback = null) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(fallback), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 // Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60), for
 // tests that send many frames quickly and are not about rate limiting (0: unlimited).
 export const UNTHROTTLED = ['--rate-limit', '0'];
@@ -90,11 +98,13 @@ let nodeCounter = 0;
  *  port      listen port (default 0: the server picks one and prints it)
  *  nodeId    --node-id (default test-node-<n>)
  *  env       extra environment variables
+ *  noData    pass no --data (the server's default file, relative to `cwd`)
+ *  cwd       working directory of the process
  * Returns {url, wsUrl, port, dataPath, nodeId, process, stderr, exited, stop(signal), kill9(),
  *          restart(options), get(path)}.
  */
 export async function startServer({ args = [], dataPath, env = {}, port = 0, nodeId, host = '127.0.0.1',
-  readyTimeoutMs = scaled(15000), program = 'outloud-server', noData = false } = {}) {
+  readyTimeoutMs = scaled(15000), program = 'outloud-server', noData = false, cwd } = {}) {
   const bin = binPath(program);
   nodeId ??= `test-node-${process.pid}-${++nodeCounter}`;
   if (!noData) dataPath ??= path.join(tmpDir(), 'outloud.db');
@@ -104,6 +114,7 @@ export async function startServer({ args = [], dataPath, env = {}, port = 0, nod
 
   const child = track(spawn(bin, argv, {
     env: { ...process.env, ...env },
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   }));
   const startedAt = Date.now();
@@ -215,7 +226,7 @@ export async function startServer({ args = [], dataPath, env = {}, port = 0, nod
 
     // Starts a new server on the same data file and port (the old one must have exited).
     restart(overrides = {}) {
-      return startServer({ args, dataPath, env, port: boundPort, nodeId, host, readyTimeoutMs, program, noData, ...overrides });
+      return startServer({ args, dataPath, env, port: boundPort, nodeId, host, readyTimeoutMs, program, noData, cwd, ...overrides });
     },
     get(p, options) { return httpRequest(url + p, options); },
     describe,
