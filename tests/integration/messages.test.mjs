@@ -130,6 +130,25 @@ describe('send', { timeout: scaled(60000) }, () => {
   });
 });
 
+describe('responsiveness', { timeout: scaled(30000) }, () => {
+  test('a sender gets `sent` promptly (median of 20 sequential sends under 35 ms)', async () => {
+    // Not a contract line, but a chat server that answers each send 40 ms late has a bug: the
+    // sender receives two small frames (its own message event, then `sent`), and with Nagle's
+    // algorithm on (no TCP_NODELAY) the second waits for the peer's delayed ACK.
+    const a = await user('Quick Sender');
+    const room = await roomWith(a);
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = process.hrtime.bigint();
+      await a.say(room, `quick ${i}`);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    times.sort((x, y) => x - y);
+    const median = times[10];
+    assert.ok(median < scaled(35), `median send→sent ${median.toFixed(1)} ms (all: ${times.map((t) => t.toFixed(0)).join(' ')})`);
+  });
+});
+
 describe('nonce', { timeout: scaled(30000) }, () => {
   test('a nonce repeated by the same user in the same room stores nothing new and answers the first seq', async () => {
     const a = await user('Nonce Sender');
