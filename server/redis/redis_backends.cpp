@@ -37,6 +37,15 @@ RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
   commands_->set_state_handler([this](bool up) {
     bus_->on_commands_state(up);
     presence_->on_commands_state(up);
+    if (up && options_.fsync_always) {
+      commands_->command({"CONFIG", "SET", "appendonly", "yes", "appendfsync", "always"},
+                         [](backend::Result<Reply> reply) {
+                           if (!reply.ok() || reply.value().is_error()) {
+                             log::error("redis: cannot set appendfsync always: %s",
+                                        reply.ok() ? reply.value().str.c_str() : reply.error().message.c_str());
+                           }
+                         });
+    }
     if (up && !checked_persistence_) {
       checked_persistence_ = true;
       // Acknowledged messages survive a Redis restart only with its AOF on; say so if it is off.

@@ -26,6 +26,10 @@ struct RedisOptions {
   ConnectionOptions connection;                  // timeouts and reconnect backoff
   PresenceOptions presence;                      // entry ttl, refresh and sweep periods
   std::int64_t stream_maxlen = 0;                // 0: keep every message; else trim streams to ~this
+  // `sent` means "in Redis"; on disk depends on Redis' appendfsync (everysec by default: a Redis
+  // crash may lose the last second). true: on each connect, CONFIG SET appendonly yes and
+  // appendfsync always, so a crash loses nothing acknowledged (refusal is logged as an error).
+  bool fsync_always = false;
 };
 
 class RedisStore;
