@@ -9,11 +9,11 @@ import { UNTHROTTLED, killAll, scaled, startServer, within } from '../lib/server
 after(killAll);
 
 // Sends `count` messages in bursts of `burst` in flight and returns every ack received.
-async function sendAcked(client, room, count, burst = 20, prefix = 'm') {
+async function sendAcked(client, room, count, burst = 20, prefix = 'm', padding = '') {
   const acks = [];
   for (let i = 0; i < count; i += burst) {
     const replies = await Promise.all(range(i, Math.min(count, i + burst) - 1)
-      .map((k) => client.request({ type: 'send', room, text: `${prefix}${k}`, nonce: `${prefix}-${k}` })));
+      .map((k) => client.request({ type: 'send', room, text: `${prefix}${k}${padding}`, nonce: `${prefix}-${k}` })));
     for (const r of replies) {
       assert.equal(r.type, 'sent', JSON.stringify(r));
       acks.push(r);
@@ -97,6 +97,25 @@ describe('durability', { timeout: scaled(60000) }, () => {
       await second.stop();
     }
     await a.closed;
+  });
+
+  test('SIGTERM with a client that stopped reading still exits 0 within 5 s', async () => {
+    const srv = await startServer({ nodeId: 'stuck', args: UNTHROTTLED });
+    const writer = await connectAs(srv.wsUrl, 'Stuck Writer', 'essex-cc');
+    const stuck = await connectAs(srv.wsUrl, 'Stuck Reader', 'police');
+    const room = uniqueId('stuck');
+    await writer.create(room);
+    await writer.join(room);
+    await stuck.join(room);
+    stuck.pause();
+    // Enough output queued for the stuck reader that its socket buffers are full.
+    await sendAcked(writer, room, 300, 50, 'x', 'x'.repeat(8000));
+    const stopped = await srv.stop('SIGTERM');
+    assert.equal(stopped.code, 0, `exit code ${stopped.code}; output:\n${srv.stderr.slice(-2000)}`);
+    assert.ok(stopped.ms <= 5000 * (scaled(1000) / 1000), `exit took ${stopped.ms} ms`);
+    stuck.resume();
+    await within(stuck.closed, scaled(5000));
+    assert.equal((await within(writer.closed, scaled(2000)))?.code, 1001);
   });
 
   test('SIGTERM with a client sending continuously: every ack survives, exit 0 within 5 s', async () => {

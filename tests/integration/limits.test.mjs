@@ -57,6 +57,21 @@ describe('frame size', { timeout: scaled(30000) }, () => {
   });
 });
 
+describe('configured frame size', { timeout: scaled(30000) }, () => {
+  test('--max-frame-bytes sets the limit: over it closes with 1009, under it is read', async () => {
+    const srv = await server(['--max-frame-bytes', '4096']);
+    const ok = await user(srv, 'Small Frames');
+    const reply = await ok.request({ type: 'ping', pad: 'p'.repeat(3000) });
+    assert.ok(reply.type === 'pong' || reply.type === 'error', JSON.stringify(reply));
+    assert.equal((await ok.sync()).type, 'pong');
+    const big = await user(srv, 'Five KB');
+    big.sendText(JSON.stringify({ type: 'ping', id: 1, pad: 'q'.repeat(5000) }));
+    const closed = await within(big.closed, scaled(5000));
+    assert.ok(closed, 'the connection was not closed');
+    assert.equal(closed.code, 1009);
+  });
+});
+
 describe('rate limiting', { timeout: scaled(30000) }, () => {
   test('a flood gets rate_limited, the connection stays usable, and other users are unaffected', async () => {
     const srv = await server(['--rate-limit', '5', '--rate-burst', '5']);
