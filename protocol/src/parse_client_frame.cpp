@@ -70,11 +70,12 @@ std::optional<RequestId> read_id(const FieldReader& fields) {
   if (value->IsString()) {
     const std::string_view text(value->GetString(), value->GetStringLength());
     const std::size_t chars = utf8_length(text);
-    if (is_valid_utf8(text) && chars >= 1 && chars <= kMaxIdChars) return RequestId{std::string(text)};
+    // The contract allows any string, the empty one included ("a string, or an integer up to 2^53").
+    if (is_valid_utf8(text) && chars <= kMaxIdChars) return RequestId{std::string(text)};
   } else if (value->IsInt64() && value->GetInt64() >= -kMaxSafeInteger && value->GetInt64() <= kMaxSafeInteger) {
     return RequestId{value->GetInt64()};
   }
-  reject("field 'id' must be a string of 1 to 128 characters or an integer from -2^53 to 2^53");
+  reject("field 'id' must be a string of at most 128 characters or an integer from -2^53 to 2^53");
 }
 
 std::string topic(const FieldReader& fields) {

@@ -63,6 +63,7 @@ TEST_CASE("re echoes the id with its JSON type", "[protocol]") {
   CHECK(pong_frame(RequestId{std::int64_t{9007199254740992}}) == R"({"type":"pong","re":9007199254740992})");
   CHECK(pong_frame(RequestId{std::int64_t{-5}}) == R"({"type":"pong","re":-5})");
   CHECK(pong_frame(std::nullopt) == R"({"type":"pong"})");
+  CHECK(pong_frame(RequestId{std::string()}) == R"({"type":"pong","re":""})");
   CHECK(ok_frame(RequestId{std::int64_t{4}}) == R"({"type":"ok","re":4})");
   CHECK(ok_frame(RequestId{std::string("q\"1")}) == R"({"type":"ok","re":"q\"1"})");
 }
