@@ -157,18 +157,74 @@ void Hub::Impl::closed(std::uint64_t conn_id) {
   metrics_.connections_open--;
 }
 
+namespace {
+
+// Frames that change what later frames about the same room may do.
+bool holds_its_room(const p::ClientBody& body) {
+  return std::holds_alternative<p::Create>(body) || std::holds_alternative<p::Join>(body) ||
+         std::holds_alternative<p::Leave>(body) ||
+         (facilitation::is_facilitation_frame(body) && !std::holds_alternative<p::Export>(body));
+}
+
+}  // namespace
+
 void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
   auto* conn = connection(conn_id);
   if (!conn) return;
   metrics_.frames_received++;
-  const OptId& re = frame.id;
-  const bool authenticated = conn->user.has_value();
   const bool allowed_before_hello =
       std::holds_alternative<p::Hello>(frame.body) || std::holds_alternative<p::Ping>(frame.body);
-  if (!authenticated && !allowed_before_hello) {
-    fail(conn_id, re, p::ErrorCode::unauthenticated, "say hello first");
+  if (!conn->user && !allowed_before_hello) {
+    fail(conn_id, Re{frame.id, nullptr}, p::ErrorCode::unauthenticated, "say hello first");
     return;
   }
+  const std::string* room = p::room_of(frame.body);
+  if (room) {
+    auto held = conn->waiting.find(*room);
+    if (held != conn->waiting.end()) {
+      if (conn->waiting_frames >= kMaxWaitingFrames) {
+        fail(conn_id, Re{frame.id, nullptr}, p::ErrorCode::rate_limited,
+             "too many frames waiting for room '" + *room + "': wait for the replies");
+        return;
+      }
+      held->second.push_back(std::move(frame));
+      conn->waiting_frames++;
+      return;
+    }
+  }
+  dispatch(conn_id, std::move(frame));
+}
+
+std::shared_ptr<void> Hub::Impl::hold_room(std::uint64_t conn_id, const std::string& room) {
+  connection(conn_id)->waiting[room];  // present: held
+  return std::shared_ptr<void>(nullptr, [self = shared_from_this(), conn_id, room](void*) {
+    asio::post(self->strand_, [self, conn_id, room] { self->release_room(conn_id, room); });
+  });
+}
+
+void Hub::Impl::release_room(std::uint64_t conn_id, const std::string& room) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  auto held = conn->waiting.find(room);
+  if (held == conn->waiting.end()) return;
+  while (!held->second.empty()) {
+    auto frame = std::move(held->second.front());
+    held->second.pop_front();
+    conn->waiting_frames--;
+    const bool holds = holds_its_room(frame.body);
+    dispatch(conn_id, std::move(frame));
+    if (holds) return;  // that frame holds the room now; the rest waits for it
+    conn = connection(conn_id);
+    if (!conn) return;
+    held = conn->waiting.find(room);
+    if (held == conn->waiting.end()) return;
+  }
+  conn->waiting.erase(held);
+}
+
+void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
+  const std::string* room = p::room_of(frame.body);
+  Re re{std::move(frame.id), room && holds_its_room(frame.body) ? hold_room(conn_id, *room) : nullptr};
   std::visit(overloaded{
                  [&](const p::Hello& hello) { on_hello(conn_id, re, hello); },
                  [&](const p::Ping&) { send_to(conn_id, p::pong_frame(re)); },
@@ -412,57 +468,67 @@ void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join
 void Hub::Impl::join_finish(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered) {
   ensure_state(join.room, [this, conn_id, re, join, page = std::move(page), recovered](
                               std::optional<backend::Error> error) mutable {
+    auto* conn = connection(conn_id);
     auto* local = local_room(join.room);
-    if (!connection(conn_id) || !local || !local->members.count(conn_id)) return;
+    if (!conn || !local || !local->members.count(conn_id)) return;
     if (error) {
       abandon_join(conn_id, join.room);
       return fail(conn_id, re, *error);
     }
-    backends_.presence.list(join.room, on_strand<std::vector<p::PresenceEntry>>(
-                                           [this, conn_id, re, join, page = std::move(page), recovered](
-                                               Result<std::vector<p::PresenceEntry>> presence) mutable {
-                                             auto* conn = connection(conn_id);
-                                             auto* local = local_room(join.room);
-                                             if (!conn || !local || !local->members.count(conn_id)) return;
-                                             if (!presence) {
-                                               abandon_join(conn_id, join.room);
-                                               return fail(conn_id, re, presence.error());
-                                             }
-                                             auto& member = local->members[conn_id];
-                                             p::JoinedReply reply;
-                                             reply.room = local->meta;
-                                             reply.presence = std::move(presence.value());
-                                             reply.messages = std::move(page.messages);
-                                             reply.head = page.head;
-                                             reply.recovered = recovered;
-                                             reply.role = facilitation::role_of(local->state, local->meta, member.user_id);
-                                             reply.session_json = facilitation::session_json(local->state, local->meta, now_ms());
-                                             send_to(conn_id, p::joined_frame(re, reply));
-                                             // Everything stored after the snapshot was emitted after this member
-                                             // was registered, so it is in `held`: nothing missed, nothing twice.
-                                             member.active = true;
-                                             member.skip_through = page.head;
-                                             auto held = std::move(member.held);
-                                             member.held.clear();
-                                             for (auto& event : held) {
-                                               if (event.kind == backend::BusEvent::Kind::message &&
-                                                   event.seq <= member.skip_through) {
-                                                 continue;
-                                               }
-                                               conn->connection->send(event.payload);
-                                               if (event.kind == backend::BusEvent::Kind::message) metrics_.deliveries++;
-                                             }
-                                             // Remember the participant for roles and the record.
-                                             const auto user = *conn->user;
-                                             transact(
-                                                 join.room,
-                                                 [user](const facilitation::SessionState& state, const p::Room&,
-                                                        const std::vector<p::PresenceEntry>&) {
-                                                   return facilitation::note_participant(state, user);
-                                                 },
-                                                 false, [](Result<facilitation::Outcome>) {});
-                                           }));
+    auto reply = [this, conn_id, re, join, page = std::move(page), recovered]() mutable {
+      join_reply(conn_id, re, join, std::move(page), recovered);
+    };
+    // A first-time participant is recorded before `joined`, so its roles and the record know them.
+    const auto user = *conn->user;
+    if (!facilitation::note_participant(local->state, user).changed) return reply();
+    transact(
+        join.room,
+        [user](const facilitation::SessionState& state, const p::Room&, const std::vector<p::PresenceEntry>&) {
+          return facilitation::note_participant(state, user);
+        },
+        false,
+        [reply, room = join.room](Result<facilitation::Outcome> noted) mutable {
+          if (!noted) log::warn("participant not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
+          reply();
+        });
   });
+}
+
+void Hub::Impl::join_reply(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered) {
+  backends_.presence.list(join.room, on_strand<std::vector<p::PresenceEntry>>([this, conn_id, re, join,
+                                                                              page = std::move(page), recovered](
+                                                                                 Result<std::vector<p::PresenceEntry>>
+                                                                                     presence) mutable {
+    auto* conn = connection(conn_id);
+    auto* local = local_room(join.room);
+    if (!conn || !local || !local->members.count(conn_id)) return;
+    if (!presence) {
+      abandon_join(conn_id, join.room);
+      return fail(conn_id, re, presence.error());
+    }
+    auto& member = local->members[conn_id];
+    p::JoinedReply reply;
+    reply.room = local->meta;
+    reply.presence = std::move(presence.value());
+    reply.messages = std::move(page.messages);
+    reply.head = page.head;
+    reply.recovered = recovered;
+    reply.role = facilitation::role_of(local->state, local->meta, member.user_id);
+    reply.session_json = facilitation::session_json(local->state, local->meta, now_ms());
+    send_to(conn_id, p::joined_frame(re, reply));
+    // Everything stored after the snapshot was emitted after this member was registered, so it is
+    // in `held`: nothing missed, nothing twice.
+    member.active = true;
+    member.skip_through = page.head;
+    auto held = std::move(member.held);
+    member.held.clear();
+    for (auto& event : held) {
+      const bool is_message = event.kind == backend::BusEvent::Kind::message;
+      if (is_message && event.seq <= member.skip_through) continue;
+      conn->connection->send(event.payload);
+      if (is_message) metrics_.deliveries++;
+    }
+  }));
 }
 
 void Hub::Impl::abandon_join(std::uint64_t conn_id, const std::string& room) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +58,19 @@ struct ConnState {
   std::string session_id;
   std::set<std::string> rooms;  // joined or being joined
   p::PresenceState state = p::PresenceState::online;
+  // A create, join, leave or facilitation frame holds its room until it is answered; later frames
+  // of this connection about that room wait here, so a client may pipeline "join, send".
+  std::map<std::string, std::deque<p::ClientFrame>> waiting;  // a key present: the room is held
+  std::size_t waiting_frames = 0;
+};
+
+// The request id of a frame being carried out, and for frames that hold their room, the hold:
+// it is released when the last continuation that can still answer the frame is gone.
+struct Re {
+  p::OptId id;
+  std::shared_ptr<void> hold;
+  operator const p::OptId&() const { return id; }  // NOLINT: used wherever an id is
+  explicit operator bool() const { return id.has_value(); }
 };
 
 class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
@@ -87,7 +101,12 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   }
 
  private:
-  using OptId = p::OptId;
+  using OptId = Re;
+  static constexpr std::size_t kMaxWaitingFrames = 256;
+
+  void dispatch(std::uint64_t conn_id, p::ClientFrame frame);
+  void release_room(std::uint64_t conn_id, const std::string& room);
+  std::shared_ptr<void> hold_room(std::uint64_t conn_id, const std::string& room);
 
   // Replies.
   void send_to(std::uint64_t conn_id, std::string frame);
@@ -116,6 +135,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void finish_prepare(const std::string& room, bool ok);
   void join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join);
   void join_finish(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered);
+  void join_reply(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered);
   void abandon_join(std::uint64_t conn_id, const std::string& room);
   // Leaving: drops the member; announces `leave` if it was the user's last connection.
   void remove_member(std::uint64_t conn_id, const std::string& room);

@@ -90,6 +90,9 @@ void Listener::on_accept(std::size_t index, error_code ec, tcp::socket socket) {
     });
     return;
   }
+  // Chat frames are small and latency matters: a reply must not wait for the peer's delayed ACK.
+  error_code nodelay_error;
+  socket.set_option(tcp::no_delay(true), nodelay_error);
   std::make_shared<HttpSession>(std::move(socket), context_)->run();
   accept(index);
 }
