@@ -13,7 +13,9 @@ port=${OUTLOUD_PORT:-8080}
 redis_port=${OUTLOUD_REDIS_PORT:-6390}
 node_ports=(${OUTLOUD_NODE_PORTS:-8101 8102 8103})
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A zombie (exited, not yet reaped by whoever adopted the daemon) counts as gone.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
+pid_alive() { [ -f "$1" ] && alive "$(cat "$1")"; }
 
 wait_for() {  # wait_for <what> <command...>: up to 10 s
   local what=$1; shift
@@ -61,9 +63,21 @@ start() {
   echo "OutLoud cluster: http://127.0.0.1:$port (nodes ${node_ports[*]}, redis $redis_port; logs in $run)"
 }
 
+wait_gone() {  # wait_gone <pid>: up to 10 s for the process to exit
+  local pid=$1
+  for _ in $(seq 1 100); do alive "$pid" || return 0; sleep 0.1; done
+  echo "process $pid did not exit" >&2; return 1
+}
+
 stop() {
-  local pidfile
-  [ -f "$run/nginx.pid" ] && nginx -p "$run/nginx" -c "$run/nginx.conf" -s quit 2>/dev/null || true
+  local pidfile pid nginx_pid=""
+  # Every process is waited for: `stop` returns only once the ports are free again. nginx stops
+  # accepting first, but its graceful quit waits for the proxied WebSockets, which close when the
+  # nodes go: so it is waited for after them.
+  if pid_alive "$run/nginx.pid"; then
+    nginx_pid=$(cat "$run/nginx.pid")
+    nginx -p "$run/nginx" -c "$run/nginx.conf" -s quit 2>/dev/null || kill -QUIT "$nginx_pid"
+  fi
   for pidfile in "$run"/node*.pid; do
     [ -f "$pidfile" ] || continue
     pid_alive "$pidfile" && kill -TERM "$(cat "$pidfile")"
@@ -71,9 +85,18 @@ stop() {
   for pidfile in "$run"/node*.pid; do
     [ -f "$pidfile" ] || continue
     for _ in $(seq 1 60); do pid_alive "$pidfile" || break; sleep 0.1; done
+    # A node must exit within 5 s of SIGTERM; one that did not is killed rather than left behind.
+    pid_alive "$pidfile" && kill -KILL "$(cat "$pidfile")" 2>/dev/null
     rm -f "$pidfile"
   done
-  if pid_alive "$run/redis.pid"; then redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || kill "$(cat "$run/redis.pid")"; fi
+  if [ -n "$nginx_pid" ] && ! wait_gone "$nginx_pid"; then kill -KILL "$nginx_pid" 2>/dev/null || true; fi
+  rm -f "$run/nginx.pid"
+  if pid_alive "$run/redis.pid"; then
+    pid=$(cat "$run/redis.pid")
+    redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || kill "$pid"
+    wait_gone "$pid" || true
+  fi
+  rm -f "$run/redis.pid"
   echo "OutLoud cluster stopped"
 }
 
