@@ -113,7 +113,7 @@ void Hub::Impl::send_to(std::uint64_t conn_id, std::string frame) {
 
 void Hub::Impl::fail(std::uint64_t conn_id, const OptId& re, p::ErrorCode code, std::string message) {
   metrics_.refused(code);
-  send_to(conn_id, p::error_frame(re, code, message));
+  reply(conn_id, re, p::error_frame(re, code, message));
 }
 
 void Hub::Impl::fail(std::uint64_t conn_id, const OptId& re, const backend::Error& error) {
@@ -180,14 +180,21 @@ void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
   }
   const std::string* room = p::room_of(frame.body);
   if (room) {
-    auto held = conn->waiting.find(*room);
-    if (held != conn->waiting.end()) {
+    auto held = conn->held.find(*room);
+    if (held != conn->held.end() && held->second.answered) {
+      // The release is on its way; a client that answered the reply at once need not wait for it.
+      release_room(conn_id, *room, held->second.hold);
+      conn = connection(conn_id);
+      if (!conn) return;
+      held = conn->held.find(*room);
+    }
+    if (held != conn->held.end()) {
       if (conn->waiting_frames >= kMaxWaitingFrames) {
         fail(conn_id, Re{frame.id, nullptr}, p::ErrorCode::rate_limited,
              "too many frames waiting for room '" + *room + "': wait for the replies");
         return;
       }
-      held->second.push_back(std::move(frame));
+      held->second.frames.push_back(std::move(frame));
       conn->waiting_frames++;
       return;
     }
@@ -195,31 +202,50 @@ void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
   dispatch(conn_id, std::move(frame));
 }
 
-std::shared_ptr<void> Hub::Impl::hold_room(std::uint64_t conn_id, const std::string& room) {
-  connection(conn_id)->waiting[room];  // present: held
-  return std::shared_ptr<void>(nullptr, [self = shared_from_this(), conn_id, room](void*) {
-    asio::post(self->strand_, [self, conn_id, room] { self->release_room(conn_id, room); });
+std::shared_ptr<RoomHold> Hub::Impl::hold_room(std::uint64_t conn_id, const std::string& room) {
+  auto* conn = connection(conn_id);
+  const auto number = ++conn->holds_taken;
+  auto& held = conn->held[room];
+  held.hold = number;
+  held.answered = false;
+  // Posted: the waiting frames run after the handler that released the hold has finished.
+  return std::make_shared<RoomHold>(room, number, [self = shared_from_this(), conn_id, room, number] {
+    asio::post(self->strand_, [self, conn_id, room, number] { self->release_room(conn_id, room, number); });
   });
 }
 
-void Hub::Impl::release_room(std::uint64_t conn_id, const std::string& room) {
+void Hub::Impl::reply(std::uint64_t conn_id, const Re& re, std::string frame) {
+  send_to(conn_id, std::move(frame));
+  if (!re.hold) return;
+  if (auto* conn = connection(conn_id)) {
+    auto held = conn->held.find(re.hold->room);
+    if (held != conn->held.end() && held->second.hold == re.hold->number) held->second.answered = true;
+  }
+  re.hold->release();
+}
+
+void Hub::Impl::release_room(std::uint64_t conn_id, const std::string& room, std::uint64_t hold) {
   auto* conn = connection(conn_id);
   if (!conn) return;
-  auto held = conn->waiting.find(room);
-  if (held == conn->waiting.end()) return;
-  while (!held->second.empty()) {
-    auto frame = std::move(held->second.front());
-    held->second.pop_front();
+  auto held = conn->held.find(room);
+  if (held == conn->held.end() || held->second.hold != hold) return;  // already released
+  while (!held->second.frames.empty()) {
+    auto frame = std::move(held->second.frames.front());
+    held->second.frames.pop_front();
     conn->waiting_frames--;
-    const bool holds = holds_its_room(frame.body);
+    if (holds_its_room(frame.body)) {
+      // The next holder takes over the room's entry, with the frames still behind it.
+      held->second.hold = 0;
+      dispatch(conn_id, std::move(frame));
+      return;
+    }
     dispatch(conn_id, std::move(frame));
-    if (holds) return;  // that frame holds the room now; the rest waits for it
     conn = connection(conn_id);
     if (!conn) return;
-    held = conn->waiting.find(room);
-    if (held == conn->waiting.end()) return;
+    held = conn->held.find(room);
+    if (held == conn->held.end()) return;
   }
-  conn->waiting.erase(held);
+  conn->held.erase(held);
 }
 
 void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
@@ -227,7 +253,7 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
   Re re{std::move(frame.id), room && holds_its_room(frame.body) ? hold_room(conn_id, *room) : nullptr};
   std::visit(overloaded{
                  [&](const p::Hello& hello) { on_hello(conn_id, re, hello); },
-                 [&](const p::Ping&) { send_to(conn_id, p::pong_frame(re)); },
+                 [&](const p::Ping&) { reply(conn_id, re, p::pong_frame(re)); },
                  [&](const p::Status& status) { on_status(conn_id, re, status); },
                  [&](const p::Create& create) { on_create(conn_id, re, create); },
                  [&](const p::ListRooms&) { on_rooms(conn_id, re); },
@@ -256,7 +282,7 @@ void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello&
     return;
   }
   conn->user = user.value();
-  send_to(conn_id, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
+  reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
 }
 
 void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status) {
@@ -273,22 +299,17 @@ void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Statu
                                    }
                                  }));
   }
-  if (re) send_to(conn_id, p::ok_frame(re));
+  if (re) reply(conn_id, re, p::ok_frame(re));
 }
 
 // ---- rooms ----
 
 void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create) {
-  if (!p::is_valid_slug(create.room) || create.room.find('~') != std::string::npos) {
-    // `~` is reserved for breakout group rooms (<room>~<n>).
-    fail(conn_id, re, p::ErrorCode::bad_request, "room ids may not contain '~' (reserved for breakout groups)");
-    return;
-  }
   p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind,
                connection(conn_id)->user->id, now_ms(), std::nullopt};
   backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re](Result<p::Room> created) {
                                 if (!created) return fail(conn_id, re, created.error());
-                                send_to(conn_id, p::created_frame(re, created.value()));
+                                reply(conn_id, re, p::created_frame(re, created.value()));
                               }));
 }
 
@@ -304,7 +325,7 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re) {
           for (std::size_t i = 0; i < rooms.size(); ++i) {
             listing.push_back({rooms[i], i < counts.value().size() ? counts.value()[i] : 0});
           }
-          send_to(conn_id, p::rooms_frame(re, listing));
+          reply(conn_id, re, p::rooms_frame(re, listing));
         }));
   }));
 }
@@ -507,15 +528,15 @@ void Hub::Impl::join_reply(std::uint64_t conn_id, OptId re, p::Join join, backen
       return fail(conn_id, re, presence.error());
     }
     auto& member = local->members[conn_id];
-    p::JoinedReply reply;
-    reply.room = local->meta;
-    reply.presence = std::move(presence.value());
-    reply.messages = std::move(page.messages);
-    reply.head = page.head;
-    reply.recovered = recovered;
-    reply.role = facilitation::role_of(local->state, local->meta, member.user_id);
-    reply.session_json = facilitation::session_json(local->state, local->meta, now_ms());
-    send_to(conn_id, p::joined_frame(re, reply));
+    p::JoinedReply joined;
+    joined.room = local->meta;
+    joined.presence = std::move(presence.value());
+    joined.messages = std::move(page.messages);
+    joined.head = page.head;
+    joined.recovered = recovered;
+    joined.role = facilitation::role_of(local->state, local->meta, member.user_id);
+    joined.session_json = facilitation::session_json(local->state, local->meta, now_ms());
+    reply(conn_id, re, p::joined_frame(re, joined));
     // Everything stored after the snapshot was emitted after this member was registered, so it is
     // in `held`: nothing missed, nothing twice.
     member.active = true;
@@ -542,7 +563,7 @@ void Hub::Impl::on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave&
     return;
   }
   remove_member(conn_id, leave.room);
-  send_to(conn_id, p::left_frame(re, leave.room));
+  reply(conn_id, re, p::left_frame(re, leave.room));
 }
 
 void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
@@ -608,7 +629,7 @@ void Hub::Impl::on_send(std::uint64_t conn_id, const OptId& re, const p::Send& s
                            if (!appended) return fail(conn_id, re, appended.error());
                            if (!appended.value().duplicate) metrics_.messages_stored++;
                            const auto& message = appended.value().message;
-                           send_to(conn_id, p::sent_frame(re, room, message.seq, message.ts));
+                           reply(conn_id, re, p::sent_frame(re, room, message.seq, message.ts));
                          }));
 }
 
@@ -627,19 +648,19 @@ void Hub::Impl::drain(std::function<void()> done) {
 }
 
 void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::History& history) {
-  auto reply = on_strand<backend::Page>([this, conn_id, re, room = history.room](Result<backend::Page> page) {
+  auto answer = on_strand<backend::Page>([this, conn_id, re, room = history.room](Result<backend::Page> page) {
     if (!page) return fail(conn_id, re, page.error());
-    send_to(conn_id, p::history_frame(re, room, page.value().messages));
+    reply(conn_id, re, p::history_frame(re, room, page.value().messages));
   });
   // The room must exist: an unknown room is not_found, not an empty history.
-  backends_.store.get_room(history.room, on_strand<std::optional<p::Room>>([this, conn_id, re, history, reply](
+  backends_.store.get_room(history.room, on_strand<std::optional<p::Room>>([this, conn_id, re, history, answer](
                                                                              Result<std::optional<p::Room>> found) {
     if (!found) return fail(conn_id, re, found.error());
     if (!found.value()) return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + history.room + "'");
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
-    if (history.before) return backends_.store.before(history.room, *history.before, limit, reply);
-    if (history.after) return backends_.store.after(history.room, *history.after, limit, reply);
-    backends_.store.latest(history.room, limit, reply);
+    if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
+    if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
+    backends_.store.latest(history.room, limit, answer);
   }));
 }
 
@@ -650,7 +671,7 @@ void Hub::Impl::on_typing(std::uint64_t conn_id, const OptId& re, const p::Typin
   }
   const auto& user = *connection(conn_id)->user;
   publish_event(typing.room, p::typing_event(typing.room, user, typing.topic), user.id);
-  if (re) send_to(conn_id, p::ok_frame(re));
+  if (re) reply(conn_id, re, p::ok_frame(re));
 }
 
 // ---- delivery ----

@@ -261,9 +261,9 @@ void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p:
         if (outcome.value().error) {
           return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
         }
-        auto reply = outcome.value().reply_json;
-        carry_out(room, actor, std::move(outcome.value()), [this, conn_id, re, reply] {
-          send_to(conn_id, reply ? with_re(re, *reply) : p::ok_frame(re));
+        auto custom = outcome.value().reply_json;
+        carry_out(room, actor, std::move(outcome.value()), [this, conn_id, re, custom] {
+          reply(conn_id, re, custom ? with_re(re, *custom) : p::ok_frame(re));
         });
       });
 }
@@ -271,7 +271,7 @@ void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p:
 void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
   export_markdown(request.room, [this, conn_id, re, room = request.room](Result<std::string> markdown) {
     if (!markdown) return fail(conn_id, re, markdown.error());
-    send_to(conn_id, facilitation::export_frame(re, room, markdown.value()));
+    reply(conn_id, re, facilitation::export_frame(re, room, markdown.value()));
   });
 }
 

@@ -59,16 +59,44 @@ struct ConnState {
   std::set<std::string> rooms;  // joined or being joined
   p::PresenceState state = p::PresenceState::online;
   // A create, join, leave or facilitation frame holds its room until it is answered; later frames
-  // of this connection about that room wait here, so a client may pipeline "join, send".
-  std::map<std::string, std::deque<p::ClientFrame>> waiting;  // a key present: the room is held
+  // of this connection about that room wait, so a client may pipeline "join, send".
+  struct Held {
+    std::uint64_t hold = 0;   // which hold: a late release of an earlier one must not free this one
+    bool answered = false;    // the holding frame was answered: the next frame may go
+    std::deque<p::ClientFrame> frames;
+  };
+  std::map<std::string, Held> held;  // by room
   std::size_t waiting_frames = 0;
+  std::uint64_t holds_taken = 0;
 };
 
-// The request id of a frame being carried out, and for frames that hold their room, the hold:
-// it is released when the last continuation that can still answer the frame is gone.
+// A connection's hold on a room (see ConnState::waiting): released by the reply to the frame that
+// took it, or at the latest when the last continuation that could answer it is gone.
+class RoomHold {
+ public:
+  RoomHold(std::string room, std::uint64_t number, std::function<void()> on_release)
+      : room(std::move(room)), number(number), on_release_(std::move(on_release)) {}
+  RoomHold(const RoomHold&) = delete;
+  RoomHold& operator=(const RoomHold&) = delete;
+  ~RoomHold() { release(); }
+  void release() {
+    if (!on_release_) return;
+    auto on_release = std::move(on_release_);
+    on_release_ = nullptr;
+    on_release();
+  }
+
+  const std::string room;
+  const std::uint64_t number;
+
+ private:
+  std::function<void()> on_release_;
+};
+
+// The request id of a frame being carried out, and the hold on its room if it takes one.
 struct Re {
   p::OptId id;
-  std::shared_ptr<void> hold;
+  std::shared_ptr<RoomHold> hold;
   operator const p::OptId&() const { return id; }  // NOLINT: used wherever an id is
   explicit operator bool() const { return id.has_value(); }
 };
@@ -105,8 +133,10 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   static constexpr std::size_t kMaxWaitingFrames = 256;
 
   void dispatch(std::uint64_t conn_id, p::ClientFrame frame);
-  void release_room(std::uint64_t conn_id, const std::string& room);
-  std::shared_ptr<void> hold_room(std::uint64_t conn_id, const std::string& room);
+  void release_room(std::uint64_t conn_id, const std::string& room, std::uint64_t hold);
+  std::shared_ptr<RoomHold> hold_room(std::uint64_t conn_id, const std::string& room);
+  // Sends the reply to a frame and releases the room it held.
+  void reply(std::uint64_t conn_id, const Re& re, std::string frame);
 
   // Replies.
   void send_to(std::uint64_t conn_id, std::string frame);
