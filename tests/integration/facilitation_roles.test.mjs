@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { uniqueId } from '../lib/client.mjs';
 import {
-  assertFloor, assertHands, assertOk, assertPollEvent, assertRoleEvent, assertSession, ok, userFactory,
+  assertFloor, assertHands, assertOk, assertPollEvent, assertRoleEvent, assertSession, ok, userFactory, waitRecorded,
 } from '../lib/facilitation.mjs';
 import { assertMessage, expectError } from '../lib/protocol.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
@@ -28,6 +28,7 @@ async function roomWith(names) {
   for (const p of people) joins.push(await p.join(room));
   // Everyone has seen everyone else's presence once the last join is through: sync each.
   await Promise.all(people.map((p) => p.sync()));
+  await waitRecorded(people[0], room, people);
   return { room, people, joins };
 }
 
@@ -243,5 +244,64 @@ describe('raised hands and the floor', { timeout: scaled(30000) }, () => {
     const j = await a.join(room);
     assert.deepEqual(j.session.hands, []);
     assert.equal(j.session.floor, null);
+  });
+});
+
+describe('malformed facilitation frames', { timeout: scaled(30000) }, () => {
+  test('wrong field types and values get bad_request, change nothing, and the connection stays open', async () => {
+    const { room, people: [owner, member] } = await roomWith([['Val Owner', 'essex-cc'], ['Val Member', 'police']]);
+    const bad = [
+      { type: 'role', room, user: member.user.id, role: 'admin' },
+      { type: 'role', room, user: 42, role: 'observer' },
+      { type: 'hand', room, up: 'yes' },
+      { type: 'floor', room, user: 7 },
+      { type: 'timer', room, action: 'start', seconds: 'ten', label: 'x' },
+      { type: 'timer', room, action: 'start', seconds: 0, label: 'x' },
+      { type: 'timer', room, action: 'rewind' },
+      { type: 'poll', room, action: 'open', question: 'Q?', options: 'a,b', multi: false, anonymous: true },
+      { type: 'poll', room, action: 'open', question: 'Q?', options: ['a', 3], multi: false, anonymous: true },
+      { type: 'poll', room, action: 'open', question: 'Q?', options: ['a', 'b'], multi: 'no', anonymous: true },
+      { type: 'vote', room, poll: 'p1', choices: 0 },
+      { type: 'vote', room, poll: 'p1', choices: [-1] },
+      { type: 'breakout', room, action: 'open', groups: 2, strategy: 'alphabetical' },
+      { type: 'breakout', room, action: 'open', groups: 0, strategy: 'mix' },
+      { type: 'breakout', room, action: 'open', groups: 'two', strategy: 'mix' },
+      { type: 'agenda', room, items: [{ title: 5, minutes: 5 }] },
+      { type: 'agenda', room, items: 'one, two' },
+      { type: 'agenda', room, action: 'sideways' },
+      { type: 'lock', room, locked: 'please' },
+      { type: 'lock', room },
+    ];
+    for (const frame of bad) await expectError(owner, frame, 'bad_request');
+    assert.ok(owner.isOpen);
+    await owner.sync();
+    const events = owner.frames.filter((f) => !('re' in f) && f.type !== 'presence');
+    assert.deepEqual(events, [], `bad frames caused events: ${JSON.stringify(events).slice(0, 400)}`);
+    const j = await member.join(room);
+    assert.equal(j.session.locked, false);
+    assert.deepEqual(j.session.agenda.items, []);
+    assert.equal(j.session.timer, null);
+    assert.equal(j.session.poll, null);
+    assert.deepEqual(j.you, { role: 'member' });
+  });
+});
+
+describe('right after joined', { timeout: scaled(30000) }, () => {
+  // The hub records a participant only after sending `joined` (hub.cpp on_join → transact
+  // note_participant), and runs `role`/`floor` without the room's presence (hub_facilitation.cpp
+  // on_facilitation: needs_presence only for breakout open), so the engine cannot find a user whose
+  // record is still being saved and answers not_found; errors are not retried on fresh state.
+  // Reported to the lead (server/core is theirs); `todo` until fixed.
+  test('a role can be given to someone the moment their joined arrives', { todo: 'hub race: participant noted after joined' }, async () => {
+    const { room, people: [owner] } = await roomWith([['Quick Owner', 'essex-cc']]);
+    const refused = [];
+    for (let i = 0; i < 10; i++) {
+      const m = await user(`Quick Joiner ${i}`, 'police');
+      await m.join(room);
+      const reply = await owner.request({ type: 'role', room, user: m.user.id, role: 'facilitator' });
+      if (reply.type !== 'ok') refused.push(reply);
+      await m.close();
+    }
+    assert.deepEqual(refused, [], `${refused.length} of 10 refused: ${JSON.stringify(refused[0])}`);
   });
 });
