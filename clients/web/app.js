@@ -13,12 +13,27 @@ import {
 import { MessageListView } from './messages-view.js';
 import { renderPeople, typingText } from './people-view.js';
 import { renderRoomList, kindLabel } from './rooms-view.js';
+import { SessionBar } from './session-bar.js';
+import { FacilitatorPanel } from './facilitator-panel.js';
+import {
+  ROLE_LABELS,
+  applyEvent,
+  durationWords,
+  emptySession,
+  groupNumber,
+  isLead,
+  maySend,
+  roleOf,
+  sessionFromJoined,
+} from './session-state.js';
 
 const LAST_ROOM_KEY = 'outloud.lastRoom';
 const TYPING_SHOWN_MS = 6000;
 const AUTO_AWAY_MS = 30000;
 const ROOMS_REFRESH_MS = 20000;
 const HISTORY_PAGE = 50;
+const SESSION_TICK_MS = 500;
+const SESSION_EVENTS = ['hands', 'floor', 'timer', 'poll', 'breakout', 'agenda', 'lock', 'role'];
 
 // ---- state ---------------------------------------------------------------------------------
 
@@ -34,8 +49,8 @@ const HISTORY_PAGE = 50;
  * @property {boolean} hasMore older messages may exist
  * @property {boolean} loadingOlder
  * @property {number} unread
- * @property {string} role
- * @property {object|null} session facilitation state
+ * @property {string} role the person's own role in the room
+ * @property {import('./session-state.js').Session} session facilitation state
  */
 
 const app = {
@@ -54,8 +69,11 @@ const app = {
   awayTimer: null,
   roomsTimer: null,
   countdownTimer: null,
+  sessionTimer: null,
   wasOnline: false,
   view: null,
+  sessionBar: null,
+  panel: null,
 };
 
 function roomState(id) {
@@ -73,7 +91,7 @@ function roomState(id) {
       loadingOlder: false,
       unread: 0,
       role: 'member',
-      session: null,
+      session: emptySession(),
     };
     app.rooms.set(id, rs);
   }
@@ -103,7 +121,24 @@ function collectElements() {
     'room-id', 'leave-room', 'messages', 'load-older', 'history-status', 'message-list', 'jump-latest', 'typing',
     'composer', 'reply-bar', 'reply-bar-text', 'reply-cancel', 'topic-input', 'topic-options', 'composer-text',
     'people-panel', 'not-spoken', 'not-spoken-count', 'not-spoken-note', 'present-count', 'presence-groups',
-    'not-spoken-card', 'scrim', 'announcer', 'toasts',
+    'not-spoken-card', 'scrim', 'announcer', 'toasts', 'composer-blocked',
+    // session bar
+    'session-bar', 'session-strip', 'group-bar', 'group-bar-title', 'group-bar-members', 'group-bar-status',
+    'group-bar-back', 'sb-agenda', 'sb-agenda-text', 'sb-floor', 'sb-floor-text', 'sb-timer', 'sb-timer-label',
+    'sb-timer-clock', 'sb-timer-status', 'sb-locked', 'sb-hand', 'sb-hand-place', 'sb-hand-button', 'sb-breakout',
+    'sb-poll',
+    // facilitation panel
+    'facilitation-panel', 'fac-role-note', 'hands-card', 'hands-count', 'hands-floor', 'hands-list', 'hands-empty',
+    'hands-lead', 'floor-next', 'floor-clear', 'timer-card', 'timer-summary', 'timer-form', 'timer-minutes',
+    'timer-seconds', 'timer-label', 'timer-error', 'timer-start', 'timer-pause', 'timer-resume', 'timer-stop',
+    'poll-card', 'poll-summary', 'poll-form', 'poll-question', 'poll-options', 'poll-add-option', 'poll-multi',
+    'poll-anonymous', 'poll-error', 'poll-live', 'poll-live-text', 'poll-close', 'breakout-card', 'breakout-summary',
+    'breakout-form', 'breakout-by-groups', 'breakout-by-size', 'breakout-count', 'breakout-count-label',
+    'breakout-strategy', 'breakout-manual', 'breakout-assign', 'breakout-minutes', 'breakout-error', 'breakout-live',
+    'breakout-groups', 'broadcast-form', 'broadcast-text', 'breakout-close', 'agenda-card', 'agenda-list',
+    'agenda-empty', 'agenda-lead', 'agenda-prev', 'agenda-next', 'agenda-edit', 'agenda-form', 'agenda-rows',
+    'agenda-add', 'agenda-error', 'roles-card', 'roles-count', 'roles-summary', 'roles-list', 'room-card',
+    'lock-button', 'record-link', 'lock-note',
   ]) {
     el[id.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = byId(id);
   }
@@ -209,6 +244,7 @@ function start(identity) {
   client.on('message', onMessage);
   client.on('presence', onPresence);
   client.on('typing', onTyping);
+  for (const type of SESSION_EVENTS) client.on(type, onSessionEvent);
   client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
   client.on('fatal', (err) => {
     teardown();
@@ -230,6 +266,7 @@ function teardown() {
   clearInterval(app.roomsTimer);
   clearInterval(app.countdownTimer);
   clearTimeout(app.awayTimer);
+  app.sessionBar.poll.reset();
   showRoom(null);
 }
 
@@ -376,7 +413,7 @@ function onJoined({ room, frame, rejoin, reset }) {
   const rs = roomState(room);
   rs.info = frame.room || rs.info;
   rs.role = (frame.you && frame.you.role) || rs.role;
-  rs.session = frame.session || rs.session;
+  rs.session = sessionFromJoined(frame.session, app.me ? app.me.id : '', Date.now());
   rs.presence = new Map((frame.presence || []).map((p) => [p.user.id, { user: p.user, state: p.state }]));
   if (!rejoin || reset) {
     const messages = frame.messages || [];
@@ -389,7 +426,12 @@ function onJoined({ room, frame, rejoin, reset }) {
   if (app.me && rs.presence.has(app.me.id) && app.client) rs.presence.get(app.me.id).state = app.client.status;
   if (app.current === room) {
     if (!rejoin || reset) showRoom(rs);
-    else renderPeoplePanel(rs);
+    else {
+      renderPeoplePanel(rs);
+      renderSession(rs);
+    }
+  } else if (app.current && app.rooms.get(app.current)?.info?.parent === room) {
+    renderSession(app.rooms.get(app.current)); // a group room shows its parent's breakout state
   }
   renderRooms();
 }
@@ -436,6 +478,7 @@ function onPresence(ev) {
   if (app.current === ev.room) {
     renderPeoplePanel(rs);
     renderTyping(rs);
+    renderSession(rs);
   }
   renderRooms();
 }
@@ -462,6 +505,7 @@ function showRoom(rs, { loading = false } = {}) {
     el.emptyState.hidden = false;
     clear(el.messageList);
     clear(el.typing);
+    renderSession(null);
     renderPeoplePanel(null);
     renderRooms();
     return;
@@ -478,10 +522,12 @@ function showRoom(rs, { loading = false } = {}) {
     el.historyStatus.textContent = 'Loading messages…';
     el.loadOlder.hidden = true;
     renderPeoplePanel(null);
+    renderSession(null);
     return;
   }
   app.view.render(sortedMessages(rs), [...rs.pending.values()]);
   renderHistoryStatus(rs);
+  renderSession(rs);
   renderPeoplePanel(rs);
   renderTyping(rs);
   renderTopics(rs);
@@ -515,7 +561,11 @@ function renderPeoplePanel(rs) {
   }
   const spoken = new Set();
   for (const m of rs.messages.values()) spoken.add(m.from.id);
-  renderPeople(els, [...rs.presence.values()], spoken, app.me ? app.me.id : '', { allLoaded: !rs.hasMore });
+  const owner = rs.info ? rs.info.created_by : '';
+  renderPeople(els, [...rs.presence.values()], spoken, app.me ? app.me.id : '', {
+    allLoaded: !rs.hasMore,
+    roleOf: (id) => roleOf(rs.session, id, owner),
+  });
 }
 
 function renderTyping(rs) {
@@ -571,6 +621,241 @@ function fillViewport(rs) {
     if (app.current !== rs.id || !rs.hasMore || rs.loadingOlder) return;
     if (el.messages.scrollHeight <= el.messages.clientHeight + 8) loadOlder();
   });
+}
+
+// ---- facilitated sessions -----------------------------------------------------------------
+
+function personText(user) {
+  return `${user.name} (${user.org || 'no organisation'})`;
+}
+
+/** Someone the room knows, by id: present, in the queue, holding a role or placed in a group. */
+function knownUser(rs, id) {
+  const present = rs.presence.get(id);
+  if (present) return present.user;
+  const s = rs.session;
+  const role = s.roles.get(id);
+  if (role) return role.user;
+  if (s.floor && s.floor.id === id) return s.floor;
+  const queued = s.hands.find((u) => u.id === id);
+  if (queued) return queued;
+  for (const g of s.breakouts.groups) {
+    const member = g.members.find((u) => u.id === id);
+    if (member) return member;
+  }
+  return null;
+}
+
+/** Everyone present or holding a role, with their role, for the facilitator's list. */
+function participantsOf(rs) {
+  const owner = rs.info ? rs.info.created_by : '';
+  const byId = new Map();
+  for (const p of rs.presence.values()) {
+    byId.set(p.user.id, { user: p.user, role: roleOf(rs.session, p.user.id, owner), present: true, state: p.state });
+  }
+  for (const { user } of rs.session.roles.values()) {
+    if (!byId.has(user.id)) byId.set(user.id, { user, role: roleOf(rs.session, user.id, owner), present: false, state: 'offline' });
+  }
+  const order = { owner: 0, facilitator: 1, member: 2, observer: 3 };
+  return [...byId.values()].sort(
+    (a, b) =>
+      order[a.role] - order[b.role] ||
+      a.user.name.localeCompare(b.user.name, undefined, { sensitivity: 'base' }) ||
+      a.user.id.localeCompare(b.user.id),
+  );
+}
+
+/** In a breakout group room: which group, with whom, and the parent's state of the groups. */
+function groupInfo(rs) {
+  if (!rs.info || rs.info.kind !== 'breakout') return null;
+  const parent = rs.info.parent || null;
+  const parentRs = parent ? app.rooms.get(parent) : null;
+  const group = parentRs ? parentRs.session.breakouts.groups.find((g) => g.group === rs.id) : null;
+  return {
+    number: groupNumber(rs.id),
+    parent,
+    parentTitle: parentRs && parentRs.info ? parentRs.info.title : parent,
+    members: group ? group.members : [...rs.presence.values()].map((p) => p.user),
+    closed: parentRs ? !parentRs.session.breakouts.open : false,
+    endsAt: parentRs ? parentRs.session.breakouts.endsAt : null,
+  };
+}
+
+/** Renders everything that depends on the session and the person's role (null: no room shown). */
+function renderSession(rs) {
+  if (!app.sessionBar) return;
+  if (!rs || !rs.info || !app.me) {
+    app.sessionBar.render(null);
+    app.panel.render(null);
+    el.appView.classList.remove('is-leading');
+    el.composer.hidden = false;
+    el.composerBlocked.hidden = true;
+    return;
+  }
+  const kind = rs.info.kind || 'room';
+  const lead = isLead(rs.role);
+  const group = groupInfo(rs);
+  const showBar = kind === 'session' || !!group;
+  app.sessionBar.render(
+    showBar
+      ? { kind, session: rs.session, me: app.me, role: rs.role, group, nameOf: (id) => knownUser(rs, id) }
+      : null,
+  );
+  app.panel.render({
+    room: rs.id,
+    kind,
+    session: rs.session,
+    me: app.me,
+    role: rs.role,
+    participants: participantsOf(rs),
+  });
+  el.appView.classList.toggle('is-leading', lead && kind === 'session');
+
+  // The composer only where the server takes a message from this person.
+  const canSend = maySend(rs.session, rs.role);
+  el.composer.hidden = !canSend;
+  el.composerBlocked.hidden = canSend;
+  el.composerBlocked.textContent = canSend
+    ? ''
+    : rs.role === 'observer'
+      ? 'You are observing this room: you can read, but not write.'
+      : 'The room is locked: only facilitators and the owner can write for now.';
+}
+
+function sessionTick() {
+  const now = Date.now();
+  const rs = app.current && app.rooms.get(app.current);
+  if (!rs || !rs.session.timer) return;
+  app.sessionBar.tick(now);
+  app.panel.tick(now);
+}
+
+function onSessionEvent(ev) {
+  const rs = ev.room && app.rooms.get(ev.room);
+  if (!rs || !app.me) return;
+  const change = applyEvent(rs.session, ev, { meId: app.me.id, now: Date.now() });
+  if (!change) return;
+  if (change.kind === 'role' && change.mine) rs.role = change.role;
+  const current = app.current === ev.room;
+
+  if (change.kind === 'breakout' && change.closed) returnFromGroups(ev.room);
+  if (current) {
+    renderSession(rs);
+    if (change.kind === 'role') renderPeoplePanel(rs);
+    announceSessionChange(rs, ev, change);
+  } else if (app.current && app.rooms.get(app.current)?.info?.parent === ev.room) {
+    renderSession(app.rooms.get(app.current));
+    if (change.kind === 'breakout' || change.kind === 'timer') announceSessionChange(rs, ev, change);
+  }
+}
+
+/** When the groups close: anyone looking at one of them goes back to the main room. */
+function returnFromGroups(parent) {
+  const groups = [...app.rooms.values()].filter((r) => r.info && r.info.kind === 'breakout' && r.info.parent === parent);
+  const wasInGroup = groups.some((r) => r.id === app.current);
+  for (const g of groups) {
+    for (const t of g.typing.values()) clearTimeout(t.timer);
+    app.rooms.delete(g.id);
+    if (app.client) app.client.leave(g.id).catch(() => {});
+  }
+  if (wasInGroup) {
+    openRoom(parent);
+    toast('The breakout groups are closed: you are back in the main room. Group rooms stay readable in the room list.', 'info');
+  }
+  if (groups.length) refreshRooms();
+}
+
+function announceSessionChange(rs, ev, change) {
+  const s = rs.session;
+  const me = app.me.id;
+  switch (change.kind) {
+    case 'floor':
+      if (change.changed) {
+        announce(!s.floor ? 'Nobody has the floor now.' : s.floor.id === me ? 'You have the floor.' : `${personText(s.floor)} has the floor.`);
+      }
+      break;
+    case 'timer': {
+      const t = s.timer;
+      if (!t) break;
+      const label = t.label ? `${t.label}: ` : '';
+      if (t.state === 'done') announce(`${label}Time's up.`);
+      else if (t.state === 'running' && change.before === 'paused') announce(`${label}timer resumed.`);
+      else if (t.state === 'running') announce(`${label}timer started, ${durationWords(t.remainingMs)}.`);
+      else if (t.state === 'paused') announce(`${label}timer paused.`);
+      else if (t.state === 'stopped') announce(`${label}timer stopped.`);
+      break;
+    }
+    case 'poll':
+      if (change.opened && change.poll.open) announce(`Poll opened: ${change.poll.question}`);
+      else if (change.closed) announce(`Poll closed: ${change.poll.question}`);
+      break;
+    case 'breakout':
+      if (change.assigned) {
+        const others = change.assigned.members.filter((u) => u.id !== me).map(personText);
+        announce(`You are in breakout group ${groupNumber(change.assigned.group)}${others.length ? ` with ${others.join(', ')}` : ''}.`);
+      } else if (change.overview) {
+        announce(`${s.breakouts.groups.length} breakout groups are open.`);
+      } else if (change.closed) {
+        announce('The breakout groups are closed.');
+      }
+      break;
+    case 'agenda': {
+      const item = s.agenda.items[s.agenda.current];
+      if (item) announce(`Agenda: now ${item.title}.`);
+      break;
+    }
+    case 'lock':
+      announce(s.locked ? 'The room is locked: only facilitators can write.' : 'The room is open again: everyone can write.');
+      break;
+    case 'role':
+      if (change.mine) announce(`You are now ${ROLE_LABELS[change.role] ? `${/^[aeiou]/i.test(change.role) ? 'an' : 'a'} ${change.role}` : change.role} here.`);
+      break;
+    default:
+  }
+}
+
+/** Runs a facilitation request for the room on screen; an error is shown and rethrown. */
+async function sessionRequest(what, fn, room = app.current) {
+  if (!app.client || !room) throw new Error('no room');
+  try {
+    return await fn(app.client, room);
+  } catch (err) {
+    if (err.code !== 'closed') toast(`Could not ${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+function setupSession() {
+  app.sessionBar = new SessionBar(el, {
+    hand: (up) => sessionRequest(up ? 'raise your hand' : 'lower your hand', (c, r) => c.hand(r, up)),
+    joinGroup: (group) => {
+      openRoom(group);
+      closeDrawers();
+    },
+    backToMain: (parent) => openRoom(parent),
+    vote: (poll, choices) => sessionRequest('vote', (c, r) => c.vote(r, poll, choices)),
+    closePoll: (poll) => sessionRequest('close the poll', (c, r) => c.closePoll(r, poll)),
+  });
+  app.panel = new FacilitatorPanel(el, {
+    setRole: (user, role) => sessionRequest('change the role', (c, r) => c.setRole(r, user, role)),
+    floor: (user) => sessionRequest('give the floor', (c, r) => c.floor(r, user)),
+    startTimer: (seconds, label) => sessionRequest('start the timer', (c, r) => c.startTimer(r, seconds, label)),
+    timer: (action) => sessionRequest(`${action} the timer`, (c, r) => c.timer(r, action)),
+    openPoll: (poll) => sessionRequest('open the poll', (c, r) => c.openPoll(r, poll)),
+    closePoll: (poll) => sessionRequest('close the poll', (c, r) => c.closePoll(r, poll)),
+    openBreakout: (opts) => sessionRequest('open the groups', (c, r) => c.openBreakout(r, opts)),
+    broadcast: (text) => sessionRequest('send to the groups', (c, r) => c.broadcast(r, text)),
+    closeBreakout: () => sessionRequest('close the groups', (c, r) => c.closeBreakout(r)),
+    setAgenda: (items) => sessionRequest('save the agenda', (c, r) => c.setAgenda(r, items)),
+    moveAgenda: (action) => sessionRequest('move through the agenda', (c, r) => c.moveAgenda(r, action)),
+    lock: (locked) => sessionRequest(locked ? 'lock the room' : 'unlock the room', (c, r) => c.lock(r, locked)),
+    openGroup: (group) => {
+      openRoom(group);
+      closeDrawers();
+    },
+  });
+  clearInterval(app.sessionTimer);
+  app.sessionTimer = setInterval(sessionTick, SESSION_TICK_MS);
 }
 
 // ---- composer ------------------------------------------------------------------------------
@@ -885,6 +1170,7 @@ function boot() {
   setupRoomForms();
   setupStatus();
   setupDrawers();
+  setupSession();
   const identity = loadIdentity();
   if (identity) start(identity);
   else showSignIn('');

@@ -82,3 +82,19 @@ export function preview(text, max = 80) {
   const chars = Array.from(flat);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
 }
+
+/**
+ * Replaces a container's children with `nodes`, keeping the keyboard focus: an element that had
+ * focus and carries `data-focus-key` is focused again in the new content when its key is there.
+ * @param {HTMLElement} container
+ * @param {Array<Node|null|false|undefined>} nodes
+ */
+export function replaceChildrenKeepingFocus(container, nodes) {
+  const active = document.activeElement;
+  const key = active && active !== container && container.contains(active) ? active.dataset.focusKey : undefined;
+  container.replaceChildren(...nodes.filter(Boolean));
+  if (key !== undefined) {
+    const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+    if (again) again.focus({ preventScroll: true });
+  }
+}

@@ -8,14 +8,18 @@ import { orgBadge } from './messages-view.js';
  * @typedef {{user: {id: string, name: string, org: string}, state: 'online'|'away'}} Present
  */
 
-function personItem(p, meId, { showOrg }) {
+const ROLE_TAGS = { owner: 'Owner', facilitator: 'Facilitator', observer: 'Observer' };
+
+function personItem(p, meId, { showOrg, roleOf }) {
   const you = p.user.id === meId;
+  const role = roleOf ? roleOf(p.user.id) : 'member';
   return h(
     'li',
     { class: `person person--${p.state}`, dataset: { user: p.user.id, org: p.user.org, state: p.state } },
     h('span', { class: `status-dot status-dot--${p.state}`, 'aria-hidden': 'true' }),
     h('span', { class: 'person-name', text: p.user.name }),
     you ? h('span', { class: 'you', text: '(you)' }) : null,
+    ROLE_TAGS[role] ? h('span', { class: `role-tag role-tag--${role}`, text: ROLE_TAGS[role] }) : null,
     showOrg ? orgBadge(p.user.org, 'org-badge--small') : null,
     h('span', { class: p.state === 'away' ? 'person-state' : 'sr-only', text: p.state === 'away' ? 'away' : 'online' }),
   );
@@ -31,9 +35,10 @@ function byName(a, b) {
  * @param {Present[]} present
  * @param {Set<string>} spoken ids of users with a message among those loaded
  * @param {string} meId
- * @param {{allLoaded: boolean}} info whether the whole history of the room is loaded
+ * @param {{allLoaded: boolean, roleOf?: (id: string) => string}} info whether the whole history of the
+ *   room is loaded; the role of a user (a tag shows for all but members)
  */
-export function renderPeople(els, present, spoken, meId, { allLoaded }) {
+export function renderPeople(els, present, spoken, meId, { allLoaded, roleOf }) {
   const people = [...present].sort(byName);
   els.count.textContent = String(people.length);
 
@@ -56,7 +61,7 @@ export function renderPeople(els, present, spoken, meId, { allLoaded }) {
           org !== orgLabel(org) ? h('span', { class: 'org-group-name', text: orgLabel(org), title: orgLabel(org) }) : null,
           h('span', { class: 'count', text: String(members.length), 'aria-label': `${members.length} here` }),
         ),
-        h('ul', { class: 'people-list' }, members.map((p) => personItem(p, meId, { showOrg: false }))),
+        h('ul', { class: 'people-list' }, members.map((p) => personItem(p, meId, { showOrg: false, roleOf }))),
       ),
     );
   }
@@ -66,7 +71,7 @@ export function renderPeople(els, present, spoken, meId, { allLoaded }) {
   els.notSpokenCount.textContent = String(quiet.length);
   if (els.notSpokenCard) els.notSpokenCard.classList.toggle('is-done', people.length > 0 && quiet.length === 0);
   clear(els.notSpoken);
-  for (const p of quiet) els.notSpoken.append(personItem(p, meId, { showOrg: true }));
+  for (const p of quiet) els.notSpoken.append(personItem(p, meId, { showOrg: true, roleOf }));
   els.notSpokenNote.textContent = !people.length
     ? ''
     : quiet.length === 0
