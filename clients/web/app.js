@@ -746,6 +746,9 @@ function onSessionEvent(ev) {
   } else if (app.current && app.rooms.get(app.current)?.info?.parent === ev.room) {
     renderSession(app.rooms.get(app.current));
     if (change.kind === 'breakout' || change.kind === 'timer') announceSessionChange(rs, ev, change);
+  } else if (change.kind === 'breakout' && change.assigned) {
+    const title = rs.info ? rs.info.title || rs.id : rs.id;
+    toast(`${title}: you are in breakout group ${groupNumber(change.assigned.group)}. Open the session to join it.`, 'info');
   }
 }
 

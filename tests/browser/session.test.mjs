@@ -179,10 +179,14 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await everyone(all, (p) => untilText(p.page, '#sb-agenda-text', '2/4 Questions to the group'));
 
   // ---- hands and the floor -------------------------------------------------------------------
-  for (const p of [nadia, sam, ama]) {
+  for (const p of [nadia, sam]) {
     await p.page.click('#sb-hand-button');
     await p.page.waitForSelector('#sb-hand-button[aria-pressed="true"]', { timeout: WAIT });
   }
+  // Ama uses the keyboard.
+  await ama.page.focus('#sb-hand-button');
+  await ama.page.keyboard.press('Enter');
+  await ama.page.waitForSelector('#sb-hand-button[aria-pressed="true"]', { timeout: WAIT });
   await untilText(sam.page, '#sb-hand-place', '2nd in the queue of 3');
   await untilText(ama.page, '#sb-hand-place', '3rd in the queue of 3');
   await untilText(F, '#hands-count', '3');
@@ -209,6 +213,18 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
     assert.equal(await textOf(p.page, '#sb-timer-status'), "Time's up", `${p.name} sees the time is up`);
     assert.equal(await textOf(p.page, '#sb-timer-clock'), '0:00');
   }
+  // Pause, resume and stop a longer one.
+  await F.fill('#timer-minutes', '2');
+  await F.fill('#timer-seconds', '0');
+  await F.fill('#timer-label', 'Pairs');
+  await F.click('#timer-start');
+  await untilText(nadia.page, '#sb-timer-clock', '1:5');
+  await F.click('#timer-pause');
+  await everyone(participants, (p) => untilText(p.page, '#sb-timer-status', 'Paused'));
+  await F.click('#timer-resume');
+  await nadia.page.waitForSelector('#sb-timer[data-state="running"]', { timeout: WAIT });
+  await F.click('#timer-stop');
+  await everyone(participants, (p) => untilText(p.page, '#sb-timer-status', 'Stopped'));
 
   // ---- a poll with votes and its chart -------------------------------------------------------
   await F.fill('#poll-question', 'Which should we work on first?');
@@ -253,6 +269,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await sam.page.screenshot({ path: PARTICIPANT_SHOT });
   // The same session on a phone: the bar, the hand and the poll stay in reach.
   await tom.page.setViewportSize({ width: 390, height: 800 });
+  await tom.page.waitForTimeout(400); // the side panels slide away
   await tom.page.screenshot({ path: PARTICIPANT_SHOT.replace(/\.png$/, '-phone.png') });
   await tom.page.setViewportSize({ width: 1360, height: 900 });
 
@@ -275,6 +292,13 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await F.selectOption('select[aria-label^="Role of Tom Reed"]', 'member');
   await tom.page.waitForSelector('#composer:not([hidden])', { timeout: WAIT });
   await tom.page.waitForSelector('#sb-hand-button', { state: 'visible', timeout: WAIT });
+  // A participant made facilitator gets the tools at once, and loses them again.
+  await F.selectOption('select[aria-label^="Role of Nadia Shah"]', 'facilitator');
+  await nadia.page.waitForSelector('#timer-card', { state: 'visible', timeout: WAIT });
+  await everyone([fay, sam], (p) => untilText(p.page, '#presence-groups .org-group[data-org="nhs-mse"] .role-tag', 'Facilitator'));
+  assert.equal(await nadia.page.isVisible('#sb-hand-button'), false, 'a facilitator runs the queue rather than joins it');
+  await F.selectOption('select[aria-label^="Role of Nadia Shah"]', 'member');
+  await nadia.page.waitForSelector('#timer-card', { state: 'hidden', timeout: WAIT });
 
   await F.click('#lock-button');
   await everyone(participants, (p) => p.page.waitForSelector('#composer-blocked:not([hidden])', { timeout: WAIT }));
