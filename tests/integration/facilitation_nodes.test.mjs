@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
-import { assertGroupEvent, assertHands, assertPollEvent, assertRoleEvent, assertTimer, ok, waitRecorded } from '../lib/facilitation.mjs';
+import { assertGroupEvent, assertHands, assertPollEvent, assertRoleEvent, assertTimer, ok } from '../lib/facilitation.mjs';
 import { expectError } from '../lib/protocol.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
@@ -42,7 +42,6 @@ test('two nodes: roles, hands, polls, breakouts and one timer `done` reach every
   await host.create(room, { kind: 'session', title: 'Across nodes' });
   for (const p of people) await p.join(room);
   await Promise.all(people.map((p) => p.sync()));
-  await waitRecorded(host, room, people);
 
   // A role given on node A holds on node B.
   await ok(host, { type: 'role', room, user: b1.user.id, role: 'facilitator' });
@@ -90,4 +89,26 @@ test('two nodes: roles, hands, polls, breakouts and one timer `done` reach every
   for (const e of done) assertTimer(e, room, 'done', 'Both nodes');
   await sleep(scaled(2000));
   for (const p of people) await p.expectNone('timer', 0);
+});
+
+// Someone joins on node B and a facilitator on node A names them at once. Node B records the
+// participant before its `joined`, but node A decides on its cached state, which learns of that only
+// when B's state event arrives over the bus; an error computed from the cache is not retried on fresh
+// state (hub_facilitation.cpp transact: `if (outcome.error ...) return done(...)`), and role/floor run
+// without presence (on_facilitation: needs_presence only for breakout open). About a third of the
+// attempts get not_found. Reported to the lead (server/core is theirs); `todo` until fixed.
+test('a role given on one node to someone who just joined on another', { timeout: scaled(30000), todo: 'hub: stale cache errors not retried across nodes' }, async () => {
+  const room = uniqueId('fx');
+  const host = await on(nodeA, 'Xavier Host', 'essex-cc');
+  await host.create(room, { kind: 'session', title: 'Cross-node roles' });
+  await host.join(room);
+  const refused = [];
+  for (let i = 0; i < 20; i++) {
+    const m = await on(nodeB, `Cross Joiner ${i}`, 'police');
+    await m.join(room);
+    const reply = await host.request({ type: 'role', room, user: m.user.id, role: 'facilitator' });
+    if (reply.type !== 'ok') refused.push(reply);
+    await m.close();
+  }
+  assert.deepEqual(refused, [], `${refused.length} of 20 refused: ${JSON.stringify(refused[0])}`);
 });

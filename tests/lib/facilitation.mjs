@@ -139,17 +139,3 @@ export function userFactory(getServer, clients) {
   };
 }
 
-// Waits until the room's record lists every one of `users` as a participant. The hub records a
-// participant just after its `joined` reply; a `role` or `floor` naming someone not yet recorded is
-// not_found (see the todo test in facilitation_roles.test.mjs), so tests that name fresh joiners wait.
-export async function waitRecorded(client, room, users, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reply = await client.request({ type: 'export', room });
-    const md = reply.markdown ?? '';
-    const people = md.split(/\n## /).find((s) => s.startsWith('Participants')) ?? '';
-    if (users.every((u) => people.includes(u.user.name))) return;
-    if (Date.now() > deadline) throw new Error(`participants not recorded within ${timeoutMs} ms: ${people}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
