@@ -772,20 +772,14 @@ function announceSessionChange(rs, ev, change) {
   const s = rs.session;
   const me = app.me.id;
   switch (change.kind) {
-    case 'floor':
-      if (change.changed) {
-        announce(!s.floor ? 'Nobody has the floor now.' : s.floor.id === me ? 'You have the floor.' : `${personText(s.floor)} has the floor.`);
-      }
-      break;
+    // The floor and a paused, stopped or finished timer are read out by their own live regions
+    // in the session bar; a timer that starts has no status text there, so it is said here.
     case 'timer': {
       const t = s.timer;
-      if (!t) break;
+      if (!t || t.state !== 'running') break;
       const label = t.label ? `${t.label}: ` : '';
-      if (t.state === 'done') announce(`${label}Time's up.`);
-      else if (t.state === 'running' && change.before === 'paused') announce(`${label}timer resumed.`);
-      else if (t.state === 'running') announce(`${label}timer started, ${durationWords(t.remainingMs)}.`);
-      else if (t.state === 'paused') announce(`${label}timer paused.`);
-      else if (t.state === 'stopped') announce(`${label}timer stopped.`);
+      if (change.before === 'paused') announce(`${label}timer resumed.`);
+      else announce(`${label}timer started, ${durationWords(t.remainingMs)}.`);
       break;
     }
     case 'poll':
