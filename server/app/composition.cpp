@@ -310,12 +310,12 @@ int run_server(const Options& options) {
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
   auto hub = core::Hub::create(io.get_executor(), core::Backends{*backends->store, *backends->bus, *backends->presence},
-                               hub_options, std::move(authenticator.value()), metrics);
+                               hub_options, authenticator.value(), metrics);
   backends->bus->set_handler(hub.get());
 
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
-      websocket_limits(options), {}});
+      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{}});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then

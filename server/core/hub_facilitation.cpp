@@ -141,11 +141,17 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
   if (attempt >= kMaxStateAttempts) {
     return done(backend::Error{p::ErrorCode::conflict, "the session changed too often meanwhile; try again"});
   }
-  auto with_state = [this, room, transition, needs_presence, done, attempt](std::int64_t version, p::Room meta,
+  auto with_state = [this, room, transition, needs_presence, done, attempt](bool cached, std::int64_t version, p::Room meta,
                                                                            facilitation::SessionState state) {
-    auto decide = [this, room, transition, done, attempt, version, meta, state, needs_presence](
+    auto decide = [this, room, transition, done, attempt, cached, version, meta, state, needs_presence](
                       std::vector<p::PresenceEntry> present) {
       auto outcome = transition(state, meta, present);
+      if ((outcome.error || !outcome.changed) && cached) {
+        // The cache may not have heard of a change made on another node yet (a participant who
+        // just joined there): decide refusals and no-ops on the stored state only.
+        if (auto* local = local_room(room)) local->state_version = -1;
+        return transact(room, transition, needs_presence, done, attempt + 1);
+      }
       if (outcome.error || !outcome.changed) return done(std::move(outcome));
       auto json = facilitation::state_to_json(outcome.state);
       backends_.store.save_state(
@@ -180,7 +186,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
   // The cached state is tried first; compare-and-set catches it being stale.
   auto* local = local_room(room);
   if (local && local->state_version >= 0 && !local->meta.id.empty()) {
-    return with_state(local->state_version, local->meta, local->state);
+    return with_state(true, local->state_version, local->meta, local->state);
   }
   backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, with_state, done](
                                                                      Result<std::optional<p::Room>> found) {
@@ -189,7 +195,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
     backends_.store.load_state(room, on_strand<backend::RoomState>([with_state, done, meta = *found.value()](
                                                                      Result<backend::RoomState> loaded) {
       if (!loaded) return done(loaded.error());
-      with_state(loaded.value().version, meta, facilitation::state_from_json(loaded.value().json));
+      with_state(false, loaded.value().version, meta, facilitation::state_from_json(loaded.value().json));
     }));
   }));
 }

@@ -52,6 +52,8 @@ struct ServerContext {
   HttpLimits http;
   WebSocketLimits ws;
   SessionRegistry sessions;
+  // Set in jwt mode: HTTP endpoints with room data (the record) need "Authorization: Bearer <token>".
+  core::Authenticator http_authenticator;
 };
 
 }  // namespace outloud::net

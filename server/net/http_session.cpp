@@ -204,6 +204,18 @@ void HttpSession::serve_export(const Request& request, const std::string& room) 
   if (!protocol::is_valid_slug(room)) {
     return write(make_error(version, keep_alive, http::status::not_found, "No such room"));
   }
+  if (context_->http_authenticator) {
+    // jwt mode: the record is for people who may sign in, like the room itself.
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string_view header = request[http::field::authorization];
+    protocol::Hello hello;
+    if (header.substr(0, kBearer.size()) == kBearer) hello.token = std::string(header.substr(kBearer.size()));
+    if (!hello.token || !context_->http_authenticator(hello)) {
+      auto res = make_error(version, keep_alive, http::status::unauthorized, "A valid bearer token is required");
+      res.set(http::field::www_authenticate, "Bearer");
+      return write(std::move(res));
+    }
+  }
   // The hub answers on another thread; come back to this session's strand before touching it.
   context_->hub->export_markdown(
       room, [self = shared_from_this(), room, version, keep_alive](backend::Result<std::string> result) {

@@ -164,7 +164,11 @@ void RedisPresence::abandon() {
 }
 
 void RedisPresence::on_commands_state(bool up) {
-  if (up && !stopped_) refresh_now();
+  if (!up || stopped_) return;
+  // Nodes reconnect after a Redis outage at different moments (backoff up to a few seconds) and
+  // refresh at once; until the others have too, their entries would look expired to our sweep.
+  sweep_not_before_ = std::chrono::steady_clock::now() + options_.refresh + options_.sweep;
+  refresh_now();
 }
 
 void RedisPresence::schedule_refresh() {
@@ -203,7 +207,7 @@ void RedisPresence::refresh_now() {
 }
 
 void RedisPresence::sweep_now() {
-  if (!connection_->up()) return;
+  if (!connection_->up() || std::chrono::steady_clock::now() < sweep_not_before_) return;
   scripts_->presence_sweep.run(connection_, {keys_.presence_expiry()},
                                {keys_.presence_prefix(), std::to_string(options_.sweep_batch)},
                                [weak = weak_from_this()](Result<Reply> reply) {

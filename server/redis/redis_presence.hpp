@@ -71,6 +71,10 @@ class RedisPresence final : public backend::PresenceRegistry,
   // Strand only: this node's live entries ("<room>\n<conn key>").
   std::set<std::string> local_;
   bool stopped_ = false;
+  // Strand only: no sweep before this. After Redis was unreachable, every entry may be past its
+  // deadline although its node lives; each node refreshes its own on reconnecting, so a sweep
+  // waits until all of them have had the time to (see on_commands_state).
+  std::chrono::steady_clock::time_point sweep_not_before_{};
 };
 
 }  // namespace outloud::redis
