@@ -92,12 +92,10 @@ test('two nodes: roles, hands, polls, breakouts and one timer `done` reach every
 });
 
 // Someone joins on node B and a facilitator on node A names them at once. Node B records the
-// participant before its `joined`, but node A decides on its cached state, which learns of that only
-// when B's state event arrives over the bus; an error computed from the cache is not retried on fresh
-// state (hub_facilitation.cpp transact: `if (outcome.error ...) return done(...)`), and role/floor run
-// without presence (on_facilitation: needs_presence only for breakout open). About a third of the
-// attempts get not_found. Reported to the lead (server/core is theirs); `todo` until fixed.
-test('a role given on one node to someone who just joined on another', { timeout: scaled(30000), todo: 'hub: stale cache errors not retried across nodes' }, async () => {
+// participant before its `joined`; node A's cached state may not have heard of it yet, so the hub
+// decides refusals on the stored state (hub_facilitation.cpp transact). Before that, about a third
+// of the attempts got not_found.
+test('a role given on one node to someone who just joined on another', { timeout: scaled(30000) }, async () => {
   const room = uniqueId('fx');
   const host = await on(nodeA, 'Xavier Host', 'essex-cc');
   await host.create(room, { kind: 'session', title: 'Cross-node roles' });
