@@ -393,11 +393,10 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
       fail(conn_id, re, p::ErrorCode::conflict, "already joining this room");
       return;
     }
-    // A repeated join refreshes the snapshot: leave quietly (the user stays present) and join again.
-    auto* local = local_room(join.room);
-    local->members.erase(conn_id);
+    // A repeated join refreshes the snapshot. The connection stays present (joining again with the
+    // same key announces nothing); only its place among the room's members starts over.
+    local_room(join.room)->members.erase(conn_id);
     conn->rooms.erase(join.room);
-    backends_.presence.leave(join.room, conn_key(conn_id), conn->user->id, [](Result<bool>) {});
   }
   if (conn->rooms.size() >= options_.max_rooms_per_connection) {
     fail(conn_id, re, p::ErrorCode::forbidden,
