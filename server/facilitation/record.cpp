@@ -37,7 +37,12 @@ std::string inline_text(std::string_view text) {
 // An identifier (room ids hold `~`, which some renderers take for strikethrough) as code.
 std::string code(std::string_view id) {
   if (id.find('`') != std::string_view::npos || id.find('\n') != std::string_view::npos) return inline_text(id);
-  return "`" + std::string(id) + "`";
+  std::string out;
+  out.reserve(id.size() + 2);
+  out += '`';
+  out += id;
+  out += '`';
+  return out;
 }
 
 // A message text as a block quote. Only `<` and `&` are escaped (no raw HTML or entities can take
