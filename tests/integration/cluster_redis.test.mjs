@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
-import { figure, health, isMessage, sequenceProblem, startCluster, waitUntil } from '../lib/cluster.mjs';
+import { figure, health, isMessage, isPresence, sequenceProblem, startCluster, waitUntil } from '../lib/cluster.mjs';
 import { scaled, sleep } from '../lib/server.mjs';
 
 let cluster;
@@ -212,4 +212,37 @@ test('subscriber connections dropped (CLIENT KILL TYPE pubsub): what was publish
     }
     figure(`pub/sub drop: ${stored} of ${BURST} messages stored while every subscriber was disconnected; `
       + `all delivered to 4 clients on 3 nodes ${Date.now() - killedAt} ms after the kill (${deliveredIn} ms after the burst)`);
+  });
+
+test('Redis down longer than the presence TTL (25 s): connected users stay present, nobody is announced gone',
+  { timeout: scaled(90000) }, async () => {
+    const room = uniqueId('longdown');
+    const people = [await user(0, 'Pat Patient'), await user(1, 'Quin Patient'), await user(2, 'Ros Patient')];
+    await people[0].create(room);
+    for (const p of people) await p.join(room);
+    for (const p of people) {
+      await p.sync();
+      for (const f of p.pending(isPresence(room))) p.consumed.add(p.frames.indexOf(f));
+    }
+    await cluster.redis.kill9();
+    const DOWN_MS = 27000;  // every entry's deadline (at most 25 s after its last refresh) passes meanwhile
+    await sleep(DOWN_MS);
+    const restartedAt = await restartRedis();
+    await waitUntil(async () => (await allHealth()).every((h) => h?.redis === 'up'),
+      { timeoutMs: scaled(15000), what: 'every node up again' });
+    // Several sweep rounds of every node, and a refresh round.
+    await sleep(scaled(10000));
+    for (const p of people) {
+      await p.sync();
+      assert.ok(p.isOpen, `${p.label}: still connected`);
+      assert.deepEqual(p.pending(isPresence(room)), [], `${p.label}: no presence change announced`);
+    }
+    const newcomer = await user(0, 'Nia Newcomer');
+    const joined = await newcomer.join(room);
+    assert.deepEqual(joined.presence.map((e) => e.user.id).sort(), [...people, newcomer].map((p) => p.user.id).sort(),
+      'everyone still connected is still present');
+    const rooms = await people[1].expectReply({ type: 'rooms' }, 'rooms');
+    assert.equal(rooms.rooms.find((r) => r.id === room)?.online, 4);
+    figure(`presence across a ${DOWN_MS} ms Redis outage: ${people.length} users on 3 nodes still present `
+      + `${Date.now() - restartedAt} ms after the restart`);
   });
