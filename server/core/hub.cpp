@@ -709,6 +709,20 @@ void Hub::Impl::on_bus_event(backend::BusEvent event) {
 void Hub::Impl::on_bus_reconnected() {
   // Pub/sub dropped whatever was published while we were away: read it from the store.
   for (auto& [name, local] : rooms_) {
+    // If we were away longer than presence entries live, other nodes swept ours: put them back
+    // (joining again with the same key is a no-op otherwise) and announce whoever was missing.
+    for (const auto& [conn_id, member] : local->members) {
+      auto* conn = connection(conn_id);
+      if (!member.active || !conn) continue;
+      backends_.presence.join(name, conn_key(conn_id), *conn->user,
+                              on_strand<bool>([this, room = name, user = *conn->user](Result<bool> first) {
+                                if (first && first.value()) {
+                                  publish_event(room, p::presence_event(room, p::PresenceEvent::join, user,
+                                                                        p::PresenceState::online),
+                                                user.id);
+                                }
+                              }));
+    }
     if (local->ready) apply_sequencer(name, local->sequencer.resync());
     // The facilitation state may have moved on too.
     local->state_version = -1;
