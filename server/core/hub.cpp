@@ -143,7 +143,10 @@ std::string Hub::Impl::conn_key(std::uint64_t conn_id) const {
 
 void Hub::Impl::open(std::shared_ptr<Connection> connection) {
   const auto id = connection->id();
-  connections_[id] = ConnState{std::move(connection), std::nullopt, random_hex(16), {}, p::PresenceState::online};
+  ConnState state;
+  state.connection = std::move(connection);
+  state.session_id = random_hex(16);
+  connections_[id] = std::move(state);
   metrics_.connections_open++;
   metrics_.connections_total++;
 }
