@@ -194,7 +194,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     }
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    o.threads = threads.empty() ? cores : static_cast<unsigned>(whole_number("threads", threads, 1, 256));
+    o.threads = vm.count("threads") ? static_cast<unsigned>(whole_number("threads", threads, 1, 256)) : cores;
     o.max_frame_bytes = whole_number("max-frame-bytes", max_frame_bytes, 1024, 16 * 1024 * 1024);
     o.max_message_chars = whole_number("max-message-chars", max_message_chars, 1, 1'000'000);
     o.max_queue_bytes = whole_number("max-queue-bytes", max_queue_bytes, 1024, std::size_t{1} << 30);
