@@ -1,0 +1,314 @@
+// The command line of outloud-server: defaults, every flag, and the refusals (exit 2 with a message
+// naming the flag). What parse_options prints is captured and checked.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/app/options.hpp"
+
+namespace fs = std::filesystem;
+using outloud::app::Options;
+using outloud::app::parse_options;
+using outloud::app::ParsedOptions;
+
+namespace {
+
+struct Outcome {
+  ParsedOptions parsed;
+  std::string out;  // what was printed on stdout
+  std::string err;  // ...and on stderr
+};
+
+// Runs parse_options on `outloud-server ARGS...`, capturing what it prints.
+Outcome parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "outloud-server");
+  std::vector<const char*> argv;
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+
+  std::ostringstream out, err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  Outcome outcome;
+  try {
+    outcome.parsed = parse_options(static_cast<int>(args.size()), argv.data());
+  } catch (...) {
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    throw;
+  }
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  outcome.out = out.str();
+  outcome.err = err.str();
+  return outcome;
+}
+
+// A refusal: exit code 2, no run, and a message on stderr that contains `expected`.
+void check_refused(const std::vector<std::string>& args, const std::string& expected) {
+  std::string line;
+  for (const auto& arg : args) line += arg + " ";
+  CAPTURE(line);
+  const Outcome outcome = parse(args);
+  CAPTURE(outcome.err);
+  CHECK_FALSE(outcome.parsed.run);
+  CHECK(outcome.parsed.exit_code == 2);
+  CHECK(outcome.err.rfind("outloud-server: ", 0) == 0);
+  CHECK(outcome.err.find(expected) != std::string::npos);
+  CHECK(outcome.out.empty());
+}
+
+// A scratch directory with a key file, an empty key file and a web root.
+struct Scratch {
+  fs::path dir = fs::temp_directory_path() / ("outloud-app-options-" + std::to_string(::getpid()));
+  Scratch() {
+    fs::remove_all(dir);
+    fs::create_directories(dir / "web");
+    std::ofstream(dir / "key.txt") << "file-secret\r\n\n";
+    std::ofstream(dir / "empty.txt") << "\n";
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string path(const char* name) const { return (dir / name).string(); }
+};
+
+}  // namespace
+
+TEST_CASE("options: defaults", "[app]") {
+  const Outcome outcome = parse({});
+  REQUIRE(outcome.parsed.run);
+  CHECK(outcome.parsed.exit_code == 0);
+  CHECK(outcome.err.empty());
+  CHECK(outcome.out.empty());
+
+  const Options& o = outcome.parsed.options;
+  CHECK(o.listen == "127.0.0.1:8080");
+  CHECK(o.data == "./outloud.db");
+  CHECK(o.redis_url.empty());
+  CHECK(std::regex_match(o.node_id, std::regex("[A-Za-z0-9._-]{1,64}")));
+  CHECK(o.web_root.empty());
+  CHECK(o.threads == std::max(1u, std::thread::hardware_concurrency()));
+  CHECK(o.auth == "open");
+  CHECK(o.jwt_key.empty());
+  CHECK(o.jwt_key_file.empty());
+  CHECK(o.jwt_algorithm == "HS256");
+  CHECK(o.max_frame_bytes == 64 * 1024);
+  CHECK(o.max_message_chars == 16'000);
+  CHECK(o.max_queue_bytes == 4 * 1024 * 1024);
+  CHECK(o.max_queue_frames == 4096);
+  CHECK(o.slow_client_grace_s == 1);
+  CHECK(o.rate_limit == 30);
+  CHECK(o.rate_burst == 60);
+  CHECK(o.max_rooms_per_connection == 100);
+  CHECK(o.ping_interval_s == 20);
+  CHECK(o.idle_timeout_s == 60);
+  CHECK(o.log_level == "info");
+}
+
+TEST_CASE("options: every flag is parsed", "[app]") {
+  const Scratch scratch;
+  const Outcome outcome = parse({"--listen", "[::1]:0",
+                                 "--data", "/var/lib/outloud/chat.db",
+                                 "--redis", "redis://127.0.0.1:6390/3",
+                                 "--node-id", "node_b.2-x",
+                                 "--auth", "jwt",
+                                 "--jwt-key", "s3cret",
+                                 "--jwt-alg", "HS512",
+                                 "--threads", "3",
+                                 "--web-root", scratch.path("web"),
+                                 "--max-frame-bytes", "2048",
+                                 "--max-message-chars", "500",
+                                 "--max-queue-bytes", "65536",
+                                 "--max-queue-frames", "77",
+                                 "--slow-client-grace", "0.25",
+                                 "--rate-limit", "0",
+                                 "--rate-burst", "5.5",
+                                 "--max-rooms-per-connection", "7",
+                                 "--ping-interval", "1.5",
+                                 "--idle-timeout", "4",
+                                 "--log-level", "debug"});
+  CAPTURE(outcome.err);
+  REQUIRE(outcome.parsed.run);
+  CHECK(outcome.parsed.exit_code == 0);
+  const Options& o = outcome.parsed.options;
+  CHECK(o.listen == "[::1]:0");
+  CHECK(o.data == "/var/lib/outloud/chat.db");
+  CHECK(o.redis_url == "redis://127.0.0.1:6390/3");
+  CHECK(o.node_id == "node_b.2-x");
+  CHECK(o.auth == "jwt");
+  CHECK(o.jwt_key == "s3cret");
+  CHECK(o.jwt_key_file.empty());
+  CHECK(o.jwt_algorithm == "HS512");
+  CHECK(o.threads == 3);
+  CHECK(o.web_root == scratch.path("web"));
+  CHECK(o.max_frame_bytes == 2048);
+  CHECK(o.max_message_chars == 500);
+  CHECK(o.max_queue_bytes == 65536);
+  CHECK(o.max_queue_frames == 77);
+  CHECK(o.slow_client_grace_s == 0.25);
+  CHECK(o.rate_limit == 0);
+  CHECK(o.rate_burst == 5.5);
+  CHECK(o.max_rooms_per_connection == 7);
+  CHECK(o.ping_interval_s == 1.5);
+  CHECK(o.idle_timeout_s == 4);
+  CHECK(o.log_level == "debug");
+}
+
+TEST_CASE("options: a flag given twice is refused", "[app]") {
+  check_refused({"--max-frame-bytes=2048", "--max-frame-bytes=4096"}, "max-frame-bytes");
+  check_refused({"--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2"}, "listen");
+}
+
+TEST_CASE("options: --flag=value form and the bounds of each range are accepted", "[app]") {
+  const Outcome low = parse({"--listen=localhost:80", "--threads=1", "--max-frame-bytes=1024",
+                             "--max-message-chars=1", "--max-queue-bytes=1024", "--max-queue-frames=1",
+                             "--slow-client-grace=0", "--rate-limit=0", "--rate-burst=1",
+                             "--max-rooms-per-connection=1", "--ping-interval=0.01", "--idle-timeout=0.02",
+                             "--log-level=warn"});
+  CAPTURE(low.err);
+  REQUIRE(low.parsed.run);
+  CHECK(low.parsed.options.listen == "localhost:80");
+  CHECK(low.parsed.options.threads == 1);
+  CHECK(low.parsed.options.max_frame_bytes == 1024);
+  CHECK(low.parsed.options.max_message_chars == 1);
+  CHECK(low.parsed.options.slow_client_grace_s == 0);
+  CHECK(low.parsed.options.ping_interval_s == 0.01);
+  CHECK(low.parsed.options.idle_timeout_s == 0.02);
+  CHECK(low.parsed.options.log_level == "warn");
+
+  const Outcome high = parse({"--threads=256", "--max-frame-bytes=16777216", "--max-message-chars=1000000",
+                              "--max-queue-bytes=1073741824", "--max-queue-frames=1000000",
+                              "--slow-client-grace=600", "--rate-limit=1000000000", "--rate-burst=1000000000",
+                              "--max-rooms-per-connection=100000", "--ping-interval=86399",
+                              "--idle-timeout=86400"});
+  CAPTURE(high.err);
+  REQUIRE(high.parsed.run);
+  CHECK(high.parsed.options.threads == 256);
+  CHECK(high.parsed.options.max_frame_bytes == 16 * 1024 * 1024);
+  CHECK(high.parsed.options.max_queue_bytes == std::size_t{1} << 30);
+  CHECK(high.parsed.options.max_rooms_per_connection == 100'000);
+  CHECK(high.parsed.options.idle_timeout_s == 86'400);
+}
+
+TEST_CASE("options: --help and --version exit 0 without running", "[app]") {
+  const Outcome help = parse({"--help"});
+  CHECK_FALSE(help.parsed.run);
+  CHECK(help.parsed.exit_code == 0);
+  CHECK(help.out.find("--listen") != std::string::npos);
+  CHECK(help.out.find("--idle-timeout") != std::string::npos);
+  CHECK(help.err.empty());
+
+  const Outcome short_help = parse({"-h"});
+  CHECK_FALSE(short_help.parsed.run);
+  CHECK(short_help.parsed.exit_code == 0);
+
+  const Outcome version = parse({"--version"});
+  CHECK_FALSE(version.parsed.run);
+  CHECK(version.parsed.exit_code == 0);
+  CHECK(version.out.find("outloud-server") != std::string::npos);
+}
+
+TEST_CASE("options: the JWT key, inline or from a file", "[app]") {
+  const Scratch scratch;
+  SECTION("from a file, without its trailing newlines") {
+    const Outcome outcome = parse({"--auth", "jwt", "--jwt-key-file", scratch.path("key.txt")});
+    CAPTURE(outcome.err);
+    REQUIRE(outcome.parsed.run);
+    CHECK(outcome.parsed.options.jwt_key == "file-secret");
+  }
+  SECTION("--auth jwt requires a key") {
+    check_refused({"--auth", "jwt"}, "--auth jwt needs exactly one of --jwt-key and --jwt-key-file");
+    check_refused({"--auth", "jwt", "--jwt-key", ""}, "--auth jwt needs exactly one of --jwt-key and --jwt-key-file");
+  }
+  SECTION("not both") {
+    check_refused({"--auth", "jwt", "--jwt-key", "k", "--jwt-key-file", scratch.path("key.txt")},
+                  "--auth jwt needs exactly one of --jwt-key and --jwt-key-file");
+  }
+  SECTION("an unreadable or empty key file") {
+    check_refused({"--auth", "jwt", "--jwt-key-file", scratch.path("missing.txt")}, "--jwt-key-file: cannot read");
+    check_refused({"--auth", "jwt", "--jwt-key-file", scratch.path("empty.txt")}, "is empty");
+  }
+  SECTION("a key without --auth jwt") {
+    check_refused({"--jwt-key", "k"}, "--jwt-key and --jwt-key-file need --auth jwt");
+    check_refused({"--auth", "open", "--jwt-key-file", scratch.path("key.txt")},
+                  "--jwt-key and --jwt-key-file need --auth jwt");
+  }
+}
+
+TEST_CASE("options: --idle-timeout must exceed --ping-interval", "[app]") {
+  check_refused({"--ping-interval", "30", "--idle-timeout", "30"}, "--idle-timeout (30 s) must be longer than --ping-interval (30 s)");
+  check_refused({"--ping-interval", "30", "--idle-timeout", "10"}, "must be longer than --ping-interval");
+  check_refused({"--idle-timeout", "20"}, "must be longer than --ping-interval (20 s)");  // against the default
+  check_refused({"--ping-interval", "60"}, "--idle-timeout (60 s)");
+  const Outcome ok = parse({"--ping-interval", "30", "--idle-timeout", "30.5"});
+  CHECK(ok.parsed.run);
+}
+
+TEST_CASE("options: invalid values are refused with exit 2 and a message naming the flag", "[app]") {
+  const Scratch scratch;
+  SECTION("addresses, paths and names") {
+    check_refused({"--listen", "127.0.0.1"}, "--listen: expected HOST:PORT");
+    check_refused({"--listen", "127.0.0.1:65536"}, "--listen: expected HOST:PORT");
+    check_refused({"--listen", ":8080"}, "--listen: expected HOST:PORT");
+    check_refused({"--listen", "::1:8080"}, "--listen: expected HOST:PORT");
+    check_refused({"--data", ""}, "--data: the path is empty");
+    check_refused({"--redis", "http://127.0.0.1:6379"}, "redis");
+    check_refused({"--redis", "redis://127.0.0.1:notaport"}, "redis");
+    check_refused({"--node-id", ""}, "--node-id: expected 1 to 64 characters");
+    check_refused({"--node-id", "has space"}, "--node-id: expected 1 to 64 characters");
+    check_refused({"--node-id", "slash/y"}, "--node-id");
+    check_refused({"--node-id", std::string(65, 'n')}, "--node-id");
+    check_refused({"--auth", "basic"}, "--auth: expected 'open' or 'jwt', got 'basic'");
+    check_refused({"--web-root", scratch.path("no-such-dir")}, "--web-root: '" + scratch.path("no-such-dir") + "' is not a directory");
+    check_refused({"--web-root", scratch.path("key.txt")}, "is not a directory");
+    check_refused({"--log-level", "verbose"}, "--log-level: expected debug, info, warn or error, got 'verbose'");
+  }
+  SECTION("whole numbers") {
+    check_refused({"--threads", "0"}, "--threads: expected a whole number from 1 to 256, got '0'");
+    check_refused({"--threads", "257"}, "--threads: expected a whole number from 1 to 256");
+    check_refused({"--threads", "-1"}, "--threads: expected a whole number");
+    check_refused({"--threads", ""}, "--threads: expected a whole number");
+    check_refused({"--threads", "2x"}, "--threads: expected a whole number");
+    check_refused({"--threads", "1.5"}, "--threads: expected a whole number");
+    check_refused({"--max-frame-bytes", "1023"}, "--max-frame-bytes: expected a whole number from 1024 to 16777216");
+    check_refused({"--max-frame-bytes", "16777217"}, "--max-frame-bytes");
+    check_refused({"--max-frame-bytes", "99999999999999999999999"}, "--max-frame-bytes");  // overflows 64 bits
+    check_refused({"--max-message-chars", "0"}, "--max-message-chars: expected a whole number from 1 to 1000000");
+    check_refused({"--max-message-chars", "1000001"}, "--max-message-chars");
+    check_refused({"--max-queue-bytes", "1000"}, "--max-queue-bytes: expected a whole number from 1024");
+    check_refused({"--max-queue-frames", "0"}, "--max-queue-frames: expected a whole number from 1 to 1000000");
+    check_refused({"--max-rooms-per-connection", "0"}, "--max-rooms-per-connection: expected a whole number from 1 to 100000");
+    check_refused({"--max-rooms-per-connection", "abc"}, "--max-rooms-per-connection");
+  }
+  SECTION("real numbers") {
+    check_refused({"--slow-client-grace", "-0.5"}, "--slow-client-grace: expected a number from 0 to 600, got '-0.5'");
+    check_refused({"--slow-client-grace", "601"}, "--slow-client-grace");
+    check_refused({"--rate-limit", "-1"}, "--rate-limit: expected a number from 0 to");
+    check_refused({"--rate-limit", "nan"}, "--rate-limit");
+    check_refused({"--rate-limit", "inf"}, "--rate-limit");
+    check_refused({"--rate-limit", "fast"}, "--rate-limit");
+    check_refused({"--rate-burst", "0.5"}, "--rate-burst: expected a number from 1 to");
+    check_refused({"--ping-interval", "0"}, "--ping-interval: expected a number from 0.01 to 86400");
+    check_refused({"--ping-interval", "1e6"}, "--ping-interval");
+    check_refused({"--idle-timeout", "0.001"}, "--idle-timeout: expected a number from 0.01 to 86400");
+    check_refused({"--idle-timeout", "86401"}, "--idle-timeout");
+    check_refused({"--idle-timeout", "60s"}, "--idle-timeout");
+  }
+  SECTION("the command line itself") {
+    check_refused({"--no-such-flag"}, "no-such-flag");
+    check_refused({"--listen"}, "listen");  // a flag without its value
+    check_refused({"extra-positional"}, "too many positional options");
+    check_refused({"--port", "8080"}, "port");
+  }
+}
