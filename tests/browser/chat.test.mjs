@@ -4,33 +4,24 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import {
+  WAIT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
+} from '../lib/browser.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
-const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = process.env.OUTLOUD_SCREENSHOT || '/tmp/outloud-web.png';
 const PHONE_SCREENSHOT = SCREENSHOT.replace(/\.png$/, '-phone.png');
-const WAIT = scaled(10000);
 
 let server;
 let browser;
-const people = [];
 
 before(async () => {
   server = await startServer({ nodeId: 'web-node', args: UNTHROTTLED });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const p of people) await p.context.close().catch(() => {});
   await browser?.close();
   await server?.stop();
 });
@@ -58,46 +49,16 @@ function socketControl() {
 }
 
 /** A person with their own browser context (own storage), signed in on the page. */
-async function openPerson(name, org, viewport = { width: 1280, height: 820 }) {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript(socketControl);
-  const page = await context.newPage();
-  const person = { name, org, context, page, problems: [], dialogs: 0 };
-  page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    // A CSP violation or a script error shows here; the refused test socket does too (expected).
-    if (msg.type() === 'error' && !/no-such-socket|WebSocket connection/.test(msg.text())) {
-      person.problems.push(`console: ${msg.text()}`);
-    }
+function openPerson(name, org, viewport = { width: 1280, height: 820 }) {
+  return browser.openPerson({
+    url: `${server.url}/`,
+    name,
+    org,
+    viewport,
+    initScript: socketControl,
+    // The refused test socket shows as a console error: expected.
+    expectedConsoleErrors: /no-such-socket|WebSocket connection/,
   });
-  page.on('dialog', async (dialog) => {
-    person.dialogs++;
-    await dialog.dismiss();
-  });
-  people.push(person);
-  await page.goto(`${server.url}/`);
-  await page.fill('#signin-name', name);
-  await page.fill('#signin-org', org);
-  await page.click('#signin-form button[type="submit"]');
-  await waitOnline(page);
-  return person;
-}
-
-async function waitOnline(page) {
-  await page.waitForSelector('#conn-pill[data-state="online"]', { state: 'attached', timeout: WAIT });
-}
-
-/** The seqs of the messages shown, in page order. */
-function shownSeqs(page) {
-  return page.$$eval('#message-list li.msg[data-seq]', (items) => items.map((li) => Number(li.dataset.seq)));
-}
-
-async function waitForText(page, text) {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('#message-list li.msg[data-seq] .msg-text')].some((p) => p.textContent === t),
-    text,
-    { timeout: WAIT },
-  );
 }
 
 async function waitForSeqCount(page, count) {
@@ -106,20 +67,6 @@ async function waitForSeqCount(page, count) {
     count,
     { timeout: WAIT },
   );
-}
-
-async function send(page, text) {
-  await page.fill('#composer-text', text);
-  await page.press('#composer-text', 'Enter');
-  await waitForText(page, text);
-}
-
-function assertExactlyOnce(seqs, expectedCount, label) {
-  const sorted = [...seqs].sort((a, b) => a - b);
-  assert.deepEqual(seqs, sorted, `${label}: messages not in seq order: ${seqs}`);
-  assert.equal(new Set(seqs).size, seqs.length, `${label}: a message shows twice: ${seqs}`);
-  assert.equal(seqs.length, expectedCount, `${label}: expected ${expectedCount} messages, saw ${seqs}`);
-  assert.deepEqual(sorted, Array.from({ length: expectedCount }, (_, i) => i + 1), `${label}: gap in ${seqs}`);
 }
 
 test('two people from two organisations chat in the web client', { timeout: scaled(90000) }, async () => {
@@ -137,9 +84,7 @@ test('two people from two organisations chat in the web client', { timeout: scal
   assert.equal(await paul.page.textContent('#room-title'), 'Affordable housing');
   assert.equal(await paul.page.textContent('#room-kind'), 'Session');
 
-  await nadia.page.fill('#join-id', 'housing');
-  await nadia.page.click('#join-form button[type="submit"]');
-  await nadia.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
+  await joinRoom(nadia.page, 'housing');
 
   // Each sees the other in the presence panel, under their organisation; nobody has spoken yet.
   await paul.page.waitForSelector('#presence-groups .org-group[data-org="nhs-mse"] .person-name >> text=Nadia Shah', { timeout: WAIT });

@@ -4,85 +4,40 @@
 // by itself and shows every message exactly once, in seq order, including what was said meanwhile.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import {
+  WAIT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
+} from '../lib/browser.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { figure, startCluster } from '../lib/cluster.mjs';
 import { scaled } from '../lib/server.mjs';
 
-const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = process.env.OUTLOUD_CLUSTER_SCREENSHOT || '/tmp/outloud-web-cluster.png';
-const WAIT = scaled(10000);
 
 let cluster;
 let browser;
-const people = [];
 const clients = [];
 
 before(async () => {
   cluster = await startCluster({ nodes: 3, name: 'web' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const p of people) await p.context.close().catch(() => {});
   await browser?.close();
   await Promise.allSettled(clients.map((c) => c.close()));
   await cluster?.stop();
 });
 
 /** A person with their own browser context, signed in on the page served by `node`. */
-async function openPerson(node, name, org) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-  const page = await context.newPage();
-  const person = { name, org, node, context, page, problems: [] };
-  page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
+function openPerson(node, name, org) {
+  return browser.openPerson({
+    url: `${node.url}/`,
+    name,
+    org,
+    node,
     // While its node restarts the page's reconnection attempts are refused: expected.
-    if (msg.type() === 'error' && !/WebSocket connection|ERR_CONNECTION_REFUSED/.test(msg.text())) {
-      person.problems.push(`console: ${msg.text()}`);
-    }
+    expectedConsoleErrors: /WebSocket connection|ERR_CONNECTION_REFUSED/,
   });
-  people.push(person);
-  await page.goto(`${node.url}/`);
-  await page.fill('#signin-name', name);
-  await page.fill('#signin-org', org);
-  await page.click('#signin-form button[type="submit"]');
-  await waitOnline(page);
-  return person;
-}
-
-async function waitOnline(page) {
-  await page.waitForSelector('#conn-pill[data-state="online"]', { state: 'attached', timeout: WAIT });
-}
-
-function shownSeqs(page) {
-  return page.$$eval('#message-list li.msg[data-seq]', (items) => items.map((li) => Number(li.dataset.seq)));
-}
-
-async function waitForText(page, text) {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('#message-list li.msg[data-seq] .msg-text')].some((p) => p.textContent === t),
-    text,
-    { timeout: WAIT },
-  );
-}
-
-async function send(page, text) {
-  await page.fill('#composer-text', text);
-  await page.press('#composer-text', 'Enter');
-  await waitForText(page, text);
-}
-
-function assertExactlyOnce(seqs, expectedCount, label) {
-  assert.deepEqual(seqs, Array.from({ length: expectedCount }, (_, i) => i + 1),
-    `${label}: expected seqs 1..${expectedCount} once each, in order; saw ${seqs}`);
 }
 
 test('two people on two different nodes chat in one room in the web client', { timeout: scaled(90000) }, async () => {
@@ -96,9 +51,7 @@ test('two people on two different nodes chat in one room in the web client', { t
   await paul.page.fill('#create-id', 'discharge');
   await paul.page.click('#create-form button[type="submit"]');
   await paul.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
-  await nadia.page.fill('#join-id', 'discharge');
-  await nadia.page.click('#join-form button[type="submit"]');
-  await nadia.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
+  await joinRoom(nadia.page, 'discharge');
   assert.equal(await nadia.page.textContent('#room-title'), 'Hospital discharge and housing', 'the room made on node 1 is known on node 2');
 
   // Each sees the other in presence, under their organisation, across nodes.

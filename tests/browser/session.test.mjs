@@ -7,56 +7,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { WAIT, joinRoom, launchBrowser } from '../lib/browser.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
-const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The client under test is the source tree's (the build copies the same files).
 const WEB_ROOT = process.env.OUTLOUD_WEB_ROOT || path.resolve(here, '../../clients/web');
 const FACILITATOR_SHOT = process.env.OUTLOUD_FACILITATOR_SCREENSHOT || '/tmp/outloud-facilitator.png';
 const PARTICIPANT_SHOT = process.env.OUTLOUD_PARTICIPANT_SCREENSHOT || '/tmp/outloud-participant.png';
-const WAIT = scaled(10000);
 const ROOM = 'discharge';
 
 let server;
 let browser;
-const people = [];
 
 before(async () => {
   server = await startServer({ nodeId: 'session-node', args: [...UNTHROTTLED, '--web-root', WEB_ROOT] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const p of people) await p.context.close().catch(() => {});
   await browser?.close();
   await server?.stop();
 });
 
 /** A person in their own browser context, signed in. */
-async function openPerson(name, org, viewport = { width: 1360, height: 900 }) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  const person = { name, org, context, page, problems: [] };
-  page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') person.problems.push(`console: ${msg.text()}`);
-  });
-  people.push(person);
-  await page.goto(`${server.url}/`);
-  await page.fill('#signin-name', name);
-  await page.fill('#signin-org', org);
-  await page.click('#signin-form button[type="submit"]');
-  await page.waitForSelector('#conn-pill[data-state="online"]', { state: 'attached', timeout: WAIT });
-  return person;
+function openPerson(name, org, viewport = { width: 1360, height: 900 }) {
+  return browser.openPerson({ url: `${server.url}/`, name, org, viewport, contextOptions: { acceptDownloads: true } });
 }
 
 /** Waits until `fn(arg)` is truthy in the page; the message names what was awaited. */
@@ -64,7 +40,7 @@ async function until(page, what, fn, arg) {
   try {
     await page.waitForFunction(fn, arg, { timeout: WAIT, polling: 50 });
   } catch (err) {
-    const person = people.find((p) => p.page === page);
+    const person = browser.people.find((p) => p.page === page);
     const shot = `/tmp/outloud-session-failure-${person ? person.name.split(' ')[0].toLowerCase() : 'page'}.png`;
     await page.screenshot({ path: shot }).catch(() => {});
     const problems = person && person.problems.length ? ` (page problems: ${person.problems.join('; ')})` : '';
@@ -101,12 +77,6 @@ async function send(person, text, tag = null) {
   await page.fill('#composer-text', text);
   await page.press('#composer-text', 'Enter');
   await waitForMessage(page, text);
-}
-
-async function joinRoom(person, room) {
-  await person.page.fill('#join-id', room);
-  await person.page.click('#join-form button[type="submit"]');
-  await untilText(person.page, '#room-id', room);
 }
 
 const everyone = (list, fn) => Promise.all(list.map(fn));
@@ -147,7 +117,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await untilText(F, '#sb-agenda-text', '1/4 Check-in · 5 min');
 
   // ---- everyone joins: check-in round, tagged messages ---------------------------------------
-  await everyone(participants, (p) => joinRoom(p, ROOM));
+  await everyone(participants, (p) => joinRoom(p.page, ROOM));
   await untilText(F, '#roles-count', '5');
   await untilText(F, '#roles-summary', '4 organisations');
   const roleRows = await F.$$eval('#roles-list li', (rows) =>

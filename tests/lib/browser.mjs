@@ -1,0 +1,115 @@
+// Real headless Chromium for the web-client tests: one browser per test file, one context (own
+// storage) per person, every page's script errors and CSP violations collected, and the page
+// steps the tests share (sign in, wait online, send, read the message list).
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { scaled } from './server.mjs';
+
+export const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
+export const WAIT = scaled(10000);
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/**
+ * Launches Chromium. `openPerson` gives each person a context of their own, signed in; `close`
+ * closes every context, then the browser. `people` lists everyone opened so far.
+ */
+export async function launchBrowser() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const people = [];
+  return {
+    browser,
+    people,
+    /**
+     * A person in their own browser context, signed in as `name` of `org` on the page at `url`.
+     * `problems` collects page errors and console errors (but those matching
+     * `expectedConsoleErrors`); `dialogs` counts the dialogs the page opened (each dismissed).
+     * `initScript` runs in every page of the context before the page's own scripts.
+     */
+    async openPerson({ url, name, org, viewport = { width: 1280, height: 820 }, contextOptions = {}, initScript,
+      expectedConsoleErrors, ...extra }) {
+      const context = await browser.newContext({ viewport, ...contextOptions });
+      if (initScript) await context.addInitScript(initScript);
+      const page = await context.newPage();
+      const person = { name, org, ...extra, context, page, problems: [], dialogs: 0 };
+      page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !expectedConsoleErrors?.test(msg.text())) {
+          person.problems.push(`console: ${msg.text()}`);
+        }
+      });
+      page.on('dialog', async (dialog) => {
+        person.dialogs++;
+        await dialog.dismiss();
+      });
+      people.push(person);
+      await page.goto(url);
+      await signIn(page, name, org);
+      return person;
+    },
+    async close() {
+      for (const p of people) await p.context.close().catch(() => {});
+      await browser.close();
+    },
+  };
+}
+
+/** Fills the sign-in form and waits until the page is connected. */
+export async function signIn(page, name, org) {
+  await page.fill('#signin-name', name);
+  await page.fill('#signin-org', org);
+  await page.click('#signin-form button[type="submit"]');
+  await waitOnline(page);
+}
+
+export async function waitOnline(page) {
+  await page.waitForSelector('#conn-pill[data-state="online"]', { state: 'attached', timeout: WAIT });
+}
+
+/** The seqs of the messages shown, in page order. */
+export function shownSeqs(page) {
+  return page.$$eval('#message-list li.msg[data-seq]', (items) => items.map((li) => Number(li.dataset.seq)));
+}
+
+/** Waits until a message with exactly this text shows. */
+export async function waitForText(page, text) {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('#message-list li.msg[data-seq] .msg-text')].some((p) => p.textContent === t),
+    text,
+    { timeout: WAIT },
+  );
+}
+
+/** Sends a message from the composer and waits until it shows on the same page. */
+export async function send(page, text) {
+  await page.fill('#composer-text', text);
+  await page.press('#composer-text', 'Enter');
+  await waitForText(page, text);
+}
+
+/** Joins a room by id through the join form and waits until the page shows that room. */
+export async function joinRoom(page, room) {
+  await page.fill('#join-id', room);
+  await page.click('#join-form button[type="submit"]');
+  try {
+    await page.waitForFunction(
+      (id) => !document.getElementById('room-section').hidden && document.getElementById('room-id').textContent === id,
+      room,
+      { timeout: WAIT },
+    );
+  } catch (err) {
+    throw new Error(`joining room ${room}: ${err.message.split('\n')[0]}`);
+  }
+}
+
+/** The seqs shown are exactly 1..expectedCount, each once, in order. */
+export function assertExactlyOnce(seqs, expectedCount, label) {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  assert.deepEqual(seqs, sorted, `${label}: messages not in seq order: ${seqs}`);
+  assert.equal(new Set(seqs).size, seqs.length, `${label}: a message shows twice: ${seqs}`);
+  assert.equal(seqs.length, expectedCount, `${label}: expected ${expectedCount} messages, saw ${seqs}`);
+  assert.deepEqual(sorted, Array.from({ length: expectedCount }, (_, i) => i + 1), `${label}: gap in ${seqs}`);
+}
