@@ -1,24 +1,15 @@
 // protocol.md "Messages": send/sent, forbidden without join, fan-out exactly once in seq order,
 // optional fields echoed, text kept as written, length limits, nonce deduplication, history, typing.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connectAs, uniqueId } from '../lib/client.mjs';
+import { describe, test } from 'node:test';
+import { uniqueId } from '../lib/client.mjs';
 import {
   assertMessage, collectMessages, expectError, range, sendMany, seqsOf,
 } from '../lib/protocol.mjs';
-import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
+import { scaled } from '../lib/server.mjs';
+import { serverForFile } from '../lib/server_suite.mjs';
 
-let server;
-before(async () => { server = await startServer({ nodeId: 'messages-node', args: UNTHROTTLED }); });
-after(async () => { await server?.stop(); });
-
-const clients = [];
-async function user(name, org = 'essex-cc') {
-  const c = await connectAs(server.wsUrl, name, org);
-  clients.push(c);
-  return c;
-}
-after(async () => { await Promise.all(clients.map((c) => c.close())); });
+const { user } = serverForFile('messages-node');
 
 async function roomWith(...members) {
   const room = uniqueId('msg');

@@ -1,22 +1,13 @@
 // protocol.md "Presence": join/leave/update events to others, a user with several connections
 // counted once (leave only when the last one leaves or closes, abruptly too), status away/online.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connectAs, uniqueId } from '../lib/client.mjs';
+import { describe, test } from 'node:test';
+import { uniqueId } from '../lib/client.mjs';
 import { assertPresenceEntry, expectError } from '../lib/protocol.mjs';
-import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
+import { scaled } from '../lib/server.mjs';
+import { serverForFile } from '../lib/server_suite.mjs';
 
-let server;
-before(async () => { server = await startServer({ nodeId: 'presence-node', args: UNTHROTTLED }); });
-after(async () => { await server?.stop(); });
-
-const clients = [];
-async function user(name, org = 'essex-cc') {
-  const c = await connectAs(server.wsUrl, name, org);
-  clients.push(c);
-  return c;
-}
-after(async () => { await Promise.all(clients.map((c) => c.close())); });
+const { user } = serverForFile('presence-node');
 
 const presenceOf = (room, userId) => (f) => f.type === 'presence' && !('re' in f) && f.room === room && f.user?.id === userId;
 

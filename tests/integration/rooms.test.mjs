@@ -1,25 +1,16 @@
 // protocol.md "Rooms": create, rooms (with online counts), join (shape, not_found, since/limit and
 // recovery, the seam between `joined` and live events), leave.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import {
   assertError, assertMessage, assertPresenceEntry, assertRoom, collectMessages, expectError, range, sendMany, seqsOf,
 } from '../lib/protocol.mjs';
-import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
+import { scaled, sleep } from '../lib/server.mjs';
+import { serverForFile } from '../lib/server_suite.mjs';
 
-let server;
-// Rate limiting is tested in limits.test.mjs; here bulk sends must not be throttled.
-before(async () => { server = await startServer({ nodeId: 'rooms-node', args: UNTHROTTLED }); });
-after(async () => { await server?.stop(); });
-
-const clients = [];
-async function user(name, org = 'essex-cc') {
-  const c = await connectAs(server.wsUrl, name, org);
-  clients.push(c);
-  return c;
-}
-after(async () => { await Promise.all(clients.map((c) => c.close())); });
+const suite = serverForFile('rooms-node');
+const { user } = suite;
 
 describe('create', { timeout: scaled(30000) }, () => {
   test('created carries the ROOM, owned by its creator; a repeat is conflict', async () => {
@@ -233,8 +224,8 @@ describe('join', { timeout: scaled(60000) }, () => {
     const joiners = [];
     for (let k = 0; k < 8; k++) {
       await sleep(scaled(20));
-      const r = await connectAs(server.wsUrl, `Seam Reader ${k}`, 'uni-essex');
-      clients.push(r);
+      const r = await connectAs(suite.server.wsUrl, `Seam Reader ${k}`, 'uni-essex');
+      suite.clients.push(r);
       const withSince = k % 2 === 0;
       const since = Math.max(0, lastAcked - 3);
       const j = await r.join(room, withSince ? { since } : {});
