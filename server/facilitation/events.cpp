@@ -2,17 +2,14 @@
 
 #include <algorithm>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "outloud/protocol/server_frames.hpp"
+#include "server/facilitation/json_writers.hpp"
 
 namespace outloud::facilitation {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void str(Writer& w, std::string_view text) { w.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
+using json::Writer;
+using json::write_string;
 
 // USER comes from the protocol's own serializer so its shape cannot drift.
 void user(Writer& w, const protocol::User& u) {
@@ -26,53 +23,33 @@ void users(Writer& w, const std::vector<protocol::User>& list) {
   w.EndArray();
 }
 
-void head(Writer& w, std::string_view type, std::string_view room) {
+// {"type": type, "room": room, <what `fields` writes>}
+template <typename Fields>
+std::string event(std::string_view type, std::string_view room, Fields&& fields) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
   w.StartObject();
   w.Key("type");
-  str(w, type);
+  write_string(w, type);
   w.Key("room");
-  str(w, room);
-}
-
-std::string finish(Writer& w, rapidjson::StringBuffer& buffer) {
+  write_string(w, room);
+  fields(w);
   w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return json::text_of(buffer);
 }
 
-// state, label, ends_at (running only), remaining_ms, duration_ms
+// A client sees ends_at only while the timer runs, and the time left as of now.
 void timer_fields(Writer& w, const TimerInfo& timer, std::int64_t now_ms) {
-  w.Key("state");
-  str(w, to_string(timer.state));
-  w.Key("label");
-  str(w, timer.label);
-  std::int64_t remaining = timer.remaining_ms;
-  if (timer.state == TimerState::running) {
-    w.Key("ends_at");
-    w.Int64(timer.ends_at);
-    remaining = std::max<std::int64_t>(0, timer.ends_at - now_ms);
-  }
-  w.Key("remaining_ms");
-  w.Int64(remaining);
-  w.Key("duration_ms");
-  w.Int64(timer.duration_ms);
+  if (timer.state == TimerState::running)
+    json::write_timer_fields(w, timer, timer.ends_at, std::max<std::int64_t>(0, timer.ends_at - now_ms));
+  else
+    json::write_timer_fields(w, timer, std::nullopt, timer.remaining_ms);
 }
 
+// Results for everyone; who voted what only when the poll is not anonymous.
 void poll_object(Writer& w, const Poll& poll) {
   w.StartObject();
-  w.Key("id");
-  str(w, poll.id);
-  w.Key("question");
-  str(w, poll.question);
-  w.Key("options");
-  w.StartArray();
-  for (const auto& option : poll.options) str(w, option);
-  w.EndArray();
-  w.Key("multi");
-  w.Bool(poll.multi);
-  w.Key("anonymous");
-  w.Bool(poll.anonymous);
-  w.Key("open");
-  w.Bool(poll.open);
+  json::write_poll_fields(w, poll);
   w.Key("counts");
   w.StartArray();
   for (int count : poll_counts(poll)) w.Int(count);
@@ -81,14 +58,7 @@ void poll_object(Writer& w, const Poll& poll) {
   w.Int(static_cast<int>(poll.ballots.size()));
   if (!poll.anonymous) {
     w.Key("ballots");
-    w.StartObject();
-    for (const auto& [voter, choices] : poll.ballots) {
-      str(w, voter);
-      w.StartArray();
-      for (int choice : choices) w.Int(choice);
-      w.EndArray();
-    }
-    w.EndObject();
+    json::write_ballots(w, poll.ballots);
   }
   w.EndObject();
 }
@@ -96,23 +66,29 @@ void poll_object(Writer& w, const Poll& poll) {
 void group_object(Writer& w, const ResolvedGroup& group) {
   w.StartObject();
   w.Key("group");
-  str(w, group.room);
+  write_string(w, group.room);
   w.Key("members");
   users(w, group.members);
   w.EndObject();
 }
 
-void agenda_items(Writer& w, const std::vector<AgendaEntry>& items) {
-  w.StartArray();
-  for (const auto& item : items) {
-    w.StartObject();
-    w.Key("title");
-    str(w, item.title);
-    w.Key("minutes");
-    w.Int(item.minutes);
-    w.EndObject();
-  }
-  w.EndArray();
+void role_entry(Writer& w, const protocol::User& u, protocol::Role role) {
+  w.Key("user");
+  user(w, u);
+  w.Key("role");
+  write_string(w, protocol::to_string(role));
+}
+
+void agenda_fields(Writer& w, const std::vector<AgendaEntry>& items, int current) {
+  w.Key("items");
+  json::write_agenda_items(w, items);
+  w.Key("current");
+  w.Int(current);
+}
+
+void optional_user(Writer& w, const std::optional<protocol::User>& u) {
+  if (u) user(w, *u);
+  else w.Null();
 }
 
 }  // namespace
@@ -126,115 +102,76 @@ std::vector<int> poll_counts(const Poll& poll) {
 }
 
 std::string role_event(std::string_view room, const protocol::User& u, protocol::Role role) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "role", room);
-  w.Key("user");
-  user(w, u);
-  w.Key("role");
-  str(w, protocol::to_string(role));
-  return finish(w, buffer);
+  return event("role", room, [&](Writer& w) { role_entry(w, u, role); });
 }
 
 std::string hands_event(std::string_view room, const std::vector<protocol::User>& queue) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "hands", room);
-  w.Key("queue");
-  users(w, queue);
-  return finish(w, buffer);
+  return event("hands", room, [&](Writer& w) {
+    w.Key("queue");
+    users(w, queue);
+  });
 }
 
 std::string floor_event(std::string_view room, const std::optional<protocol::User>& u) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "floor", room);
-  w.Key("user");
-  if (u) user(w, *u);
-  else w.Null();
-  return finish(w, buffer);
+  return event("floor", room, [&](Writer& w) {
+    w.Key("user");
+    optional_user(w, u);
+  });
 }
 
 std::string timer_event(std::string_view room, const TimerInfo& timer, std::int64_t now_ms) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "timer", room);
-  timer_fields(w, timer, now_ms);
-  return finish(w, buffer);
+  return event("timer", room, [&](Writer& w) { timer_fields(w, timer, now_ms); });
 }
 
 std::string poll_event(std::string_view room, const Poll& poll) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "poll", room);
-  w.Key("poll");
-  poll_object(w, poll);
-  return finish(w, buffer);
+  return event("poll", room, [&](Writer& w) {
+    w.Key("poll");
+    poll_object(w, poll);
+  });
 }
 
 std::string breakout_group_event(std::string_view room, const ResolvedGroup& group,
                                  std::optional<std::int64_t> ends_at) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "breakout", room);
-  w.Key("state");
-  str(w, "open");
-  w.Key("group");
-  str(w, group.room);
-  w.Key("members");
-  users(w, group.members);
-  if (ends_at) {
-    w.Key("ends_at");
-    w.Int64(*ends_at);
-  }
-  return finish(w, buffer);
+  return event("breakout", room, [&](Writer& w) {
+    w.Key("state");
+    write_string(w, "open");
+    w.Key("group");
+    write_string(w, group.room);
+    w.Key("members");
+    users(w, group.members);
+    json::write_optional_int64(w, "ends_at", ends_at);
+  });
 }
 
 std::string breakout_overview_event(std::string_view room, const std::vector<ResolvedGroup>& groups,
                                     std::optional<std::int64_t> ends_at) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "breakout", room);
-  w.Key("state");
-  str(w, "open");
-  w.Key("groups");
-  w.StartArray();
-  for (const auto& group : groups) group_object(w, group);
-  w.EndArray();
-  if (ends_at) {
-    w.Key("ends_at");
-    w.Int64(*ends_at);
-  }
-  return finish(w, buffer);
+  return event("breakout", room, [&](Writer& w) {
+    w.Key("state");
+    write_string(w, "open");
+    w.Key("groups");
+    w.StartArray();
+    for (const auto& group : groups) group_object(w, group);
+    w.EndArray();
+    json::write_optional_int64(w, "ends_at", ends_at);
+  });
 }
 
 std::string breakout_closed_event(std::string_view room) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "breakout", room);
-  w.Key("state");
-  str(w, "closed");
-  return finish(w, buffer);
+  return event("breakout", room, [](Writer& w) {
+    w.Key("state");
+    write_string(w, "closed");
+  });
 }
 
 std::string agenda_event(std::string_view room, const std::vector<AgendaEntry>& items, int current) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "agenda", room);
-  w.Key("items");
-  agenda_items(w, items);
-  w.Key("current");
-  w.Int(current);
-  return finish(w, buffer);
+  return event("agenda", room, [&](Writer& w) { agenda_fields(w, items, current); });
 }
 
 std::string lock_event(std::string_view room, bool locked) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  head(w, "lock", room);
-  w.Key("locked");
-  w.Bool(locked);
-  return finish(w, buffer);
+  return event("lock", room, [&](Writer& w) {
+    w.Key("locked");
+    w.Bool(locked);
+  });
 }
 
 std::string session_object(const SessionState& state, const SessionView& view, std::int64_t now_ms) {
@@ -244,8 +181,7 @@ std::string session_object(const SessionState& state, const SessionView& view, s
   w.Key("hands");
   users(w, view.hands);
   w.Key("floor");
-  if (view.floor) user(w, *view.floor);
-  else w.Null();
+  optional_user(w, view.floor);
   w.Key("timer");
   if (state.timer) {
     w.StartObject();
@@ -264,10 +200,7 @@ std::string session_object(const SessionState& state, const SessionView& view, s
   w.EndArray();
   w.Key("agenda");
   w.StartObject();
-  w.Key("items");
-  agenda_items(w, state.agenda);
-  w.Key("current");
-  w.Int(state.agenda_current);
+  agenda_fields(w, state.agenda, state.agenda_current);
   w.EndObject();
   w.Key("breakouts");
   w.StartObject();
@@ -277,10 +210,7 @@ std::string session_object(const SessionState& state, const SessionView& view, s
   w.StartArray();
   for (const auto& group : view.groups) group_object(w, group);
   w.EndArray();
-  if (state.breakouts.open && state.breakouts.ends_at) {
-    w.Key("ends_at");
-    w.Int64(*state.breakouts.ends_at);
-  }
+  if (state.breakouts.open) json::write_optional_int64(w, "ends_at", state.breakouts.ends_at);
   w.EndObject();
   w.Key("locked");
   w.Bool(state.locked);
@@ -288,15 +218,12 @@ std::string session_object(const SessionState& state, const SessionView& view, s
   w.StartArray();
   for (const auto& [u, role] : view.roles) {
     w.StartObject();
-    w.Key("user");
-    user(w, u);
-    w.Key("role");
-    str(w, protocol::to_string(role));
+    role_entry(w, u, role);
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return json::text_of(buffer);
 }
 
 }  // namespace outloud::facilitation

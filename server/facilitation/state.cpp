@@ -3,20 +3,18 @@
 #include "server/facilitation/state.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "server/facilitation/json_writers.hpp"
 
 namespace outloud::facilitation {
 namespace {
 
 constexpr int kFormatVersion = 1;
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json::Writer;
+using json::write_string;
+using json::write_strings;
 using Value = rapidjson::Value;
-
-void write_string(Writer& w, std::string_view text) {
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
 
 std::string read_string(const Value& object, const char* key, std::string fallback = {}) {
   auto it = object.FindMember(key);
@@ -54,12 +52,6 @@ std::vector<std::string> read_strings(const Value* array) {
   for (const auto& item : array->GetArray())
     if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
   return out;
-}
-
-void write_strings(Writer& w, const std::vector<std::string>& items) {
-  w.StartArray();
-  for (const auto& item : items) write_string(w, item);
-  w.EndArray();
 }
 
 std::optional<TimerState> timer_state_from(std::string_view text) {
@@ -119,17 +111,9 @@ std::string state_to_json(const SessionState& state) {
 
   w.Key("timer");
   if (state.timer) {
+    // Stored as they are, whatever the state, so a restart resumes the same timer.
     w.StartObject();
-    w.Key("state");
-    write_string(w, to_string(state.timer->state));
-    w.Key("label");
-    write_string(w, state.timer->label);
-    w.Key("ends_at");
-    w.Int64(state.timer->ends_at);
-    w.Key("remaining_ms");
-    w.Int64(state.timer->remaining_ms);
-    w.Key("duration_ms");
-    w.Int64(state.timer->duration_ms);
+    json::write_timer_fields(w, *state.timer, state.timer->ends_at, state.timer->remaining_ms);
     w.EndObject();
   } else {
     w.Null();
@@ -139,42 +123,15 @@ std::string state_to_json(const SessionState& state) {
   w.StartArray();
   for (const auto& poll : state.polls) {
     w.StartObject();
-    w.Key("id");
-    write_string(w, poll.id);
-    w.Key("question");
-    write_string(w, poll.question);
-    w.Key("options");
-    write_strings(w, poll.options);
-    w.Key("multi");
-    w.Bool(poll.multi);
-    w.Key("anonymous");
-    w.Bool(poll.anonymous);
-    w.Key("open");
-    w.Bool(poll.open);
-    w.Key("ballots");
-    w.StartObject();
-    for (const auto& [user, choices] : poll.ballots) {
-      write_string(w, user);
-      w.StartArray();
-      for (int choice : choices) w.Int(choice);
-      w.EndArray();
-    }
-    w.EndObject();
+    json::write_poll_fields(w, poll);
+    w.Key("ballots");  // always, anonymous or not: the votes themselves must survive a restart
+    json::write_ballots(w, poll.ballots);
     w.EndObject();
   }
   w.EndArray();
 
   w.Key("agenda");
-  w.StartArray();
-  for (const auto& item : state.agenda) {
-    w.StartObject();
-    w.Key("title");
-    write_string(w, item.title);
-    w.Key("minutes");
-    w.Int(item.minutes);
-    w.EndObject();
-  }
-  w.EndArray();
+  json::write_agenda_items(w, state.agenda);
   w.Key("agenda_current");
   w.Int(state.agenda_current);
 
@@ -193,10 +150,7 @@ std::string state_to_json(const SessionState& state) {
     w.EndObject();
   }
   w.EndArray();
-  if (state.breakouts.ends_at) {
-    w.Key("ends_at");
-    w.Int64(*state.breakouts.ends_at);
-  }
+  json::write_optional_int64(w, "ends_at", state.breakouts.ends_at);
   w.Key("rooms");
   write_strings(w, state.breakouts.rooms);
   w.EndObject();
@@ -204,7 +158,7 @@ std::string state_to_json(const SessionState& state) {
   w.Key("locked");
   w.Bool(state.locked);
   w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return json::text_of(buffer);
 }
 
 SessionState state_from_json(std::string_view json) {
