@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -82,6 +83,18 @@ inline std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// An append of `text` by `from` into `room`, stamped now.
+inline backend::AppendRequest make_append(const std::string& room, const protocol::User& from, const std::string& text,
+                                          std::optional<std::string> nonce = std::nullopt) {
+  backend::AppendRequest request;
+  request.room = room;
+  request.from = from;
+  request.text = text;
+  request.nonce = std::move(nonce);
+  request.ts = now_ms();
+  return request;
+}
+
 // A unique file path in the temporary directory; the database files there are removed when it
 // goes out of scope.
 class TempDatabasePath {
@@ -140,6 +153,10 @@ class RecordingHandler final : public backend::BusHandler {
     }
     return selected;
   }
+  int reconnects() const {
+    std::lock_guard lock(mutex_);
+    return reconnects_;
+  }
   // Waits until `room` has received at least `count` events; false on timeout.
   bool wait_for(const std::string& room, std::size_t count,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) const {
@@ -149,6 +166,16 @@ class RecordingHandler final : public backend::BusHandler {
       for (const auto& event : events_) seen += event.room == room ? 1 : 0;
       return seen >= count;
     });
+  }
+  // Waits until at least `count` events (any room) have arrived; false on timeout.
+  bool wait_for_events(std::size_t count, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return events_.size() >= count; });
+  }
+  // Waits until the bus has reported at least `count` reconnections; false on timeout.
+  bool wait_for_reconnects(int count, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return reconnects_ >= count; });
   }
 
  private:

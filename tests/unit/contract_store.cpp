@@ -38,17 +38,6 @@ void create(backend::Store& store, const Room& room) {
   await_value<Room>([&](auto done) { store.create_room(room, done); });
 }
 
-AppendRequest make_append(const std::string& room, const protocol::User& from, const std::string& text,
-                          std::optional<std::string> nonce = std::nullopt) {
-  AppendRequest request;
-  request.room = room;
-  request.from = from;
-  request.text = text;
-  request.nonce = std::move(nonce);
-  request.ts = now_ms();
-  return request;
-}
-
 AppendResult append(backend::Store& store, AppendRequest request) {
   return await_value<AppendResult>([&](auto done) { store.append(std::move(request), done); });
 }

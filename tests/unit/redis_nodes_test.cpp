@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "await.hpp"
+#include "backend_fixture.hpp"
 #include "outloud/protocol/server_frames.hpp"
 #include "redis_node.hpp"
 #include "redis_server.hpp"
@@ -28,11 +29,6 @@ using backend::BusEvent;
 
 const protocol::User kAlice{"u-alice", "Alice Adams", "essex-cc"};
 const protocol::User kBob{"u-bob", "Bob Brown", "met-police"};
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string fresh_prefix(const std::string& name) {
   static std::atomic<int> counter{0};
@@ -48,59 +44,6 @@ protocol::Room make_room(const std::string& id) {
   return room;
 }
 
-AppendRequest make_append(const std::string& room, const protocol::User& from, const std::string& text,
-                          std::optional<std::string> nonce = std::nullopt) {
-  AppendRequest request;
-  request.room = room;
-  request.from = from;
-  request.text = text;
-  request.nonce = std::move(nonce);
-  request.ts = now_ms();
-  return request;
-}
-
-// Records events and reconnect notices, with waits.
-class Recorder final : public backend::BusHandler {
- public:
-  explicit Recorder(backend::Bus& bus) : bus_(bus) { bus_.set_handler(this); }
-  ~Recorder() override { bus_.set_handler(nullptr); }
-  void on_bus_event(BusEvent event) override {
-    std::lock_guard lock(mutex_);
-    events_.push_back(std::move(event));
-    changed_.notify_all();
-  }
-  void on_bus_reconnected() override {
-    std::lock_guard lock(mutex_);
-    ++reconnects_;
-    changed_.notify_all();
-  }
-  bool wait(std::function<bool()> condition, std::chrono::milliseconds timeout = 15s) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return condition(); });
-  }
-  std::size_t count() {
-    std::lock_guard lock(mutex_);
-    return events_.size();
-  }
-  std::vector<BusEvent> events() {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-  int reconnects() {
-    std::lock_guard lock(mutex_);
-    return reconnects_;
-  }
-  std::size_t size_unlocked() const { return events_.size(); }
-  int reconnects_unlocked() const { return reconnects_; }
-
- private:
-  backend::Bus& bus_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<BusEvent> events_;
-  int reconnects_ = 0;
-};
-
 void subscribe(backend::Bus& bus, const std::string& room) {
   await_value<backend::Unit>([&](auto done) { bus.subscribe(room, done); });
 }
@@ -111,8 +54,8 @@ TEST_CASE("redis nodes: concurrent appends on two nodes share one gap-free seq, 
   const std::string prefix = fresh_prefix("order");
   RedisNode a(server.url(), "node-a", prefix);
   RedisNode b(server.url(), "node-b", prefix);
-  Recorder seen_by_a(a.bus());
-  Recorder seen_by_b(b.bus());
+  RecordingHandler seen_by_a(a.bus());
+  RecordingHandler seen_by_b(b.bus());
   subscribe(a.bus(), "housing");
   subscribe(b.bus(), "housing");
   await_value<protocol::Room>([&](auto done) { a.store().create_room(make_room("housing"), done); });
@@ -148,8 +91,8 @@ TEST_CASE("redis nodes: concurrent appends on two nodes share one gap-free seq, 
   CHECK(*seqs.begin() == 1);
   CHECK(*seqs.rbegin() == 2 * kPerNode);
 
-  for (Recorder* recorder : {&seen_by_a, &seen_by_b}) {
-    REQUIRE(recorder->wait([&] { return recorder->size_unlocked() >= 2 * kPerNode; }));
+  for (RecordingHandler* recorder : {&seen_by_a, &seen_by_b}) {
+    REQUIRE(recorder->wait_for_events(2 * kPerNode));
     auto events = recorder->events();
     REQUIRE(events.size() == 2 * kPerNode);
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -178,7 +121,7 @@ TEST_CASE("redis nodes: a nonce is idempotent across nodes", "[redis]") {
   const std::string prefix = fresh_prefix("nonce");
   RedisNode a(server.url(), "node-a", prefix);
   RedisNode b(server.url(), "node-b", prefix);
-  Recorder seen(b.bus());
+  RecordingHandler seen(b.bus());
   subscribe(b.bus(), "housing");
   await_value<protocol::Room>([&](auto done) { a.store().create_room(make_room("housing"), done); });
 
@@ -192,9 +135,9 @@ TEST_CASE("redis nodes: a nonce is idempotent across nodes", "[redis]") {
   auto other = await_value<backend::AppendResult>(
       [&](auto done) { b.store().append(make_append("housing", kAlice, "next", "n-2"), done); });
   CHECK(other.message.seq == 2);
-  REQUIRE(seen.wait([&] { return seen.size_unlocked() >= 2; }));
+  REQUIRE(seen.wait_for_events(2));
   std::this_thread::sleep_for(100ms);
-  CHECK(seen.count() == 2);  // the duplicate published nothing
+  CHECK(seen.events().size() == 2);  // the duplicate published nothing
 }
 
 TEST_CASE("redis nodes: presence is shared, and a user on two nodes counts once", "[redis]") {
@@ -292,7 +235,7 @@ TEST_CASE("redis outage: calls fail fast, the node reconnects by itself, re-subs
   RedisServer server;  // its own: this test stops it
   RedisNode node(server.url(), "node-a", "outage:");
   RedisNode other(server.url(), "node-b", "outage:");
-  Recorder recorder(node.bus());
+  RecordingHandler recorder(node.bus());
   subscribe(node.bus(), "housing");
   await_value<protocol::Room>([&](auto done) { node.store().create_room(make_room("housing"), done); });
   CHECK(await_value<backend::AppendResult>(
@@ -320,7 +263,7 @@ TEST_CASE("redis outage: calls fail fast, the node reconnects by itself, re-subs
 
   server.start();
   REQUIRE(node.wait_for_health("up", 10s));
-  REQUIRE(recorder.wait([&] { return recorder.reconnects_unlocked() >= 1; }, 10s));
+  REQUIRE(recorder.wait_for_reconnects(1, 10s));
   CHECK(recorder.reconnects() == 1);
 
   // The subscription is back: a message sent through the other node arrives.
@@ -328,7 +271,7 @@ TEST_CASE("redis outage: calls fail fast, the node reconnects by itself, re-subs
   auto after = await_value<backend::AppendResult>(
       [&](auto done) { other.store().append(make_append("housing", kBob, "after"), done); });
   CHECK(after.message.seq == 2);  // the refused one took no seq
-  REQUIRE(recorder.wait([&] { return recorder.size_unlocked() >= 2; }));
+  REQUIRE(recorder.wait_for_events(2));
   auto events = recorder.events();
   CHECK(events.back().seq == 2);
   // What was acknowledged before the restart is still there (AOF).
