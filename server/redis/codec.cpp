@@ -1,19 +1,12 @@
 #include "server/redis/codec.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "outloud/protocol/server_frames.hpp"
 
 namespace outloud::redis {
 
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(Writer& writer, const char* key, std::string_view value) {
-  writer.Key(key);
-  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 bool parse(std::string_view json, rapidjson::Document& document) {
   document.Parse(json.data(), json.size());
@@ -29,20 +22,8 @@ bool get(const rapidjson::Document& document, const char* key, std::string& out)
 
 }  // namespace
 
-std::string encode_room(const protocol::Room& room) {
-  rapidjson::StringBuffer buffer;
-  Writer writer(buffer);
-  writer.StartObject();
-  put(writer, "id", room.id);
-  put(writer, "title", room.title);
-  put(writer, "kind", protocol::to_string(room.kind));
-  put(writer, "created_by", room.created_by);
-  writer.Key("created_at");
-  writer.Int64(room.created_at);
-  if (room.parent) put(writer, "parent", *room.parent);
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
+// The stored forms are the protocol's own JSON of a ROOM and a USER, read back below.
+std::string encode_room(const protocol::Room& room) { return protocol::room_json(room); }
 
 std::optional<protocol::Room> decode_room(std::string_view json) {
   rapidjson::Document document;
@@ -63,16 +44,7 @@ std::optional<protocol::Room> decode_room(std::string_view json) {
   return room;
 }
 
-std::string encode_user(const protocol::User& user) {
-  rapidjson::StringBuffer buffer;
-  Writer writer(buffer);
-  writer.StartObject();
-  put(writer, "id", user.id);
-  put(writer, "name", user.name);
-  put(writer, "org", user.org);
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
+std::string encode_user(const protocol::User& user) { return protocol::user_json(user); }
 
 std::optional<protocol::User> decode_user(std::string_view json) {
   rapidjson::Document document;
