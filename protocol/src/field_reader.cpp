@@ -1,5 +1,7 @@
 #include "field_reader.hpp"
 
+#include <algorithm>
+
 #include "outloud/protocol/types.hpp"
 #include "utf8.hpp"
 
@@ -102,18 +104,29 @@ std::string FieldReader::slug(const char* name) const {
   return std::string(text);
 }
 
+namespace {
+constexpr Length kUserIdLength{1, 128};
+constexpr Length kUserNameLength{1, 80};
+
+bool has_ascii_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+}
+
+bool within(std::string_view text, Length length) {
+  const std::size_t chars = utf8_length(text);
+  return chars >= length.min && chars <= length.max;
+}
+}  // namespace
+
 std::string FieldReader::user_id(const char* name) const {
-  std::string id = string(name, {1, 128});
-  for (char c : id) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      reject(label(name) + " must not contain control characters");
-    }
-  }
+  std::string id = string(name, kUserIdLength);
+  if (has_ascii_control(id)) reject(label(name) + " must not contain control characters");
   return id;
 }
 
 std::string FieldReader::display_name(const char* name) const {
-  std::string text = string(name, {1, 80});
+  std::string text = string(name, kUserNameLength);
   if (!is_valid_display_name(text)) {
     reject(label(name) + " must not be only whitespace nor contain control characters");
   }
@@ -151,3 +164,15 @@ const rapidjson::Value& FieldReader::array(const char* name, std::size_t min_ite
 }
 
 }  // namespace outloud::protocol::detail
+
+namespace outloud::protocol {
+
+bool is_valid_user_name(std::string_view name) {
+  return is_valid_utf8(name) && detail::within(name, detail::kUserNameLength) && detail::is_valid_display_name(name);
+}
+
+bool is_valid_user_id(std::string_view id) {
+  return is_valid_utf8(id) && detail::within(id, detail::kUserIdLength) && !detail::has_ascii_control(id);
+}
+
+}  // namespace outloud::protocol

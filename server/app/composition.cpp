@@ -20,7 +20,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <atomic>
+
 #include "server/core/hub.hpp"
+#include "server/core/jwt_authenticator.hpp"
 #include "server/core/log.hpp"
 #include "server/core/metrics.hpp"
 #include "server/embedded/embedded_bus.hpp"
@@ -39,10 +42,10 @@ using namespace std::chrono_literals;
 namespace {
 
 // SIGTERM to exit: the contract allows 5 s. The phases below fit inside with room for teardown.
-constexpr auto kShutdownBudget = 4500ms;  // after this the I/O stops whatever is still going on
-constexpr auto kDrainBudget = 2000ms;     // writes in flight get this long to be acknowledged
-constexpr auto kCloseBudget = 2000ms;     // WebSockets get this long to finish their closing handshake
-constexpr auto kWatchdog = 8s;            // if teardown itself hangs (a stuck disk), exit anyway
+constexpr auto kShutdownBudget = 3500ms;  // after this the I/O stops whatever is still going on
+constexpr auto kDrainBudget = 1500ms;     // writes in flight get this long to be acknowledged
+constexpr auto kCloseBudget = 1500ms;     // WebSockets get this long to finish their closing handshake
+constexpr auto kWatchdog = 4500ms;        // from the signal: if teardown itself hangs (a stuck disk), exit 1
 
 // An io_context whose pending handlers can be destroyed (shutdown) while the objects they refer to
 // still exist; the destructor would do it only after they are gone.
@@ -67,7 +70,13 @@ struct BackendSet {
 BackendSet make_backends(asio::io_context& io, const Options& options) {
   BackendSet set;
   if (!options.redis_url.empty()) {
-    set.redis = redis::make_redis_backends(io, options.redis_url, options.node_id);
+    redis::RedisOptions redis_options;
+    redis_options.url = options.redis_url;
+    redis_options.node_id = options.node_id;
+    redis_options.presence.ttl = std::chrono::milliseconds(options.presence_ttl_ms);
+    redis_options.presence.refresh = std::chrono::milliseconds(options.presence_refresh_ms);
+    redis_options.presence.sweep = std::chrono::milliseconds(options.presence_sweep_ms);
+    set.redis = redis::make_redis_backends(io, std::move(redis_options));
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
@@ -75,7 +84,9 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
   set.memory_presence = std::make_unique<embedded::MemoryPresence>();
-  set.sqlite_store = std::make_unique<embedded::SqliteStore>(options.data, *set.embedded_bus);
+  embedded::SqliteStoreOptions sqlite_options;
+  if (options.unsafe_no_fsync) sqlite_options.synchronous = embedded::SqliteStoreOptions::Synchronous::off;
+  set.sqlite_store = std::make_unique<embedded::SqliteStore>(options.data, *set.embedded_bus, sqlite_options);
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
@@ -99,7 +110,15 @@ fs::path find_web_root(const Options& options) {
 }
 
 backend::Result<core::Authenticator> make_authenticator(const Options& options) {
-  if (options.auth == "jwt") return core::jwt_authenticator(options.jwt_key, options.jwt_algorithm);
+  if (options.auth == "jwt") {
+    core::JwtOptions jwt;
+    jwt.key = options.jwt_key;
+    jwt.algorithm = options.jwt_algorithm;
+    jwt.audience = options.jwt_audience;
+    jwt.issuer = options.jwt_issuer;
+    jwt.allow_no_exp = options.jwt_allow_no_exp;
+    return core::jwt_authenticator(std::move(jwt));
+  }
   return core::open_authenticator();
 }
 
@@ -137,7 +156,7 @@ class Watchdog {
     thread_ = std::thread([this] {
       std::unique_lock lock(mutex_);
       if (!cv_.wait_for(lock, kWatchdog, [this] { return done_; })) {
-        log::error("shutdown did not finish within %lld s: exiting now", static_cast<long long>(kWatchdog.count()));
+        log::error("shutdown did not finish within %lld ms: exiting now", static_cast<long long>(kWatchdog.count()));
         std::_Exit(1);
       }
     });
@@ -215,11 +234,20 @@ class Shutdown : public std::enable_shared_from_this<Shutdown> {
 
   void wait_for_sessions(std::chrono::steady_clock::time_point until) {
     if (stopped_) return;
-    if (context_->sessions.size() == 0 || std::chrono::steady_clock::now() >= until) return stop();
+    // The hub has seen every close once its count of open connections is zero too.
+    const bool all_closed = context_->sessions.size() == 0 && context_->metrics.connections_open.load() == 0;
+    if (all_closed || std::chrono::steady_clock::now() >= until) return flush_leaves();
     poll_timer_.expires_after(20ms);
     poll_timer_.async_wait([self = shared_from_this(), until](boost::system::error_code ec) {
       if (!ec) self->wait_for_sessions(until);
     });
+  }
+
+  // The closes made presence leaves; the hub's drain waits until they are stored and announced, so
+  // other nodes see `leave` now rather than when the entries expire (bounded by kShutdownBudget:
+  // the entries of connections that did not close in time expire as a dead node's would).
+  void flush_leaves() {
+    context_->hub->drain([self = shared_from_this()] { asio::post(self->strand_, [self] { self->stop(); }); });
   }
 
   void stop() {
@@ -244,17 +272,21 @@ class Shutdown : public std::enable_shared_from_this<Shutdown> {
   bool stopped_ = false;
 };
 
-// Runs the io_context on this thread; an exception escaping a handler is logged and the thread
-// carries on serving rather than taking the process down.
-void run_io(asio::io_context& io) {
-  for (;;) {
-    try {
-      io.run();
-      return;
-    } catch (const std::exception& e) {
-      log::error("unexpected exception in an I/O thread: %s", e.what());
-    }
+// Runs the io_context on this thread. An exception escaping a handler left some state half
+// updated: serving on could corrupt or lose data, so it stops the process loudly (exit code 1)
+// instead; the watchdog bounds the teardown.
+void run_io(asio::io_context& io, Watchdog& watchdog, std::atomic<bool>& failed) {
+  try {
+    io.run();
+    return;
+  } catch (const std::exception& e) {
+    log::error("unexpected exception in an I/O thread: %s: stopping", e.what());
+  } catch (...) {
+    log::error("unexpected exception in an I/O thread: stopping");
   }
+  failed = true;
+  watchdog.start();
+  io.stop();
 }
 
 }  // namespace
@@ -338,7 +370,7 @@ int run_server(const Options& options) {
     return 1;
   }
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
-            options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
+            options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + redis::redacted_redis_url(options.redis_url)).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());
 
   auto shutdown = std::make_shared<Shutdown>(io, listener, context, watchdog);
@@ -351,9 +383,20 @@ int run_server(const Options& options) {
   signals.async_wait(on_signal);
   listener->run();
 
+  asio::steady_timer fault_timer(io);
+  if (options.test_fault_after_ms > 0) {
+    fault_timer.expires_after(std::chrono::milliseconds(options.test_fault_after_ms));
+    fault_timer.async_wait([](boost::system::error_code ec) {
+      if (!ec) throw std::runtime_error("fault injected by --test-fault-after-ms");
+    });
+  }
+
+  std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < options.threads; ++i) threads.emplace_back([&io] { run_io(io); });
-  run_io(io);
+  for (unsigned i = 1; i < options.threads; ++i) {
+    threads.emplace_back([&io, &watchdog, &failed] { run_io(io, watchdog, failed); });
+  }
+  run_io(io, watchdog, failed);
   for (auto& thread : threads) thread.join();
 
   boost::system::error_code ignored;
@@ -361,6 +404,10 @@ int run_server(const Options& options) {
   shutdown.reset();
   teardown();
   watchdog.finish();
+  if (failed) {
+    log::error("stopped after an unexpected exception");
+    return 1;
+  }
   log::info("stopped");
   return 0;
 }

@@ -89,7 +89,10 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
                        max_rooms = std::to_string(defaults.max_rooms_per_connection),
                        ping_interval = format_number(defaults.ping_interval_s),
-                       idle_timeout = format_number(defaults.idle_timeout_s);
+                       idle_timeout = format_number(defaults.idle_timeout_s),
+                       presence_ttl = std::to_string(defaults.presence_ttl_ms),
+                       presence_refresh = std::to_string(defaults.presence_refresh_ms),
+                       presence_sweep = std::to_string(defaults.presence_sweep_ms), test_fault_after_ms = "0";
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -102,7 +105,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("data", po::value(&o.data)->default_value(defaults.data)->value_name("PATH"),
      "embedded database file (used when --redis is not given)")
     ("redis", po::value(&o.redis_url)->value_name("URL"),
-     "redis://HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of many")
+     "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of "
+     "many (AUTH with the credentials; nodes on other DB numbers of one Redis never see each other)")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
     ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt"),
@@ -111,6 +115,12 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
     ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
      "JWT signature algorithm: HS256/384/512, RS256/384/512, ES256/384/512")
+    ("jwt-audience", po::value(&o.jwt_audience)->value_name("AUD"),
+     "refuse tokens whose 'aud' claim does not name AUD (--auth jwt)")
+    ("jwt-issuer", po::value(&o.jwt_issuer)->value_name("ISS"),
+     "refuse tokens whose 'iss' claim is not ISS (--auth jwt)")
+    ("jwt-allow-no-exp", po::bool_switch(&o.jwt_allow_no_exp),
+     "accept tokens without an 'exp' claim, which never expire (--auth jwt; refused by default)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
@@ -135,6 +145,16 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "seconds between WebSocket pings")
     ("idle-timeout", po::value(&idle_timeout)->default_value(idle_timeout)->value_name("SECONDS"),
      "close a connection from which nothing (no frame, no pong) came for this many seconds")
+    ("presence-ttl-ms", po::value(&presence_ttl)->default_value(presence_ttl)->value_name("MS"),
+     "for tests only (--redis): a presence entry not refreshed for this long expires")
+    ("presence-refresh-ms", po::value(&presence_refresh)->default_value(presence_refresh)->value_name("MS"),
+     "for tests only (--redis): how often a node refreshes its presence entries; less than --presence-ttl-ms")
+    ("presence-sweep-ms", po::value(&presence_sweep)->default_value(presence_sweep)->value_name("MS"),
+     "for tests only (--redis): how often a node sweeps expired presence entries")
+    ("unsafe-no-fsync", po::bool_switch(&o.unsafe_no_fsync),
+     "for tests only: SQLite never syncs to disk (a crash of the machine may lose acknowledged messages)")
+    ("test-fault-after-ms", po::value(&test_fault_after_ms)->default_value(test_fault_after_ms)->value_name("MS"),
+     "for tests only: an I/O handler throws after MS ms, to check that the server then exits 1 (0: never)")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -183,8 +203,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       }
     } else if (o.auth != "open") {
       throw UsageError("--auth: expected 'open' or 'jwt', got '" + o.auth + "'");
-    } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty()) {
-      throw UsageError("--jwt-key and --jwt-key-file need --auth jwt");
+    } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty() || !o.jwt_audience.empty() || !o.jwt_issuer.empty() ||
+               o.jwt_allow_no_exp) {
+      throw UsageError("--jwt-key, --jwt-key-file, --jwt-audience, --jwt-issuer and --jwt-allow-no-exp need --auth jwt");
     }
     if (!o.web_root.empty()) {
       std::error_code ec;
@@ -208,6 +229,14 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");
+    }
+    o.presence_ttl_ms = whole_number("presence-ttl-ms", presence_ttl, 100, 3'600'000);
+    o.presence_refresh_ms = whole_number("presence-refresh-ms", presence_refresh, 10, 3'600'000);
+    o.presence_sweep_ms = whole_number("presence-sweep-ms", presence_sweep, 10, 3'600'000);
+    o.test_fault_after_ms = whole_number("test-fault-after-ms", test_fault_after_ms, 0, 3'600'000);
+    if (o.presence_refresh_ms >= o.presence_ttl_ms) {
+      throw UsageError("--presence-refresh-ms (" + presence_refresh + ") must be shorter than --presence-ttl-ms (" +
+                       presence_ttl + "), or live entries would expire between refreshes");
     }
     if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warn" && o.log_level != "error") {
       throw UsageError("--log-level: expected debug, info, warn or error, got '" + o.log_level + "'");

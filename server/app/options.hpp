@@ -10,7 +10,7 @@ struct Options {
   // ---- where and what ----
   std::string listen = "127.0.0.1:8080";  // --listen HOST:PORT ("[::1]:8080", "localhost:0"; port 0: any free port)
   std::string data = "./outloud.db";     // --data: the embedded database file (single-node mode)
-  std::string redis_url;                 // --redis redis://HOST:PORT[/DB]; empty: embedded backends
+  std::string redis_url;                 // --redis redis://[[USER]:PASSWORD@]HOST:PORT[/DB]; empty: embedded backends
   std::string node_id;                   // --node-id; default: the host name ("node-1" if it has none)
   std::string web_root;                  // --web-root; default <exe>/../share/outloud/web, else the source tree's
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
@@ -20,6 +20,9 @@ struct Options {
   std::string jwt_key;                   // --jwt-key: HMAC secret or PEM public key (jwt mode)
   std::string jwt_key_file;              // --jwt-key-file: read the key from this file instead
   std::string jwt_algorithm = "HS256";   // --jwt-alg: HS256/384/512, RS256/384/512, ES256/384/512
+  std::string jwt_audience;              // --jwt-audience: when set, a token's `aud` must name it
+  std::string jwt_issuer;                // --jwt-issuer: when set, a token's `iss` must be it
+  bool jwt_allow_no_exp = false;         // --jwt-allow-no-exp: accept tokens without `exp` (never expiring)
 
   // ---- limits per connection ----
   std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009
@@ -34,6 +37,13 @@ struct Options {
   std::size_t max_rooms_per_connection = 100;       // --max-rooms-per-connection
   double ping_interval_s = 20;                      // --ping-interval: seconds between pings
   double idle_timeout_s = 60;                       // --idle-timeout: seconds of silence before closing
+
+  // ---- for tests only: shorter timings and weaker guarantees than any deployment should use ----
+  std::size_t presence_ttl_ms = 25'000;      // --presence-ttl-ms: a cluster presence entry not refreshed expires
+  std::size_t presence_refresh_ms = 8'000;   // --presence-refresh-ms: how often a node refreshes its entries
+  std::size_t presence_sweep_ms = 2'000;     // --presence-sweep-ms: how often a node sweeps expired entries
+  bool unsafe_no_fsync = false;              // --unsafe-no-fsync: SQLite synchronous=OFF (to prove a test catches it)
+  std::size_t test_fault_after_ms = 0;       // --test-fault-after-ms: an I/O handler throws then; 0: never
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -578,12 +578,13 @@ void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
   if (it == local->members.end()) return;
   local->members.erase(it);
   const auto user = *conn->user;
+  write_started();  // a shutdown's drain waits until the other nodes are told (no ghost entries)
   backends_.presence.leave(room, conn_key(conn_id), user.id, on_strand<bool>([this, room, user](Result<bool> last) {
-                             if (last && last.value()) {
-                               publish_event(room, p::presence_event(room, p::PresenceEvent::leave, user,
-                                                                     p::PresenceState::online),
-                                             user.id);
-                             }
+                             if (!last || !last.value()) return write_finished();
+                             publish_event(room,
+                                           p::presence_event(room, p::PresenceEvent::leave, user,
+                                                             p::PresenceState::online),
+                                           user.id, {}, on_strand<backend::Unit>([this](auto) { write_finished(); }));
                            }));
   drop_room_if_empty(room);
 }
@@ -679,15 +680,16 @@ void Hub::Impl::on_typing(std::uint64_t conn_id, const OptId& re, const p::Typin
 // ---- delivery ----
 
 void Hub::Impl::publish_event(const std::string& room, std::string frame, std::string exclude_user,
-                              std::vector<std::string> only_users) {
+                              std::vector<std::string> only_users, backend::Callback<backend::Unit> published) {
   backend::BusEvent event;
   event.kind = backend::BusEvent::Kind::event;
   event.room = room;
   event.exclude_user = std::move(exclude_user);
   event.only_users = std::move(only_users);
   event.payload = make_frame(std::move(frame));
-  backends_.bus.publish(std::move(event), [room](Result<backend::Unit> published) {
-    if (!published) log::warn("event for room %s not published: %s", room.c_str(), published.error().message.c_str());
+  backends_.bus.publish(std::move(event), [room, done = std::move(published)](Result<backend::Unit> result) {
+    if (!result) log::warn("event for room %s not published: %s", room.c_str(), result.error().message.c_str());
+    if (done) done(std::move(result));
   });
 }
 

@@ -176,7 +176,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame);
   void deliver_event(LocalRoom& room, const backend::BusEvent& event);
   void publish_event(const std::string& room, std::string frame, std::string exclude_user = {},
-                     std::vector<std::string> only_users = {});
+                     std::vector<std::string> only_users = {},
+                     backend::Callback<backend::Unit> published = nullptr);  // any thread
   std::string conn_key(std::uint64_t conn_id) const;
 
   // Facilitation.

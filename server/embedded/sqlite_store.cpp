@@ -286,8 +286,14 @@ class SqliteStore::Impl {
       std::string mode = use.step() ? use.text(0) : "";
       if (mode != "wal" && path_ != ":memory:") throw std::runtime_error("cannot enable WAL on " + path_ + ": " + mode);
     }
-    sqlite::exec(db_, options_.synchronous == SqliteStoreOptions::Synchronous::full ? "PRAGMA synchronous=FULL"
-                                                                                    : "PRAGMA synchronous=NORMAL");
+    switch (options_.synchronous) {
+      case SqliteStoreOptions::Synchronous::off:
+        log::warn("sqlite: synchronous=OFF: acknowledged messages may be lost in a crash (tests only)");
+        sqlite::exec(db_, "PRAGMA synchronous=OFF");
+        break;
+      case SqliteStoreOptions::Synchronous::normal: sqlite::exec(db_, "PRAGMA synchronous=NORMAL"); break;
+      case SqliteStoreOptions::Synchronous::full: sqlite::exec(db_, "PRAGMA synchronous=FULL"); break;
+    }
     sqlite::exec(db_, "PRAGMA foreign_keys=ON");
     if (options_.max_db_pages > 0) {
       sqlite::exec(db_, ("PRAGMA max_page_count=" + std::to_string(options_.max_db_pages)).c_str());
@@ -318,6 +324,9 @@ class SqliteStore::Impl {
     begin_immediate_ = sqlite::Statement(db_, "BEGIN IMMEDIATE");
     begin_deferred_ = sqlite::Statement(db_, "BEGIN");
     commit_ = sqlite::Statement(db_, "COMMIT");
+    savepoint_ = sqlite::Statement(db_, "SAVEPOINT request");
+    release_ = sqlite::Statement(db_, "RELEASE request");
+    rollback_to_ = sqlite::Statement(db_, "ROLLBACK TO request");
 
     sqlite::Statement count(db_, "SELECT COUNT(*) FROM messages");
     sqlite::Use use(count);
@@ -353,7 +362,8 @@ class SqliteStore::Impl {
     // Statements first: sqlite3_close refuses a connection with live statements.
     for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &room_exists_, &max_seq_, &find_nonce_,
                             &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
-                            &update_state_, &begin_immediate_, &begin_deferred_, &commit_}) {
+                            &update_state_, &begin_immediate_, &begin_deferred_, &commit_, &savepoint_, &release_,
+                            &rollback_to_}) {
       *statement = sqlite::Statement();
     }
     if (db_ != nullptr) {
@@ -378,6 +388,27 @@ class SqliteStore::Impl {
     return head;
   }
 
+  // Runs one request of a batch inside its own savepoint. If it throws, its writes are rolled back
+  // and it alone fails; the transaction (and the batch) goes on. If SQLite itself ended the
+  // transaction (a full disk, an I/O error), the exception goes on to fail the whole batch.
+  std::function<void()> execute_alone(Request& request) {
+    const std::size_t published = to_publish_.size();
+    sqlite::Use(savepoint_).run();
+    try {
+      auto completion = request.execute(*this);
+      sqlite::Use(release_).run();
+      return completion;
+    } catch (const std::exception& failure) {
+      if (sqlite3_get_autocommit(db_) != 0) throw;  // the whole transaction is gone
+      sqlite::Use(rollback_to_).run();
+      sqlite::Use(release_).run();
+      to_publish_.resize(published);
+      heads_.clear();  // may hold a seq written in the rolled-back savepoint
+      log::error("sqlite: a request failed and was rolled back alone: %s", failure.what());
+      return [&request] { request.fail(backend::internal_error("storage failure")); };
+    }
+  }
+
   // One transaction for the whole batch; nothing is published or answered before COMMIT.
   void process(std::deque<Request>& batch) {
     bool writes = std::any_of(batch.begin(), batch.end(), [](const Request& r) { return r.writes; });
@@ -386,7 +417,7 @@ class SqliteStore::Impl {
     to_publish_.clear();
     try {
       sqlite::Use(writes ? begin_immediate_ : begin_deferred_).run();
-      for (auto& request : batch) completions.push_back(request.execute(*this));
+      for (auto& request : batch) completions.push_back(execute_alone(request));
       sqlite::Use(commit_).run();
     } catch (const std::exception& failure) {
       log::error("sqlite: a batch of %zu requests failed and was rolled back: %s", batch.size(), failure.what());
@@ -444,7 +475,8 @@ class SqliteStore::Impl {
   std::unordered_map<std::string, std::int64_t> heads_;
   std::vector<Message> to_publish_;  // appended in the current batch, in seq order per room
   sqlite::Statement insert_room_, select_room_, list_rooms_, room_exists_, max_seq_, find_nonce_, insert_message_,
-      latest_, after_, before_, load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_;
+      latest_, after_, before_, load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_,
+      savepoint_, release_, rollback_to_;
 };
 
 // ---------------------------------------------------------------------------------------------

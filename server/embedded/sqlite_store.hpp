@@ -2,6 +2,8 @@
 // thread owned by the store, so callers never block; callbacks are called from that thread.
 // Appends queued together are written in one transaction (group commit: one fsync per batch);
 // their bus events are published only after COMMIT, in seq order, then their callbacks run.
+// Each request of a batch runs inside its own SAVEPOINT: one that fails is rolled back and
+// answered alone, the others of the batch still commit.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +18,9 @@
 namespace outloud::embedded {
 
 struct SqliteStoreOptions {
-  enum class Synchronous { normal, full };
-  // full: an acknowledged message survives a power cut; normal: survives a process crash only.
+  enum class Synchronous { off, normal, full };
+  // full: an acknowledged message survives a power cut; normal: survives a process crash only;
+  // off: never syncs (tests only: proves that the durability tests notice a missing fsync).
   Synchronous synchronous = Synchronous::full;
   int busy_timeout_ms = 5000;      // wait for another process holding the file (a backup tool)
   std::size_t max_batch = 1000;    // requests handled in one transaction at most; 1: one per request

@@ -34,6 +34,7 @@ Connection::Connection(Strand strand, Endpoint endpoint, ConnectionOptions optio
       connect_timer_(strand_),
       retry_timer_(strand_),
       watchdog_timer_(strand_),
+      ping_timer_(strand_),
       jitter_(std::random_device{}()) {}
 
 Connection::~Connection() { stop_now(); }
@@ -59,6 +60,7 @@ void Connection::stop_now() {
   connect_timer_.cancel();
   retry_timer_.cancel();
   watchdog_timer_.cancel();
+  ping_timer_.cancel();
   up_.store(false, std::memory_order_release);
   if (context_ != nullptr) {
     redisAsyncContext* context = context_;
@@ -130,25 +132,40 @@ void Connection::on_connected(int status) {
     drop("connect refused");
     return;
   }
-  redisEnableKeepAlive(&context_->c);  // a half-open subscriber socket is noticed eventually
-  // The handshake proves the server answers before anyone relies on it.
-  std::vector<std::string> handshake;
-  if (role_ == Role::command && endpoint_.db != 0) {
-    handshake = {"SELECT", std::to_string(endpoint_.db)};
-  } else {
-    handshake = {"PING"};
-  }
-  send(handshake, [weak = weak_from_this()](backend::Result<Reply> reply) {
-    auto self = weak.lock();
-    if (!self || self->stopping_) return;
-    if (!reply.ok()) return;  // the connection is already being torn down
-    if (reply.value().is_error()) {
-      log::error("redis %s: handshake refused: %s", self->name_.c_str(), reply.value().str.c_str());
-      self->drop("handshake refused");
-      return;
+  redisEnableKeepAlive(&context_->c);
+  handshake();
+}
+
+// Pipelined AUTH, SELECT (or PING): the connection is up once the last is answered, and proves
+// the server answers before anyone relies on it. Any refusal drops it.
+void Connection::handshake() {
+  std::vector<std::vector<std::string>> commands;
+  if (!endpoint_.password.empty()) {
+    if (endpoint_.username.empty()) {
+      commands.push_back({"AUTH", endpoint_.password});
+    } else {
+      commands.push_back({"AUTH", endpoint_.username, endpoint_.password});
     }
-    self->mark_up();
-  });
+  }
+  if (role_ == Role::command && endpoint_.db != 0) commands.push_back({"SELECT", std::to_string(endpoint_.db)});
+  if (commands.empty() || role_ == Role::subscriber) commands.push_back({"PING"});
+  const std::uint64_t generation = generation_;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const bool last = i + 1 == commands.size();
+    const std::string verb = commands[i][0];
+    send(commands[i], [weak = weak_from_this(), generation, last, verb](backend::Result<Reply> reply) {
+      auto self = weak.lock();
+      if (!self || self->stopping_ || self->generation_ != generation) return;
+      if (!reply.ok()) return;  // the connection is already being torn down
+      if (reply.value().is_error()) {
+        log::error("redis %s: handshake refused (%s): %s", self->name_.c_str(), verb.c_str(),
+                   reply.value().str.c_str());
+        self->drop("handshake refused");
+        return;
+      }
+      if (last) self->mark_up();
+    });
+  }
 }
 
 void Connection::on_disconnected() {
@@ -164,6 +181,10 @@ void Connection::mark_up() {
   failures_ = 0;
   up_.store(true, std::memory_order_release);
   log::info("redis %s: connected to %s:%d", name_.c_str(), endpoint_.host.c_str(), endpoint_.port);
+  if (role_ == Role::subscriber) {
+    last_heard_ = std::chrono::steady_clock::now();
+    arm_ping();
+  }
   if (state_handler_) state_handler_(true);
 }
 
@@ -172,6 +193,8 @@ void Connection::drop(const char* why) {
   connecting_ = false;
   connect_timer_.cancel();
   resolver_.cancel();
+  ping_timer_.cancel();
+  ++generation_;
   const bool was_up = up_.exchange(false, std::memory_order_acq_rel);
   if (context_ != nullptr) {
     redisAsyncContext* context = context_;
@@ -261,6 +284,7 @@ bool Connection::send_subscription(const char* verb, const std::string& channel)
 
 void Connection::push_callback(redisAsyncContext* context, void* reply, void* /*privdata*/) {
   auto* self = static_cast<Connection*>(context->data);
+  if (reply != nullptr) self->last_heard_ = std::chrono::steady_clock::now();
   if (reply == nullptr || self->stopping_ || !self->push_handler_) return;  // teardown
   self->push_handler_(Reply::from(static_cast<redisReply*>(reply)));
 }
@@ -282,6 +306,29 @@ void Connection::arm_watchdog() {
       return;
     }
     self->arm_watchdog();
+  });
+}
+
+// Subscriber only. Redis answers PING in subscribed mode too; its pong (or any push) counts as
+// heard. hiredis may hand a push that arrives first to the PING's callback: both go to the push
+// handler, which ignores pongs.
+void Connection::arm_ping() {
+  if (stopping_) return;
+  ping_timer_.expires_after(options_.ping_interval);
+  ping_timer_.async_wait([weak = weak_from_this(), generation = generation_](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self || error || self->stopping_ || self->generation_ != generation || self->context_ == nullptr) return;
+    const auto silent = std::chrono::steady_clock::now() - self->last_heard_;
+    if (silent > self->options_.ping_timeout) {
+      log::warn("redis %s: nothing heard for %lld ms (PING unanswered), reconnecting", self->name_.c_str(),
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()));
+      self->drop("pub/sub ping timeout");
+      return;
+    }
+    const char* argv[] = {"PING"};
+    const std::size_t lengths[] = {4};
+    redisAsyncCommandArgv(self->context_, &Connection::push_callback, nullptr, 1, argv, lengths);
+    self->arm_ping();
   });
 }
 

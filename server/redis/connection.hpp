@@ -1,11 +1,12 @@
 // One connection to Redis, driven by Asio on a strand: asynchronous resolve and connect with a
-// timeout, a handshake (SELECT), then commands pipelined as they come. When the connection drops it
+// timeout, a handshake (AUTH if the URL has credentials, SELECT), then commands pipelined as they come. When the connection drops it
 // reconnects by itself with capped, jittered exponential backoff. While it is down, commands fail at
 // once with `unavailable`; a reply slower than command_timeout drops the connection (a hung server
 // must not hold requests forever).
 //
-// A subscriber connection sends only SUBSCRIBE / UNSUBSCRIBE; what Redis pushes on it (confirmations
-// and messages) goes to the push handler.
+// A subscriber connection sends only SUBSCRIBE / UNSUBSCRIBE and PING; what Redis pushes on it
+// (confirmations, messages, pongs) goes to the push handler. It sends PING every ping_interval and
+// reconnects when nothing arrived for ping_timeout: a half-open socket is noticed in seconds.
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds command_timeout{5000};  // oldest unanswered command; then reconnect
   std::chrono::milliseconds backoff_initial{100};   // first retry delay, doubled per failure...
   std::chrono::milliseconds backoff_max{5000};      // ...up to this; each delay is jittered to [d/2, d]
+  std::chrono::milliseconds ping_interval{1000};    // subscriber: PING this often...
+  std::chrono::milliseconds ping_timeout{3000};     // ...and reconnect when nothing came for this long
 };
 
 // Redis error replies arrive as a Reply of type error; a lost or absent connection as `unavailable`.
@@ -84,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drop(const char* why);
   void schedule_retry();
   void arm_watchdog();
+  void arm_ping();
+  void handshake();
   void execute(std::vector<std::string> argv, ReplyCallback done);
   bool send(const std::vector<std::string>& argv, ReplyCallback done);
 
@@ -104,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer ping_timer_;
 
   redisAsyncContext* context_ = nullptr;
   bool started_ = false;
@@ -115,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<bool> up_{false};
   std::deque<std::chrono::steady_clock::time_point> in_flight_;  // send times, replies come in order
   std::minstd_rand jitter_;
+  std::uint64_t generation_ = 0;                     // counts connections: a stale ping timer stops
+  std::chrono::steady_clock::time_point last_heard_;  // subscriber: the last reply or push
 };
 
 }  // namespace outloud::redis

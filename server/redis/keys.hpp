@@ -12,7 +12,8 @@
 //   <p>presence:{room}:state      hash  user id -> online|away
 //   <p>presence:{room}:since      hash  user id -> ms
 //   <p>presence:expiry            zset  "<room>\n<conn key>" scored by its deadline (ms, Redis clock)
-//   channel <p>room:<room>        pub/sub: bus envelopes (see envelope.hpp)
+//   channel <p>db<N>:room:<room>  pub/sub: bus envelopes (see envelope.hpp). Pub/sub ignores SELECT,
+//                                 so the database number keeps deployments on one Redis apart.
 #pragma once
 
 #include <string>
@@ -22,7 +23,8 @@ namespace outloud::redis {
 
 class Keys {
  public:
-  explicit Keys(std::string prefix = "outloud:") : prefix_(std::move(prefix)) {}
+  explicit Keys(std::string prefix = "outloud:", int db = 0)
+      : prefix_(std::move(prefix)), channel_prefix_(prefix_ + "db" + std::to_string(db) + ":room:") {}
 
   std::string rooms() const { return prefix_ + "rooms"; }
   std::string seq(std::string_view room) const { return tagged("seq:", room); }
@@ -38,8 +40,8 @@ class Keys {
   }
   std::string presence_expiry() const { return prefix_ + "presence:expiry"; }
   std::string presence_prefix() const { return prefix_ + "presence:"; }
-  std::string channel(std::string_view room) const { return prefix_ + "room:" + std::string(room); }
-  std::string channel_prefix() const { return prefix_ + "room:"; }
+  std::string channel(std::string_view room) const { return channel_prefix_ + std::string(room); }
+  const std::string& channel_prefix() const { return channel_prefix_; }
   const std::string& prefix() const { return prefix_; }
 
  private:
@@ -47,6 +49,7 @@ class Keys {
     return prefix_ + std::string(kind) + "{" + std::string(room) + "}";
   }
   std::string prefix_;
+  std::string channel_prefix_;
 };
 
 }  // namespace outloud::redis

@@ -22,7 +22,7 @@ Endpoint endpoint_or_throw(const std::string& url) {
 RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
     : options_(std::move(options)), strand_(boost::asio::make_strand(io)) {
   const Endpoint endpoint = endpoint_or_throw(options_.url);
-  const Keys keys(options_.key_prefix);
+  const Keys keys(options_.key_prefix, endpoint.db);
   commands_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/commands",
                                  Connection::Role::command);
   subscriber_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/subscriber",
@@ -30,6 +30,7 @@ RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
   scripts_ = std::make_shared<ScriptSet>();
   store_ = std::make_unique<RedisStore>(commands_, scripts_, keys, options_.stream_maxlen);
   bus_ = std::make_unique<RedisBus>(commands_, subscriber_, keys);
+  options_.presence.reconnect_spread = options_.connection.backoff_max;
   presence_ = std::make_shared<RedisPresence>(commands_, scripts_, keys, options_.presence);
 
   subscriber_->set_push_handler([bus = bus_.get()](const Reply& reply) { bus->on_push(reply); });

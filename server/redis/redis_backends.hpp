@@ -20,7 +20,7 @@
 namespace outloud::redis {
 
 struct RedisOptions {
-  std::string url = "redis://127.0.0.1:6379";  // redis://HOST:PORT[/DB]
+  std::string url = "redis://127.0.0.1:6379";  // redis://[[USER]:PASSWORD@]HOST:PORT[/DB]
   std::string node_id = "node-1";
   std::string key_prefix = "outloud:";          // every key and channel starts with it
   ConnectionOptions connection;                  // timeouts and reconnect backoff

@@ -167,7 +167,8 @@ void RedisPresence::on_commands_state(bool up) {
   if (!up || stopped_) return;
   // Nodes reconnect after a Redis outage at different moments (backoff up to a few seconds) and
   // refresh at once; until the others have too, their entries would look expired to our sweep.
-  sweep_not_before_ = std::chrono::steady_clock::now() + options_.refresh + options_.sweep;
+  sweep_not_before_ =
+      std::chrono::steady_clock::now() + std::max(options_.refresh, options_.reconnect_spread) + options_.sweep;
   refresh_now();
 }
 

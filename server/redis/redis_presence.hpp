@@ -26,6 +26,8 @@ struct PresenceOptions {
   std::chrono::milliseconds refresh{8000};   // how often this node refreshes its entries
   std::chrono::milliseconds sweep{2000};     // how often this node sweeps expired entries
   int sweep_batch = 500;                     // entries removed per sweep at most
+  // After an outage, how far apart the nodes may reconnect (their reconnection backoff's cap).
+  std::chrono::milliseconds reconnect_spread{5000};
 };
 
 class RedisPresence final : public backend::PresenceRegistry,

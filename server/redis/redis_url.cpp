@@ -1,27 +1,74 @@
 #include "server/redis/redis_url.hpp"
 
 #include <charconv>
+#include <optional>
 
 namespace outloud::redis {
 
 namespace {
+
+constexpr std::string_view kScheme = "redis://";
+
 bool parse_int(std::string_view text, int min, int max, int& out) {
   if (text.empty()) return false;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
   return error == std::errc() && end == text.data() + text.size() && out >= min && out <= max;
 }
+
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    unsigned byte = 0;
+    if (i + 2 >= text.size()) return std::nullopt;
+    auto [end, error] = std::from_chars(text.data() + i + 1, text.data() + i + 3, byte, 16);
+    if (error != std::errc() || end != text.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(byte);
+    i += 2;
+  }
+  return out;
+}
+
+// Where the credentials end: the last '@' (an unencoded '@' or '/' in a password still parses).
+std::size_t credentials_end(std::string_view rest) { return rest.rfind('@'); }
+
 }  // namespace
 
+std::string redacted_redis_url(std::string_view url) {
+  if (url.substr(0, kScheme.size()) != kScheme) return std::string(url);
+  std::string_view rest = url.substr(kScheme.size());
+  const std::size_t at = credentials_end(rest);
+  if (at == std::string_view::npos) return std::string(url);
+  std::string_view userinfo = rest.substr(0, at);
+  const std::size_t colon = userinfo.find(':');
+  std::string user(userinfo.substr(0, colon == std::string_view::npos ? userinfo.size() : colon));
+  return std::string(kScheme) + user + ":***" + std::string(rest.substr(at));
+}
+
 std::variant<Endpoint, std::string> parse_redis_url(std::string_view url) {
-  const std::string_view scheme = "redis://";
   auto fail = [&](std::string_view why) {
-    return std::string("invalid --redis URL '") + std::string(url) + "': " + std::string(why) +
-           " (expected redis://HOST:PORT[/DB])";
+    return std::string("invalid --redis URL '") + redacted_redis_url(url) + "': " + std::string(why) +
+           " (expected redis://[[USER]:PASSWORD@]HOST:PORT[/DB])";
   };
-  if (url.substr(0, scheme.size()) != scheme) return fail("it must start with redis://");
-  std::string_view rest = url.substr(scheme.size());
-  if (rest.find('@') != std::string_view::npos) return fail("credentials are not supported");
+  if (url.substr(0, kScheme.size()) != kScheme) return fail("it must start with redis://");
+  std::string_view rest = url.substr(kScheme.size());
   Endpoint endpoint;
+  if (const std::size_t at = credentials_end(rest); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const std::size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos) return fail("the password is missing (USER:PASSWORD@ or :PASSWORD@)");
+    auto username = percent_decoded(userinfo.substr(0, colon));
+    auto password = percent_decoded(userinfo.substr(colon + 1));
+    if (!username || !password) return fail("bad %-escape in the credentials");
+    if (password->empty()) return fail("the password is empty");
+    endpoint.username = std::move(*username);
+    endpoint.password = std::move(*password);
+  }
   std::string_view authority = rest;
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
     authority = rest.substr(0, slash);

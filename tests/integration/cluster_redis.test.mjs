@@ -7,12 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
-import { figure, health, isMessage, isPresence, sequenceProblem, startCluster, waitUntil } from '../lib/cluster.mjs';
-import { scaled, sleep } from '../lib/server.mjs';
+import {
+  FAST_PRESENCE, FAST_PRESENCE_ARGS, RECONNECT_SPREAD_MS, figure, health, isMessage, isPresence, sequenceProblem, startCluster,
+  waitUntil,
+} from '../lib/cluster.mjs';
+import { UNTHROTTLED, scaled, sleep } from '../lib/server.mjs';
 
 let cluster;
 const clients = [];
-before(async () => { cluster = await startCluster({ nodes: 3, name: 'faults' }); });
+// Short presence timings (test-only flags): the outage longer than the TTL takes seconds, not 40.
+before(async () => {
+  cluster = await startCluster({ nodes: 3, name: 'faults', args: [...UNTHROTTLED, ...FAST_PRESENCE_ARGS] });
+});
 after(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));
   await cluster?.stop();
@@ -214,8 +220,8 @@ test('subscriber connections dropped (CLIENT KILL TYPE pubsub): what was publish
       + `all delivered to 4 clients on 3 nodes ${Date.now() - killedAt} ms after the kill (${deliveredIn} ms after the burst)`);
   });
 
-test('Redis down longer than the presence TTL (25 s): connected users stay present, nobody is announced gone',
-  { timeout: scaled(90000) }, async () => {
+test('Redis down longer than the presence TTL: connected users stay present, nobody is announced gone',
+  { timeout: scaled(60000) }, async () => {
     const room = uniqueId('longdown');
     const people = [await user(0, 'Pat Patient'), await user(1, 'Quin Patient'), await user(2, 'Ros Patient')];
     await people[0].create(room);
@@ -225,13 +231,13 @@ test('Redis down longer than the presence TTL (25 s): connected users stay prese
       for (const f of p.pending(isPresence(room))) p.consumed.add(p.frames.indexOf(f));
     }
     await cluster.redis.kill9();
-    const DOWN_MS = 27000;  // every entry's deadline (at most 25 s after its last refresh) passes meanwhile
+    const DOWN_MS = FAST_PRESENCE.ttlMs + scaled(1000);  // every entry's deadline passes meanwhile
     await sleep(DOWN_MS);
     const restartedAt = await restartRedis();
     await waitUntil(async () => (await allHealth()).every((h) => h?.redis === 'up'),
       { timeoutMs: scaled(15000), what: 'every node up again' });
-    // Several sweep rounds of every node, and a refresh round.
-    await sleep(scaled(10000));
+    // Until every node sweeps again (after the reconnection grace), then several sweep rounds.
+    await sleep(RECONNECT_SPREAD_MS + FAST_PRESENCE.refreshMs + 4 * FAST_PRESENCE.sweepMs);
     for (const p of people) {
       await p.sync();
       assert.ok(p.isOpen, `${p.label}: still connected`);

@@ -35,6 +35,16 @@ export async function startCluster({ nodes = 3, args = UNTHROTTLED, name = 'clus
   };
 }
 
+// Short presence timings for tests, through the test-only flags, so that expiry takes seconds
+// instead of the real 25 s TTL. The rule checked stays the same: a dead node's entries vanish
+// within ttl + sweep after its last refresh.
+export const FAST_PRESENCE = { ttlMs: scaled(3000), refreshMs: scaled(1000), sweepMs: scaled(250) };
+export const FAST_PRESENCE_ARGS = ['--presence-ttl-ms', String(FAST_PRESENCE.ttlMs),
+  '--presence-refresh-ms', String(FAST_PRESENCE.refreshMs), '--presence-sweep-ms', String(FAST_PRESENCE.sweepMs)];
+// After a Redis outage a node sweeps no entry until every node had the time to reconnect (its
+// reconnection backoff is capped at 5 s) and refresh.
+export const RECONNECT_SPREAD_MS = 5000;
+
 // GET /healthz of a node, parsed ({status, node, redis}); null if it does not answer 200.
 export async function health(server) {
   try {

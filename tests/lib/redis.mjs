@@ -35,16 +35,18 @@ export function redisCommand(port, command, timeoutMs = 2000) {
 /**
  * Starts redis-server. options: port (default: a free one), dir (default: a fresh temp dir; pass the
  * old one to restart on the same data), persistence ('aof' — appendonly with fsync always, the
- * default, so acknowledged writes survive a restart — or 'none').
+ * default, so acknowledged writes survive a restart — or 'none'), args (extra redis-server
+ * arguments, e.g. ['--requirepass', 'pw']; a server that answers NOAUTH counts as ready).
  * Returns {url, port, dir, process, output, stop(signal), kill9(), restart()}.
  */
-export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutMs = scaled(10000) } = {}) {
+export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutMs = scaled(10000), args: extra = [] } = {}) {
   port ??= await freePort();
   dir ??= tmpDir('outloud-redis-');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
   if (persistence === 'aof') args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
+  args.push(...extra);
   const child = track(spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -56,7 +58,8 @@ export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutM
   for (;;) {
     if (exitInfo) throw new Error(`redis-server exited (${JSON.stringify(exitInfo)}): ${output}`);
     try {
-      if ((await redisCommand(port, 'PING', 500)) === '+PONG') break;
+      const pong = await redisCommand(port, 'PING', 500);
+      if (pong === '+PONG' || pong.startsWith('-NOAUTH')) break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`redis-server not ready: ${output}`); }
     await sleep(30);
@@ -78,7 +81,7 @@ export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutM
       try { return await exited; } finally { clearTimeout(timer); child.unref(); }
     },
     kill9() { return redis.stop('SIGKILL'); },
-    restart(overrides = {}) { return startRedis({ port, dir, persistence, readyTimeoutMs, ...overrides }); },
+    restart(overrides = {}) { return startRedis({ port, dir, persistence, readyTimeoutMs, args: extra, ...overrides }); },
     command(cmd) { return redisCommand(port, cmd); },
   };
   return redis;

@@ -239,11 +239,44 @@ TEST_CASE("options: the JWT key, inline or from a file", "[app]") {
     check_refused({"--auth", "jwt", "--jwt-key-file", scratch.path("missing.txt")}, "--jwt-key-file: cannot read");
     check_refused({"--auth", "jwt", "--jwt-key-file", scratch.path("empty.txt")}, "is empty");
   }
-  SECTION("a key without --auth jwt") {
-    check_refused({"--jwt-key", "k"}, "--jwt-key and --jwt-key-file need --auth jwt");
-    check_refused({"--auth", "open", "--jwt-key-file", scratch.path("key.txt")},
-                  "--jwt-key and --jwt-key-file need --auth jwt");
+  SECTION("a key or a JWT rule without --auth jwt") {
+    check_refused({"--jwt-key", "k"}, "need --auth jwt");
+    check_refused({"--auth", "open", "--jwt-key-file", scratch.path("key.txt")}, "need --auth jwt");
+    check_refused({"--jwt-audience", "outloud"}, "need --auth jwt");
+    check_refused({"--jwt-issuer", "idp"}, "need --auth jwt");
+    check_refused({"--jwt-allow-no-exp"}, "need --auth jwt");
   }
+}
+
+TEST_CASE("options: JWT rules and the test-only flags", "[app]") {
+  const Outcome jwt = parse({"--auth", "jwt", "--jwt-key", "k", "--jwt-audience", "outloud.example", "--jwt-issuer",
+                             "https://idp.example", "--jwt-allow-no-exp"});
+  REQUIRE(jwt.parsed.run);
+  CHECK(jwt.parsed.options.jwt_audience == "outloud.example");
+  CHECK(jwt.parsed.options.jwt_issuer == "https://idp.example");
+  CHECK(jwt.parsed.options.jwt_allow_no_exp);
+
+  const Outcome defaults = parse({});
+  CHECK_FALSE(defaults.parsed.options.jwt_allow_no_exp);
+  CHECK(defaults.parsed.options.presence_ttl_ms == 25'000);
+  CHECK(defaults.parsed.options.presence_refresh_ms == 8'000);
+  CHECK(defaults.parsed.options.presence_sweep_ms == 2'000);
+  CHECK_FALSE(defaults.parsed.options.unsafe_no_fsync);
+  CHECK(defaults.parsed.options.test_fault_after_ms == 0);
+
+  const Outcome fast = parse({"--presence-ttl-ms", "3000", "--presence-refresh-ms", "1000", "--presence-sweep-ms", "250",
+                              "--unsafe-no-fsync", "--test-fault-after-ms", "500"});
+  REQUIRE(fast.parsed.run);
+  CHECK(fast.parsed.options.presence_ttl_ms == 3000);
+  CHECK(fast.parsed.options.presence_refresh_ms == 1000);
+  CHECK(fast.parsed.options.presence_sweep_ms == 250);
+  CHECK(fast.parsed.options.unsafe_no_fsync);
+  CHECK(fast.parsed.options.test_fault_after_ms == 500);
+
+  check_refused({"--presence-ttl-ms", "1000", "--presence-refresh-ms", "1000"},
+                "--presence-refresh-ms (1000) must be shorter than --presence-ttl-ms (1000)");
+  check_refused({"--presence-ttl-ms", "50"}, "--presence-ttl-ms: expected a whole number from 100");
+  check_refused({"--redis", "redis://user@h:1"}, "the password is missing");
 }
 
 TEST_CASE("options: --idle-timeout must exceed --ping-interval", "[app]") {

@@ -1,9 +1,11 @@
 // What only the SQLite store promises beyond the Store contract: its file survives a restart,
 // it runs in WAL mode with a versioned schema, it finishes queued work on close, and a failed
-// write costs only its own batch.
+// write costs only itself, not the other requests of its batch.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -195,6 +197,89 @@ TEST_CASE("sqlite store: a failed write fails its batch, publishes nothing, and 
   SqliteStore store(path.string(), bus);  // room on the disk again
   CHECK(append(store, make_append("housing", "after the disk was freed")).message.seq == last_ok + 1);
   CHECK(handler.events_for("housing").size() == static_cast<std::size_t>(last_ok + 1));
+}
+
+// Runs `sql` with a separate read-write connection (the store must not be open).
+void exec_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  REQUIRE(message.empty());
+}
+
+TEST_CASE("sqlite store: a failing append fails alone, the rest of its batch is acknowledged", "[sqlite]") {
+  TempDatabasePath path("savepoint");
+  EmbeddedBus bus;
+  RecordingHandler handler(bus);
+  for (const char* room : {"housing", "transport"}) {
+    await_value<backend::Unit>([&](auto done) { bus.subscribe(room, done); });
+  }
+  {
+    SqliteStore store(path.string(), bus);
+    await_value<protocol::Room>([&](auto done) { store.create_room(make_room("housing"), done); });
+    await_value<protocol::Room>([&](auto done) { store.create_room(make_room("transport"), done); });
+  }
+  // A constraint failure on demand: inserting the text "poison" aborts its statement.
+  exec_sql(path.string(),
+           "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison' "
+           "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
+  SqliteStore store(path.string(), bus);
+
+  // The worker is held inside the first append's callback while the batch is queued behind it,
+  // so the next batch holds all of them.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  Pending<AppendResult> gate;
+  store.append(make_append("housing", "gate"), [&, done = gate.callback()](backend::Result<AppendResult> result) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return release; });
+    done(std::move(result));
+  });
+  constexpr int kBatch = 300;
+  constexpr int kPoisonAt = 150;
+  std::vector<Pending<AppendResult>> pending(kBatch);
+  Pending<AppendResult> missing_room;
+  for (int i = 0; i < kBatch; ++i) {
+    const char* room = i % 2 == 0 ? "housing" : "transport";
+    store.append(make_append(room, i == kPoisonAt ? "poison" : "m" + std::to_string(i)), pending[i].callback());
+    if (i == kPoisonAt) store.append(make_append("no-such-room", "lost"), missing_room.callback());
+  }
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  REQUIRE(gate.get().ok());
+
+  std::int64_t housing_seq = 1, transport_seq = 0;  // "gate" is housing's seq 1
+  for (int i = 0; i < kBatch; ++i) {
+    auto result = pending[i].get();
+    if (i == kPoisonAt) {
+      REQUIRE_FALSE(result.ok());
+      CHECK(result.error().code == protocol::ErrorCode::internal);
+      continue;
+    }
+    REQUIRE(result.ok());
+    std::int64_t& expected = i % 2 == 0 ? housing_seq : transport_seq;
+    CHECK(result.value().message.seq == ++expected);  // no gap where the poisoned append was
+  }
+  auto lost = missing_room.get();
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.error().code == protocol::ErrorCode::not_found);
+
+  CHECK(store.messages_stored() == kBatch);  // the gate and every append but the poisoned one
+  CHECK(latest(store, "housing").head == housing_seq);
+  CHECK(latest(store, "transport").head == transport_seq);
+  CHECK(handler.events_for("housing").size() == static_cast<std::size_t>(housing_seq));
+  CHECK(handler.events_for("transport").size() == static_cast<std::size_t>(transport_seq));
+  store.close();
+  CHECK(query_text(path.string(), "SELECT COUNT(*) FROM messages WHERE text = 'poison'") == "0\n");
 }
 
 TEST_CASE("sqlite store: one transaction per request (max_batch 1) keeps the same guarantees", "[sqlite]") {

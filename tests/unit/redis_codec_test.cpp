@@ -27,12 +27,35 @@ TEST_CASE("redis url: host, port and database are read; mistakes are explained",
   CHECK(std::get<Endpoint>(v6).port == 7000);
 
   for (const char* bad : {"http://x:1", "redis://", "redis://:6379", "redis://h:0", "redis://h:70000",
-                          "redis://h:12ab", "redis://h:1/x", "redis://user:pw@h:1", "redis://[::1"}) {
+                          "redis://h:12ab", "redis://h:1/x", "redis://user@h:1", "redis://:@h:1", "redis://:p%zz@h",
+                          "redis://[::1"}) {
     INFO(bad);
     auto result = parse_redis_url(bad);
     REQUIRE(std::holds_alternative<std::string>(result));
-    CHECK_THAT(std::get<std::string>(result), Catch::Contains("redis://HOST:PORT[/DB]"));
+    CHECK_THAT(std::get<std::string>(result), Catch::Contains("HOST:PORT[/DB]"));
   }
+}
+
+TEST_CASE("redis url: credentials are read, decoded and never shown", "[redis]") {
+  auto with_user = parse_redis_url("redis://app:s3cr%40t/x@10.0.0.5:6380/2");
+  REQUIRE(std::holds_alternative<Endpoint>(with_user));
+  CHECK(std::get<Endpoint>(with_user).username == "app");
+  CHECK(std::get<Endpoint>(with_user).password == "s3cr@t/x");
+  CHECK(std::get<Endpoint>(with_user).host == "10.0.0.5");
+  CHECK(std::get<Endpoint>(with_user).db == 2);
+
+  auto password_only = parse_redis_url("redis://:hunter2@cache");
+  REQUIRE(std::holds_alternative<Endpoint>(password_only));
+  CHECK(std::get<Endpoint>(password_only).username.empty());
+  CHECK(std::get<Endpoint>(password_only).password == "hunter2");
+  CHECK(std::get<Endpoint>(password_only).port == 6379);
+
+  CHECK(redacted_redis_url("redis://app:hunter2@cache:1/3") == "redis://app:***@cache:1/3");
+  CHECK(redacted_redis_url("redis://:hunter2@cache") == "redis://:***@cache");
+  CHECK(redacted_redis_url("redis://cache:1") == "redis://cache:1");
+  auto bad = parse_redis_url("redis://:hunter2@cache:99999");
+  REQUIRE(std::holds_alternative<std::string>(bad));
+  CHECK_THAT(std::get<std::string>(bad), !Catch::Contains("hunter2"));
 }
 
 TEST_CASE("bus envelope: every field survives, the payload is the frame text byte for byte", "[redis]") {

@@ -95,5 +95,8 @@ std::optional<Role> role_from(std::string_view text);
 bool is_valid_slug(std::string_view id);           // org and room ids: [a-z0-9][a-z0-9._~-]{0,63}
 std::size_t utf8_length(std::string_view text);    // code points; the input must be valid UTF-8
 bool is_valid_utf8(std::string_view text);
+// The rules of `hello`'s fields, for user data that arrives another way (a JWT's claims).
+bool is_valid_user_name(std::string_view name);    // 1 to 80 characters, no control character, not blank
+bool is_valid_user_id(std::string_view id);        // 1 to 128 characters, no control character
 
 }  // namespace outloud::protocol
