@@ -365,6 +365,7 @@ void WebSocketSession::finish() {
   slow_timer_.cancel();
   queue_.clear();
   cut();
+  ticket_ = Admission::Ticket();  // the socket is closed: its place under the caps is free now
   if (!was_accepted) return;
   context_->sessions.remove(id_);
   if (hub_opened_) context_->hub->closed(id_);
