@@ -43,11 +43,13 @@ std::optional<Admission::Ticket> Admission::admit(const boost::asio::ip::address
   std::string key = peer_key(peer);
   std::lock_guard lock(mutex_);
   if (total_ >= limits_.max_connections) {
+    ++refused_total_;
     refusal = "too many connections to this server";
     return std::nullopt;
   }
   auto& count = per_peer_[key];
   if (count >= limits_.max_connections_per_address) {
+    ++refused_per_address_;
     refusal = "too many connections from this address";
     return std::nullopt;
   }
@@ -59,6 +61,23 @@ std::optional<Admission::Ticket> Admission::admit(const boost::asio::ip::address
 std::size_t Admission::open() const {
   std::lock_guard lock(mutex_);
   return total_;
+}
+
+std::string Admission::metrics_text() const {
+  std::string out =
+      "# HELP outloud_tcp_connections_open TCP connections (HTTP and WebSocket) held under the connection caps.\n"
+      "# TYPE outloud_tcp_connections_open gauge\n"
+      "outloud_tcp_connections_open " + std::to_string(open()) + "\n"
+      "# HELP outloud_connections_refused_total Newcomers answered 503 and closed, by the limit they met.\n"
+      "# TYPE outloud_connections_refused_total counter\n";
+  const auto line = [&out](const char* reason, std::uint64_t value) {
+    out.append("outloud_connections_refused_total{reason=\"").append(reason).append("\"} ");
+    out.append(std::to_string(value)).append("\n");
+  };
+  line("max_connections", refused_total_.load());
+  line("max_connections_per_address", refused_per_address_.load());
+  line("descriptor_limit", refused_descriptors_.load());
+  return out;
 }
 
 void Admission::release(const std::string& peer) {

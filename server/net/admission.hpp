@@ -3,7 +3,9 @@
 // holds a Ticket for its lifetime; dropping the ticket frees its place.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +45,10 @@ class Admission {
   // A ticket if the peer may connect; otherwise nullopt and `refusal` says which cap was reached.
   std::optional<Ticket> admit(const boost::asio::ip::address& peer, std::string_view& refusal);
   std::size_t open() const;
+  // A newcomer turned away at the file-descriptor limit (counted for /metrics).
+  void refused_at_descriptor_limit(std::size_t count) { refused_descriptors_ += count; }
+  // Prometheus text: connections open, and refused by reason (appended to /metrics).
+  std::string metrics_text() const;
 
  private:
   void release(const std::string& peer);
@@ -51,6 +57,9 @@ class Admission {
   mutable std::mutex mutex_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_peer_;
+  std::atomic<std::uint64_t> refused_total_{0};
+  std::atomic<std::uint64_t> refused_per_address_{0};
+  std::atomic<std::uint64_t> refused_descriptors_{0};
 };
 
 }  // namespace outloud::net

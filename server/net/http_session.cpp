@@ -221,7 +221,7 @@ void HttpSession::route(Request&& request) {
   }
   if (path == "/metrics") {
     auto res = make_response(version, keep_alive, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                             context_->metrics.render(context_->store.messages_stored()));
+                             context_->metrics.render(context_->store.messages_stored(), context_->admission.metrics_text()));
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }

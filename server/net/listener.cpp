@@ -114,7 +114,10 @@ void Listener::on_accept(std::size_t index, error_code ec, tcp::socket socket) {
     while (refused < 64 && (outcome = refuse_one_at_descriptor_limit(acceptor)) == DescriptorLimitRefusal::refused) {
       ++refused;
     }
-    if (refused > 0) log::warn("accept: %s: refused %d connection(s) with 503", ec.message().c_str(), refused);
+    if (refused > 0) {
+      context_->admission.refused_at_descriptor_limit(static_cast<std::size_t>(refused));
+      log::warn("accept: %s: refused %d connection(s) with 503", ec.message().c_str(), refused);
+    }
     if (refused > 0 || outcome == DescriptorLimitRefusal::none_waiting) {
       // Linux reports EMFILE before looking for a connection: with none waiting, wait for the next one.
       return acceptor.async_wait(tcp::acceptor::wait_read, [self = shared_from_this(), index](error_code wait_error) {

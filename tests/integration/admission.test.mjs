@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { connect, connectAs } from '../lib/client.mjs';
+import { fetchMetrics, metricValue } from '../lib/protocol.mjs';
 import { RawWebSocket, rawHttp, upgradeRequest } from '../lib/raw_ws.mjs';
 import { scaled, sleep, startServer, within } from '../lib/server.mjs';
 
@@ -79,6 +80,7 @@ describe('hello deadline', { timeout: scaled(30000) }, () => {
 describe('connection caps', { timeout: scaled(30000) }, () => {
   test('per address and in total, a newcomer gets 503 at once; a freed place is reused', async () => {
     const srv = await server(['--max-connections', '4', '--max-connections-per-address', '2']);
+    const mine = sockets.length;  // this test's sockets start here
     // Addresses of their own: the health check of startServer may still hold a keep-alive
     // connection from 127.0.0.1 (it counts towards the total, which is allowed for below).
     const a1 = await openWs(srv, '127.0.0.11');
@@ -113,6 +115,15 @@ describe('connection caps', { timeout: scaled(30000) }, () => {
     assert.deepEqual(http.responses, [503]);
 
     a1.destroy();
+    for (const s of sockets.splice(mine)) s.destroy();  // room for the metrics request
+    const samples = await waitFor(async () => {
+      try { return await fetchMetrics(srv); } catch { return null; }
+    }, scaled(5000), '/metrics');
+    const refusedFor = (reason) => metricValue(samples, /^outloud_connections_refused_total$/, { reason });
+    assert.ok(refusedFor('max_connections_per_address') >= 1, 'per-address refusals not counted');
+    assert.ok(refusedFor('max_connections') >= 2, 'total-cap refusals not counted');
+    assert.equal(refusedFor('descriptor_limit'), 0);
+    assert.equal(typeof metricValue(samples, /^outloud_tcp_connections_open$/), 'number');
     const again = await waitFor(async () => {
       const r = await tryUpgrade(srv, { localAddress: '127.0.0.11' });
       return r.status === 101 ? r : null;
@@ -167,5 +178,7 @@ describe('file-descriptor limit', { timeout: scaled(60000) }, () => {
     const c = await connectAs(srv.wsUrl, 'After Limit', 'essex-cc');
     sockets.push(c.ws);
     assert.equal((await c.sync()).type, 'pong');
+    const counted = metricValue(await fetchMetrics(srv), /^outloud_connections_refused_total$/, { reason: 'descriptor_limit' });
+    assert.ok(counted >= 6, `${counted} refusals at the descriptor limit counted`);
   });
 });
