@@ -42,7 +42,7 @@ start() {
     i=$((i + 1))
     if ! pid_alive "$run/node$i.pid"; then
       "$bin/outloud-server" --listen "127.0.0.1:$node_port" --redis "redis://127.0.0.1:$redis_port/0" \
-        --node-id "node$i" >"$run/node$i.log" 2>&1 &
+        --node-id "node$i" --max-connections-per-address 10000 >"$run/node$i.log" 2>&1 &
       echo $! >"$run/node$i.pid"
     fi
   done

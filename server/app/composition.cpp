@@ -142,6 +142,7 @@ net::WebSocketLimits websocket_limits(const Options& options) {
   limits.rate_burst = options.rate_burst;
   limits.ping_interval = ms(options.ping_interval_s);
   limits.idle_timeout = ms(options.idle_timeout_s);
+  limits.hello_timeout = ms(options.hello_timeout_s);
   limits.close_timeout = kCloseBudget;
   return limits;
 }
@@ -347,7 +348,8 @@ int run_server(const Options& options) {
 
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
-      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{}});
+      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
+      net::ConnectionLimits{options.max_connections, options.max_connections_per_address}});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then

@@ -92,7 +92,10 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        idle_timeout = format_number(defaults.idle_timeout_s),
                        presence_ttl = std::to_string(defaults.presence_ttl_ms),
                        presence_refresh = std::to_string(defaults.presence_refresh_ms),
-                       presence_sweep = std::to_string(defaults.presence_sweep_ms), test_fault_after_ms = "0";
+                       presence_sweep = std::to_string(defaults.presence_sweep_ms), test_fault_after_ms = "0",
+                       hello_timeout = format_number(defaults.hello_timeout_s),
+                       max_connections = std::to_string(defaults.max_connections),
+                       max_connections_per_address = std::to_string(defaults.max_connections_per_address);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -155,6 +158,13 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "for tests only: SQLite never syncs to disk (a crash of the machine may lose acknowledged messages)")
     ("test-fault-after-ms", po::value(&test_fault_after_ms)->default_value(test_fault_after_ms)->value_name("MS"),
      "for tests only: an I/O handler throws after MS ms, to check that the server then exits 1 (0: never)")
+    ("hello-timeout", po::value(&hello_timeout)->default_value(hello_timeout)->value_name("SECONDS"),
+     "close a WebSocket (1008) that has not said a successful hello within this many seconds")
+    ("max-connections", po::value(&max_connections)->default_value(max_connections)->value_name("N"),
+     "TCP connections (HTTP and WebSocket) held at once; a newcomer beyond them gets 503 and is closed")
+    ("max-connections-per-address",
+     po::value(&max_connections_per_address)->default_value(max_connections_per_address)->value_name("N"),
+     "the same cap for one peer address (an IPv6 /64 counts as one address)")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -226,6 +236,10 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
     o.ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
     o.idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
+    o.hello_timeout_s = real_number("hello-timeout", hello_timeout, 0.01, 86'400, false);
+    o.max_connections = whole_number("max-connections", max_connections, 1, 10'000'000);
+    o.max_connections_per_address =
+        whole_number("max-connections-per-address", max_connections_per_address, 1, 10'000'000);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

@@ -37,6 +37,12 @@ struct Options {
   std::size_t max_rooms_per_connection = 100;       // --max-rooms-per-connection
   double ping_interval_s = 20;                      // --ping-interval: seconds between pings
   double idle_timeout_s = 60;                       // --idle-timeout: seconds of silence before closing
+  double hello_timeout_s = 10;                      // --hello-timeout: seconds to a successful hello, or close 1008
+
+  // ---- connections ----
+  // Beyond these a newcomer is answered 503 at once and closed (IPv6 peers counted per /64).
+  std::size_t max_connections = 10'000;             // --max-connections: TCP connections in all
+  std::size_t max_connections_per_address = 256;    // --max-connections-per-address
 
   // ---- for tests only: shorter timings and weaker guarantees than any deployment should use ----
   std::size_t presence_ttl_ms = 25'000;      // --presence-ttl-ms: a cluster presence entry not refreshed expires

@@ -18,6 +18,8 @@ class Connection {
   virtual void send(Frame frame) = 0;
   // Thread-safe: sends a close frame with this code after what is queued, then closes.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // Thread-safe: the connection said a successful `hello` (its hello deadline no longer applies).
+  virtual void greeted() {}
   // Unique within this process for its lifetime.
   virtual std::uint64_t id() const = 0;
 };

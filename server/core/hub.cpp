@@ -285,6 +285,7 @@ void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello&
     return;
   }
   conn->user = user.value();
+  conn->connection->greeted();
   reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
 }
 

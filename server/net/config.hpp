@@ -12,6 +12,7 @@
 #include "server/backend/store.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/metrics.hpp"
+#include "server/net/admission.hpp"
 #include "server/net/session_registry.hpp"
 
 namespace outloud::net {
@@ -37,6 +38,7 @@ struct WebSocketLimits {
   std::chrono::milliseconds ping_interval{20'000};
   std::chrono::milliseconds idle_timeout{60'000};      // nothing heard (no frame, no pong) for this long: close
   std::chrono::milliseconds handshake_timeout{30'000};  // the upgrade must complete within this
+  std::chrono::milliseconds hello_timeout{10'000};      // a successful `hello` must come within this, or close 1008
   std::chrono::milliseconds close_timeout{2'000};       // a closing handshake may take this long, then the socket is cut
   std::chrono::milliseconds slow_close_timeout{500};    // same for a slow consumer, which is not reading anyway
 };
@@ -54,6 +56,7 @@ struct ServerContext {
   SessionRegistry sessions;
   // Set in jwt mode: HTTP endpoints with room data (the record) need "Authorization: Bearer <token>".
   core::Authenticator http_authenticator;
+  Admission admission;  // counts every accepted TCP connection against ConnectionLimits
 };
 
 }  // namespace outloud::net

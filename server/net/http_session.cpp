@@ -1,13 +1,18 @@
 #include "server/net/http_session.hpp"
 
+#include <cctype>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -75,10 +80,50 @@ std::string health_json(std::string_view node, std::string_view redis) {
 
 bool is_read_only(http::verb method) { return method == http::verb::get || method == http::verb::head; }
 
+struct FramingRefusal {
+  http::status status;
+  std::string_view text;
+};
+
+// RFC 9112 6.1 and 6.3: a request whose body length cannot be told for sure is refused, and the
+// connection closed, so that no part of it is read as the next request (request smuggling).
+std::optional<FramingRefusal> framing_refusal(const http::request_header<>& header) {
+  if (header.count(http::field::transfer_encoding) == 0) return std::nullopt;
+  if (header.version() < 11) return FramingRefusal{http::status::bad_request, "Transfer-Encoding in an HTTP/1.0 request"};
+  if (header.count(http::field::content_length) != 0) {
+    return FramingRefusal{http::status::bad_request, "Transfer-Encoding and Content-Length together"};
+  }
+  std::vector<std::string_view> codings;
+  for (auto [it, end] = header.equal_range(http::field::transfer_encoding); it != end; ++it) {
+    for (auto coding : http::token_list(it->value())) codings.emplace_back(coding.data(), coding.size());
+  }
+  if (codings.empty()) return FramingRefusal{http::status::bad_request, "empty Transfer-Encoding"};
+  for (std::size_t i = 0; i < codings.size(); ++i) {
+    const bool chunked = beast::iequals(codings[i], "chunked");
+    if (chunked != (i + 1 == codings.size())) {
+      return FramingRefusal{http::status::bad_request, "chunked must be the final transfer coding, and only once"};
+    }
+    if (!chunked) return FramingRefusal{http::status::not_implemented, "only the chunked transfer coding is supported"};
+  }
+  return std::nullopt;
+}
+
+// RFC 6455 4.2.1: the key is the base64 encoding of 16 bytes, which is 22 characters and "==".
+bool is_valid_websocket_key(const http::request_header<>& header) {
+  if (header.count(http::field::sec_websocket_key) != 1) return false;
+  const std::string_view key = header[http::field::sec_websocket_key];
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  for (const char c : key.substr(0, 22)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-HttpSession::HttpSession(asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context)
-    : stream_(std::move(socket)), context_(std::move(context)) {}
+HttpSession::HttpSession(asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context,
+                         Admission::Ticket ticket)
+    : stream_(std::move(socket)), context_(std::move(context)), ticket_(std::move(ticket)) {}
 
 void HttpSession::run() {
   // The socket was accepted onto this session's strand; start there.
@@ -91,6 +136,16 @@ void HttpSession::read_request() {
   parser_->header_limit(static_cast<std::uint32_t>(context_->http.max_header_bytes));
   parser_->body_limit(context_->http.max_body_bytes);
   stream_.expires_after(context_->http.request_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void HttpSession::on_header(error_code ec) {
+  if (ec) return on_read(ec, 0);
+  if (const auto refusal = framing_refusal(parser_->get())) {
+    log::debug("http: refused request: %s", std::string(refusal->text).c_str());
+    return write(make_error(parser_->get().version(), false, refusal->status, refusal->text));
+  }
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
@@ -131,9 +186,13 @@ void HttpSession::route(Request&& request) {
       res.set(http::field::upgrade, "websocket");
       return write(std::move(res));
     }
+    if (!is_valid_websocket_key(request)) {
+      return write(make_error(version, false, http::status::bad_request,
+                              "Sec-WebSocket-Key must be the base64 encoding of 16 bytes"));
+    }
     // The WebSocket has its own timeouts; the HTTP one must not cut it.
     stream_.expires_never();
-    std::make_shared<WebSocketSession>(std::move(stream_), context_)->run(std::move(request));
+    std::make_shared<WebSocketSession>(std::move(stream_), context_, std::move(ticket_))->run(std::move(request));
     return;
   }
   if (beast::websocket::is_upgrade(request)) {
@@ -162,7 +221,7 @@ void HttpSession::route(Request&& request) {
   }
   if (path == "/metrics") {
     auto res = make_response(version, keep_alive, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                             context_->metrics.render(context_->store.messages_stored()));
+                             context_->metrics.render(context_->store.messages_stored(), context_->admission.metrics_text()));
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }

@@ -19,11 +19,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context,
+              Admission::Ticket ticket);
   void run();
 
  private:
   void read_request();
+  // Headers first: a request whose framing is ambiguous is refused before its body is read.
+  void on_header(boost::system::error_code ec);
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void route(Request&& request);
   void serve_static(const Request& request, const std::string& path);
@@ -37,6 +40,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<ServerContext> context_;
+  Admission::Ticket ticket_;  // this connection's place under the caps; handed on at the upgrade
   bool head_request_ = false;  // answer with the headers only
   std::shared_ptr<void> response_;  // the response being written must live until the write completes
 };

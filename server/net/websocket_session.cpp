@@ -1,6 +1,7 @@
 #include "server/net/websocket_session.hpp"
 
 #include <atomic>
+#include <cstdio>
 #include <variant>
 
 #include <boost/asio/bind_executor.hpp>
@@ -52,11 +53,14 @@ bool offers_subprotocol(const http::request<http::string_body>& request, std::st
   return false;
 }
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context)
+WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context,
+                                   Admission::Ticket ticket)
     : ws_(std::move(stream)),
       context_(std::move(context)),
+      ticket_(std::move(ticket)),
       id_(next_connection_id()),
       slow_timer_(ws_.get_executor()),
+      hello_timer_(ws_.get_executor()),
       keepalive_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
@@ -112,12 +116,40 @@ void WebSocketSession::on_accept(error_code ec) {
   }
   hub_opened_ = true;
   context_->hub->open(self);
+  hello_timer_.expires_after(context_->ws.hello_timeout);
+  hello_timer_.async_wait([self](error_code ec) { self->on_hello_deadline(ec); });
   schedule_keepalive();
   read();
 }
 
+void WebSocketSession::greeted() {
+  greeted_ = true;
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->hello_timer_.cancel(); });
+}
+
+void WebSocketSession::on_hello_deadline(error_code ec) {
+  if (ec || greeted_ || state_ != State::open) return;
+  const auto seconds = std::chrono::duration<double>(context_->ws.hello_timeout).count();
+  char reason[64];
+  std::snprintf(reason, sizeof reason, "no hello within %g s", seconds);
+  log::debug("ws %llu: %s: closing", static_cast<unsigned long long>(id_), reason);
+  begin_close(static_cast<std::uint16_t>(websocket::close_code::policy_error), reason, context_->ws.close_timeout);
+}
+
 void WebSocketSession::read() {
   ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+bool WebSocketSession::over_queue_cap() const {
+  const auto& limits = context_->ws;
+  return queued_bytes_ > limits.max_queue_bytes || queue_.size() + (writing_ ? 1 : 0) > limits.max_queue_frames;
+}
+
+void WebSocketSession::resume_reading() {
+  if (!reading_paused_ || state_ == State::finished) return;
+  reading_paused_ = false;
+  log::debug("ws %llu: reading resumed", static_cast<unsigned long long>(id_));
+  read();
 }
 
 void WebSocketSession::on_read(error_code ec, std::size_t) {
@@ -138,6 +170,12 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
     on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
   }
   buffer_.consume(buffer_.size());
+  if (state_ == State::open && over_queue_cap()) {
+    reading_paused_ = true;  // on_write resumes; a close resumes too, to see the peer's answer
+    log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
+               queued_bytes_, queue_.size() + (writing_ ? 1 : 0));
+    return;
+  }
   read();
 }
 
@@ -241,7 +279,13 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
   writing_.reset();
   if (ec) {
     if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
-    return cut();  // the read fails next and finishes the session
+    cut();
+    if (reading_paused_) finish();  // no read is pending to fail and finish the session
+    return;
+  }
+  if (reading_paused_) {
+    last_heard_ = Clock::now();  // the peer reads, so it is alive, though its pongs wait unread
+    if (!over_queue_cap()) resume_reading();
   }
   write_next();
 }
@@ -252,6 +296,8 @@ void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::
   if (state_ != State::open) return;
   state_ = State::closing;
   keepalive_timer_.cancel();
+  hello_timer_.cancel();
+  resume_reading();  // the pending read sees the peer's answering close and finishes the session
   constexpr std::size_t reason_capacity = 123;  // websocket::reason_string: a close frame holds no more
   if (reason.size() > reason_capacity) reason.resize(reason_capacity);
   pending_close_.emplace(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), reason.size()));
@@ -314,10 +360,12 @@ void WebSocketSession::finish() {
   const bool was_accepted = state_ != State::handshaking;
   state_ = State::finished;
   keepalive_timer_.cancel();
+  hello_timer_.cancel();
   close_timer_.cancel();
   slow_timer_.cancel();
   queue_.clear();
   cut();
+  ticket_ = Admission::Ticket();  // the socket is closed: its place under the caps is free now
   if (!was_accepted) return;
   context_->sessions.remove(id_);
   if (hub_opened_) context_->hub->closed(id_);

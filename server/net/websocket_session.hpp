@@ -7,6 +7,7 @@
 // then names none, which a client that insists on its own protocol treats as a refusal by itself.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -39,13 +40,15 @@ class WebSocketSession final : public core::Connection, public std::enable_share
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WebSocketSession(boost::beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context);
+  WebSocketSession(boost::beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context,
+                   Admission::Ticket ticket);
   // Completes the upgrade. Call on the stream's strand (the HTTP session's handler is).
   void run(Request request);
 
   // core::Connection
   void send(core::Frame frame) override;
   void close(std::uint16_t code, std::string reason) override;
+  void greeted() override;
   std::uint64_t id() const override { return id_; }
 
  private:
@@ -54,6 +57,10 @@ class WebSocketSession final : public core::Connection, public std::enable_share
 
   void on_accept(boost::system::error_code ec);
   void read();
+  // Reading pauses while the send queue is over its cap (the client asks faster than it reads)
+  // and resumes once a write brings it back under: such a client costs at most its queue.
+  bool over_queue_cap() const;
+  void resume_reading();
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void on_frame(std::string_view text, bool is_text);
   void refuse(const std::optional<protocol::RequestId>& re, protocol::ErrorCode code, std::string_view message);
@@ -67,6 +74,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout);
   void check_slow_consumer();
   void drop_slow_consumer();
+  void on_hello_deadline(boost::system::error_code ec);
   void schedule_keepalive();
   void on_keepalive(boost::system::error_code ec);
   void cut();     // shuts the TCP connection down at once; pending operations fail
@@ -74,10 +82,12 @@ class WebSocketSession final : public core::Connection, public std::enable_share
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   std::shared_ptr<ServerContext> context_;
+  Admission::Ticket ticket_;  // this connection's place under the connection caps
   const std::uint64_t id_;
   boost::beast::flat_buffer buffer_;
   State state_ = State::handshaking;
   bool hub_opened_ = false;
+  bool reading_paused_ = false;  // no read pending because the send queue is over its cap
 
   std::deque<core::Frame> queue_;  // waiting to be written
   core::Frame writing_;            // being written now
@@ -88,6 +98,8 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   std::optional<boost::beast::websocket::close_reason> pending_close_;  // sent when the queue is empty
   bool close_sent_ = false;
 
+  boost::asio::steady_timer hello_timer_;  // closes a connection that does not say hello in time
+  std::atomic<bool> greeted_{false};       // set by the hub, from its own strand
   boost::asio::steady_timer keepalive_timer_;
   boost::asio::steady_timer close_timer_;
   Clock::time_point last_heard_;

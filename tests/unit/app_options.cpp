@@ -201,6 +201,25 @@ TEST_CASE("options: --flag=value form and the bounds of each range are accepted"
   CHECK(high.parsed.options.idle_timeout_s == 86'400);
 }
 
+TEST_CASE("options: connection admission flags", "[app]") {
+  const Outcome defaults = parse({});
+  REQUIRE(defaults.parsed.run);
+  CHECK(defaults.parsed.options.hello_timeout_s == 10);
+  CHECK(defaults.parsed.options.max_connections == 10'000);
+  CHECK(defaults.parsed.options.max_connections_per_address == 256);
+
+  const Outcome given = parse({"--hello-timeout", "0.5", "--max-connections", "3", "--max-connections-per-address=1"});
+  CAPTURE(given.err);
+  REQUIRE(given.parsed.run);
+  CHECK(given.parsed.options.hello_timeout_s == 0.5);
+  CHECK(given.parsed.options.max_connections == 3);
+  CHECK(given.parsed.options.max_connections_per_address == 1);
+
+  check_refused({"--hello-timeout", "0"}, "hello-timeout");
+  check_refused({"--max-connections", "0"}, "max-connections");
+  check_refused({"--max-connections-per-address", "-1"}, "max-connections-per-address");
+}
+
 TEST_CASE("options: --help and --version exit 0 without running", "[app]") {
   const Outcome help = parse({"--help"});
   CHECK_FALSE(help.parsed.run);

@@ -1,0 +1,144 @@
+// A connection's reading pauses while its send queue is over --max-queue-bytes (or
+// --max-queue-frames) and resumes when a write brings it back under: a client that asks and never
+// reads costs its queue, not every reply it could ask for, and one that reads again later gets
+// every reply. The slow-consumer rule still applies: a paused reader whose writes stay stuck for
+// --slow-client-grace is dropped. Prints the server's RSS (from /proc/<pid>/status) before, at
+// the peak and after the load.
+//
+// What pausing bounds is the requests read after the queue is full; those read before their
+// replies came back are bounded by the rate limit (and the hub's cap on requests in flight). So the
+// clients here pace their requests until the server says (debug log) it paused them, then send a
+// burst that only a server that kept reading would answer.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { connectAs, uniqueId } from '../lib/client.mjs';
+import { fetchMetrics, metricValue, sendMany } from '../lib/protocol.mjs';
+import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
+
+const MiB = 1024 * 1024;
+const QUEUE_CAP = 2 * MiB;  // --max-queue-bytes here; 8 times it drops a client at once
+const servers = [];
+const clients = [];
+after(async () => {
+  for (const c of clients) c.ws.terminate();
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+function memory(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)[1]);
+  return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
+}
+const mb = (bytes) => (bytes / MiB).toFixed(1);
+const pausedCount = (srv) => new Set([...srv.stderr.matchAll(/ws (\d+): reading paused/g)].map((m) => m[1])).size;
+
+// A server and a room of 200 messages of 4,000 characters: a `history` of limit 200 is ~0.84 MB.
+async function serverWithBigRoom(args) {
+  const srv = await startServer({
+    args: [...UNTHROTTLED, '--max-queue-bytes', String(QUEUE_CAP), '--log-level', 'debug', ...args],
+  });
+  servers.push(srv);
+  const writer = await connectAs(srv.wsUrl, 'Writer', 'essex-cc');
+  clients.push(writer);
+  const room = uniqueId('big');
+  await writer.create(room);
+  await writer.join(room);
+  await sendMany(writer, room, 200, (i) => `${i}:`.padEnd(4000, 'x'), () => ({}), scaled(60000));
+  const reply = await writer.request({ type: 'history', room, limit: 200 }, scaled(20000));
+  assert.equal(reply.messages?.length, 200);
+  return { srv, room, replyBytes: JSON.stringify(reply).length };
+}
+
+async function flooders(srv, count) {
+  const list = [];
+  for (let i = 0; i < count; i++) {
+    const c = await connectAs(srv.wsUrl, `Flooder ${i}`, 'essex-cc');
+    clients.push(c);
+    c.pause();  // never reads: the kernel buffers fill, then the server's queue
+    c.sent = 0;
+    list.push(c);
+  }
+  return list;
+}
+
+function ask(c, room) {
+  c.sent += 1;
+  c.sendText(JSON.stringify({ type: 'history', id: c.sent, room, limit: 200 }));
+}
+
+// Every 250 ms each client asks once more, until the server has paused `pausedTarget` readers
+// (or `max` requests each were sent); then each sends a burst of `burst` more at once.
+async function floodUntilPaused(srv, list, room, { pausedTarget, max = 80, burst = 40 }) {
+  for (let round = 0; round < max && pausedCount(srv) < pausedTarget && !list.every((c) => c.closeInfo); round++) {
+    for (const c of list) if (!c.closeInfo) ask(c, room);
+    await sleep(250);
+  }
+  for (const c of list) for (let i = 0; i < burst && !c.closeInfo; i++) ask(c, room);
+}
+
+describe('read pausing', { timeout: scaled(180000) }, () => {
+  test('clients that flood history requests and never read cost about their queue', async () => {
+    const { srv, room, replyBytes } = await serverWithBigRoom(['--slow-client-grace', '600']);
+    const list = await flooders(srv, 4);
+    const before = memory(srv.pid);
+    await floodUntilPaused(srv, list, room, { pausedTarget: list.length });
+    await sleep(scaled(3000));  // whatever was read is answered and queued by now
+    const { rss: loaded, peak } = memory(srv.pid);
+    const open = list.filter((c) => !c.closeInfo).length;
+    const sent = list.reduce((n, c) => n + c.sent, 0);
+    for (const c of list) c.ws.terminate();
+    await sleep(scaled(5000));
+    const settled = memory(srv.pid).rss;
+
+    const growth = peak - before.rss;
+    // Each: the queue cap, plus the replies to the requests it had sent before its replies came back.
+    const bound = list.length * (QUEUE_CAP + 6 * replyBytes) + 32 * MiB;
+    console.log(`[figure] ${list.length} non-reading clients, ${sent} history requests of ${mb(replyBytes)} MB ` +
+      `(queue cap ${mb(QUEUE_CAP)} MB): RSS before ${mb(before.rss)} MB, peak ${mb(peak)} MB (+${mb(growth)}), ` +
+      `loaded ${mb(loaded)} MB, 5 s after they left ${mb(settled)} MB; bound +${mb(bound)} MB; ` +
+      `${pausedCount(srv)} paused, ${open} still open`);
+    assert.equal(open, list.length, 'a flooder was dropped (its queue reached 8 times the cap) though the grace is 600 s');
+    assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, over the bound of ${mb(bound)} MB`);
+    assert.equal(pausedCount(srv), list.length, 'not every flooder was paused');
+  });
+
+  test('a paused reader that reads again gets every reply in order, and is not dropped', async () => {
+    const { srv, room, replyBytes } = await serverWithBigRoom(['--slow-client-grace', '600']);
+    const [c] = await flooders(srv, 1);
+    // A burst it will read back at full speed: small enough that its replies, all read at once when
+    // reading resumes, stay under 8 times the cap (requests in flight are not this layer's to cap).
+    await floodUntilPaused(srv, [c], room, { pausedTarget: 1, burst: 10 });
+    await sleep(scaled(1000));
+    assert.equal(c.closeInfo, null, `closed while paused: ${JSON.stringify(c.closeInfo)}`);
+    assert.equal(pausedCount(srv), 1, 'the reader was never paused');
+    c.resume();
+    for (let id = 1; id <= c.sent; id++) {
+      const reply = await c.next((f) => f.re === id, scaled(30000), `history ${id}`);
+      assert.equal(reply.type, 'history');
+      assert.equal(reply.messages.length, 200);
+    }
+    const order = c.frames.filter((f) => f.type === 'history').map((f) => f.re);
+    assert.deepEqual(order, Array.from({ length: c.sent }, (_, i) => i + 1));
+    assert.equal((await c.sync()).type, 'pong');
+    assert.match(srv.stderr, /reading resumed/);
+    console.log(`[figure] one paused reader: ${c.sent} history requests of ${mb(replyBytes)} MB, every reply ` +
+      `arrived in order once it read again`);
+  });
+
+  test('a paused reader whose writes stay stuck is still dropped after --slow-client-grace', async () => {
+    const { srv, room } = await serverWithBigRoom([]);  // grace 1 s
+    const [c] = await flooders(srv, 1);
+    await floodUntilPaused(srv, [c], room, { pausedTarget: 1, burst: 5 });
+    assert.equal(pausedCount(srv), 1, 'the reader was never paused');
+    // The client reads nothing, so the server's count says it was dropped.
+    const deadline = Date.now() + scaled(10000);
+    let dropped = 0;
+    while (dropped < 1 && Date.now() < deadline) {
+      dropped = metricValue(await fetchMetrics(srv), /^outloud_slow_clients_dropped_total$/);
+      if (dropped < 1) await sleep(100);
+    }
+    assert.equal(dropped, 1, 'the paused reader was never dropped');
+    assert.match(srv.stderr, /slow consumer .*: dropped/);
+  });
+});
