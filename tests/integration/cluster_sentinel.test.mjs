@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { figure, health, isMessage, sequenceProblem, waitUntil } from '../lib/cluster.mjs';
+import { startRedis } from '../lib/redis.mjs';
 import { redisQuery, startSentinelSetup } from '../lib/sentinel.mjs';
 import { UNTHROTTLED, killAll, scaled, sleep, startServer } from '../lib/server.mjs';
 
@@ -158,6 +159,42 @@ test('master killed mid-traffic: a replica takes over, sends resume, nothing ack
       + `refused (unavailable) meanwhile, retried with their nonce; first send accepted ${firstAcceptedAfterKill - killedAt} ms `
       + `after the kill; acknowledged messages lost: ${lost.length}; all traffic done in ${trafficMs} ms `
       + `(--redis-wait-replicas 1, appendfsync always, min-replicas-to-write 1, down-after-milliseconds 1000)`);
+  });
+
+test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the retry gets the same seq',
+  { timeout: scaled(60000) }, async () => {
+    const lone = await startRedis();
+    const node = await startServer({ nodeId: 'wait-node',
+      args: ['--redis', lone.url, '--redis-wait-replicas', '1', '--redis-wait-timeout-ms', '300', ...UNTHROTTLED] });
+    nodes.push(node);
+    try {
+      const c = await connectAs(node.wsUrl, 'Wyn Waiter', 'org-w');
+      clients.push(c);
+      const room = uniqueId('wait');
+      await c.create(room);
+      await c.join(room);
+      const refused = await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' });
+      assert.equal(refused.type, 'error', JSON.stringify(refused));
+      assert.equal(refused.code, 'unavailable');
+      // Stored on the master (and delivered), but not acknowledged: the retry must not store it twice.
+      const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(lone.port)] });
+      try {
+        const sent = await waitUntil(async () => (await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' })).type === 'sent',
+          { timeoutMs: scaled(15000), everyMs: 100, what: 'the send confirmed once a replica is in sync' });
+        const again = await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' });
+        assert.equal(again.type, 'sent');
+        assert.equal(again.seq, 1, 'the first attempt\'s seq, stored once');
+        const next = await c.request({ type: 'send', room, text: 'with a replica', nonce: 'w-2' });
+        assert.equal(next.type, 'sent');
+        assert.equal(next.seq, 2);
+        figure(`--redis-wait-replicas 1 without a replica: send answered unavailable; confirmed ${sent} ms after a replica started`);
+      } finally {
+        await replica.stop();
+      }
+    } finally {
+      await node.stop();
+      await lone.stop();
+    }
   });
 
 async function findStreamKey(hostPort, room) {
