@@ -76,40 +76,14 @@ test('master killed mid-traffic: a replica takes over, sends resume, nothing ack
     await senders[0].create(room);
     for (const c of [...senders, ...listeners]) await c.join(room);
 
-    // Each sender sends one message after the other; a refused one is retried with the same nonce.
-    const acked = new Map();  // nonce → seq
-    let killedAt = 0;
-    let refusedAfterKill = 0;
-    let firstAcceptedAfterKill = 0;  // when the first send started after the kill was accepted
-    let progress = 0;
-    const sendAll = async (client, tag) => {
-      for (let i = 0; i < PER_SENDER; i++) {
-        const nonce = `${tag}-${i}`;
-        for (let attempt = 0; ; attempt++) {
-          const startedAt = Date.now();
-          const reply = await client.request({ type: 'send', room, text: `${tag} message ${i}`, nonce }, scaled(10000));
-          if (reply.type === 'sent') {
-            assert.ok(!acked.has(nonce) || acked.get(nonce) === reply.seq, `${nonce}: acknowledged twice with different seqs`);
-            acked.set(nonce, reply.seq);
-            progress++;
-            if (killedAt && startedAt >= killedAt && !firstAcceptedAfterKill) firstAcceptedAfterKill = Date.now();
-            break;
-          }
-          assert.equal(reply.code, 'unavailable', `${client.label}: ${nonce} refused with ${JSON.stringify(reply)}`);
-          if (killedAt && !firstAcceptedAfterKill) refusedAfterKill++;
-          assert.ok(attempt < 600, `${nonce}: still refused after ${attempt} attempts`);
-          await sleep(25);
-        }
-      }
-    };
+    const run = startTraffic(room, senders, PER_SENDER);
+    const { acked } = run;
     const started = Date.now();
-    const traffic = Promise.all(senders.map((s, i) => sendAll(s, `s${i + 1}`)));
-
-    await waitUntil(() => progress >= PER_SENDER, { timeoutMs: scaled(30000), what: 'traffic to be under way' });
+    await waitUntil(() => run.progress >= PER_SENDER, { timeoutMs: scaled(30000), what: 'traffic to be under way' });
     const oldMaster = `127.0.0.1:${setup.master.port}`;
     assert.equal(await setup.namedMaster(), oldMaster);
-    const beforeKill = progress;
-    killedAt = Date.now();
+    const beforeKill = run.progress;
+    const killedAt = run.markFault();
     await setup.master.kill9();
 
     // No master until a sentinel names another one and that one says it is a master.
@@ -119,35 +93,17 @@ test('master killed mid-traffic: a replica takes over, sends resume, nothing ack
       const role = await redisQuery(Number(named.split(':')[1]), ['ROLE']).catch(() => null);
       return Array.isArray(role) && role[0] === 'master';
     }, { timeoutMs: scaled(30000), everyMs: 20, what: 'the sentinels to promote a replica' });
-    await waitUntil(() => firstAcceptedAfterKill > 0, { timeoutMs: scaled(30000), everyMs: 10, what: 'a send accepted after the kill' });
-    const refusedMeanwhile = refusedAfterKill;
-    await traffic;
+    await waitUntil(() => run.firstAcceptedAfterFault > 0, { timeoutMs: scaled(30000), everyMs: 10, what: 'a send accepted after the kill' });
+    const refusedMeanwhile = run.refusedAfterFault;
+    const firstAcceptedAfterKill = run.firstAcceptedAfterFault;
+    await run.done;
     const total = senders.length * PER_SENDER;
     const trafficMs = Date.now() - started;
     const newMaster = await setup.namedMaster();
     assert.notEqual(newMaster, oldMaster);
 
-    // Every acknowledged message is stored exactly once, at the seq it was acknowledged with.
     assert.equal(acked.size, total);
-    const reader = await user(1, 'Rae Reader');
-    const joined = await reader.join(room, { since: 0 });
-    assert.equal(joined.recovered, true);
-    assert.equal(joined.head, total, 'one stored message per nonce, nothing more');
-    assert.equal(sequenceProblem(joined.messages, 1, total), null);
-    const storedAt = new Map(joined.messages.map((m) => [m.nonce, m.seq]));
-    const lost = [...acked].filter(([nonce, seq]) => storedAt.get(nonce) !== seq);
-    assert.deepEqual(lost, [], 'acknowledged messages missing or moved after the failover');
-
-    // Live clients on both nodes end with the same complete sequence, in order, each once.
-    await waitUntil(() => [...senders, ...listeners].every((c) => c.frames.filter(isMessage(room)).length >= total),
-      { timeoutMs: scaled(20000), what: 'every live client to have every message' });
-    for (const c of [...senders, ...listeners]) {
-      await c.sync();
-      assert.ok(c.isOpen, `${c.label}: the failover did not close the connection`);
-      const got = c.frames.filter(isMessage(room));
-      assert.equal(sequenceProblem(got, 1, total), null, `${c.label}: ${sequenceProblem(got, 1, total)}`);
-      got.forEach((m, i) => assert.equal(m.nonce, joined.messages[i].nonce, `${c.label}: seq ${m.seq}`));
-    }
+    const { lost } = await checkStoredAndLive(room, acked, total, [...senders, ...listeners]);
     for (const h of await Promise.all(nodes.map(health))) assert.equal(h?.redis, 'up');
     // The nodes write to the new master now.
     await senders[0].say(room, 'after the failover');
@@ -159,6 +115,97 @@ test('master killed mid-traffic: a replica takes over, sends resume, nothing ack
       + `refused (unavailable) meanwhile, retried with their nonce; first send accepted ${firstAcceptedAfterKill - killedAt} ms `
       + `after the kill; acknowledged messages lost: ${lost.length}; all traffic done in ${trafficMs} ms `
       + `(--redis-wait-replicas 1, appendfsync always, min-replicas-to-write 1, down-after-milliseconds 1000)`);
+  });
+
+// Each sender sends `perSender` messages (or until stop()) one after the other; a refused one (only `unavailable` is
+// allowed) is retried with the same nonce. markFault() starts counting refusals and the first send,
+// started after it, that is accepted.
+function startTraffic(room, senders, perSender) {
+  const run = { acked: new Map(), progress: 0, faultAt: 0, refusedAfterFault: 0, firstAcceptedAfterFault: 0 };
+  run.markFault = () => { run.faultAt = Date.now(); return run.faultAt; };
+  run.stop = () => { run.stopping = true; return run.done; };  // each sender ends after its current message
+  const sendAll = async (client, tag) => {
+    for (let i = 0; i < perSender && !run.stopping; i++) {
+      const nonce = `${tag}-${i}`;
+      for (let attempt = 0; ; attempt++) {
+        const startedAt = Date.now();
+        const reply = await client.request({ type: 'send', room, text: `${tag} message ${i}`, nonce }, scaled(10000));
+        if (reply.type === 'sent') {
+          assert.ok(!run.acked.has(nonce) || run.acked.get(nonce) === reply.seq, `${nonce}: acknowledged twice with different seqs`);
+          run.acked.set(nonce, reply.seq);
+          run.progress++;
+          if (run.faultAt && startedAt >= run.faultAt && !run.firstAcceptedAfterFault) run.firstAcceptedAfterFault = Date.now();
+          break;
+        }
+        assert.equal(reply.code, 'unavailable', `${client.label}: ${nonce} refused with ${JSON.stringify(reply)}`);
+        if (run.faultAt && !run.firstAcceptedAfterFault) run.refusedAfterFault++;
+        assert.ok(attempt < 600, `${nonce}: still refused after ${attempt} attempts`);
+        await sleep(25);
+      }
+    }
+  };
+  run.done = Promise.all(senders.map((s, i) => sendAll(s, `${room}-s${i + 1}`)));
+  return run;
+}
+
+// Every acknowledged message is stored exactly once at its seq (read back on node 2 with since 0),
+// and every live client has the complete sequence in order, each once. Returns {joined, lost}.
+async function checkStoredAndLive(room, acked, total, live) {
+  const reader = await user(1, `Rae Reader ${room}`);
+  const joined = await reader.join(room, { since: 0 });
+  assert.equal(joined.recovered, true);
+  assert.equal(joined.head, total, 'one stored message per nonce, nothing more');
+  assert.equal(sequenceProblem(joined.messages, 1, total), null);
+  const storedAt = new Map(joined.messages.map((m) => [m.nonce, m.seq]));
+  const lost = [...acked].filter(([nonce, seq]) => storedAt.get(nonce) !== seq);
+  assert.deepEqual(lost, [], 'acknowledged messages missing or moved after the failover');
+  await waitUntil(() => live.every((c) => c.frames.filter(isMessage(room)).length >= total),
+    { timeoutMs: scaled(20000), what: 'every live client to have every message' });
+  for (const c of live) {
+    await c.sync();
+    assert.ok(c.isOpen, `${c.label}: the failover did not close the connection`);
+    const got = c.frames.filter(isMessage(room));
+    assert.equal(sequenceProblem(got, 1, total), null, `${c.label}: ${sequenceProblem(got, 1, total)}`);
+    got.forEach((m, i) => assert.equal(m.nonce, joined.messages[i].nonce, `${c.label}: seq ${m.seq}`));
+  }
+  return { joined, lost };
+}
+
+test('SENTINEL FAILOVER mid-traffic (the old master lives on as a replica): the nodes move, nothing is lost',
+  { timeout: scaled(90000) }, async () => {
+    const room = uniqueId('switch');
+    const senders = [await user(0, 'Gus Graceful'), await user(1, 'Gia Graceful')];
+    const listeners = [await user(0, 'Hal Hearing'), await user(1, 'Hui Hearing')];
+    await senders[0].create(room);
+    for (const c of [...senders, ...listeners]) await c.join(room);
+    const oldMaster = await setup.namedMaster();
+    const run = startTraffic(room, senders, Infinity);
+    await waitUntil(() => run.progress >= 50, { timeoutMs: scaled(30000), what: 'traffic to be under way' });
+    const asked = run.markFault();
+    // Refused (NOGOODSLAVE, INPROG) until the sentinels see the last failover through.
+    await waitUntil(async () => (await setup.sentinels[0].query(['SENTINEL', 'FAILOVER', setup.masterName])) === 'OK',
+      { timeoutMs: scaled(30000), everyMs: 200, what: 'SENTINEL FAILOVER to be accepted' });
+    const switchedIn = await waitUntil(async () => {
+      const named = await setup.namedMaster();
+      return named && named !== oldMaster;
+    }, { timeoutMs: scaled(30000), everyMs: 20, what: 'the sentinels to switch the master' });
+    // From the switch on, the first accepted send is on the new master (the old one has lost its
+    // replica, so WAIT cannot confirm anything there). Refusals count from the request on.
+    run.firstAcceptedAfterFault = 0;
+    const switchedAt = run.markFault();
+    // Traffic goes on until sends are accepted on the new master for a while.
+    await waitUntil(() => run.firstAcceptedAfterFault > 0, { timeoutMs: scaled(30000), everyMs: 10, what: 'a send accepted after the switch' });
+    const atSwitch = run.progress;
+    await waitUntil(() => run.progress >= atSwitch + 50, { timeoutMs: scaled(30000), what: 'traffic on the new master' });
+    await run.stop();
+    const total = run.acked.size;
+    const { lost } = await checkStoredAndLive(room, run.acked, total, [...senders, ...listeners]);
+    const role = await redisQuery(Number(oldMaster.split(':')[1]), ['ROLE']);
+    assert.equal(role[0], 'slave', 'the old master lives on as a replica');
+    figure(`SENTINEL FAILOVER mid-traffic: ${total} messages; master switched ${switchedIn} ms after the command was accepted; `
+      + `${run.refusedAfterFault} sends refused (unavailable) meanwhile; first send accepted `
+      + `${run.firstAcceptedAfterFault - asked} ms after the request (${run.firstAcceptedAfterFault - switchedAt} ms after the switch); `
+      + `acknowledged messages lost: ${lost.length}`);
   });
 
 test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the retry gets the same seq',
