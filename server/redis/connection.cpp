@@ -93,7 +93,8 @@ void Connection::connect() {
     auto self = weak.lock();
     if (!self || self->stopping_ || !self->connecting_ || self->generation_ != generation) return;
     if (!found) {
-      if (self->failures_ % 10 == 0) {
+      // Not on the first attempt: at start the sentinels' own connections may not be up yet.
+      if (self->failures_ % 10 == 1) {
         log::warn("redis %s: no sentinel names a master yet (attempt %d)", self->name_.c_str(), self->failures_ + 1);
       }
       self->drop("no master known");
