@@ -73,6 +73,8 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     redis::RedisOptions redis_options;
     redis_options.url = options.redis_url;
     redis_options.node_id = options.node_id;
+    redis_options.wait_replicas = options.redis_wait_replicas;
+    redis_options.wait_timeout = std::chrono::milliseconds(options.redis_wait_timeout_ms);
     redis_options.presence.ttl = std::chrono::milliseconds(options.presence_ttl_ms);
     redis_options.presence.refresh = std::chrono::milliseconds(options.presence_refresh_ms);
     redis_options.presence.sweep = std::chrono::milliseconds(options.presence_sweep_ms);

@@ -109,7 +109,14 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "embedded database file (used when --redis is not given)")
     ("redis", po::value(&o.redis_url)->value_name("URL"),
      "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of "
-     "many (AUTH with the credentials; nodes on other DB numbers of one Redis never see each other)")
+     "many (AUTH with the credentials; nodes on other DB numbers of one Redis never see each other); or "
+     "redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB]: ask these sentinels "
+     "(port 26379 by default) for the master and follow its failovers (the credentials are the master's)")
+    ("redis-wait-replicas", po::value(&o.redis_wait_replicas)->default_value(defaults.redis_wait_replicas)->value_name("N"),
+     "--redis: answer `sent` only once N replicas have the message (Redis WAIT), so that a failover keeps "
+     "it; 0: once the master has it")
+    ("redis-wait-timeout-ms", po::value(&o.redis_wait_timeout_ms)->default_value(defaults.redis_wait_timeout_ms)->value_name("MS"),
+     "--redis-wait-replicas: how long to wait for the replicas before answering `unavailable`")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
     ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt"),
@@ -190,8 +197,15 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     }
     if (o.data.empty()) throw UsageError("--data: the path is empty");
     if (!o.redis_url.empty()) {
-      auto endpoint = redis::parse_redis_url(o.redis_url);
-      if (auto* why = std::get_if<std::string>(&endpoint)) throw UsageError(*why);
+      auto target = redis::parse_redis_target(o.redis_url);
+      if (auto* why = std::get_if<std::string>(&target)) throw UsageError(*why);
+    }
+    if (o.redis_wait_replicas < 0 || o.redis_wait_replicas > 16) {
+      throw UsageError("--redis-wait-replicas: expected 0 to 16, got " + std::to_string(o.redis_wait_replicas));
+    }
+    // Below the connection's 5 s command timeout, which would otherwise drop the connection first.
+    if (o.redis_wait_timeout_ms < 1 || o.redis_wait_timeout_ms > 4'000) {
+      throw UsageError("--redis-wait-timeout-ms: expected 1 to 4000, got " + std::to_string(o.redis_wait_timeout_ms));
     }
     if (!vm.count("node-id")) o.node_id = default_node_id();
     if (!is_valid_node_id(o.node_id)) {

@@ -10,7 +10,11 @@ struct Options {
   // ---- where and what ----
   std::string listen = "127.0.0.1:8080";  // --listen HOST:PORT ("[::1]:8080", "localhost:0"; port 0: any free port)
   std::string data = "./outloud.db";     // --data: the embedded database file (single-node mode)
-  std::string redis_url;                 // --redis redis://[[USER]:PASSWORD@]HOST:PORT[/DB]; empty: embedded backends
+  // --redis redis://[[USER]:PASSWORD@]HOST:PORT[/DB] or
+  // redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER_NAME[/DB]; empty: embedded backends
+  std::string redis_url;
+  int redis_wait_replicas = 0;           // --redis-wait-replicas: `sent` only once N replicas have it (WAIT); 0: no wait
+  std::size_t redis_wait_timeout_ms = 1'000;  // --redis-wait-timeout-ms: WAIT's timeout (≤ 4000); then `unavailable`
   std::string node_id;                   // --node-id; default: the host name ("node-1" if it has none)
   std::string web_root;                  // --web-root; default <exe>/../share/outloud/web, else the source tree's
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()

@@ -16,6 +16,11 @@ namespace {
 struct PendingCommand {
   ReplyCallback done;
 };
+
+// "READONLY You can't write against a read only replica." — alone, or raised inside a script.
+bool is_readonly_error(const std::string& message) {
+  return message.rfind("READONLY", 0) == 0 || message.find("READONLY You can't write") != std::string::npos;
+}
 }  // namespace
 
 std::shared_ptr<Connection> Connection::create(Strand strand, Endpoint endpoint, ConnectionOptions options,
@@ -80,6 +85,28 @@ void Connection::connect() {
               self->endpoint_.port);
     self->drop("connect timeout");
   });
+  if (!endpoint_source_) {
+    resolve();
+    return;
+  }
+  endpoint_source_([weak = weak_from_this(), generation = generation_](std::optional<Endpoint> found) {
+    auto self = weak.lock();
+    if (!self || self->stopping_ || !self->connecting_ || self->generation_ != generation) return;
+    if (!found) {
+      // Not on the first attempt: at start the sentinels' own connections may not be up yet.
+      if (self->failures_ % 10 == 1) {
+        log::warn("redis %s: no sentinel names a master yet (attempt %d)", self->name_.c_str(), self->failures_ + 1);
+      }
+      self->drop("no master known");
+      return;
+    }
+    self->endpoint_.host = std::move(found->host);
+    self->endpoint_.port = found->port;
+    self->resolve();
+  });
+}
+
+void Connection::resolve() {
   // Name resolution is asynchronous too: redisAsyncConnect itself only ever sees a numeric address.
   resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
                           [weak = weak_from_this()](const boost::system::error_code& error,
@@ -148,7 +175,11 @@ void Connection::handshake() {
     }
   }
   if (role_ == Role::command && endpoint_.db != 0) commands.push_back({"SELECT", std::to_string(endpoint_.db)});
-  if (commands.empty() || role_ == Role::subscriber) commands.push_back({"PING"});
+  if (endpoint_source_) {
+    commands.push_back({"ROLE"});  // the sentinels' answer may be stale: only a master will do
+  } else if (commands.empty() || role_ == Role::subscriber) {
+    commands.push_back({"PING"});
+  }
   const std::uint64_t generation = generation_;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const bool last = i + 1 == commands.size();
@@ -163,7 +194,15 @@ void Connection::handshake() {
         self->drop("handshake refused");
         return;
       }
-      if (last) self->mark_up();
+      if (!last) return;
+      if (verb == "ROLE" && (reply.value().elements.empty() || reply.value().elements[0].str != "master")) {
+        log::warn("redis %s: %s:%d is not a master (ROLE %s), asking the sentinels again", self->name_.c_str(),
+                  self->endpoint_.host.c_str(), self->endpoint_.port,
+                  reply.value().elements.empty() ? "?" : reply.value().elements[0].str.c_str());
+        self->drop("not a master");
+        return;
+      }
+      self->mark_up();
     });
   }
 }
@@ -179,6 +218,7 @@ void Connection::mark_up() {
   connecting_ = false;
   connect_timer_.cancel();
   failures_ = 0;
+  switch_target_.clear();
   up_.store(true, std::memory_order_release);
   log::info("redis %s: connected to %s:%d", name_.c_str(), endpoint_.host.c_str(), endpoint_.port);
   if (role_ == Role::subscriber) {
@@ -218,12 +258,40 @@ void Connection::schedule_retry() {
   auto delay = std::min<std::chrono::milliseconds>(options_.backoff_max, options_.backoff_initial * (1LL << exponent));
   std::uniform_int_distribution<long long> spread(delay.count() / 2, std::max<long long>(delay.count(), 1));
   retry_timer_.expires_after(std::chrono::milliseconds(spread(jitter_)));
-  retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+  retry_timer_.async_wait([weak = weak_from_this(), token = ++retry_token_](const boost::system::error_code& error) {
     auto self = weak.lock();
-    if (!self) return;
+    if (!self || self->retry_token_ != token) return;
     self->retry_scheduled_ = false;
     if (error || self->stopping_) return;
     self->connect();
+  });
+}
+
+void Connection::reconnect_to(std::string host, int port, std::string why) {
+  boost::asio::dispatch(strand_, [self = shared_from_this(), host = std::move(host), port, why = std::move(why)] {
+    if (!self->started_ || self->stopping_) return;
+    const bool there = self->endpoint_.host == host && self->endpoint_.port == port;
+    if (there && (self->up() || self->context_ != nullptr)) return;  // connected or connecting there already
+    // Every sentinel announces the same switch: the first announcement restarts the attempt, not the others.
+    std::string target = host + ":" + std::to_string(port);
+    if (!self->up() && self->connecting_ && self->switch_target_ == target) return;
+    self->switch_target_ = std::move(target);
+    log::info("redis %s: reconnecting (%s)", self->name_.c_str(), why.c_str());
+    self->failures_ = 0;
+    if (!self->retry_scheduled_) self->drop(why.c_str());
+    // Go now rather than after the backoff drop() scheduled.
+    ++self->retry_token_;
+    self->retry_scheduled_ = false;
+    self->retry_timer_.cancel();
+    self->connect();
+  });
+}
+
+// From inside a hiredis callback: tear the connection down once that callback has returned.
+void Connection::drop_later(const char* why) {
+  boost::asio::post(strand_, [weak = weak_from_this(), generation = generation_, why] {
+    auto self = weak.lock();
+    if (self && !self->stopping_ && self->generation_ == generation) self->drop(why);
   });
 }
 
@@ -267,12 +335,20 @@ void Connection::reply_callback(redisAsyncContext* context, void* reply, void* p
   std::unique_ptr<PendingCommand> pending(static_cast<PendingCommand*>(privdata));
   auto* self = static_cast<Connection*>(context->data);
   if (!self->in_flight_.empty()) self->in_flight_.pop_front();
-  if (!pending->done) return;
   if (reply == nullptr) {
-    pending->done(backend::unavailable("redis connection lost"));
-  } else {
-    pending->done(Reply::from(static_cast<redisReply*>(reply)));
+    if (pending->done) pending->done(backend::unavailable("redis connection lost"));
+    return;
   }
+  Reply answer = Reply::from(static_cast<redisReply*>(reply));
+  if (self->endpoint_source_ && answer.is_error() && is_readonly_error(answer.str)) {
+    // The master we know became a replica (a failover): nothing was written; find the new one.
+    log::warn("redis %s: %s:%d is read-only now, asking the sentinels again", self->name_.c_str(),
+              self->endpoint_.host.c_str(), self->endpoint_.port);
+    self->drop_later("the master became a replica");
+    if (pending->done) pending->done(backend::unavailable("redis master changed"));
+    return;
+  }
+  if (pending->done) pending->done(std::move(answer));
 }
 
 bool Connection::send_subscription(const char* verb, const std::string& channel) {

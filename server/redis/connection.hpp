@@ -4,6 +4,10 @@
 // once with `unavailable`; a reply slower than command_timeout drops the connection (a hung server
 // must not hold requests forever).
 //
+// With an endpoint source (Sentinel), each attempt first asks the source where the master is, and
+// the handshake ends with ROLE: a server that is not a master is dropped. A READONLY error (the master
+// became a replica) fails that command with `unavailable` and reconnects; so does reconnect_to().
+//
 // A subscriber connection sends only SUBSCRIBE / UNSUBSCRIBE and PING; what Redis pushes on it
 // (confirmations, messages, pongs) goes to the push handler. It sends PING every ping_interval and
 // reconnects when nothing arrived for ping_timeout: a half-open socket is noticed in seconds.
@@ -15,6 +19,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,6 +48,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds ping_timeout{3000};     // ...and reconnect when nothing came for this long
 };
 
+// Asked on the strand before each connection attempt; answers on the strand, nullopt if unknown.
+using EndpointSource = std::function<void(std::function<void(std::optional<Endpoint>)>)>;
+
 // Redis error replies arrive as a Reply of type error; a lost or absent connection as `unavailable`.
 using ReplyCallback = std::function<void(backend::Result<Reply>)>;
 
@@ -59,6 +67,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Set before start(). Both run on the strand.
   void set_state_handler(std::function<void(bool up)> handler) { state_handler_ = std::move(handler); }
   void set_push_handler(std::function<void(const Reply&)> handler) { push_handler_ = std::move(handler); }
+  // Set before start(): where to connect is asked anew on every attempt, and the server must be a master.
+  void set_endpoint_source(EndpointSource source) { endpoint_source_ = std::move(source); }
+
+  // Thread-safe: unless connected to HOST:PORT, drop the connection (or the pending retry) and connect
+  // again at once, asking the endpoint source anew (a failover was announced).
+  void reconnect_to(std::string host, int port, std::string why);
 
   void start();  // thread-safe
   // Thread-safe: closes the connection and stops reconnecting. Pending commands fail.
@@ -80,6 +94,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(Strand strand, Endpoint endpoint, ConnectionOptions options, std::string name, Role role);
 
   void connect();
+  void resolve();
+  void drop_later(const char* why);
   void on_resolved(const boost::system::error_code& error, boost::asio::ip::tcp::resolver::results_type results);
   void on_connected(int status);
   void on_disconnected();
@@ -104,6 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Role role_;
   std::function<void(bool)> state_handler_;
   std::function<void(const Reply&)> push_handler_;
+  EndpointSource endpoint_source_;
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer connect_timer_;
@@ -116,6 +133,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool stopping_ = false;
   bool connecting_ = false;
   bool retry_scheduled_ = false;
+  std::uint64_t retry_token_ = 0;  // a retry cancelled by reconnect_to() must not connect again
+  std::string switch_target_;      // HOST:PORT a reconnect_to() is under way to
   bool watchdog_armed_ = false;
   int failures_ = 0;
   std::atomic<bool> up_{false};

@@ -8,27 +8,44 @@
 #include "server/core/log.hpp"
 #include "server/redis/redis_bus.hpp"
 #include "server/redis/redis_store.hpp"
+#include "server/redis/sentinels.hpp"
 
 namespace outloud::redis {
 
 namespace {
-Endpoint endpoint_or_throw(const std::string& url) {
-  auto parsed = parse_redis_url(url);
+RedisTarget target_or_throw(const std::string& url) {
+  auto parsed = parse_redis_target(url);
   if (auto* message = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*message);
-  return std::get<Endpoint>(parsed);
+  return std::get<RedisTarget>(parsed);
 }
 }  // namespace
 
 RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
     : options_(std::move(options)), strand_(boost::asio::make_strand(io)) {
-  const Endpoint endpoint = endpoint_or_throw(options_.url);
+  RedisTarget target = target_or_throw(options_.url);
+  const Endpoint& endpoint = target.endpoint;
   const Keys keys(options_.key_prefix, endpoint.db);
   commands_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/commands",
                                  Connection::Role::command);
   subscriber_ = Connection::create(strand_, endpoint, options_.connection, options_.node_id + "/subscriber",
                                    Connection::Role::subscriber);
+  if (target.uses_sentinel()) {
+    sentinels_ = std::make_shared<Sentinels>(strand_, std::move(target.sentinels), std::move(target.master_name),
+                                             endpoint, options_.connection, options_.node_id);
+    auto source = [weak = std::weak_ptr<Sentinels>(sentinels_)](std::function<void(std::optional<Endpoint>)> done) {
+      if (auto sentinels = weak.lock()) return sentinels->resolve_master(std::move(done));
+      done(std::nullopt);
+    };
+    commands_->set_endpoint_source(source);
+    subscriber_->set_endpoint_source(source);
+    sentinels_->set_switch_handler([commands = commands_, subscriber = subscriber_](const std::string& host, int port) {
+      commands->reconnect_to(host, port, "sentinel failover");
+      subscriber->reconnect_to(host, port, "sentinel failover");
+    });
+  }
   scripts_ = std::make_shared<ScriptSet>();
-  store_ = std::make_unique<RedisStore>(commands_, scripts_, keys, options_.stream_maxlen);
+  store_ = std::make_unique<RedisStore>(commands_, scripts_, keys, options_.stream_maxlen,
+                                        WaitReplicas{options_.wait_replicas, options_.wait_timeout});
   bus_ = std::make_unique<RedisBus>(commands_, subscriber_, keys);
   options_.presence.reconnect_spread = options_.connection.backoff_max;
   presence_ = std::make_shared<RedisPresence>(commands_, scripts_, keys, options_.presence);
@@ -64,6 +81,7 @@ RedisBackends::~RedisBackends() {
   // Inline: either stop() already ran on the strand (then this is a no-op) or the io_context no
   // longer runs. Connections first, so their failing callbacks still find store, bus and scripts.
   presence_->stop();
+  if (sentinels_) sentinels_->stop_now();
   subscriber_->stop_now();
   commands_->stop_now();
 }
@@ -74,14 +92,17 @@ backend::PresenceRegistry& RedisBackends::presence() { return *presence_; }
 std::string_view RedisBackends::health() const { return bus_->health(); }
 
 void RedisBackends::start() {
+  if (sentinels_) boost::asio::dispatch(strand_, [sentinels = sentinels_] { sentinels->start(); });
   commands_->start();
   subscriber_->start();
   presence_->start();
 }
 
 void RedisBackends::stop() {
-  boost::asio::dispatch(strand_, [presence = presence_, subscriber = subscriber_, commands = commands_] {
+  boost::asio::dispatch(strand_, [presence = presence_, sentinels = sentinels_, subscriber = subscriber_,
+                                  commands = commands_] {
     presence->stop();
+    if (sentinels) sentinels->stop_now();
     subscriber->stop_now();
     commands->stop_now();
   });

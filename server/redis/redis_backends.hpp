@@ -20,7 +20,9 @@
 namespace outloud::redis {
 
 struct RedisOptions {
-  std::string url = "redis://127.0.0.1:6379";  // redis://[[USER]:PASSWORD@]HOST:PORT[/DB]
+  // redis://[[USER]:PASSWORD@]HOST:PORT[/DB] or
+  // redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER_NAME[/DB] (redis_url.hpp)
+  std::string url = "redis://127.0.0.1:6379";
   std::string node_id = "node-1";
   std::string key_prefix = "outloud:";          // every key and channel starts with it
   ConnectionOptions connection;                  // timeouts and reconnect backoff
@@ -30,10 +32,15 @@ struct RedisOptions {
   // crash may lose the last second). true: on each connect, CONFIG SET appendonly yes and
   // appendfsync always, so a crash loses nothing acknowledged (refusal is logged as an error).
   bool fsync_always = false;
+  // 0: `sent` once the master has the message. N > 0: `sent` only once N replicas confirmed it
+  // (WAIT N wait_timeout after the append); fewer in time gives `unavailable` (retry with the nonce).
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
 };
 
 class RedisStore;
 class RedisBus;
+class Sentinels;
 
 class RedisBackends {
  public:
@@ -63,6 +70,7 @@ class RedisBackends {
   Strand strand_;
   std::shared_ptr<Connection> commands_;
   std::shared_ptr<Connection> subscriber_;
+  std::shared_ptr<Sentinels> sentinels_;  // redis-sentinel:// only
   std::shared_ptr<ScriptSet> scripts_;
   std::unique_ptr<RedisStore> store_;
   std::unique_ptr<RedisBus> bus_;

@@ -22,6 +22,10 @@ constexpr std::int64_t kSeqPlaceholder = 9007199254740991;  // 2^53 - 1
 std::optional<backend::Error> failure_of(const Result<Reply>& reply) {
   if (!reply.ok()) return reply.error();
   if (reply.value().is_error()) {
+    // min-replicas-to-write on the master: no replica in reach, nothing was written.
+    if (reply.value().str.find("NOREPLICAS") != std::string::npos) {
+      return backend::unavailable("redis has no replica in reach");
+    }
     log::error("redis: command failed: %s", reply.value().str.c_str());
     return backend::internal_error("storage error");
   }
@@ -36,11 +40,12 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 RedisStore::RedisStore(std::shared_ptr<Connection> connection, std::shared_ptr<ScriptSet> scripts, Keys keys,
-                       std::int64_t stream_maxlen)
+                       std::int64_t stream_maxlen, WaitReplicas wait)
     : connection_(std::move(connection)),
       scripts_(std::move(scripts)),
       keys_(std::move(keys)),
-      stream_maxlen_(std::max<std::int64_t>(stream_maxlen, 0)) {}
+      stream_maxlen_(std::max<std::int64_t>(stream_maxlen, 0)),
+      wait_(wait) {}
 
 void RedisStore::create_room(protocol::Room room, Callback<protocol::Room> done) {
   std::vector<std::string> argv{"HSETNX", keys_.rooms(), room.id, encode_room(room)};
@@ -124,10 +129,30 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
           if (elements.size() >= 3) {
             if (auto first = protocol::parse_message_json(elements[2].str)) message = std::move(*first);
           }
-          return done(backend::AppendResult{std::move(message), true});
+          // Confirmed too: the first attempt's answer may have been lost before its WAIT.
+          return confirm_replicated(backend::AppendResult{std::move(message), true}, std::move(done));
         }
         stored_.fetch_add(1, std::memory_order_relaxed);
-        done(backend::AppendResult{std::move(message), false});
+        confirm_replicated(backend::AppendResult{std::move(message), false}, std::move(done));
+      });
+}
+
+// WAIT follows the script on the same connection, so it covers this append. Anything short of the
+// count (timeout, lost connection, error) is `unavailable`, never `sent`: the message may be stored
+// and delivered, and a retry with the same nonce gets its seq once replicas confirm.
+void RedisStore::confirm_replicated(backend::AppendResult result, Callback<backend::AppendResult> done) {
+  if (wait_.count <= 0) return done(std::move(result));
+  connection_->command(
+      {"WAIT", std::to_string(wait_.count), std::to_string(wait_.timeout.count())},
+      [count = wait_.count, result = std::move(result), done = std::move(done)](Result<Reply> reply) mutable {
+        if (auto error = failure_of(reply)) return done(*error);
+        if (reply.value().integer < count) {
+          log::warn("redis: message %lld in %s reached %lld of %d replicas in time; answered unavailable",
+                    static_cast<long long>(result.message.seq), result.message.room.c_str(), reply.value().integer,
+                    count);
+          return done(backend::unavailable("not confirmed by enough redis replicas"));
+        }
+        done(std::move(result));
       });
 }
 

@@ -2,9 +2,12 @@
 // appends as one Lua script that also publishes the message on the room's channel (keys.hpp,
 // lua_scripts.hpp). Durability of an acknowledged message is that of the Redis server's AOF:
 // run it with appendonly yes, and appendfsync always if a Redis crash must not lose the last second.
+// With WaitReplicas, an append is acknowledged only once that many replicas have it (WAIT), so a
+// Sentinel failover to one of them keeps it.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -15,11 +18,16 @@
 
 namespace outloud::redis {
 
+struct WaitReplicas {
+  int count = 0;                          // 0: no WAIT; acknowledged once the master has it
+  std::chrono::milliseconds timeout{1000};  // WAIT's timeout; fewer replicas by then: `unavailable`
+};
+
 class RedisStore final : public backend::Store {
  public:
   // stream_maxlen: 0 keeps every message; otherwise streams are trimmed to about that many.
   RedisStore(std::shared_ptr<Connection> connection, std::shared_ptr<ScriptSet> scripts, Keys keys,
-             std::int64_t stream_maxlen);
+             std::int64_t stream_maxlen, WaitReplicas wait = {});
 
   void create_room(protocol::Room room, backend::Callback<protocol::Room> done) override;
   void get_room(std::string room, backend::Callback<std::optional<protocol::Room>> done) override;
@@ -37,11 +45,14 @@ class RedisStore final : public backend::Store {
  private:
   void read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,
                   bool descending, backend::Callback<backend::Page> done);
+  // Hands `result` to `done` once enough replicas confirmed every write so far on the connection.
+  void confirm_replicated(backend::AppendResult result, backend::Callback<backend::AppendResult> done);
 
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<ScriptSet> scripts_;
   Keys keys_;
   std::int64_t stream_maxlen_;
+  WaitReplicas wait_;
   std::atomic<std::int64_t> stored_{0};
 };
 

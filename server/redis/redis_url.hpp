@@ -1,10 +1,16 @@
-// Where the Redis server is and how to sign in: redis://[[USER]:PASSWORD@]HOST:PORT[/DB].
-// USER and PASSWORD may be percent-encoded (a ':' in the user name, a '%' anywhere must be).
+// Where Redis is and how to sign in. Two forms:
+//   redis://[[USER]:PASSWORD@]HOST:PORT[/DB]                                   one server
+//   redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER[/DB]  ask these sentinels
+//                                                                              (port 26379 by default)
+//                                                                              for the master MASTER
+// USER and PASSWORD may be percent-encoded (a ':' in the user name, a '%' anywhere must be). With
+// Sentinel they sign in to the master; the sentinels are asked without AUTH.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace outloud::redis {
 
@@ -16,7 +22,25 @@ struct Endpoint {
   std::string password;  // empty: no AUTH
 };
 
-// The endpoint, or a message saying what is wrong with the URL (the password never in it).
+struct SentinelAddress {
+  std::string host;
+  int port = 26379;
+};
+
+struct RedisTarget {
+  // redis://: the server. redis-sentinel://: credentials and database for the master, whose host
+  // and port come from the sentinels.
+  Endpoint endpoint;
+  std::vector<SentinelAddress> sentinels;  // empty: connect to `endpoint` directly
+  std::string master_name;                 // Sentinel only: the name the sentinels monitor
+
+  bool uses_sentinel() const { return !sentinels.empty(); }
+};
+
+// The target, or a message saying what is wrong with the URL (the password never in it).
+std::variant<RedisTarget, std::string> parse_redis_target(std::string_view url);
+
+// redis:// only: the endpoint, or what is wrong.
 std::variant<Endpoint, std::string> parse_redis_url(std::string_view url);
 
 // The URL with its password replaced by "***", for logs and messages.

@@ -47,6 +47,24 @@ export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutM
   if (persistence === 'aof') args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
   args.push(...extra);
+  const redis = await spawnRedisServer(args, async () => {
+    const pong = await redisCommand(port, 'PING', 500);
+    return pong === '+PONG' || pong.startsWith('-NOAUTH');
+  }, 'redis-server', readyTimeoutMs, {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    restart(overrides = {}) { return startRedis({ port, dir, persistence, readyTimeoutMs, args: extra, ...overrides }); },
+    command(cmd) { return redisCommand(port, cmd); },
+  });
+  return redis;
+}
+
+/**
+ * Spawns REDIS_SERVER with `args` and waits until `ready()` (async) is true or it exits.
+ * Returns {process, output, running, stop(signal), kill9(), ...fields}; stop sends SIGKILL after 10 s.
+ */
+export async function spawnRedisServer(args, ready, what, readyTimeoutMs, fields = {}) {
   const child = track(spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -56,20 +74,15 @@ export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutM
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (exitInfo) throw new Error(`redis-server exited (${JSON.stringify(exitInfo)}): ${output}`);
+    if (exitInfo) throw new Error(`${what} exited (${JSON.stringify(exitInfo)}): ${output}`);
     try {
-      const pong = await redisCommand(port, 'PING', 500);
-      if (pong === '+PONG' || pong.startsWith('-NOAUTH')) break;
+      if (await ready()) break;
     } catch { /* not up yet */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`redis-server not ready: ${output}`); }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`${what} not ready: ${output}`); }
     await sleep(30);
   }
   child.unref(); child.stdout.unref?.(); child.stderr.unref?.();
-
-  const redis = {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    dir,
+  const handle = {
     process: child,
     get output() { return output; },
     get running() { return exitInfo === null; },
@@ -80,9 +93,7 @@ export async function startRedis({ port, dir, persistence = 'aof', readyTimeoutM
       const timer = setTimeout(() => child.kill('SIGKILL'), scaled(10000));
       try { return await exited; } finally { clearTimeout(timer); child.unref(); }
     },
-    kill9() { return redis.stop('SIGKILL'); },
-    restart(overrides = {}) { return startRedis({ port, dir, persistence, readyTimeoutMs, args: extra, ...overrides }); },
-    command(cmd) { return redisCommand(port, cmd); },
+    kill9() { return handle.stop('SIGKILL'); },
   };
-  return redis;
+  return Object.assign(handle, fields);
 }

@@ -298,6 +298,25 @@ TEST_CASE("options: JWT rules and the test-only flags", "[app]") {
   check_refused({"--redis", "redis://user@h:1"}, "the password is missing");
 }
 
+TEST_CASE("options: --redis redis-sentinel://… and --redis-wait-replicas", "[app]") {
+  const Outcome sentinel = parse({"--redis", "redis-sentinel://10.0.0.1,10.0.0.2:26380/outloud/2",
+                                  "--redis-wait-replicas", "1", "--redis-wait-timeout-ms", "500"});
+  REQUIRE(sentinel.parsed.run);
+  CHECK(sentinel.parsed.options.redis_url == "redis-sentinel://10.0.0.1,10.0.0.2:26380/outloud/2");
+  CHECK(sentinel.parsed.options.redis_wait_replicas == 1);
+  CHECK(sentinel.parsed.options.redis_wait_timeout_ms == 500);
+  const Outcome defaults = parse({});
+  CHECK(defaults.parsed.options.redis_wait_replicas == 0);
+  CHECK(defaults.parsed.options.redis_wait_timeout_ms == 1000);
+
+  check_refused({"--redis", "redis-sentinel://10.0.0.1:26379"}, "the master name is missing");
+  check_refused({"--redis", "redis-sentinel://10.0.0.1:0/m"}, "sentinel 1");
+  check_refused({"--redis-wait-replicas", "17"}, "--redis-wait-replicas: expected 0 to 16");
+  check_refused({"--redis-wait-replicas", "-1"}, "--redis-wait-replicas: expected 0 to 16");
+  check_refused({"--redis-wait-timeout-ms", "0"}, "--redis-wait-timeout-ms: expected 1 to 4000");
+  check_refused({"--redis-wait-timeout-ms", "5000"}, "--redis-wait-timeout-ms: expected 1 to 4000");
+}
+
 TEST_CASE("options: --idle-timeout must exceed --ping-interval", "[app]") {
   check_refused({"--ping-interval", "30", "--idle-timeout", "30"}, "--idle-timeout (30 s) must be longer than --ping-interval (30 s)");
   check_refused({"--ping-interval", "30", "--idle-timeout", "10"}, "must be longer than --ping-interval");
