@@ -737,9 +737,11 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::Hist
     if (!found) return fail(conn_id, re, found.error());
     if (!found.value()) return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + history.room + "'");
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
-    if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
-    if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
-    backends_.store.latest(history.room, limit, answer);
+    with_history_slot([this, history, limit, answer] {
+      if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
+      if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
+      backends_.store.latest(history.room, limit, answer);
+    });
   }));
 }
 
