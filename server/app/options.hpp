@@ -55,6 +55,14 @@ struct Options {
   bool unsafe_no_fsync = false;              // --unsafe-no-fsync: SQLite synchronous=OFF (to prove a test catches it)
   std::size_t test_fault_after_ms = 0;       // --test-fault-after-ms: an I/O handler throws then; 0: never
 
+  // ---- limits per request (the hub) ----
+  double create_rate = 30;                          // --create-rate: rooms one user may create per minute; 0: unlimited
+  std::size_t max_rooms = 10'000;                   // --max-rooms: rooms in all (breakout groups aside); 0: unlimited
+  std::size_t max_requests_in_flight = 32;          // --max-requests-in-flight: per connection
+  std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
+  std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
+  std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
+
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error
 };

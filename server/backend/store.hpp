@@ -49,6 +49,10 @@ class Store {
   virtual void create_room(protocol::Room room, Callback<protocol::Room> done) = 0;
   virtual void get_room(std::string room, Callback<std::optional<protocol::Room>> done) = 0;
   virtual void list_rooms(Callback<std::vector<protocol::Room>> done) = 0;
+  // How many rooms there are (for --max-rooms).
+  virtual void count_rooms(Callback<std::int64_t> done) = 0;
+  // One page of rooms: those whose id sorts after `after` (byte order), in id order, at most `limit`.
+  virtual void list_rooms_page(std::string after, int limit, Callback<std::vector<protocol::Room>> done) = 0;
 
   // Gives the message the room's next seq (gap-free from 1), stores it durably, publishes its
   // `message` event on the bus (Bus contract: in seq order per room), then calls back. A nonce
