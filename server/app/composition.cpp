@@ -59,6 +59,7 @@ struct BackendSet {
   std::unique_ptr<embedded::MemoryPresence> memory_presence;
   std::unique_ptr<embedded::SqliteStore> sqlite_store;
   std::unique_ptr<redis::RedisBackends> redis;
+  accounts::AccountStore* accounts = nullptr;  // with --redis: the Redis one, shared by every node
   backend::Store* store = nullptr;
   backend::Bus* bus = nullptr;
   backend::PresenceRegistry* presence = nullptr;
@@ -71,6 +72,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
+    set.accounts = &set.redis->accounts();
     return set;
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
