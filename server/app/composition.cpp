@@ -61,7 +61,10 @@ struct BackendSet {
   std::unique_ptr<embedded::SqliteStore> sqlite_store;
   std::unique_ptr<embedded::SqliteAccounts> sqlite_accounts;
   std::unique_ptr<redis::RedisBackends> redis;
-  std::unique_ptr<accounts::Accounts> accounts;  // accounts mode: the service over the account store
+  // accounts mode: the account store (the Redis one with --redis, shared by every node) and the
+  // service over it; the service goes first.
+  accounts::AccountStore* account_store = nullptr;
+  std::unique_ptr<accounts::Accounts> accounts;
   backend::Store* store = nullptr;
   backend::Bus* bus = nullptr;
   backend::PresenceRegistry* presence = nullptr;
@@ -74,6 +77,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
+    set.account_store = &set.redis->accounts();
     return set;
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
@@ -82,7 +86,10 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
-  if (options.auth == "accounts") set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+  if (options.auth == "accounts") {
+    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+    set.account_store = set.sqlite_accounts.get();
+  }
   return set;
 }
 
@@ -340,17 +347,12 @@ int run_server(const Options& options) {
   auto base_url = std::make_shared<std::string>("http://" + options.listen);
   auto base_mutex = std::make_shared<std::mutex>();
   if (options.auth == "accounts") {
-    accounts::AccountStore* account_store = backends->sqlite_accounts.get();
-    if (!account_store) {
-      log::error("--auth accounts with --redis: the Redis account store is not built into this server yet");
-      return 2;
-    }
     accounts::AccountsOptions accounts_options;
     accounts_options.base_url = [base_url, base_mutex] {
       std::lock_guard lock(*base_mutex);
       return *base_url;
     };
-    backends->accounts = std::make_unique<accounts::Accounts>(*account_store, accounts_options);
+    backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, accounts_options);
   }
 
   core::HubOptions hub_options;
