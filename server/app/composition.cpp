@@ -358,6 +358,12 @@ int run_server(const Options& options) {
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
+  hub_options.create_rate_per_minute = options.create_rate;
+  hub_options.max_rooms = static_cast<std::int64_t>(options.max_rooms);
+  hub_options.max_requests_in_flight = static_cast<int>(options.max_requests_in_flight);
+  hub_options.max_reply_bytes = options.max_reply_bytes;
+  hub_options.worker_threads = static_cast<int>(options.worker_threads);
+  hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
   hub_options.labels = split_labels(options.labels);
   hub_options.retention_sweep_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));

@@ -89,7 +89,13 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
                        max_rooms = std::to_string(defaults.max_rooms_per_connection),
                        ping_interval = format_number(defaults.ping_interval_s),
-                       idle_timeout = format_number(defaults.idle_timeout_s);
+                       idle_timeout = format_number(defaults.idle_timeout_s),
+                       create_rate = format_number(defaults.create_rate),
+                       max_total_rooms = std::to_string(defaults.max_rooms),
+                       max_in_flight = std::to_string(defaults.max_requests_in_flight),
+                       max_reply_bytes = std::to_string(defaults.max_reply_bytes),
+                       worker_threads = std::to_string(defaults.worker_threads),
+                       max_exports = std::to_string(defaults.max_exports);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -142,6 +148,18 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "seconds between WebSocket pings")
     ("idle-timeout", po::value(&idle_timeout)->default_value(idle_timeout)->value_name("SECONDS"),
      "close a connection from which nothing (no frame, no pong) came for this many seconds")
+    ("create-rate", po::value(&create_rate)->default_value(create_rate)->value_name("N"),
+     "rooms one user may create per minute (all at once, then one every 60/N s); 0: unlimited; beyond: rate_limited")
+    ("max-rooms", po::value(&max_total_rooms)->default_value(max_total_rooms)->value_name("N"),
+     "rooms on this server in all, breakout groups aside (0: unlimited); beyond: forbidden")
+    ("max-requests-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),
+     "frames of one connection being carried out or waiting at once; beyond: rate_limited")
+    ("max-reply-bytes", po::value(&max_reply_bytes)->default_value(max_reply_bytes)->value_name("N"),
+     "about the most message bytes in one history or joined reply: fewer messages than asked when they are large")
+    ("worker-threads", po::value(&worker_threads)->default_value(worker_threads)->value_name("N"),
+     "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
+    ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
+     "session records built at once; more wait their turn")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -217,6 +235,12 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
     o.ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
     o.idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
+    o.create_rate = real_number("create-rate", create_rate, 0, 1e6, false);
+    o.max_rooms = whole_number("max-rooms", max_total_rooms, 0, 1'000'000'000);
+    o.max_requests_in_flight = whole_number("max-requests-in-flight", max_in_flight, 1, 100'000);
+    o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
+    o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
+    o.max_exports = whole_number("max-exports", max_exports, 1, 64);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

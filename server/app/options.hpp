@@ -42,6 +42,14 @@ struct Options {
   double ping_interval_s = 20;                      // --ping-interval: seconds between pings
   double idle_timeout_s = 60;                       // --idle-timeout: seconds of silence before closing
 
+  // ---- limits per request (the hub) ----
+  double create_rate = 30;                          // --create-rate: rooms one user may create per minute; 0: unlimited
+  std::size_t max_rooms = 10'000;                   // --max-rooms: rooms in all (breakout groups aside); 0: unlimited
+  std::size_t max_requests_in_flight = 32;          // --max-requests-in-flight: per connection
+  std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
+  std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
+  std::size_t max_exports = 2;                      // --max-exports: records built at once; more wait
+
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error
 };

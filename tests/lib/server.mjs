@@ -20,9 +20,10 @@ export function within(promise, ms, fallback = null) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-// Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60), for
-// tests that send many frames quickly and are not about rate limiting (0: unlimited).
-export const UNTHROTTLED = ['--rate-limit', '0'];
+// Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60) and the
+// cap on requests in flight (default 32), for tests that send many frames quickly and are not about
+// rate limiting (0: unlimited).
+export const UNTHROTTLED = ['--rate-limit', '0', '--max-requests-in-flight', '100000'];
 
 const running = new Set();  // servers (and other children) not yet known to have exited
 const tempDirs = new Set();

@@ -312,3 +312,33 @@ TEST_CASE("options: invalid values are refused with exit 2 and a message naming 
     check_refused({"--port", "8080"}, "port");
   }
 }
+
+TEST_CASE("options: the hub's limits per request", "[app]") {
+  const Outcome defaults = parse({});
+  REQUIRE(defaults.parsed.run);
+  CHECK(defaults.parsed.options.create_rate == 30);
+  CHECK(defaults.parsed.options.max_rooms == 10'000);
+  CHECK(defaults.parsed.options.max_requests_in_flight == 32);
+  CHECK(defaults.parsed.options.max_reply_bytes == 1024 * 1024);
+  CHECK(defaults.parsed.options.worker_threads == 2);
+  CHECK(defaults.parsed.options.max_exports == 2);
+
+  const Outcome set = parse({"--create-rate=0", "--max-rooms=0", "--max-requests-in-flight=4",
+                             "--max-reply-bytes=65536", "--worker-threads=3", "--max-exports=1"});
+  CAPTURE(set.err);
+  REQUIRE(set.parsed.run);
+  CHECK(set.parsed.options.create_rate == 0);
+  CHECK(set.parsed.options.max_rooms == 0);
+  CHECK(set.parsed.options.max_requests_in_flight == 4);
+  CHECK(set.parsed.options.max_reply_bytes == 65536);
+  CHECK(set.parsed.options.worker_threads == 3);
+  CHECK(set.parsed.options.max_exports == 1);
+
+  for (const char* bad : {"--max-requests-in-flight=0", "--max-reply-bytes=100", "--worker-threads=0",
+                          "--create-rate=-1", "--max-exports=0"}) {
+    const Outcome refused = parse({bad});
+    CAPTURE(bad);
+    CHECK(refused.parsed.exit_code == 2);
+    CHECK(refused.err.find(std::string(bad).substr(2, std::string(bad).find('=') - 2)) != std::string::npos);
+  }
+}
