@@ -20,13 +20,17 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "server/accounts/accounts.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/log.hpp"
 #include "server/core/metrics.hpp"
 #include "server/embedded/embedded_bus.hpp"
 #include "server/embedded/memory_presence.hpp"
+#include "server/embedded/sqlite_accounts.hpp"
 #include "server/embedded/sqlite_store.hpp"
+#include "server/mail/smtp_mailer.hpp"
 #include "server/net/config.hpp"
+#include "server/net/http_api.hpp"
 #include "server/net/listen_address.hpp"
 #include "server/net/listener.hpp"
 #include "server/redis/redis_backends.hpp"
@@ -101,6 +105,30 @@ fs::path find_web_root(const Options& options) {
 backend::Result<core::Authenticator> make_authenticator(const Options& options) {
   if (options.auth == "jwt") return core::jwt_authenticator(options.jwt_key, options.jwt_algorithm);
   return core::open_authenticator();
+}
+
+// The server's own address for links: --public-url, else http://<listen host>:<bound port>.
+std::string base_url(const Options& options, const net::ListenAddress& address, std::uint16_t bound_port) {
+  if (!options.public_url.empty()) return options.public_url;
+  std::string host = address.host;
+  if (host == "0.0.0.0" || host == "::" || host.empty()) host = "localhost";  // a wildcard is not an address to open
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(bound_port);
+}
+
+// Accounts mode, first run: one line with the setup link, on every start until it is used.
+void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base) {
+  accounts.first_run([api = std::move(api), base = std::move(base)](backend::Result<std::optional<std::string>> code) {
+    if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
+    if (!code.value()) return;
+    api->set_setup_pending(true);
+    // Printed whatever the log level, like the listening line: it is how the first administrator starts.
+    flockfile(stderr);
+    std::fprintf(stderr, "[info] first run: open %s/setup?code=%s to create the first organisation and its administrator\n",
+                 base.c_str(), code.value()->c_str());
+    std::fflush(stderr);
+    funlockfile(stderr);
+  });
 }
 
 log::Level level_from(const std::string& name) {
@@ -306,6 +334,36 @@ int run_server(const Options& options) {
     return 1;
   }
 
+  // Accounts mode: people, sessions and the audit log, in the database file.
+  auto public_base = std::make_shared<std::string>();  // set once the port is bound, before the I/O runs
+  std::unique_ptr<embedded::SqliteAccounts> account_store;
+  std::shared_ptr<accounts::Accounts> accounts;
+  if (options.auth == "accounts") {
+    if (!options.redis_url.empty()) {
+      log::error("--auth accounts with --redis needs the Redis account store; use --auth open or jwt with --redis");
+      return 2;
+    }
+    try {
+      account_store = std::make_unique<embedded::SqliteAccounts>(options.data);
+    } catch (const std::exception& e) {
+      log::error("cannot open the accounts in %s: %s", options.data.c_str(), e.what());
+      return 1;
+    }
+    accounts::AccountsOptions accounts_options;
+    accounts_options.base_url = [public_base] { return *public_base; };
+    accounts = std::make_shared<accounts::Accounts>(*account_store, std::move(accounts_options));
+  }
+  std::shared_ptr<mail::Mailer> mailer;
+  if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
+  net::HttpApiSettings api_settings;
+  api_settings.auth = options.auth;
+  api_settings.public_url = options.public_url;
+  api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
+  api_settings.cookie.max_age = std::chrono::hours(24 * 30);
+  api_settings.max_failed_attempts = options.max_failed_attempts;
+  auto api = std::make_shared<net::HttpApi>(api_settings, accounts.get(), mailer,
+                                            options.auth == "jwt" ? authenticator.value() : core::Authenticator{});
+
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
@@ -316,6 +374,8 @@ int run_server(const Options& options) {
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
       websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{}});
+  context->origins = net::OriginPolicy(options.public_url, options.allowed_origins);
+  context->api = api;
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
@@ -326,7 +386,11 @@ int run_server(const Options& options) {
     context->hub.reset();  // sessions still held by the hub refer back to it through the context
     listener.reset();
     context.reset();
+    api.reset();
+    mailer.reset();  // abandons a message in flight
     hub.reset();
+    account_store.reset();  // finishes what is queued (callbacks may still chain into the service)
+    accounts.reset();
     backends.reset();
   };
 
@@ -337,6 +401,8 @@ int run_server(const Options& options) {
     teardown();
     return 1;
   }
+  *public_base = base_url(options, *address, listener->bound().front().port());
+  if (accounts) announce_first_run(*accounts, api, *public_base);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());
