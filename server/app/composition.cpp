@@ -139,21 +139,10 @@ std::string base_url(const Options& options, const net::ListenAddress& address, 
 }
 
 // Accounts mode, first run: one line with the setup link, on every start until it is used.
-// --test-first-admin (TEST ONLY) uses the code at once to make the administrator of a test server.
-void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base,
-                        std::string test_org) {
-  accounts.first_run([&accounts, api = std::move(api), base = std::move(base), test_org = std::move(test_org)](
-                         backend::Result<std::optional<std::string>> code) {
+void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base) {
+  accounts.first_run([api = std::move(api), base = std::move(base)](backend::Result<std::optional<std::string>> code) {
     if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
     if (!code.value()) return;
-    if (!test_org.empty()) {
-      return accounts.setup({*code.value(), "Test Administrator", test_org, test_org},
-                            [](backend::Result<accounts::SignedIn> made) {
-                              if (!made) return log::error("--test-first-admin: %s", made.error().message.c_str());
-                              log::info("test administrator token: %s (user %s)", made.value().token.c_str(),
-                                        made.value().account.user.id.c_str());
-                            });
-    }
     api->set_setup_pending(true);
     // Printed whatever the log level, like the listening line: it is how the first administrator starts.
     flockfile(stderr);
@@ -432,7 +421,7 @@ int run_server(const Options& options) {
     return 1;
   }
   *public_base = base_url(options, *address, listener->bound().front().port());
-  if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base, options.test_first_admin);
+  if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

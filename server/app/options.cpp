@@ -118,8 +118,6 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("accounts|open|jwt"),
      "accounts: people sign in with invitations and email links (first run prints a setup link); "
      "open: hello names the user (demos and tests only); jwt: hello carries a token signed with --jwt-key")
-    ("test-first-admin", po::value(&o.test_first_admin)->value_name("ORG"),
-     "TEST ONLY (--auth accounts): with no administrator yet, create one in ORG and print its token")
     ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
      "the information-governance labels a room may carry; the first is the default")
     ("retention-sweep", po::value(&o.retention_sweep_s)->default_value(defaults.retention_sweep_s)->value_name("SECONDS"),
@@ -199,7 +197,6 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       throw UsageError("--listen: expected HOST:PORT (IPv6 as [ADDR]:PORT), got '" + o.listen + "'");
     }
     if (o.data.empty()) throw UsageError("--data: the path is empty");
-    if (!o.test_first_admin.empty() && o.auth != "accounts") throw UsageError("--test-first-admin needs --auth accounts");
     if (o.labels.empty() || o.labels.front() == ',' || o.labels.back() == ',' || o.labels.find(",,") != std::string::npos) {
       throw UsageError("--labels: a comma-separated list of labels, e.g. OFFICIAL,OFFICIAL-SENSITIVE");
     }
