@@ -59,7 +59,7 @@ struct ServerContext {
   // Browsers from other sites may not POST or open the WebSocket (access.md "Origins").
   OriginPolicy origins{"", {}};
   // The /api endpoints of accounts (and GET /api/me in every mode); null: none.
-  std::shared_ptr<HttpApi> api;
+  std::shared_ptr<HttpApi> api{};
 };
 
 }  // namespace outloud::net
