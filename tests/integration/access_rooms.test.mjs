@@ -3,13 +3,13 @@
 // removal, the record, invitations, sessions and sign-out, the audit log — and the attacks: a guest,
 // a member and a signed-out token each get the contract's answer and change nothing.
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { accountsServerForFile } from '../lib/accounts.mjs';
 import { connect, uniqueId } from '../lib/client.mjs';
 import { assertError, expectError } from '../lib/protocol.mjs';
 import { scaled } from '../lib/server.mjs';
 
-const suite = accountsServerForFile();
+const suite = accountsServerForFile({ prepare });
 let owner;      // council org administrator, owner of the rooms below
 let colleague;  // council, a plain member
 let outsider;   // police, another organisation
@@ -17,7 +17,7 @@ let guest;      // a resident invited into `privateRoom` only
 let privateRoom;
 let openRoom;
 
-before(async () => {
+async function prepare() {
   const { admin } = suite;
   await suite.org('police', 'Essex Police', ['essex.police.uk']);
   await suite.org('resident', 'Residents');
@@ -31,7 +31,7 @@ before(async () => {
   await owner.create(openRoom, { title: 'Open forum' });
   assert.equal((await owner.request({ type: 'room', room: privateRoom, visibility: 'private' })).type, 'ok');
   guest = await suite.person(owner, 'Rita Resident', { org: 'resident', room: privateRoom, guest: true });
-});
+}
 
 const listed = async (client) => (await client.expectReply({ type: 'rooms' }, 'rooms')).rooms.map((r) => r.id);
 const memberIds = async (client, room) =>

@@ -16,12 +16,14 @@ export async function startAccountsServer({ args = [], adminOrg = 'council', ...
   return { server, adminToken: res.json().token };
 }
 
-// One accounts-mode server for a test file, with its administrator signed in as `suite.admin`.
-export function accountsServerForFile(options = {}) {
+// One accounts-mode server for a test file, with its administrator signed in as `suite.admin`;
+// `prepare(suite)` then runs in the same hook (the file's people, orgs and rooms).
+export function accountsServerForFile({ prepare, ...options } = {}) {
   const suite = { server: null, admin: null, adminToken: null, clients: [] };
   before(async () => {
     ({ server: suite.server, adminToken: suite.adminToken } = await startAccountsServer(options));
     suite.admin = await suite.signIn(suite.adminToken, 'admin');
+    if (prepare) await prepare(suite);
   });
   after(async () => {
     await Promise.all(suite.clients.map((c) => c.close()));
