@@ -62,7 +62,9 @@ http::status status_of(ErrorCode code) {
 HttpApi::Response failure(const backend::Error& error) {
   // Store trouble is not the caller's business beyond "try again".
   if (error.code == ErrorCode::internal) log::error("api: %s", error.message.c_str());
-  const std::string_view message = error.code == ErrorCode::internal ? "internal error" : error.message;
+  // Both arms string_view: a `const char*` arm would make the whole a temporary std::string.
+  const std::string_view message =
+      error.code == ErrorCode::internal ? std::string_view("internal error") : std::string_view(error.message);
   return failure(status_of(error.code), error.code, message);
 }
 
