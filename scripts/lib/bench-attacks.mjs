@@ -1,12 +1,15 @@
 // The hostile loads of issue 8, against a real Release server: for each, the server's RSS before,
 // at its peak and some seconds after, and the round trips of an ordinary user meanwhile (send →
 // sent, leave → join). Prints one `[figure]` line per number. Run by scripts/bench-attacks.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectAs } from '../../tests/lib/client.mjs';
 import { startServer, tmpDir } from '../../tests/lib/server.mjs';
 
+const WebSocket = createRequire(new URL('../../tests/package.json', import.meta.url))('ws');
 const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
 const ROOMS = 12_000;
 const RECORD_MESSAGES = 50_000;
@@ -34,41 +37,76 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-// An ordinary user: sends and re-joins in a loop, timing each round trip, until stopped.
-async function startProbe(wsUrl) {
+// An ordinary user: sends and re-joins in a loop, timing each round trip, until its stdin ends.
+// It runs in its own process, so that the attackers' work in this one (reading 27 MB records)
+// cannot delay its timings.
+async function runProbe(wsUrl) {
   const probe = await connectAs(wsUrl, 'Probe User', 'essex-cc', { label: 'probe' });
-  const room = `probe-${process.pid}`;
-  await probe.request({ type: 'create', room });
+  const room = 'probe-room';  // made with the others: creating it would count against the limits
   await probe.join(room);
   const times = [];
+  const slow = [];
   let running = true;
-  const loop = (async () => {
-    let i = 0;
-    while (running) {
-      const t0 = performance.now();
-      if (i % 5 === 4) {
-        await probe.request({ type: 'leave', room }, 30_000);
-        await probe.request({ type: 'join', room, limit: 1 }, 30_000);
-      } else {
-        await probe.request({ type: 'send', room, text: `probe ${i}` }, 30_000);
-      }
-      times.push(performance.now() - t0);
-      i += 1;
-      await sleep(20);  // 30-40 requests a second: inside the rate limit
+  process.stdin.on('end', () => { running = false; });
+  process.stdin.resume();
+  for (let i = 0; running; i++) {
+    const t0 = performance.now();
+    if (i % 5 === 4) {
+      await probe.request({ type: 'leave', room }, 30_000);
+      await probe.request({ type: 'join', room, limit: 1 }, 30_000);
+    } else {
+      await probe.request({ type: 'send', room, text: `probe ${i}` }, 30_000);
     }
-  })();
+    const ms = performance.now() - t0;
+    times.push(ms);
+    if (ms > 50) slow.push(`${i % 5 === 4 ? 'join' : 'send'} ${ms.toFixed(0)}`);
+    await sleep(20);  // 30-40 requests a second: inside the rate limit
+  }
+  await probe.close();
+  process.stdout.write(JSON.stringify({ times, slow }));
+}
+
+async function startProbe(wsUrl) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--probe', wsUrl],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await sleep(1000);  // connected and joined
   return {
-    async stop() { running = false; await loop; await probe.close(); return times; },
+    async stop() {
+      child.stdin.end();
+      await exited;
+      const { times, slow } = JSON.parse(out);
+      if (process.env.VERBOSE && slow.length) console.log(`  slow round trips: ${slow.join(', ')}`);
+      return times;
+    },
   };
 }
 
+// Raw WebSocket clients for the attackers: they only count bytes, parse nothing.
+function rawClient(wsUrl, name) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, 'outloud.v1', { maxPayload: 512 * 1024 * 1024 });
+    ws.on('error', reject);
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'hello', id: 0, name, org: 'resident' }));
+      ws.once('message', () => resolve(ws));
+    });
+  });
+}
+
+const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;  // run only the phases matching
+
 async function phase(server, name, attack) {
+  if (ONLY && !ONLY.test(name)) return;
   const before = rssMb(server.pid);
   const watch = watchRss(server.pid);
   const probe = await startProbe(server.wsUrl);
   const t0 = performance.now();
   const note = await attack();
   const seconds = (performance.now() - t0) / 1000;
+  await sleep(Math.max(0, 5000 - (performance.now() - t0)));  // the probe runs 5 s at least
   const times = await probe.stop();
   const peak = watch.stop();
   await sleep(SETTLE_S * 1000);
@@ -88,6 +126,7 @@ BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROOMS})
 INSERT INTO rooms(id, title, kind, created_by, created_at, parent)
   SELECT printf('attack-room-%05d', i), printf('Room %d', i), 'room', 'u-seed', 1700000000000 + i, NULL FROM n;
+INSERT INTO rooms VALUES('probe-room', 'Probe', 'room', 'u-seed', 1700000000000, NULL);
 INSERT INTO rooms VALUES('big-history', 'Large messages', 'room', 'u-seed', 1700000000000, NULL);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
 INSERT INTO messages(room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce)
@@ -103,7 +142,8 @@ COMMIT;`;
 
 async function main() {
   const dataPath = path.join(tmpDir('outloud-attacks-'), 'outloud.db');
-  const args = (process.env.SERVER_ARGS ?? '').split(' ').filter(Boolean);
+  // Room for the creation attack above the 12,000 seeded rooms (the default --max-rooms is 10,000).
+  const args = (process.env.SERVER_ARGS ?? '--max-rooms 20000').split(' ').filter(Boolean);
   const first = await startServer({ dataPath, nodeId: 'attacks' });
   await first.stop();
   populate(dataPath);
@@ -161,17 +201,18 @@ async function main() {
   });
 
   await phase(server, `10 exports of a ${RECORD_MESSAGES}-message session`, async () => {
-    const conns = await Promise.all(Array.from({ length: 10 }, (_, i) => connectAs(server.wsUrl, `Exporter ${i}`, 'resident', { label: `e${i}`, maxPayload: 256 * 1024 * 1024 })));
+    const conns = await Promise.all(Array.from({ length: 10 }, (_, i) => rawClient(server.wsUrl, `Exporter ${i}`)));
     const t0 = performance.now();
-    const sizes = await Promise.all(conns.map(async (c) => {
-      const reply = await c.request({ type: 'export', room: 'the-record' }, 300_000);
-      return reply.type === 'export' ? reply.markdown.length : `${reply.code}`;
-    }));
-    await Promise.all(conns.map((c) => c.close()));
-    return `${sizes.length} records of ${sizes[0]} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    const sizes = await Promise.all(conns.map((ws) => new Promise((resolve) => {
+      ws.on('message', (data) => resolve(data.length));
+      ws.send(JSON.stringify({ type: 'export', id: 1, room: 'the-record' }));
+    })));
+    for (const ws of conns) ws.close();
+    return `${sizes.length} replies of ${sizes[0]} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   });
 
   await server.stop();
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+const run = process.argv[2] === '--probe' ? runProbe(process.argv[3]) : main();
+run.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -53,7 +53,7 @@ struct Options {
   std::size_t max_requests_in_flight = 32;          // --max-requests-in-flight: per connection
   std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
   std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
-  std::size_t max_exports = 2;                      // --max-exports: records built at once; more wait
+  std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -785,9 +785,11 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::Hist
   // The room must exist and be visible: an unknown or hidden room is not_found, not an empty history.
   with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
-    if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
-    if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
-    backends_.store.latest(history.room, limit, answer);
+    with_history_slot([this, history, limit, answer] {
+      if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
+      if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
+      backends_.store.latest(history.room, limit, answer);
+    });
   });
 }
 

@@ -46,7 +46,8 @@ struct HubOptions {
   // Threads for work kept off the hub's strand (records, large pages, token checks), and how many
   // records may be built at once (each holds its room's messages).
   int worker_threads = 2;
-  int max_exports_at_once = 2;
+  int max_exports_at_once = 1;
+  int max_history_reads_at_once = 4;
   // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
   std::chrono::milliseconds gap_retry_initial{200};
   std::chrono::milliseconds gap_retry_max{5000};

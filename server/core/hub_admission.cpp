@@ -76,9 +76,28 @@ void Hub::Impl::answer_history(std::uint64_t conn_id, const OptId& re, std::stri
         return frame;
       },
       [this, conn_id, re](Result<std::string> frame) {
+        history_slot_done();
         if (!frame) return fail(conn_id, re, frame.error());
         reply(conn_id, re, std::move(frame.value()));
       });
+}
+
+void Hub::Impl::with_history_slot(std::function<void()> read) {
+  if (history_reads_running_ >= std::max(1, options_.max_history_reads_at_once)) {
+    history_reads_waiting_.push_back(std::move(read));
+    return;
+  }
+  ++history_reads_running_;
+  read();
+}
+
+void Hub::Impl::history_slot_done() {
+  --history_reads_running_;
+  if (history_reads_waiting_.empty()) return;
+  auto next = std::move(history_reads_waiting_.front());
+  history_reads_waiting_.pop_front();
+  ++history_reads_running_;
+  next();
 }
 
 }  // namespace outloud::core

@@ -3,6 +3,9 @@
 // too. At most max_exports_at_once are built at a time (each holds its room's messages); the rest
 // wait their turn on the strand.
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iterator>
@@ -14,7 +17,7 @@ namespace outloud::core {
 
 namespace {
 
-constexpr int kExportPage = 1000;
+constexpr int kExportPage = 250;  // small reads: the store serves the others in between
 constexpr std::size_t kExportMaxMessages = 200'000;
 constexpr int kExportRoomsPage = 500;
 
@@ -47,6 +50,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
     return [self = shared_from_this(), next = std::move(next)](Result<T> result) mutable {
       auto workers = self->workers;
       asio::post(*workers, [self = std::move(self), next = std::move(next), result = std::move(result)]() mutable {
+        yield_to_io_threads();
         next(*self, std::move(result));
       });
     };
@@ -130,6 +134,14 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
 
 }  // namespace
 
+void yield_to_io_threads() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  // Linux: a thread's nice value is its own (the tid is its process id for setpriority).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+}
+
 void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done,
                                 std::vector<p::MemberInfo> permissions) {
   if (exports_running_ >= std::max(1, options_.max_exports_at_once)) {
@@ -157,7 +169,15 @@ void Hub::Impl::start_export(std::string room, backend::Callback<std::string> do
 
 void Hub::Impl::export_finished() {
   --exports_running_;
-  if (exports_waiting_.empty()) return;
+  if (exports_waiting_.empty()) {
+    if (exports_running_ > 0) return;
+    if (!trim_timer_) trim_timer_ = std::make_unique<asio::steady_timer>(strand_);
+    trim_timer_->expires_after(std::chrono::seconds(2));
+    trim_timer_->async_wait([workers = workers_](boost::system::error_code error) {
+      if (!error) asio::post(*workers, [] { malloc_trim(0); });
+    });
+    return;
+  }
   auto next = std::move(exports_waiting_.front());
   exports_waiting_.pop_front();
   next();

@@ -86,6 +86,10 @@ struct ConnState {
   std::deque<p::ClientFrame> before_welcome;
 };
 
+// Called first by every job on the worker threads: they run at a lower priority (nice 10) than the
+// I/O threads and the store's, so building a large record slows nobody's round trip.
+void yield_to_io_threads();
+
 // Counts a frame as in flight for as long as anything that may still answer it lives.
 class InFlight {
  public:
@@ -157,6 +161,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void off_strand(Work work, Then then) {
     asio::post(*workers_, [weak = weak_from_this(), strand = strand_, work = std::move(work),
                            then = std::move(then)]() mutable {
+      yield_to_io_threads();
       auto result = work();
       asio::post(strand, [weak, result = std::move(result), then = std::move(then)]() mutable {
         if (auto self = weak.lock()) then(std::move(result));
@@ -294,6 +299,10 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // The history page trimmed to the byte budget and serialized, off the strand; sent from it.
   void answer_history(std::uint64_t conn_id, const OptId& re, std::string room, bool keep_newest,
                       Result<backend::Page> page);
+  // History pages read at once on this node: a page can be 200 large messages, and the store serves
+  // everyone's sends too. `read` runs when a slot is free; the answer frees it.
+  void with_history_slot(std::function<void()> read);
+  void history_slot_done();
   // Breakout groups follow their session's roles.
   void sync_group_roles(const std::string& session, std::vector<std::string> groups, std::function<void()> done);
 
@@ -321,10 +330,14 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::unordered_map<std::string, CreateAllowance> create_allowances_;  // by user id
   std::int64_t creates_in_flight_ = 0;
   // Exports being built, and those waiting for their turn (each holds a room's messages).
+  int history_reads_running_ = 0;
+  std::deque<std::function<void()>> history_reads_waiting_;
   int exports_running_ = 0;
   std::deque<std::function<void()>> exports_waiting_;
   void start_export(std::string room, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
   void export_finished();
+  // After the last record went out, its memory (freed on the I/O threads) is given back to the system.
+  std::unique_ptr<asio::steady_timer> trim_timer_;
 };
 
 }  // namespace outloud::core

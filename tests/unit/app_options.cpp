@@ -358,7 +358,7 @@ TEST_CASE("options: the hub's limits per request", "[app]") {
   CHECK(defaults.parsed.options.max_requests_in_flight == 32);
   CHECK(defaults.parsed.options.max_reply_bytes == 1024 * 1024);
   CHECK(defaults.parsed.options.worker_threads == 2);
-  CHECK(defaults.parsed.options.max_exports == 2);
+  CHECK(defaults.parsed.options.max_exports == 1);
 
   const Outcome set = parse({"--create-rate=0", "--max-rooms=0", "--max-requests-in-flight=4",
                              "--max-reply-bytes=65536", "--worker-threads=3", "--max-exports=1"});
