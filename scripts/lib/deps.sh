@@ -2,10 +2,11 @@
 
 # Packages to build the programs.
 OUTLOUD_BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libboost-program-options-dev rapidjson-dev libsqlite3-dev libhiredis-dev libssl-dev libjwt-dev)
-# More to run every test: Catch2, Node for integration tests, Redis, Redis Sentinel and Chromium started by the tests, nginx for
-# deploy, clang for the fuzzer, ccache to keep rebuilds cheap.
-OUTLOUD_TEST_PACKAGES=(catch2 redis-server redis-sentinel chromium nginx-light clang ccache)
+  libboost-program-options-dev rapidjson-dev libsqlite3-dev libhiredis-dev libssl-dev libjwt-dev
+  libcurl4-openssl-dev)
+# More to run every test: Catch2, Node for integration tests, Redis, Redis Sentinel and Chromium started by the
+# tests, nginx for deploy, sqlite3 for tests that age data, clang for the fuzzer, ccache to keep rebuilds cheap.
+OUTLOUD_TEST_PACKAGES=(catch2 redis-server redis-sentinel chromium nginx-light sqlite3 clang ccache)
 
 outloud_missing_packages() {
   local package

@@ -22,14 +22,18 @@
 
 #include <atomic>
 
+#include "server/accounts/accounts.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/jwt_authenticator.hpp"
 #include "server/core/log.hpp"
 #include "server/core/metrics.hpp"
 #include "server/embedded/embedded_bus.hpp"
 #include "server/embedded/memory_presence.hpp"
+#include "server/embedded/sqlite_accounts.hpp"
 #include "server/embedded/sqlite_store.hpp"
+#include "server/mail/smtp_mailer.hpp"
 #include "server/net/config.hpp"
+#include "server/net/http_api.hpp"
 #include "server/net/listen_address.hpp"
 #include "server/net/listener.hpp"
 #include "server/redis/redis_backends.hpp"
@@ -61,7 +65,12 @@ struct BackendSet {
   std::unique_ptr<embedded::EmbeddedBus> embedded_bus;
   std::unique_ptr<embedded::MemoryPresence> memory_presence;
   std::unique_ptr<embedded::SqliteStore> sqlite_store;
+  std::unique_ptr<embedded::SqliteAccounts> sqlite_accounts;
   std::unique_ptr<redis::RedisBackends> redis;
+  // accounts mode: the account store (the Redis one with --redis, shared by every node) and the
+  // service over it; the service goes first.
+  accounts::AccountStore* account_store = nullptr;
+  std::unique_ptr<accounts::Accounts> accounts;
   backend::Store* store = nullptr;
   backend::Bus* bus = nullptr;
   backend::PresenceRegistry* presence = nullptr;
@@ -82,6 +91,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
+    set.account_store = &set.redis->accounts();
     return set;
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
@@ -92,7 +102,23 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
+  if (options.auth == "accounts") {
+    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+    set.account_store = set.sqlite_accounts.get();
+  }
   return set;
+}
+
+std::vector<std::string> split_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    labels.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
 }
 
 fs::path find_web_root(const Options& options) {
@@ -122,6 +148,30 @@ backend::Result<core::Authenticator> make_authenticator(const Options& options) 
     return core::jwt_authenticator(std::move(jwt));
   }
   return core::open_authenticator();
+}
+
+// The server's own address for links: --public-url, else http://<listen host>:<bound port>.
+std::string base_url(const Options& options, const net::ListenAddress& address, std::uint16_t bound_port) {
+  if (!options.public_url.empty()) return options.public_url;
+  std::string host = address.host;
+  if (host == "0.0.0.0" || host == "::" || host.empty()) host = "localhost";  // a wildcard is not an address to open
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(bound_port);
+}
+
+// Accounts mode, first run: one line with the setup link, on every start until it is used.
+void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base) {
+  accounts.first_run([api = std::move(api), base = std::move(base)](backend::Result<std::optional<std::string>> code) {
+    if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
+    if (!code.value()) return;
+    api->set_setup_pending(true);
+    // Printed whatever the log level, like the listening line: it is how the first administrator starts.
+    flockfile(stderr);
+    std::fprintf(stderr, "[info] first run: open %s/setup?code=%s to create the first organisation and its administrator\n",
+                 base.c_str(), code.value()->c_str());
+    std::fflush(stderr);
+    funlockfile(stderr);
+  });
 }
 
 log::Level level_from(const std::string& name) {
@@ -341,6 +391,24 @@ int run_server(const Options& options) {
     return 1;
   }
 
+  // Accounts mode: people, sessions and the audit log, in the database file (or in Redis).
+  auto public_base = std::make_shared<std::string>();  // set once the port is bound, before the I/O runs
+  if (options.auth == "accounts") {
+    accounts::AccountsOptions accounts_options;
+    accounts_options.base_url = [public_base] { return *public_base; };
+    backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, std::move(accounts_options));
+  }
+  std::shared_ptr<mail::Mailer> mailer;
+  if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
+  net::HttpApiSettings api_settings;
+  api_settings.auth = options.auth;
+  api_settings.public_url = options.public_url;
+  api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
+  api_settings.cookie.max_age = std::chrono::hours(24 * 30);
+  api_settings.max_failed_attempts = options.max_failed_attempts;
+  auto api = std::make_shared<net::HttpApi>(api_settings, backends->accounts.get(), mailer,
+                                            options.auth == "jwt" ? authenticator.value() : core::Authenticator{});
+
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
@@ -350,7 +418,12 @@ int run_server(const Options& options) {
   hub_options.max_reply_bytes = options.max_reply_bytes;
   hub_options.worker_threads = static_cast<int>(options.worker_threads);
   hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
-  auto hub = core::Hub::create(io.get_executor(), core::Backends{*backends->store, *backends->bus, *backends->presence},
+  hub_options.labels = split_labels(options.labels);
+  hub_options.retention_sweep_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));
+  auto hub = core::Hub::create(io.get_executor(),
+                               core::Backends{*backends->store, *backends->bus, *backends->presence,
+                                              backends->accounts.get()},
                                hub_options, authenticator.value(), metrics);
   backends->bus->set_handler(hub.get());
 
@@ -358,6 +431,8 @@ int run_server(const Options& options) {
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
       websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
       net::ConnectionLimits{options.max_connections, options.max_connections_per_address}});
+  context->origins = net::OriginPolicy(options.public_url, options.allowed_origins);
+  context->api = api;
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
@@ -368,8 +443,10 @@ int run_server(const Options& options) {
     context->hub.reset();  // sessions still held by the hub refer back to it through the context
     listener.reset();
     context.reset();
+    api.reset();
+    mailer.reset();  // abandons a message in flight
     hub.reset();
-    backends.reset();
+    backends.reset();  // the accounts service, then its store (which finishes what is queued)
   };
 
   try {
@@ -379,6 +456,8 @@ int run_server(const Options& options) {
     teardown();
     return 1;
   }
+  *public_base = base_url(options, *address, listener->bound().front().port());
+  if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + redis::redacted_redis_url(options.redis_url)).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

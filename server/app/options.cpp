@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -16,7 +17,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "server/mail/mailer.hpp"
 #include "server/net/listen_address.hpp"
+#include "server/net/origin_policy.hpp"
 #include "server/redis/redis_url.hpp"
 
 namespace outloud::app {
@@ -101,7 +104,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_in_flight = std::to_string(defaults.max_requests_in_flight),
                        max_reply_bytes = std::to_string(defaults.max_reply_bytes),
                        worker_threads = std::to_string(defaults.worker_threads),
-                       max_exports = std::to_string(defaults.max_exports);
+                       max_exports = std::to_string(defaults.max_exports),
+                       max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -125,8 +129,13 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "--redis-wait-replicas: how long to wait for the replicas before answering `unavailable`")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
-    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt"),
-     "open: hello names the user; jwt: hello carries a token signed with --jwt-key")
+    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("accounts|open|jwt"),
+     "accounts: people sign in with invitations and email links (first run prints a setup link); "
+     "open: hello names the user (demos and tests only); jwt: hello carries a token signed with --jwt-key")
+    ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
+     "the information-governance labels a room may carry; the first is the default")
+    ("retention-sweep", po::value(&o.retention_sweep_s)->default_value(defaults.retention_sweep_s)->value_name("SECONDS"),
+     "how often messages older than their room's retention are deleted")
     ("jwt-key", po::value(&o.jwt_key)->value_name("KEY"), "JWT HMAC secret or PEM public key (--auth jwt)")
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
     ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
@@ -137,6 +146,17 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "refuse tokens whose 'iss' claim is not ISS (--auth jwt)")
     ("jwt-allow-no-exp", po::bool_switch(&o.jwt_allow_no_exp),
      "accept tokens without an 'exp' claim, which never expire (--auth jwt; refused by default)")
+    ("public-url", po::value(&o.public_url)->value_name("URL"),
+     "the address people use, http(s)://HOST[:PORT]: links in emails and setup, the server's own origin; "
+     "https makes the session cookie Secure (default: http://<listen address>)")
+    ("allowed-origin", po::value(&o.allowed_origins)->composing()->value_name("ORIGIN"),
+     "another browser origin (scheme://host[:port]) allowed to POST and open WebSockets; repeatable")
+    ("smtp", po::value(&o.smtp_url)->value_name("URL"),
+     "smtp://HOST:PORT (or smtps://): send email sign-in links through this server (needs --public-url)")
+    ("smtp-from", po::value(&o.smtp_from)->value_name("ADDRESS"),
+     "sender of sign-in emails (default: outloud@<host of --public-url>)")
+    ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
+     "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
@@ -214,6 +234,10 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       throw UsageError("--listen: expected HOST:PORT (IPv6 as [ADDR]:PORT), got '" + o.listen + "'");
     }
     if (o.data.empty()) throw UsageError("--data: the path is empty");
+    if (o.labels.empty() || o.labels.front() == ',' || o.labels.back() == ',' || o.labels.find(",,") != std::string::npos) {
+      throw UsageError("--labels: a comma-separated list of labels, e.g. OFFICIAL,OFFICIAL-SENSITIVE");
+    }
+    if (!(o.retention_sweep_s >= 1)) throw UsageError("--retention-sweep: at least 1 second");
     if (!o.redis_url.empty()) {
       auto target = redis::parse_redis_target(o.redis_url);
       if (auto* why = std::get_if<std::string>(&target)) throw UsageError(*why);
@@ -243,12 +267,41 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         while (!o.jwt_key.empty() && (o.jwt_key.back() == '\n' || o.jwt_key.back() == '\r')) o.jwt_key.pop_back();
         if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
       }
-    } else if (o.auth != "open") {
-      throw UsageError("--auth: expected 'open' or 'jwt', got '" + o.auth + "'");
+    } else if (o.auth != "open" && o.auth != "accounts") {
+      throw UsageError("--auth: expected 'accounts', 'open' or 'jwt', got '" + o.auth + "'");
     } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty() || !o.jwt_audience.empty() || !o.jwt_issuer.empty() ||
                o.jwt_allow_no_exp) {
       throw UsageError("--jwt-key, --jwt-key-file, --jwt-audience, --jwt-issuer and --jwt-allow-no-exp need --auth jwt");
     }
+    const std::string public_url = o.public_url;
+    while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+    if (!public_url.empty() && !net::normalize_origin(o.public_url)) {
+      throw UsageError("--public-url: expected http(s)://HOST[:PORT] with no path, got '" + public_url + "'");
+    }
+    for (auto& origin : o.allowed_origins) {
+      while (!origin.empty() && origin.back() == '/') origin.pop_back();
+      if (!net::normalize_origin(origin)) {
+        throw UsageError("--allowed-origin: expected http(s)://HOST[:PORT], got '" + origin + "'");
+      }
+    }
+    if (!o.smtp_url.empty()) {
+      if (o.smtp_url.rfind("smtp://", 0) != 0 && o.smtp_url.rfind("smtps://", 0) != 0) {
+        throw UsageError("--smtp: expected smtp://HOST:PORT or smtps://HOST:PORT, got '" + o.smtp_url + "'");
+      }
+      if (o.public_url.empty()) throw UsageError("--smtp needs --public-url (the address the emailed link points at)");
+      if (o.smtp_from.empty()) {
+        const auto origin = *net::normalize_origin(o.public_url);
+        std::string host = origin.substr(origin.find("://") + 3);
+        host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+        o.smtp_from = "outloud@" + host;
+      }
+      if (!mail::is_valid_address(o.smtp_from)) {
+        throw UsageError("--smtp-from: expected an email address, got '" + o.smtp_from + "'");
+      }
+    } else if (!o.smtp_from.empty()) {
+      throw UsageError("--smtp-from needs --smtp");
+    }
+    o.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {

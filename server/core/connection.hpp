@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace outloud::core {
@@ -22,6 +23,8 @@ class Connection {
   virtual void greeted() {}
   // Unique within this process for its lifetime.
   virtual std::uint64_t id() const = 0;
+  // accounts mode: the session token of the `outloud_session` cookie the upgrade request carried.
+  virtual std::optional<std::string> upgrade_token() const { return std::nullopt; }
 };
 
 inline Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }

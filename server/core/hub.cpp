@@ -55,6 +55,7 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
       });
     }
   });
+  if (backends.accounts) asio::post(impl->strand(), [impl] { impl->start(); });
   return std::shared_ptr<Hub>(new Hub(std::move(impl)));
 }
 
@@ -83,6 +84,12 @@ void Hub::closed(std::uint64_t connection_id) {
 void Hub::export_markdown(std::string room, backend::Callback<std::string> done) {
   asio::post(impl_->strand(), [impl = impl_, room = std::move(room), done = std::move(done)]() mutable {
     impl->export_markdown(std::move(room), std::move(done));
+  });
+}
+
+void Hub::export_markdown_as(accounts::Identity who, std::string room, backend::Callback<std::string> done) {
+  asio::post(impl_->strand(), [impl = impl_, who = std::move(who), room = std::move(room), done = std::move(done)]() mutable {
+    impl->export_as(who, room, std::move(done));
   });
 }
 
@@ -290,7 +297,11 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
                  [&](const p::History& history) { on_history(conn_id, re, history); },
                  [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },
                  [&](const p::Export& request) { on_export(conn_id, re, request); },
-                 [&](const auto&) { on_facilitation(conn_id, re, frame.body); },
+                 [&](const p::SetRole& set) { on_set_role(conn_id, re, set); },
+                 [&](const auto&) {
+                   if (facilitation::is_facilitation_frame(frame.body)) return on_facilitation(conn_id, re, frame.body);
+                   on_access_frame(conn_id, re, frame.body);
+                 },
              },
              frame.body);
 }
@@ -307,13 +318,15 @@ void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello&
     fail(conn_id, re, p::ErrorCode::conflict, "hello is already being checked on this connection");
     return;
   }
+  if (accounts_mode()) return on_hello_accounts(conn_id, re, hello);
   // Checking a signed token costs real CPU: done on a worker, never on the strand every room shares.
   conn->authenticating = true;
   off_strand([authenticate = authenticate_, hello] { return authenticate(hello); },
              [this, conn_id, re](Result<p::User> user) { finish_hello(conn_id, re, std::move(user)); });
 }
 
-void Hub::Impl::finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::User> user) {
+void Hub::Impl::finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::User> user,
+                             std::optional<accounts::Identity> identity) {
   auto* conn = connection(conn_id);
   if (!conn) return;
   conn->authenticating = false;
@@ -322,7 +335,10 @@ void Hub::Impl::finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::U
   } else {
     conn->user = user.value();
     conn->connection->greeted();
-    reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
+    p::Privileges privileges;
+    if (identity) privileges = {identity->account.admin, identity->account.org_admin};
+    conn->identity = std::move(identity);
+    reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms(), privileges));
   }
   // The frames that came meanwhile, in order; a second hello among them is refused as usual.
   auto waiting = std::move(conn->before_welcome);
@@ -357,44 +373,71 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Creat
     return fail(conn_id, re, p::ErrorCode::forbidden,
                 "room ids ending in ~<number> are reserved for the breakout groups of a session");
   }
-  admit_create(conn_id, re, [this, conn_id, re, create] {
-    p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind,
-                 connection(conn_id)->user->id, now_ms(), std::nullopt};
+  const auto user = *connection(conn_id)->user;
+  if (user.guest) return fail(conn_id, re, p::ErrorCode::forbidden, "guests cannot create rooms");
+  admit_create(conn_id, re, [this, conn_id, re, create, user] {
+    p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind, user.id, now_ms(),
+                 std::nullopt};
+    room.org = user.org;
+    room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
     ++creates_in_flight_;
-    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re](Result<p::Room> created) {
+    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
                                   --creates_in_flight_;
                                   if (!created) return fail(conn_id, re, created.error());
-                                  reply(conn_id, re, p::created_frame(re, created.value()));
+                                  if (!accounts_mode()) return reply(conn_id, re, p::created_frame(re, created.value()));
+                                  // The creator is the room's first member, as its owner.
+                                  backends_.accounts->ensure_member(
+                                      created.value(), user, p::Role::owner,
+                                      on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
+                                                                          Result<accounts::Membership> member) {
+                                        if (!member) return fail(conn_id, re, member.error());
+                                        reply(conn_id, re, p::created_frame(re, room));
+                                      }));
                                 }));
   });
 }
 
 // One page per request, however many rooms there are: the reply's size and the work are bounded.
+// In accounts mode the page leaves out what the person may not see (private rooms, and every room
+// for a guest, are listed only for their members), so a page may hold fewer rooms than its limit.
 void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRooms& list) {
   const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, options_.rooms_page_max);
-  // One more than the page says whether another page follows.
-  backends_.store.list_rooms_page(
-      list.after.value_or(""), limit + 1,
-      on_strand<std::vector<p::Room>>([this, conn_id, re, limit](Result<std::vector<p::Room>> rooms) mutable {
-        if (!rooms) return fail(conn_id, re, rooms.error());
-        auto page = std::move(rooms.value());
-        std::optional<std::string> next;
-        if (static_cast<int>(page.size()) > limit) {
-          page.resize(static_cast<std::size_t>(limit));
-          next = page.back().id;
-        }
-        std::vector<std::string> ids;
-        for (const auto& room : page) ids.push_back(room.id);
-        backends_.presence.online_counts(
-            std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
-                                                         next = std::move(next)](Result<std::vector<int>> counts) {
-              if (!counts) return fail(conn_id, re, counts.error());
-              std::vector<p::RoomListing> listing;
-              for (std::size_t i = 0; i < page.size(); ++i) {
-                listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
-              }
-              reply(conn_id, re, p::rooms_frame(re, listing, next));
-            }));
+  auto list_page = [this, conn_id, re, list, limit](std::optional<std::set<std::string>> member_of) {
+    // One more than the page says whether another page follows.
+    backends_.store.list_rooms_page(
+        list.after.value_or(""), limit + 1,
+        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of](Result<std::vector<p::Room>> rooms) mutable {
+          if (!rooms) return fail(conn_id, re, rooms.error());
+          auto* conn = connection(conn_id);
+          if (!conn) return;
+          auto page = std::move(rooms.value());
+          std::optional<std::string> next;
+          if (static_cast<int>(page.size()) > limit) {
+            page.resize(static_cast<std::size_t>(limit));
+            next = page.back().id;
+          }
+          if (member_of) {
+            std::erase_if(page, [&](const p::Room& room) { return !sees(*conn->user, room, *member_of); });
+          }
+          std::vector<std::string> ids;
+          for (const auto& room : page) ids.push_back(room.id);
+          backends_.presence.online_counts(
+              std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
+                                                           next = std::move(next)](Result<std::vector<int>> counts) {
+                if (!counts) return fail(conn_id, re, counts.error());
+                std::vector<p::RoomListing> listing;
+                for (std::size_t i = 0; i < page.size(); ++i) {
+                  listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
+                }
+                reply(conn_id, re, p::rooms_frame(re, listing, next));
+              }));
+        }));
+  };
+  if (!accounts_mode()) return list_page(std::nullopt);
+  backends_.accounts->rooms_of(connection(conn_id)->user->id, on_strand<std::vector<std::string>>(
+      [this, conn_id, re, list_page](Result<std::vector<std::string>> mine) {
+        if (!mine) return fail(conn_id, re, mine.error());
+        list_page(std::set<std::string>(mine.value().begin(), mine.value().end()));
       }));
 }
 
@@ -471,15 +514,23 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
     return;
   }
   conn->rooms.insert(join.room);
-  // The room may not exist: look it up before anything is subscribed or announced.
-  backends_.store.get_room(join.room, on_strand<std::optional<p::Room>>([this, conn_id, re, join](
-                                                                          Result<std::optional<p::Room>> found) {
+  // The room may not exist, or be hidden from this person: look it up before anything is
+  // subscribed or announced.
+  room_access(*conn->user, join.room, [this, conn_id, re, join](Result<std::optional<RoomAccess>> found) {
     auto* conn = connection(conn_id);
     if (!conn || !conn->rooms.count(join.room)) return;
-    if (!found || !found.value()) {
+    if (!found || !found.value() || !found.value()->visible) {
       abandon_join(conn_id, join.room);
       if (!found) return fail(conn_id, re, found.error());
       return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + join.room + "'");
+    }
+    // Joining an open room makes one a member of it (breakout groups belong to their room).
+    const auto& access = *found.value();
+    if (accounts_mode() && !access.membership && access.room.kind != p::RoomKind::breakout) {
+      backends_.accounts->ensure_member(access.room, *conn->user, p::Role::member,
+                                        [room = join.room](Result<accounts::Membership> member) {
+                                          if (!member) log::warn("membership of %s not stored", room.c_str());
+                                        });
     }
     with_ready_room(join.room, [this, conn_id, re, join](LocalRoom* local, std::optional<backend::Error> error) {
       auto* conn = connection(conn_id);
@@ -517,7 +568,7 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
                                 join_read_snapshot(conn_id, re, join);
                               }));
     });
-  }));
+  });
 }
 
 void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join) {
@@ -733,18 +784,15 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::Hist
                                              keep_newest = !history.after](Result<backend::Page> page) mutable {
     self->answer_history(conn_id, re, std::move(room), keep_newest, std::move(page));
   };
-  // The room must exist: an unknown room is not_found, not an empty history.
-  backends_.store.get_room(history.room, on_strand<std::optional<p::Room>>([this, conn_id, re, history, answer](
-                                                                             Result<std::optional<p::Room>> found) {
-    if (!found) return fail(conn_id, re, found.error());
-    if (!found.value()) return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + history.room + "'");
+  // The room must exist and be visible: an unknown or hidden room is not_found, not an empty history.
+  with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
     with_history_slot([this, history, limit, answer] {
       if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
       if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
       backends_.store.latest(history.room, limit, answer);
     });
-  }));
+  });
 }
 
 void Hub::Impl::on_typing(std::uint64_t conn_id, const OptId& re, const p::Typing& typing) {
@@ -774,6 +822,7 @@ void Hub::Impl::publish_event(const std::string& room, std::string frame, std::s
 }
 
 void Hub::Impl::on_bus_event(backend::BusEvent event) {
+  if (event.kind == backend::BusEvent::Kind::control) return on_control(event);
   auto* local = local_room(event.room);
   if (!local) return;
   switch (event.kind) {
@@ -787,6 +836,8 @@ void Hub::Impl::on_bus_event(backend::BusEvent event) {
       if (event.seq > local->state_version && event.payload) {
         adopt_state(*local, event.seq, facilitation::state_from_json(*event.payload));
       }
+      break;
+    case backend::BusEvent::Kind::control:
       break;
   }
 }

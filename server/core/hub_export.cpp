@@ -26,13 +26,18 @@ using Messages = std::vector<p::Message>;
 // One record being gathered. Every step runs on a worker; backend answers are posted to one.
 struct ExportJob : std::enable_shared_from_this<ExportJob> {
   ExportJob(backend::Store& store, std::shared_ptr<asio::thread_pool> workers, std::string room,
-            backend::Callback<std::string> done)
-      : store(store), workers(std::move(workers)), room(std::move(room)), done(std::move(done)) {}
+            backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions)
+      : store(store),
+        workers(std::move(workers)),
+        room(std::move(room)),
+        done(std::move(done)),
+        permissions(std::move(permissions)) {}
 
   backend::Store& store;
   std::shared_ptr<asio::thread_pool> workers;
   std::string room;
   backend::Callback<std::string> done;
+  std::vector<p::MemberInfo> permissions;  // given across organisations (access.md), for the record
   p::Room meta;
   facilitation::SessionState state;
   Messages messages;
@@ -113,7 +118,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
   }
 
   void build() {
-    auto markdown = facilitation::export_markdown(meta, state, messages, groups);
+    auto markdown = facilitation::export_markdown(meta, state, messages, groups, permissions);
     Messages().swap(messages);
     std::vector<facilitation::GroupRecord>().swap(groups);
     malloc_trim(0);  // the pages read were large and short-lived: give the memory back
@@ -137,17 +142,20 @@ void yield_to_io_threads() {
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
 }
 
-void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done) {
+void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done,
+                                std::vector<p::MemberInfo> permissions) {
   if (exports_running_ >= std::max(1, options_.max_exports_at_once)) {
-    exports_waiting_.push_back([this, room = std::move(room), done = std::move(done)]() mutable {
-      start_export(std::move(room), std::move(done));
+    exports_waiting_.push_back([this, room = std::move(room), done = std::move(done),
+                                permissions = std::move(permissions)]() mutable {
+      start_export(std::move(room), std::move(done), std::move(permissions));
     });
     return;
   }
-  start_export(std::move(room), std::move(done));
+  start_export(std::move(room), std::move(done), std::move(permissions));
 }
 
-void Hub::Impl::start_export(std::string room, backend::Callback<std::string> done) {
+void Hub::Impl::start_export(std::string room, backend::Callback<std::string> done,
+                             std::vector<p::MemberInfo> permissions) {
   ++exports_running_;
   auto finished = [weak = weak_from_this(), strand = strand_, done = std::move(done)](Result<std::string> result) {
     done(std::move(result));
@@ -155,7 +163,8 @@ void Hub::Impl::start_export(std::string room, backend::Callback<std::string> do
       if (auto self = weak.lock()) self->export_finished();
     });
   };
-  std::make_shared<ExportJob>(backends_.store, workers_, std::move(room), std::move(finished))->start();
+  std::make_shared<ExportJob>(backends_.store, workers_, std::move(room), std::move(finished), std::move(permissions))
+      ->start();
 }
 
 void Hub::Impl::export_finished() {
@@ -175,8 +184,8 @@ void Hub::Impl::export_finished() {
 }
 
 void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
-  export_markdown(request.room, [weak = weak_from_this(), strand = strand_, conn_id, re,
-                                 room = request.room](Result<std::string> markdown) mutable {
+  backend::Callback<std::string> answer = [weak = weak_from_this(), strand = strand_, conn_id, re,
+                                           room = request.room](Result<std::string> markdown) mutable {
     // On a worker: the frame (as big as the record) is written here too, then only sent from the strand.
     Result<std::string> frame = markdown ? Result<std::string>(facilitation::export_frame(re, room, markdown.value()))
                                          : Result<std::string>(markdown.error());
@@ -187,7 +196,11 @@ void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Expor
       if (!frame) return self->fail(conn_id, re, frame.error());
       self->reply(conn_id, re, std::move(frame.value()));
     });
-  });
+  };
+  // accounts mode: the owner, facilitators and administrators only, and audited (hub_access.cpp).
+  auto* conn = connection(conn_id);
+  if (accounts_mode() && conn && conn->identity) return export_as(*conn->identity, request.room, std::move(answer));
+  export_markdown(request.room, std::move(answer));
 }
 
 }  // namespace outloud::core

@@ -190,7 +190,15 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
     for (const auto& group : shared->rooms_to_create) groups.push_back(group.id);
     sync_group_roles(room, std::move(groups), after_roles);
   };
-  for (const auto& group : shared->rooms_to_create) {
+  const auto* parent = local_room(room);
+  for (auto group : shared->rooms_to_create) {
+    if (parent) {
+      // A breakout group is behind the same walls as its room, under the same label.
+      group.org = parent->meta.org;
+      group.visibility = parent->meta.visibility;
+      group.label = parent->meta.label;
+      group.retention_days = parent->meta.retention_days;
+    }
     backends_.store.create_room(group, on_strand<p::Room>([after_rooms, id = group.id](Result<p::Room> created) {
                                   // A conflict is the group room of an earlier breakout of this session:
                                   // nobody else can make `<room>~<n>` (see on_create).

@@ -1,5 +1,7 @@
 #include "server/net/websocket_session.hpp"
 
+#include "server/net/cookie.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <variant>
@@ -65,8 +67,20 @@ WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<S
       close_timer_(ws_.get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
 
+namespace {
+
+// accounts mode: the `outloud_session` cookie of the upgrade request (access.md), if any.
+std::optional<std::string> session_cookie_of(const WebSocketSession::Request& request) {
+  const auto value = find_cookie(request[http::field::cookie], kSessionCookie);
+  if (!value || value->empty()) return std::nullopt;
+  return std::string(*value);
+}
+
+}  // namespace
+
 void WebSocketSession::run(Request request) {
   const auto& limits = context_->ws;
+  upgrade_token_ = session_cookie_of(request);
   // Beast bounds the handshake; keepalive is ours (it pings on a fixed interval, which Beast's
   // idle pings do not).
   websocket::stream_base::timeout timeouts{};

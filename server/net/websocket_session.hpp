@@ -50,6 +50,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void close(std::uint16_t code, std::string reason) override;
   void greeted() override;
   std::uint64_t id() const override { return id_; }
+  std::optional<std::string> upgrade_token() const override { return upgrade_token_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -88,6 +89,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   State state_ = State::handshaking;
   bool hub_opened_ = false;
   bool reading_paused_ = false;  // no read pending because the send queue is over its cap
+  std::optional<std::string> upgrade_token_;  // the session cookie of the upgrade request
 
   std::deque<core::Frame> queue_;  // waiting to be written
   core::Frame writing_;            // being written now

@@ -98,6 +98,10 @@ class FaultyStore final : public outloud::backend::Store {
     real_.get_room(std::move(room), std::move(done));
   }
   void list_rooms(Callback<std::vector<Room>> done) override { real_.list_rooms(std::move(done)); }
+  void update_room(Room room, Callback<Room> done) override { real_.update_room(std::move(room), std::move(done)); }
+  void delete_messages_before(std::string room, std::int64_t ts, int limit, Callback<std::int64_t> done) override {
+    real_.delete_messages_before(std::move(room), ts, limit, std::move(done));
+  }
   void count_rooms(Callback<std::int64_t> done) override { real_.count_rooms(std::move(done)); }
   void list_rooms_page(std::string after, int limit, Callback<std::vector<Room>> done) override {
     real_.list_rooms_page(std::move(after), limit, std::move(done));

@@ -17,7 +17,7 @@ const std::string kPaulJson = R"({"id":"u-paul","name":"Paul Ashworth","org":"es
 
 Room housing() { return Room{"housing", "Affordable housing", RoomKind::room, "u-paul", 1700000000000, std::nullopt}; }
 const std::string kHousingJson =
-    R"({"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000})";
+    R"({"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000,"org":"","visibility":"open","label":"OFFICIAL","retention_days":null})";
 
 Message sample_message() {
   Message message;
@@ -79,7 +79,7 @@ TEST_CASE("created, rooms, left", "[protocol]") {
         R"({"type":"created","re":2,"room":)" + kHousingJson + "}");
   Room group{"housing~1", "Affordable housing — group 1", RoomKind::breakout, "u-paul", 5, std::string("housing")};
   CHECK(room_json(group) ==
-        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing"})");
+        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing","org":"","visibility":"open","label":"OFFICIAL","retention_days":null})");
   // `parent` belongs to breakout rooms only.
   Room odd = housing();
   odd.parent = "other";
@@ -87,8 +87,8 @@ TEST_CASE("created, rooms, left", "[protocol]") {
   CHECK(room_json(housing()) == kHousingJson);
 
   CHECK(rooms_frame(RequestId{std::int64_t{3}}, {RoomListing{housing(), 4}, RoomListing{group, 0}}) ==
-        R"({"type":"rooms","re":3,"rooms":[{"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000,"online":4},)"
-        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing","online":0}]})");
+        R"({"type":"rooms","re":3,"rooms":[{"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000,"org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":4},)"
+        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing","org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":0}]})");
   CHECK(rooms_frame(RequestId{std::int64_t{3}}, {}) == R"({"type":"rooms","re":3,"rooms":[]})");
   CHECK(left_frame(RequestId{std::int64_t{5}}, "housing") == R"({"type":"left","re":5,"room":"housing"})");
 }
