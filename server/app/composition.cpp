@@ -107,8 +107,18 @@ std::vector<std::string> split_labels(const std::string& text) {
 
 // First run (access.md): with no administrator yet, prints the one-time setup link. --test-first-admin
 // uses that code at once to make the administrator of a test server.
-void announce_first_run(accounts::Accounts& service, const Options& options, std::string base) {
-  service.first_run([&service, test_org = options.test_first_admin, base](backend::Result<std::optional<std::string>> code) {
+// With --redis the store may not be connected yet at start: `unavailable` is tried again each second.
+void announce_first_run(accounts::Accounts& service, const Options& options, std::string base,
+                        asio::io_context& io) {
+  service.first_run([&service, &options, &io, test_org = options.test_first_admin, base](
+                        backend::Result<std::optional<std::string>> code) {
+    if (!code && code.error().code == protocol::ErrorCode::unavailable) {
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(1));
+      timer->async_wait([&service, &options, &io, base, timer](boost::system::error_code error) {
+        if (!error) announce_first_run(service, options, base, io);
+      });
+      return;
+    }
     if (!code) return log::error("first run: %s", code.error().message.c_str());
     if (!code.value()) return;
     if (test_org.empty()) return log::info("first run: open %s/setup?code=%s to set up this server", base.c_str(), code.value()->c_str());
@@ -397,7 +407,7 @@ int run_server(const Options& options) {
       std::lock_guard lock(*base_mutex);
       *base_url = base;
     }
-    announce_first_run(*backends->accounts, options, base);
+    announce_first_run(*backends->accounts, options, base, io);
   }
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
