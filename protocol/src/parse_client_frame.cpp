@@ -124,7 +124,12 @@ ClientBody read_create(const FieldReader& f, const ParseLimits&) {
   return create;
 }
 
-ClientBody read_rooms(const FieldReader&, const ParseLimits&) { return ListRooms{}; }
+ClientBody read_rooms(const FieldReader& f, const ParseLimits&) {
+  ListRooms list;
+  if (const auto limit = f.optional_integer("limit", 1, kMaxRoomsPage)) list.limit = static_cast<int>(*limit);
+  if (f.present("after")) list.after = f.slug("after");
+  return list;
+}
 
 ClientBody read_join(const FieldReader& f, const ParseLimits&) {
   Join join;

@@ -75,7 +75,7 @@ std::string created_frame(const OptId& re, const Room& room) {
   return close(out);
 }
 
-std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms) {
+std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms, const std::optional<std::string>& next) {
   JsonOut out;
   open_reply(out, "rooms", re);
   out.key("rooms");
@@ -88,6 +88,10 @@ std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms) 
     out.end_object();
   }
   out.end_array();
+  if (next) {
+    out.key("next");
+    out.string(*next);
+  }
   return close(out);
 }
 

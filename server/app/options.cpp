@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -16,7 +17,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "server/mail/mailer.hpp"
 #include "server/net/listen_address.hpp"
+#include "server/net/origin_policy.hpp"
 #include "server/redis/redis_url.hpp"
 
 namespace outloud::app {
@@ -89,7 +92,14 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
                        max_rooms = std::to_string(defaults.max_rooms_per_connection),
                        ping_interval = format_number(defaults.ping_interval_s),
-                       idle_timeout = format_number(defaults.idle_timeout_s);
+                       idle_timeout = format_number(defaults.idle_timeout_s),
+                       create_rate = format_number(defaults.create_rate),
+                       max_total_rooms = std::to_string(defaults.max_rooms),
+                       max_in_flight = std::to_string(defaults.max_requests_in_flight),
+                       max_reply_bytes = std::to_string(defaults.max_reply_bytes),
+                       worker_threads = std::to_string(defaults.worker_threads),
+                       max_exports = std::to_string(defaults.max_exports),
+                       max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -105,11 +115,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "redis://HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of many")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
-    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt|accounts"),
-     "open: hello names the user; jwt: hello carries a token signed with --jwt-key; accounts: people sign in "
-     "with accounts the server keeps (organisations, invitations, sessions)")
-    ("test-first-admin", po::value(&o.test_first_admin)->value_name("ORG"),
-     "TEST ONLY (--auth accounts): with no administrator yet, create one in ORG and print its token")
+    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("accounts|open|jwt"),
+     "accounts: people sign in with invitations and email links (first run prints a setup link); "
+     "open: hello names the user (demos and tests only); jwt: hello carries a token signed with --jwt-key")
     ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
      "the information-governance labels a room may carry; the first is the default")
     ("retention-sweep", po::value(&o.retention_sweep_s)->default_value(defaults.retention_sweep_s)->value_name("SECONDS"),
@@ -118,6 +126,17 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
     ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
      "JWT signature algorithm: HS256/384/512, RS256/384/512, ES256/384/512")
+    ("public-url", po::value(&o.public_url)->value_name("URL"),
+     "the address people use, http(s)://HOST[:PORT]: links in emails and setup, the server's own origin; "
+     "https makes the session cookie Secure (default: http://<listen address>)")
+    ("allowed-origin", po::value(&o.allowed_origins)->composing()->value_name("ORIGIN"),
+     "another browser origin (scheme://host[:port]) allowed to POST and open WebSockets; repeatable")
+    ("smtp", po::value(&o.smtp_url)->value_name("URL"),
+     "smtp://HOST:PORT (or smtps://): send email sign-in links through this server (needs --public-url)")
+    ("smtp-from", po::value(&o.smtp_from)->value_name("ADDRESS"),
+     "sender of sign-in emails (default: outloud@<host of --public-url>)")
+    ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
+     "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
@@ -142,6 +161,18 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "seconds between WebSocket pings")
     ("idle-timeout", po::value(&idle_timeout)->default_value(idle_timeout)->value_name("SECONDS"),
      "close a connection from which nothing (no frame, no pong) came for this many seconds")
+    ("create-rate", po::value(&create_rate)->default_value(create_rate)->value_name("N"),
+     "rooms one user may create per minute (all at once, then one every 60/N s); 0: unlimited; beyond: rate_limited")
+    ("max-rooms", po::value(&max_total_rooms)->default_value(max_total_rooms)->value_name("N"),
+     "rooms on this server in all, breakout groups aside (0: unlimited); beyond: forbidden")
+    ("max-requests-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),
+     "frames of one connection being carried out or waiting at once; beyond: rate_limited")
+    ("max-reply-bytes", po::value(&max_reply_bytes)->default_value(max_reply_bytes)->value_name("N"),
+     "about the most message bytes in one history or joined reply: fewer messages than asked when they are large")
+    ("worker-threads", po::value(&worker_threads)->default_value(worker_threads)->value_name("N"),
+     "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
+    ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
+     "session records built at once; more wait their turn")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -166,7 +197,6 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       throw UsageError("--listen: expected HOST:PORT (IPv6 as [ADDR]:PORT), got '" + o.listen + "'");
     }
     if (o.data.empty()) throw UsageError("--data: the path is empty");
-    if (!o.test_first_admin.empty() && o.auth != "accounts") throw UsageError("--test-first-admin needs --auth accounts");
     if (o.labels.empty() || o.labels.front() == ',' || o.labels.back() == ',' || o.labels.find(",,") != std::string::npos) {
       throw UsageError("--labels: a comma-separated list of labels, e.g. OFFICIAL,OFFICIAL-SENSITIVE");
     }
@@ -194,10 +224,39 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
       }
     } else if (o.auth != "open" && o.auth != "accounts") {
-      throw UsageError("--auth: expected 'open', 'jwt' or 'accounts', got '" + o.auth + "'");
+      throw UsageError("--auth: expected 'accounts', 'open' or 'jwt', got '" + o.auth + "'");
     } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty()) {
       throw UsageError("--jwt-key and --jwt-key-file need --auth jwt");
     }
+    const std::string public_url = o.public_url;
+    while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+    if (!public_url.empty() && !net::normalize_origin(o.public_url)) {
+      throw UsageError("--public-url: expected http(s)://HOST[:PORT] with no path, got '" + public_url + "'");
+    }
+    for (auto& origin : o.allowed_origins) {
+      while (!origin.empty() && origin.back() == '/') origin.pop_back();
+      if (!net::normalize_origin(origin)) {
+        throw UsageError("--allowed-origin: expected http(s)://HOST[:PORT], got '" + origin + "'");
+      }
+    }
+    if (!o.smtp_url.empty()) {
+      if (o.smtp_url.rfind("smtp://", 0) != 0 && o.smtp_url.rfind("smtps://", 0) != 0) {
+        throw UsageError("--smtp: expected smtp://HOST:PORT or smtps://HOST:PORT, got '" + o.smtp_url + "'");
+      }
+      if (o.public_url.empty()) throw UsageError("--smtp needs --public-url (the address the emailed link points at)");
+      if (o.smtp_from.empty()) {
+        const auto origin = *net::normalize_origin(o.public_url);
+        std::string host = origin.substr(origin.find("://") + 3);
+        host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+        o.smtp_from = "outloud@" + host;
+      }
+      if (!mail::is_valid_address(o.smtp_from)) {
+        throw UsageError("--smtp-from: expected an email address, got '" + o.smtp_from + "'");
+      }
+    } else if (!o.smtp_from.empty()) {
+      throw UsageError("--smtp-from needs --smtp");
+    }
+    o.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {
@@ -217,6 +276,12 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
     o.ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
     o.idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
+    o.create_rate = real_number("create-rate", create_rate, 0, 1e6, false);
+    o.max_rooms = whole_number("max-rooms", max_total_rooms, 0, 1'000'000'000);
+    o.max_requests_in_flight = whole_number("max-requests-in-flight", max_in_flight, 1, 100'000);
+    o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
+    o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
+    o.max_exports = whole_number("max-exports", max_exports, 1, 64);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace outloud::app {
 
@@ -16,17 +17,21 @@ struct Options {
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
 
   // ---- authentication ----
-  std::string auth = "open";             // --auth open|jwt|accounts
+  std::string auth = "accounts";         // --auth accounts|open|jwt (open: demos and tests only)
   std::string jwt_key;                   // --jwt-key: HMAC secret or PEM public key (jwt mode)
   std::string jwt_key_file;              // --jwt-key-file: read the key from this file instead
   std::string jwt_algorithm = "HS256";   // --jwt-alg: HS256/384/512, RS256/384/512, ES256/384/512
-  // TEST ONLY (accounts mode): with no administrator yet, make one in this organisation at start and
-  // print "test administrator token: <token>" on stderr. Never for a real deployment.
-  std::string test_first_admin;          // --test-first-admin ORG
 
   // ---- rooms (access.md) ----
   std::string labels = "OFFICIAL,OFFICIAL-SENSITIVE";  // --labels: allowed room labels; the first is the default
   double retention_sweep_s = 3600;                      // --retention-sweep: seconds between retention sweeps
+
+  // ---- accounts and browsers ----
+  std::string public_url;                // --public-url https://HOST[:PORT]: links in emails, Secure cookie when https
+  std::vector<std::string> allowed_origins;  // --allowed-origin (repeatable): browser origins besides the server's own
+  std::string smtp_url;                  // --smtp smtp://HOST:PORT: email sign-in links (needs --public-url)
+  std::string smtp_from;                 // --smtp-from: sender address; default outloud@<public-url host>
+  std::size_t max_failed_attempts = 10;  // --max-failed-attempts: failed sign-in/redeem/setup per address per minute; 0: no limit
 
   // ---- limits per connection ----
   std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009
@@ -41,6 +46,14 @@ struct Options {
   std::size_t max_rooms_per_connection = 100;       // --max-rooms-per-connection
   double ping_interval_s = 20;                      // --ping-interval: seconds between pings
   double idle_timeout_s = 60;                       // --idle-timeout: seconds of silence before closing
+
+  // ---- limits per request (the hub) ----
+  double create_rate = 30;                          // --create-rate: rooms one user may create per minute; 0: unlimited
+  std::size_t max_rooms = 10'000;                   // --max-rooms: rooms in all (breakout groups aside); 0: unlimited
+  std::size_t max_requests_in_flight = 32;          // --max-requests-in-flight: per connection
+  std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
+  std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
+  std::size_t max_exports = 2;                      // --max-exports: records built at once; more wait
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -55,6 +55,10 @@ class Store {
   // Retention: deletes at most `limit` of the room's oldest messages with ts < `ts` and answers how
   // many; seqs are never reused afterwards (the next append still gets head + 1).
   virtual void delete_messages_before(std::string room, std::int64_t ts, int limit, Callback<std::int64_t> done) = 0;
+  // How many rooms there are (for --max-rooms).
+  virtual void count_rooms(Callback<std::int64_t> done) = 0;
+  // One page of rooms: those whose id sorts after `after` (byte order), in id order, at most `limit`.
+  virtual void list_rooms_page(std::string after, int limit, Callback<std::vector<protocol::Room>> done) = 0;
 
   // Gives the message the room's next seq (gap-free from 1), stores it durably, publishes its
   // `message` event on the bus (Bus contract: in seq order per room), then calls back. A nonce

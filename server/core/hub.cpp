@@ -7,6 +7,7 @@
 
 #include "server/core/hub_impl.hpp"
 #include "server/core/log.hpp"
+#include "server/core/reply_budget.hpp"
 
 namespace outloud::core {
 
@@ -59,7 +60,10 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
 }
 
 Hub::Hub(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Hub::~Hub() = default;
+Hub::~Hub() {
+  // Whatever the workers are doing finishes first: they use the backends, which go next.
+  if (!impl_->workers()->get_executor().running_in_this_thread()) impl_->workers()->join();
+}
 
 void Hub::open(std::shared_ptr<Connection> connection) {
   asio::post(impl_->strand(), [impl = impl_, connection = std::move(connection)]() mutable {
@@ -109,6 +113,7 @@ void Hub::on_bus_reconnected() {
 Hub::Impl::Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
                 Metrics& metrics)
     : strand_(asio::make_strand(std::move(executor))),
+      workers_(std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)))),
       backends_(backends),
       options_(std::move(options)),
       authenticate_(std::move(authenticate)),
@@ -182,10 +187,26 @@ void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
   auto* conn = connection(conn_id);
   if (!conn) return;
   metrics_.frames_received++;
+  if (conn->authenticating) {
+    // Their turn comes with the answer to `hello` (see finish_hello).
+    if (conn->before_welcome.size() >= kMaxWaitingFrames) {
+      return fail(conn_id, Re{frame.id, nullptr, nullptr}, p::ErrorCode::rate_limited,
+                  "too many frames before the answer to hello: wait for it");
+    }
+    conn->before_welcome.push_back(std::move(frame));
+    return;
+  }
+  route(conn_id, std::move(frame));
+}
+
+void Hub::Impl::route(std::uint64_t conn_id, p::ClientFrame frame) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  if (!admit_frame(conn_id, *conn, frame.id)) return;
   const bool allowed_before_hello =
       std::holds_alternative<p::Hello>(frame.body) || std::holds_alternative<p::Ping>(frame.body);
   if (!conn->user && !allowed_before_hello) {
-    fail(conn_id, Re{frame.id, nullptr}, p::ErrorCode::unauthenticated, "say hello first");
+    fail(conn_id, Re{frame.id, nullptr, nullptr}, p::ErrorCode::unauthenticated, "say hello first");
     return;
   }
   const std::string* room = p::room_of(frame.body);
@@ -200,7 +221,7 @@ void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
     }
     if (held != conn->held.end()) {
       if (conn->waiting_frames >= kMaxWaitingFrames) {
-        fail(conn_id, Re{frame.id, nullptr}, p::ErrorCode::rate_limited,
+        fail(conn_id, Re{frame.id, nullptr, nullptr}, p::ErrorCode::rate_limited,
              "too many frames waiting for room '" + *room + "': wait for the replies");
         return;
       }
@@ -260,13 +281,16 @@ void Hub::Impl::release_room(std::uint64_t conn_id, const std::string& room, std
 
 void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
   const std::string* room = p::room_of(frame.body);
-  Re re{std::move(frame.id), room && holds_its_room(frame.body) ? hold_room(conn_id, *room) : nullptr};
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  Re re{std::move(frame.id), room && holds_its_room(frame.body) ? hold_room(conn_id, *room) : nullptr,
+        std::make_shared<InFlight>(conn->in_flight)};
   std::visit(overloaded{
                  [&](const p::Hello& hello) { on_hello(conn_id, re, hello); },
                  [&](const p::Ping&) { reply(conn_id, re, p::pong_frame(re)); },
                  [&](const p::Status& status) { on_status(conn_id, re, status); },
                  [&](const p::Create& create) { on_create(conn_id, re, create); },
-                 [&](const p::ListRooms&) { on_rooms(conn_id, re); },
+                 [&](const p::ListRooms& list) { on_rooms(conn_id, re, list); },
                  [&](const p::Join& join) { on_join(conn_id, re, join); },
                  [&](const p::Leave& leave) { on_leave(conn_id, re, leave); },
                  [&](const p::Send& send) { on_send(conn_id, re, send); },
@@ -286,18 +310,42 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
 
 void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {
   auto* conn = connection(conn_id);
-  if (conn->user || conn->authenticating) {
+  if (conn->user) {
     fail(conn_id, re, p::ErrorCode::conflict, "hello was already said on this connection");
     return;
   }
-  if (accounts_mode()) return on_hello_accounts(conn_id, re, hello);
-  auto user = authenticate_(hello);
-  if (!user) {
-    fail(conn_id, re, user.error());
+  if (conn->authenticating) {
+    fail(conn_id, re, p::ErrorCode::conflict, "hello is already being checked on this connection");
     return;
   }
-  conn->user = user.value();
-  reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms()));
+  if (accounts_mode()) return on_hello_accounts(conn_id, re, hello);
+  // Checking a signed token costs real CPU: done on a worker, never on the strand every room shares.
+  conn->authenticating = true;
+  off_strand([authenticate = authenticate_, hello] { return authenticate(hello); },
+             [this, conn_id, re](Result<p::User> user) { finish_hello(conn_id, re, std::move(user)); });
+}
+
+void Hub::Impl::finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::User> user,
+                             std::optional<accounts::Identity> identity) {
+  auto* conn = connection(conn_id);
+  if (!conn) return;
+  conn->authenticating = false;
+  if (!user) {
+    fail(conn_id, re, user.error());
+  } else {
+    conn->user = user.value();
+    p::Privileges privileges;
+    if (identity) privileges = {identity->account.admin, identity->account.org_admin};
+    conn->identity = std::move(identity);
+    reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms(), privileges));
+  }
+  // The frames that came meanwhile, in order; a second hello among them is refused as usual.
+  auto waiting = std::move(conn->before_welcome);
+  conn->before_welcome.clear();
+  for (auto& frame : waiting) {
+    if (!connection(conn_id)) return;
+    route(conn_id, std::move(frame));
+  }
 }
 
 void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status) {
@@ -320,65 +368,76 @@ void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Statu
 // ---- rooms ----
 
 void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create) {
+  if (facilitation::is_breakout_room_id(create.room)) {
+    return fail(conn_id, re, p::ErrorCode::forbidden,
+                "room ids ending in ~<number> are reserved for the breakout groups of a session");
+  }
   const auto user = *connection(conn_id)->user;
   if (user.guest) return fail(conn_id, re, p::ErrorCode::forbidden, "guests cannot create rooms");
-  p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind, user.id, now_ms(),
-               std::nullopt};
-  room.org = user.org;
-  room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
-  backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
-                                if (!created) return fail(conn_id, re, created.error());
-                                if (!accounts_mode()) return reply(conn_id, re, p::created_frame(re, created.value()));
-                                // The creator is the room's first member, as its owner.
-                                backends_.accounts->ensure_member(
-                                    created.value(), user, p::Role::owner,
-                                    on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
-                                                                        Result<accounts::Membership> member) {
-                                      if (!member) return fail(conn_id, re, member.error());
-                                      reply(conn_id, re, p::created_frame(re, room));
-                                    }));
-                              }));
+  admit_create(conn_id, re, [this, conn_id, re, create, user] {
+    p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind, user.id, now_ms(),
+                 std::nullopt};
+    room.org = user.org;
+    room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
+    ++creates_in_flight_;
+    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
+                                  --creates_in_flight_;
+                                  if (!created) return fail(conn_id, re, created.error());
+                                  if (!accounts_mode()) return reply(conn_id, re, p::created_frame(re, created.value()));
+                                  // The creator is the room's first member, as its owner.
+                                  backends_.accounts->ensure_member(
+                                      created.value(), user, p::Role::owner,
+                                      on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
+                                                                          Result<accounts::Membership> member) {
+                                        if (!member) return fail(conn_id, re, member.error());
+                                        reply(conn_id, re, p::created_frame(re, room));
+                                      }));
+                                }));
+  });
 }
 
-void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re) {
-  if (accounts_mode()) {
-    // Private rooms, and every room for a guest, are listed only for their members.
-    const auto user = *connection(conn_id)->user;
-    return backends_.accounts->rooms_of(user.id, on_strand<std::vector<std::string>>(
-        [this, conn_id, re, user](Result<std::vector<std::string>> mine) {
-          if (!mine) return fail(conn_id, re, mine.error());
-          std::set<std::string> member_of(mine.value().begin(), mine.value().end());
-          backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, conn_id, re, user, member_of](
-                                                                       Result<std::vector<p::Room>> rooms) {
-            if (!rooms) return fail(conn_id, re, rooms.error());
-            std::vector<p::Room> seen;
-            for (auto& room : rooms.value()) {
-              if (sees(user, room, member_of)) seen.push_back(std::move(room));
-            }
-            list_rooms(conn_id, re, std::move(seen));
-          }));
-        }));
-  }
-  backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, conn_id, re](Result<std::vector<p::Room>> rooms) {
-    if (!rooms) return fail(conn_id, re, rooms.error());
-    list_rooms(conn_id, re, std::move(rooms.value()));
-  }));
-}
-
-void Hub::Impl::list_rooms(std::uint64_t conn_id, const OptId& re, std::vector<p::Room> rooms) {
-  {
-    std::vector<std::string> ids;
-    for (const auto& room : rooms) ids.push_back(room.id);
-    backends_.presence.online_counts(
-        ids, on_strand<std::vector<int>>([this, conn_id, re, rooms = std::move(rooms)](Result<std::vector<int>> counts) {
-          if (!counts) return fail(conn_id, re, counts.error());
-          std::vector<p::RoomListing> listing;
-          for (std::size_t i = 0; i < rooms.size(); ++i) {
-            listing.push_back({rooms[i], i < counts.value().size() ? counts.value()[i] : 0});
+// One page per request, however many rooms there are: the reply's size and the work are bounded.
+// In accounts mode the page leaves out what the person may not see (private rooms, and every room
+// for a guest, are listed only for their members), so a page may hold fewer rooms than its limit.
+void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRooms& list) {
+  const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, options_.rooms_page_max);
+  auto list_page = [this, conn_id, re, list, limit](std::optional<std::set<std::string>> member_of) {
+    // One more than the page says whether another page follows.
+    backends_.store.list_rooms_page(
+        list.after.value_or(""), limit + 1,
+        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of](Result<std::vector<p::Room>> rooms) mutable {
+          if (!rooms) return fail(conn_id, re, rooms.error());
+          auto* conn = connection(conn_id);
+          if (!conn) return;
+          auto page = std::move(rooms.value());
+          std::optional<std::string> next;
+          if (static_cast<int>(page.size()) > limit) {
+            page.resize(static_cast<std::size_t>(limit));
+            next = page.back().id;
           }
-          reply(conn_id, re, p::rooms_frame(re, listing));
+          if (member_of) {
+            std::erase_if(page, [&](const p::Room& room) { return !sees(*conn->user, room, *member_of); });
+          }
+          std::vector<std::string> ids;
+          for (const auto& room : page) ids.push_back(room.id);
+          backends_.presence.online_counts(
+              std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
+                                                           next = std::move(next)](Result<std::vector<int>> counts) {
+                if (!counts) return fail(conn_id, re, counts.error());
+                std::vector<p::RoomListing> listing;
+                for (std::size_t i = 0; i < page.size(); ++i) {
+                  listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
+                }
+                reply(conn_id, re, p::rooms_frame(re, listing, next));
+              }));
         }));
-  }
+  };
+  if (!accounts_mode()) return list_page(std::nullopt);
+  backends_.accounts->rooms_of(connection(conn_id)->user->id, on_strand<std::vector<std::string>>(
+      [this, conn_id, re, list_page](Result<std::vector<std::string>> mine) {
+        if (!mine) return fail(conn_id, re, mine.error());
+        list_page(std::set<std::string>(mine.value().begin(), mine.value().end()));
+      }));
 }
 
 // A room is ready on this node once the bus delivers its events here and its sequencer knows
@@ -447,9 +506,8 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
     // A repeated join refreshes the snapshot. The connection stays present (joining again with the
     // same key announces nothing); only its place among the room's members starts over.
     local_room(join.room)->members.erase(conn_id);
-    conn->rooms.erase(join.room);
-  }
-  if (conn->rooms.size() >= options_.max_rooms_per_connection) {
+    conn->rejoining.insert(join.room);
+  } else if (conn->rooms.size() >= options_.max_rooms_per_connection) {
     fail(conn_id, re, p::ErrorCode::forbidden,
          "joined-room limit reached (" + std::to_string(options_.max_rooms_per_connection) + " per connection)");
     return;
@@ -461,7 +519,7 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
     auto* conn = connection(conn_id);
     if (!conn || !conn->rooms.count(join.room)) return;
     if (!found || !found.value() || !found.value()->visible) {
-      conn->rooms.erase(join.room);
+      abandon_join(conn_id, join.room);
       if (!found) return fail(conn_id, re, found.error());
       return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + join.room + "'");
     }
@@ -480,7 +538,7 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
         return;
       }
       if (error) {
-        conn->rooms.erase(join.room);
+        abandon_join(conn_id, join.room);
         return fail(conn_id, re, *error);
       }
       // From here on, every event of the room is held for this member until `joined` is sent.
@@ -539,7 +597,10 @@ void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join
                               (messages.empty() ? head == since
                                                 : messages.front().seq == since + 1 && messages.back().seq == head &&
                                                       static_cast<std::int64_t>(messages.size()) == head - since);
-                          if (!complete) return read_latest();
+                          std::size_t bytes = 0;
+                          for (const auto& message : messages) bytes += reply_bytes(message);
+                          // Too much to recover in one reply: the latest page, and the client pages back.
+                          if (!complete || bytes > options_.max_reply_bytes) return read_latest();
                           join_finish(conn_id, re, join, std::move(page.value()), true);
                         }));
 }
@@ -589,12 +650,14 @@ void Hub::Impl::join_reply(std::uint64_t conn_id, OptId re, p::Join join, backen
     p::JoinedReply joined;
     joined.room = local->meta;
     joined.presence = std::move(presence.value());
+    if (!recovered) trim_to_budget(page.messages, options_.max_reply_bytes, true);
     joined.messages = std::move(page.messages);
     joined.head = page.head;
     joined.recovered = recovered;
     joined.role = facilitation::role_of(local->state, local->meta, member.user_id);
     joined.session_json = facilitation::session_json(local->state, local->meta, now_ms());
     reply(conn_id, re, p::joined_frame(re, joined));
+    conn->rejoining.erase(join.room);
     // Everything stored after the snapshot was emitted after this member was registered, so it is
     // in `held`: nothing missed, nothing twice.
     member.active = true;
@@ -628,11 +691,14 @@ void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
   auto* conn = connection(conn_id);
   if (!conn) return;
   conn->rooms.erase(room);
+  // A re-join in progress is not among the members, but its first join's presence entry stands.
+  const bool present_from_before = conn->rejoining.erase(room) > 0;
   auto* local = local_room(room);
-  if (!local) return;
-  auto it = local->members.find(conn_id);
-  if (it == local->members.end()) return;
-  local->members.erase(it);
+  const bool was_member = local && local->members.erase(conn_id) > 0;
+  if (!was_member && !present_from_before) {
+    drop_room_if_empty(room);
+    return;
+  }
   const auto user = *conn->user;
   backends_.presence.leave(room, conn_key(conn_id), user.id, on_strand<bool>([this, room, user](Result<bool> last) {
                              if (last && last.value()) {
@@ -683,11 +749,16 @@ void Hub::Impl::on_send(std::uint64_t conn_id, const OptId& re, const p::Send& s
   backends_.store.append(std::move(request),
                          on_strand<backend::AppendResult>([this, conn_id, re, room = send.room](
                                                               Result<backend::AppendResult> appended) {
+                           // The answer is queued before the write counts as finished: a drain
+                           // waiting for it closes the connection, and the close must come after it.
+                           if (!appended) {
+                             fail(conn_id, re, appended.error());
+                           } else {
+                             if (!appended.value().duplicate) metrics_.messages_stored++;
+                             const auto& message = appended.value().message;
+                             reply(conn_id, re, p::sent_frame(re, room, message.seq, message.ts));
+                           }
                            write_finished();
-                           if (!appended) return fail(conn_id, re, appended.error());
-                           if (!appended.value().duplicate) metrics_.messages_stored++;
-                           const auto& message = appended.value().message;
-                           reply(conn_id, re, p::sent_frame(re, room, message.seq, message.ts));
                          }));
 }
 
@@ -706,10 +777,11 @@ void Hub::Impl::drain(std::function<void()> done) {
 }
 
 void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::History& history) {
-  auto answer = on_strand<backend::Page>([this, conn_id, re, room = history.room](Result<backend::Page> page) {
-    if (!page) return fail(conn_id, re, page.error());
-    reply(conn_id, re, p::history_frame(re, room, page.value().messages));
-  });
+  // Called on the store's thread: the page goes to a worker, not through the strand.
+  backend::Callback<backend::Page> answer = [self = shared_from_this(), conn_id, re, room = history.room,
+                                             keep_newest = !history.after](Result<backend::Page> page) mutable {
+    self->answer_history(conn_id, re, std::move(room), keep_newest, std::move(page));
+  };
   // The room must exist and be visible: an unknown or hidden room is not_found, not an empty history.
   with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
@@ -793,8 +865,10 @@ void Hub::Impl::apply_sequencer(const std::string& room, RoomSequencer::Actions 
   auto* local = local_room(room);
   if (!local) return;
   for (auto& [seq, frame] : actions.emit) emit_message(*local, seq, frame);
-  if (!actions.fetch) return;
-  const auto fetch = *actions.fetch;
+  if (actions.fetch) fetch_missing(room, *actions.fetch);
+}
+
+void Hub::Impl::fetch_missing(const std::string& room, RoomSequencer::Fetch fetch) {
   metrics_.bus_gaps_filled++;
   backends_.store.after(room, fetch.after, fetch.limit,
                         on_strand<backend::Page>([this, room, limit = fetch.limit](Result<backend::Page> page) {
@@ -804,14 +878,28 @@ void Hub::Impl::apply_sequencer(const std::string& room, RoomSequencer::Actions 
                             log::warn("filling room %s from the store failed: %s", room.c_str(),
                                       page.error().message.c_str());
                             local->sequencer.on_fetch_failed();
+                            retry_fetch_later(*local);
                             return;
                           }
+                          local->fetch_failures = 0;
                           std::vector<std::pair<std::int64_t, Frame>> fetched;
                           for (const auto& message : page.value().messages) {
                             fetched.emplace_back(message.seq, make_frame(p::message_event(message)));
                           }
                           apply_sequencer(room, local->sequencer.on_fetched(std::move(fetched), limit));
                         }));
+}
+
+// A quiet room gets no next message to set it going again: a timer does.
+void Hub::Impl::retry_fetch_later(LocalRoom& room) {
+  const auto delay = std::min(options_.gap_retry_max, options_.gap_retry_initial * (1 << std::min(room.fetch_failures, 16)));
+  room.fetch_failures++;
+  if (!room.fetch_retry) room.fetch_retry = std::make_unique<asio::steady_timer>(strand_);
+  room.fetch_retry->expires_after(delay);
+  room.fetch_retry->async_wait([self = shared_from_this(), name = room.meta.id](boost::system::error_code error) {
+    if (error) return;
+    if (auto* local = self->local_room(name)) self->apply_sequencer(name, local->sequencer.retry());
+  });
 }
 
 void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {

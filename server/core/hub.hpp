@@ -33,6 +33,23 @@ struct HubOptions {
   std::vector<std::string> labels = {"OFFICIAL", "OFFICIAL-SENSITIVE"};
   std::chrono::milliseconds retention_sweep_interval{60 * 60 * 1000};
   int retention_batch = 5000;
+  int rooms_page_default = 100;      // `rooms` without a limit gets this many
+  int rooms_page_max = protocol::kMaxRoomsPage;
+  // Room creation: per user a bucket of this many per minute (0: unlimited), and this many rooms
+  // in all (0: unlimited). Breakout groups, made by their session, are not counted against either.
+  double create_rate_per_minute = 30;
+  std::int64_t max_rooms = 10'000;
+  // Frames of one connection being carried out or waiting their turn; beyond: rate_limited.
+  int max_requests_in_flight = 32;
+  // Message bytes in one history or joined reply: fewer messages than asked when they are large.
+  std::size_t max_reply_bytes = 1 << 20;
+  // Threads for work kept off the hub's strand (records, large pages, token checks), and how many
+  // records may be built at once (each holds its room's messages).
+  int worker_threads = 2;
+  int max_exports_at_once = 2;
+  // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
+  std::chrono::milliseconds gap_retry_initial{200};
+  std::chrono::milliseconds gap_retry_max{5000};
 };
 
 struct Backends {

@@ -90,17 +90,13 @@ void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const OptId& re, const 
     return fail(conn_id, re, p::ErrorCode::unauthenticated,
                 "this server uses accounts: sign in, then say hello with your token or the session cookie");
   }
+  // Frames that come meanwhile wait for the answer (see handle and finish_hello).
   conn->authenticating = true;
   backends_.accounts->authenticate(*token, on_strand<accounts::Identity>([this, conn_id, re](
                                                                              Result<accounts::Identity> who) {
-    auto* conn = connection(conn_id);
-    if (!conn) return;
-    conn->authenticating = false;
-    if (!who) return fail(conn_id, re, who.error());
-    conn->identity = who.value();
-    conn->user = who.value().account.user;
-    const p::Privileges privileges{who.value().account.admin, who.value().account.org_admin};
-    reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms(), privileges));
+    if (!who) return finish_hello(conn_id, re, who.error());
+    auto user = who.value().account.user;
+    finish_hello(conn_id, re, std::move(user), std::move(who.value()));
   }));
 }
 
@@ -502,12 +498,15 @@ void Hub::Impl::schedule_retention() {
   });
 }
 
-void Hub::Impl::sweep_retention() {
-  backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this](Result<std::vector<p::Room>> rooms) {
+void Hub::Impl::sweep_retention(std::string after) {
+  // A page of rooms at a time, so a sweep never holds every room at once.
+  constexpr int kSweepPage = 500;
+  backends_.store.list_rooms_page(after, kSweepPage, on_strand<std::vector<p::Room>>([this](Result<std::vector<p::Room>> rooms) {
     if (!rooms) return log::warn("retention sweep: %s", rooms.error().message.c_str());
     for (const auto& room : rooms.value()) {
       if (room.retention_days) apply_retention(room);
     }
+    if (static_cast<int>(rooms.value().size()) == kSweepPage) sweep_retention(rooms.value().back().id);
   }));
 }
 

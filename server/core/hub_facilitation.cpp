@@ -14,8 +14,6 @@ namespace outloud::core {
 namespace {
 
 constexpr int kMaxStateAttempts = 8;
-constexpr int kExportPage = 1000;
-constexpr std::size_t kExportMaxMessages = 200000;
 
 std::uint64_t random_seed() {
   std::uint64_t seed = 0;
@@ -40,36 +38,6 @@ std::string with_re(const p::OptId& re, const std::string& json) {
   if (json.size() > 2) out += ',';
   out.append(json, 1, std::string::npos);
   return out;
-}
-
-using Messages = std::vector<p::Message>;
-
-// Reads every message of a room, page by page, on the strand.
-void read_all(Hub::Impl& hub, backend::Store& store, std::string room, Messages collected, std::int64_t after,
-              std::function<void(Result<Messages>)> done) {
-  store.after(room, after, kExportPage,
-              hub.on_strand<backend::Page>([&hub, &store, room, collected = std::move(collected),
-                                            done = std::move(done)](Result<backend::Page> page) mutable {
-                if (!page) return done(page.error());
-                auto& messages = page.value().messages;
-                const bool more = static_cast<int>(messages.size()) == kExportPage;
-                for (auto& message : messages) collected.push_back(std::move(message));
-                if (!more || collected.size() >= kExportMaxMessages) return done(std::move(collected));
-                const auto last = collected.back().seq;
-                read_all(hub, store, room, std::move(collected), last, std::move(done));
-              }));
-}
-
-// Reads the messages of each breakout group room, one after another.
-void read_groups(Hub::Impl& hub, backend::Store& store, std::shared_ptr<std::vector<facilitation::GroupRecord>> groups,
-                 std::size_t index, std::function<void(std::optional<backend::Error>)> done) {
-  if (index == groups->size()) return done(std::nullopt);
-  read_all(hub, store, (*groups)[index].room.id, {}, 0,
-           [&hub, &store, groups, index, done](Result<Messages> messages) {
-             if (!messages) return done(messages.error());
-             (*groups)[index].messages = std::move(messages.value());
-             read_groups(hub, store, groups, index + 1, done);
-           });
 }
 
 }  // namespace
@@ -205,8 +173,7 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
   // Group rooms first, so that nobody is told to join a room that does not exist yet.
   auto remaining = std::make_shared<std::size_t>(outcome.rooms_to_create.size() + 1);
   auto shared = std::make_shared<facilitation::Outcome>(std::move(outcome));
-  auto after_rooms = [this, room, actor, shared, remaining, done] {
-    if (--*remaining > 0) return;
+  auto after_roles = [this, room, actor, shared, done] {
     for (auto& event : shared->events) publish_event(room, std::move(event.payload), {}, std::move(event.only_users));
     auto posts = std::make_shared<std::size_t>(shared->posts.size() + 1);
     auto after_post = [posts, done] {
@@ -214,6 +181,14 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
     };
     for (auto& [target, text] : shared->posts) append_as(actor, target, std::move(text), after_post);
     after_post();
+  };
+  // The groups' roles are set before anyone is told to go there.
+  auto after_rooms = [this, room, shared, remaining, after_roles] {
+    if (--*remaining > 0) return;
+    if (shared->rooms_to_create.empty()) return after_roles();
+    std::vector<std::string> groups;
+    for (const auto& group : shared->rooms_to_create) groups.push_back(group.id);
+    sync_group_roles(room, std::move(groups), after_roles);
   };
   const auto* parent = local_room(room);
   for (auto group : shared->rooms_to_create) {
@@ -225,6 +200,8 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
       group.retention_days = parent->meta.retention_days;
     }
     backends_.store.create_room(group, on_strand<p::Room>([after_rooms, id = group.id](Result<p::Room> created) {
+                                  // A conflict is the group room of an earlier breakout of this session:
+                                  // nobody else can make `<room>~<n>` (see on_create).
                                   if (!created && created.error().code != p::ErrorCode::conflict) {
                                     log::warn("breakout room %s not created: %s", id.c_str(),
                                               created.error().message.c_str());
@@ -233,6 +210,31 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
                                 }));
   }
   after_rooms();
+}
+
+// The session's facilitators lead its groups too. Each group's state is changed like any other
+// (compare-and-set), after the session's own change was saved.
+void Hub::Impl::sync_group_roles(const std::string& session, std::vector<std::string> groups,
+                                 std::function<void()> done) {
+  auto* local = local_room(session);
+  if (!local || groups.empty()) return done();
+  const auto session_state = local->state;
+  const auto session_meta = local->meta;
+  auto remaining = std::make_shared<std::size_t>(groups.size());
+  for (auto& group : groups) {
+    // The group room may still be being created: wait for it to exist.
+    transact(
+        group,
+        [session_state, session_meta](const facilitation::SessionState& state, const p::Room& meta,
+                                      const std::vector<p::PresenceEntry>&) {
+          return facilitation::inherit_roles(state, meta, session_state, session_meta);
+        },
+        false,
+        [group, remaining, done](Result<facilitation::Outcome> synced) {
+          if (!synced) log::warn("roles of breakout group %s not set: %s", group.c_str(), synced.error().message.c_str());
+          if (--*remaining == 0) done();
+        });
+  }
 }
 
 void Hub::Impl::append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done) {
@@ -244,13 +246,13 @@ void Hub::Impl::append_as(const p::User& actor, const std::string& room, std::st
   write_started();
   backends_.store.append(std::move(request),
                          on_strand<backend::AppendResult>([this, room, done](Result<backend::AppendResult> appended) {
-                           write_finished();
                            if (!appended) {
                              log::warn("post into %s failed: %s", room.c_str(), appended.error().message.c_str());
                            } else {
                              metrics_.messages_stored++;
                            }
-                           done();
+                           done();  // may answer the facilitator: before the drain may close
+                           write_finished();
                          }));
 }
 
@@ -270,54 +272,20 @@ void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p:
         return facilitation::apply(state, facilitation::Context{meta, now_ms(), present, seed}, actor, body);
       },
       needs_presence,
-      [this, conn_id, re, room = *room, actor](Result<facilitation::Outcome> outcome) {
+      [this, conn_id, re, room = *room, actor, body](Result<facilitation::Outcome> outcome) {
         if (!outcome) return fail(conn_id, re, outcome.error());
         if (outcome.value().error) {
           return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
         }
         auto custom = outcome.value().reply_json;
+        const bool roles_changed = std::holds_alternative<p::SetRole>(body) && outcome.value().changed;
+        if (roles_changed && !outcome.value().state.breakouts.rooms.empty()) {
+          sync_group_roles(room, outcome.value().state.breakouts.rooms, [] {});
+        }
         carry_out(room, actor, std::move(outcome.value()), [this, conn_id, re, custom] {
           reply(conn_id, re, custom ? with_re(re, *custom) : p::ok_frame(re));
         });
       });
-}
-
-void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
-  auto answer = [this, conn_id, re, room = request.room](Result<std::string> markdown) {
-    if (!markdown) return fail(conn_id, re, markdown.error());
-    reply(conn_id, re, facilitation::export_frame(re, room, markdown.value()));
-  };
-  auto* conn = connection(conn_id);
-  if (accounts_mode() && conn->identity) return export_as(*conn->identity, request.room, std::move(answer));
-  export_markdown(request.room, std::move(answer));
-}
-
-void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done,
-                                std::vector<p::MemberInfo> permissions) {
-  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, done, permissions = std::move(permissions)](Result<std::optional<p::Room>> found) {
-    if (!found) return done(found.error());
-    if (!found.value()) return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
-    const auto meta = *found.value();
-    backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, meta, done, permissions](Result<backend::RoomState> loaded) {
-      if (!loaded) return done(loaded.error());
-      auto state = facilitation::state_from_json(loaded.value().json);
-      read_all(*this, backends_.store, room, {}, 0, [this, room, meta, state, done, permissions](Result<Messages> messages) {
-        if (!messages) return done(messages.error());
-        backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, meta, state, done, permissions, messages = std::move(messages.value())](
-                                                                      Result<std::vector<p::Room>> rooms) {
-          if (!rooms) return done(rooms.error());
-          auto groups = std::make_shared<std::vector<facilitation::GroupRecord>>();
-          for (const auto& candidate : rooms.value()) {
-            if (candidate.kind == p::RoomKind::breakout && candidate.parent == meta.id) groups->push_back({candidate, {}});
-          }
-          read_groups(*this, backends_.store, groups, 0, [meta, state, done, messages, groups, permissions](std::optional<backend::Error> error) {
-            if (error) return done(*error);
-            done(facilitation::export_markdown(meta, state, messages, *groups, permissions));
-          });
-        }));
-      });
-    }));
-  }));
 }
 
 }  // namespace outloud::core

@@ -1,6 +1,7 @@
 // Private to the hub: its state and the steps of each command. Everything here runs on the strand.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -10,17 +11,20 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/room_sequencer.hpp"
 #include "server/facilitation/engine.hpp"
 #include "server/facilitation/state.hpp"
+#include "server/net/token_bucket.hpp"
 
 namespace outloud::core {
 
@@ -50,15 +54,20 @@ struct LocalRoom {
   facilitation::SessionState state;
   std::unique_ptr<asio::steady_timer> timer;
   std::int64_t timer_deadline = 0;
+  // A failed read of missing messages is tried again on this timer, with backoff.
+  std::unique_ptr<asio::steady_timer> fetch_retry;
+  int fetch_failures = 0;
 };
 
 struct ConnState {
   std::shared_ptr<Connection> connection;
   std::optional<p::User> user;
   std::optional<accounts::Identity> identity;  // accounts mode: who signed in, on which session
-  bool authenticating = false;                 // accounts mode: a hello is being checked
   std::string session_id;
   std::set<std::string> rooms;  // joined or being joined
+  // Rooms joined again while already in them: the presence entry of the first join stands, so a
+  // re-join that fails must take it away (see remove_member).
+  std::set<std::string> rejoining;
   p::PresenceState state = p::PresenceState::online;
   // A create, join, leave or facilitation frame holds its room until it is answered; later frames
   // of this connection about that room wait, so a client may pipeline "join, send".
@@ -70,6 +79,23 @@ struct ConnState {
   std::map<std::string, Held> held;  // by room
   std::size_t waiting_frames = 0;
   std::uint64_t holds_taken = 0;
+  // Frames dispatched and not yet done with (see InFlight); with waiting_frames, capped.
+  std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
+  // A `hello` is being checked off the strand: later frames wait for its answer, in order.
+  bool authenticating = false;
+  std::deque<p::ClientFrame> before_welcome;
+};
+
+// Counts a frame as in flight for as long as anything that may still answer it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) { ++*count_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight() { --*count_; }
+
+ private:
+  std::shared_ptr<std::atomic<int>> count_;
 };
 
 // A connection's hold on a room (see ConnState::waiting): released by the reply to the frame that
@@ -99,6 +125,7 @@ class RoomHold {
 struct Re {
   p::OptId id;
   std::shared_ptr<RoomHold> hold;
+  std::shared_ptr<InFlight> busy;
   operator const p::OptId&() const { return id; }  // NOLINT: used wherever an id is
   explicit operator bool() const { return id.has_value(); }
 };
@@ -124,12 +151,27 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
+  const std::shared_ptr<asio::thread_pool>& workers() const { return workers_; }
 
-  // Wraps a continuation so that a backend's answer, from any thread, runs on the strand.
+  // Runs `work` on the worker threads, then `then(result)` on the strand. Callable from any thread.
+  template <class Work, class Then>
+  void off_strand(Work work, Then then) {
+    asio::post(*workers_, [weak = weak_from_this(), strand = strand_, work = std::move(work),
+                           then = std::move(then)]() mutable {
+      auto result = work();
+      asio::post(strand, [weak, result = std::move(result), then = std::move(then)]() mutable {
+        if (auto self = weak.lock()) then(std::move(result));
+      });
+    });
+  }
+
+  // Wraps a continuation so that a backend's answer, from any thread, runs on the strand. The
+  // continuation is moved, never copied: it may hold everything read so far (a page of messages).
+  // Backend callbacks are called once.
   template <class T, class F>
   backend::Callback<T> on_strand(F continuation) {
-    return [self = shared_from_this(), continuation](Result<T> result) mutable {
-      asio::post(self->strand_, [continuation, result = std::move(result)]() mutable {
+    return [self = shared_from_this(), continuation = std::move(continuation)](Result<T> result) mutable {
+      asio::post(self->strand_, [continuation = std::move(continuation), result = std::move(result)]() mutable {
         continuation(std::move(result));
       });
     };
@@ -156,8 +198,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Commands.
   void on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
   void on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create);
-  void on_rooms(std::uint64_t conn_id, const OptId& re);
-  void list_rooms(std::uint64_t conn_id, const OptId& re, std::vector<p::Room> rooms);  // with online counts
+  void on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRooms& list);
   void on_join(std::uint64_t conn_id, const OptId& re, const p::Join& join);
   void on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave& leave);
   void on_send(std::uint64_t conn_id, const OptId& re, const p::Send& send);
@@ -201,7 +242,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void close_session(const std::string& session_id);
   void evict(const std::string& room, const std::string& user);
   void schedule_retention();
-  void sweep_retention();
+  void sweep_retention(std::string after = {});
   void apply_retention(const p::Room& room);
 
   // Joining, step by step.
@@ -218,6 +259,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   // Delivery.
   void apply_sequencer(const std::string& room, RoomSequencer::Actions actions);
+  void fetch_missing(const std::string& room, RoomSequencer::Fetch fetch);
+  void retry_fetch_later(LocalRoom& room);
   void emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame);
   void deliver_event(LocalRoom& room, const backend::BusEvent& event);
   void publish_event(const std::string& room, std::string frame, std::string exclude_user = {},
@@ -239,10 +282,29 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
                  std::function<void()> done);
   void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);
 
+  // ---- admission (hub_admission.cpp): every request's cost is bounded ----
+  // False (and answered rate_limited) when the connection has too many frames in flight.
+  bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id);
+  // Per-user token bucket and the total, then `create`; or an answer saying which limit was hit.
+  void admit_create(std::uint64_t conn_id, const OptId& re, std::function<void()> create);
+  bool take_create_token(const std::string& user_id);
+  void route(std::uint64_t conn_id, p::ClientFrame frame);
+  // accounts mode: `identity` is who signed in, on which session.
+  void finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::User> user,
+                    std::optional<accounts::Identity> identity = std::nullopt);
+  // The history page trimmed to the byte budget and serialized, off the strand; sent from it.
+  void answer_history(std::uint64_t conn_id, const OptId& re, std::string room, bool keep_newest,
+                      Result<backend::Page> page);
+  // Breakout groups follow their session's roles.
+  void sync_group_roles(const std::string& session, std::vector<std::string> groups, std::function<void()> done);
+
   void write_started() { ++writes_in_flight_; }
   void write_finished();
 
   asio::strand<asio::any_io_executor> strand_;
+  // Work kept off the strand. Shared with the Hub handle, which joins it when it goes (no worker
+  // must be the one to destroy it).
+  std::shared_ptr<asio::thread_pool> workers_;
   Backends backends_;
   HubOptions options_;
   Authenticator authenticate_;
@@ -253,6 +315,17 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::unique_ptr<asio::steady_timer> retention_timer_;
   int writes_in_flight_ = 0;
   std::vector<std::function<void()>> drain_waiters_;
+  struct CreateAllowance {
+    net::TokenBucket bucket;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  std::unordered_map<std::string, CreateAllowance> create_allowances_;  // by user id
+  std::int64_t creates_in_flight_ = 0;
+  // Exports being built, and those waiting for their turn (each holds a room's messages).
+  int exports_running_ = 0;
+  std::deque<std::function<void()>> exports_waiting_;
+  void start_export(std::string room, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
+  void export_finished();
 };
 
 }  // namespace outloud::core

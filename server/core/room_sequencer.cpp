@@ -15,9 +15,23 @@ RoomSequencer::Actions RoomSequencer::prime(std::int64_t head) {
 
 RoomSequencer::Actions RoomSequencer::on_message(std::int64_t seq, Frame frame) {
   if (primed() && seq <= cursor_) return {};  // already emitted
+  if (primed() && pending_.size() >= max_pending_ && seq > cursor_ + 1) {
+    log::warn("room sequencer: %zu messages held ahead of a gap; reading them from the store instead",
+              pending_.size());
+    pending_.clear();
+    overflowed_ = true;
+    return resync();
+  }
   pending_.emplace(seq, std::move(frame));
   if (!primed()) return {};
   return drain();
+}
+
+RoomSequencer::Actions RoomSequencer::retry() {
+  if (!primed() || fetching_) return {};
+  auto actions = drain();
+  if (actions.fetch || !actions.emit.empty()) return actions;
+  return resync();
 }
 
 RoomSequencer::Actions RoomSequencer::on_fetched(std::vector<std::pair<std::int64_t, Frame>> messages,
@@ -45,7 +59,9 @@ RoomSequencer::Actions RoomSequencer::on_fetched(std::vector<std::pair<std::int6
   actions.emit.insert(actions.emit.end(), std::make_move_iterator(rest.emit.begin()),
                       std::make_move_iterator(rest.emit.end()));
   actions.fetch = rest.fetch;
-  if (!actions.fetch && store_has_more && !was_gap_fetch && !fetching_) {  // a resync goes on to the head
+  if (overflowed_ && !was_gap_fetch && !store_has_more) overflowed_ = false;  // read up to the head
+  if (!actions.fetch && (overflowed_ || (store_has_more && !was_gap_fetch)) && !fetching_) {
+    // A resync goes on to the head; so does reading what an overflow dropped.
     fetching_ = true;
     actions.fetch = Fetch{cursor_, kFetchBatch};
   }

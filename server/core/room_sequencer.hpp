@@ -16,6 +16,11 @@ namespace outloud::core {
 class RoomSequencer {
  public:
   static constexpr int kFetchBatch = 500;
+  // Messages held ahead of a gap at most; beyond, they are dropped and read from the store instead
+  // (every message on the bus is stored first), so a failing store cannot make the buffer grow.
+  static constexpr std::size_t kMaxPending = 10'000;
+
+  explicit RoomSequencer(std::size_t max_pending = kMaxPending) : max_pending_(max_pending) {}
 
   struct Fetch {
     std::int64_t after = 0;  // fetch messages with seq > after ...
@@ -36,8 +41,12 @@ class RoomSequencer {
   Actions on_message(std::int64_t seq, Frame frame);
   // The result of a Fetch, ascending.
   Actions on_fetched(std::vector<std::pair<std::int64_t, Frame>> messages, int requested);
-  // A Fetch failed: retry later with resync().
+  // A Fetch failed: the owner calls retry() later (on a timer: a quiet room gets no other chance).
   void on_fetch_failed() { fetching_ = false; }
+  // After a failed Fetch: asks again for what is still missing (the gap, or the rest of a resync).
+  Actions retry();
+  // Messages held ahead of a gap (bounded by max_pending).
+  std::size_t pending() const { return pending_.size(); }
   // The bus may have dropped messages (it reconnected): look in the store past the cursor.
   Actions resync();
 
@@ -45,6 +54,8 @@ class RoomSequencer {
   Actions drain();
   std::optional<Fetch> next_fetch_for_gap();
 
+  std::size_t max_pending_;
+  bool overflowed_ = false;  // pending messages were dropped: read on from the store to the head
   std::int64_t cursor_ = -1;
   std::map<std::int64_t, Frame> pending_;  // arrived ahead of a gap
   bool fetching_ = false;

@@ -192,6 +192,19 @@ class SqliteStore::Impl {
     return rooms;
   }
 
+  Result<std::int64_t> count_rooms() {
+    sqlite::Use select(count_rooms_);
+    return select.step() ? select.int64(0) : std::int64_t{0};
+  }
+
+  Result<std::vector<Room>> list_rooms_page(const std::string& after, int limit) {
+    std::vector<Room> rooms;
+    sqlite::Use select(list_rooms_page_);
+    select.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    while (select.step()) rooms.push_back(read_room(select));
+    return rooms;
+  }
+
   Result<AppendResult> append(const AppendRequest& request) {
     auto head = head_of(request.room);
     if (!head) return backend::Error{protocol::ErrorCode::not_found, "no such room: " + request.room};
@@ -348,6 +361,10 @@ class SqliteStore::Impl {
         "(SELECT seq FROM messages WHERE room = ?1 AND ts < ?2 ORDER BY seq LIMIT ?3) RETURNING seq");
     note_deleted_ = sqlite::Statement(db_,
         "UPDATE rooms SET deleted_through = max(deleted_through, ?2) WHERE id = ?1");
+    // The primary key's index: a page costs its own size, however many rooms there are.
+    list_rooms_page_ = sqlite::Statement(db_,
+        (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms WHERE id > ?1 ORDER BY id LIMIT ?2").c_str());
+    count_rooms_ = sqlite::Statement(db_, "SELECT COUNT(*) FROM rooms");
     room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
     // Retention may have deleted the newest messages: the seq goes on from what was deleted.
     max_seq_ = sqlite::Statement(db_,
@@ -401,8 +418,8 @@ class SqliteStore::Impl {
 
   void close_db() {
     // Statements first: sqlite3_close refuses a connection with live statements.
-    for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &update_room_, &delete_before_,
-                            &note_deleted_, &room_exists_, &max_seq_, &find_nonce_,
+    for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &list_rooms_page_, &count_rooms_,
+                            &update_room_, &delete_before_, &note_deleted_, &room_exists_, &max_seq_, &find_nonce_,
                             &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
                             &update_state_, &begin_immediate_, &begin_deferred_, &commit_}) {
       *statement = sqlite::Statement();
@@ -494,8 +511,8 @@ class SqliteStore::Impl {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::int64_t> heads_;
   std::vector<Message> to_publish_;  // appended in the current batch, in seq order per room
-  sqlite::Statement insert_room_, select_room_, list_rooms_, update_room_, delete_before_, note_deleted_,
-      room_exists_, max_seq_, find_nonce_, insert_message_,
+  sqlite::Statement insert_room_, select_room_, list_rooms_, list_rooms_page_, count_rooms_, update_room_,
+      delete_before_, note_deleted_, room_exists_, max_seq_, find_nonce_, insert_message_,
       latest_, after_, before_, load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_;
 };
 
@@ -532,6 +549,16 @@ void SqliteStore::get_room(std::string room, Callback<std::optional<Room>> done)
 
 void SqliteStore::list_rooms(Callback<std::vector<Room>> done) {
   impl_->submit<std::vector<Room>>(false, std::move(done), [](Impl& impl) { return impl.list_rooms(); });
+}
+
+void SqliteStore::count_rooms(Callback<std::int64_t> done) {
+  impl_->submit<std::int64_t>(false, std::move(done), [](Impl& impl) { return impl.count_rooms(); });
+}
+
+void SqliteStore::list_rooms_page(std::string after, int limit, Callback<std::vector<Room>> done) {
+  impl_->submit<std::vector<Room>>(false, std::move(done), [after = std::move(after), limit](Impl& impl) {
+    return impl.list_rooms_page(after, limit);
+  });
 }
 
 void SqliteStore::append(AppendRequest request, Callback<AppendResult> done) {

@@ -44,6 +44,8 @@ class SqliteStore final : public backend::Store {
   void delete_messages_before(std::string room, std::int64_t ts, int limit,
                               backend::Callback<std::int64_t> done) override;
   void list_rooms(backend::Callback<std::vector<protocol::Room>> done) override;  // by created_at, then id
+  void count_rooms(backend::Callback<std::int64_t> done) override;
+  void list_rooms_page(std::string after, int limit, backend::Callback<std::vector<protocol::Room>> done) override;
   void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
   void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;
   void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done) override;

@@ -448,6 +448,29 @@ Role role_of(const SessionState& state, const p::Room& room, const std::string& 
   return it->second;
 }
 
+bool is_breakout_room_id(std::string_view room_id) {
+  const auto tilde = room_id.rfind('~');
+  if (tilde == std::string_view::npos || tilde == 0 || tilde + 1 == room_id.size()) return false;
+  return std::all_of(room_id.begin() + static_cast<std::ptrdiff_t>(tilde) + 1, room_id.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Outcome inherit_roles(const SessionState& group_state, const p::Room& group_room, const SessionState& session_state,
+                      const p::Room& session_room) {
+  std::map<std::string, Role> roles;
+  for (const auto& [user, role] : session_state.roles) {
+    if (role == Role::facilitator || role == Role::observer) roles[user] = role;
+  }
+  if (!session_room.created_by.empty()) roles[session_room.created_by] = Role::facilitator;
+  roles.erase(group_room.created_by);  // the group's owner already leads it
+  Outcome outcome;
+  outcome.state = group_state;
+  if (group_state.roles == roles) return outcome;
+  outcome.state.roles = std::move(roles);
+  outcome.changed = true;
+  return outcome;
+}
+
 bool may_send(const SessionState& state, const p::Room& room, const std::string& user_id) {
   const Role role = role_of(state, room, user_id);
   if (role == Role::observer) return false;

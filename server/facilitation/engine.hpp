@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,16 @@ bool may_send(const SessionState& state, const protocol::Room& room, const std::
 // Applies one facilitation frame from `actor`. `export` is answered by the hub, not here.
 Outcome apply(const SessionState& state, const Context& context, const protocol::User& actor,
               const protocol::ClientBody& command);
+
+// Breakout group rooms belong to their session: `<room>~<n>` ids are made by the breakout action
+// only, never by `create`.
+bool is_breakout_room_id(std::string_view room_id);
+
+// A breakout group's roles follow its session's: the session's facilitators and owner lead the
+// group too (the group's own owner stays its owner), its observers observe. changed=false when
+// the group's roles already match.
+Outcome inherit_roles(const SessionState& group_state, const protocol::Room& group_room,
+                      const SessionState& session_state, const protocol::Room& session_room);
 
 // Remembers a participant (joined the room at least once) for roles and the record. changed=false
 // when already known.

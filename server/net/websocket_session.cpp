@@ -1,5 +1,7 @@
 #include "server/net/websocket_session.hpp"
 
+#include "server/net/cookie.hpp"
+
 #include <atomic>
 #include <variant>
 
@@ -65,20 +67,9 @@ namespace {
 
 // accounts mode: the `outloud_session` cookie of the upgrade request (access.md), if any.
 std::optional<std::string> session_cookie_of(const WebSocketSession::Request& request) {
-  constexpr std::string_view kName = "outloud_session";
-  for (auto it = request.find(http::field::cookie); it != request.end() && it->name() == http::field::cookie; ++it) {
-    std::string_view rest = it->value();
-    while (!rest.empty()) {
-      const auto end = rest.find(';');
-      std::string_view pair = rest.substr(0, end);
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      if (pair.size() > kName.size() && pair.substr(0, kName.size()) == kName && pair[kName.size()] == '=') {
-        return std::string(pair.substr(kName.size() + 1));
-      }
-    }
-  }
-  return std::nullopt;
+  const auto value = find_cookie(request[http::field::cookie], kSessionCookie);
+  if (!value || value->empty()) return std::nullopt;
+  return std::string(*value);
 }
 
 }  // namespace

@@ -76,6 +76,39 @@ void RedisStore::list_rooms(Callback<std::vector<protocol::Room>> done) {
   });
 }
 
+void RedisStore::count_rooms(Callback<std::int64_t> done) {
+  connection_->command({"HLEN", keys_.rooms()}, [done = std::move(done)](Result<Reply> reply) {
+    if (auto error = failure_of(reply)) return done(*error);
+    done(static_cast<std::int64_t>(reply.value().integer));
+  });
+}
+
+void RedisStore::list_rooms_page(std::string after, int limit, Callback<std::vector<protocol::Room>> done) {
+  connection_->command({"HKEYS", keys_.rooms()}, [this, after = std::move(after), limit,
+                                                   done = std::move(done)](Result<Reply> reply) mutable {
+    if (auto error = failure_of(reply)) return done(*error);
+    std::vector<std::string> ids;
+    for (auto& element : reply.value().elements) {
+      if (element.str > after) ids.push_back(std::move(element.str));
+    }
+    const auto page = std::min<std::size_t>(ids.size(), static_cast<std::size_t>(std::max(limit, 0)));
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(page), ids.end());
+    ids.resize(page);
+    if (ids.empty()) return done(std::vector<protocol::Room>{});
+    std::vector<std::string> argv{"HMGET", keys_.rooms()};
+    argv.insert(argv.end(), ids.begin(), ids.end());
+    connection_->command(std::move(argv), [done = std::move(done)](Result<Reply> records) {
+      if (auto error = failure_of(records)) return done(*error);
+      std::vector<protocol::Room> rooms;
+      for (const auto& element : records.value().elements) {
+        if (element.is_nil()) continue;  // deleted meanwhile
+        if (auto room = decode_room(element.str)) rooms.push_back(std::move(*room));
+      }
+      done(std::move(rooms));
+    });
+  });
+}
+
 void RedisStore::append(backend::AppendRequest request, Callback<backend::AppendResult> done) {
   protocol::Message message;
   message.room = request.room;

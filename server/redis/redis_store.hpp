@@ -27,6 +27,9 @@ class RedisStore final : public backend::Store {
   void delete_messages_before(std::string room, std::int64_t ts, int limit,
                               backend::Callback<std::int64_t> done) override;
   void list_rooms(backend::Callback<std::vector<protocol::Room>> done) override;
+  void count_rooms(backend::Callback<std::int64_t> done) override;
+  // Reads the room ids (not the records), then the records of one page.
+  void list_rooms_page(std::string after, int limit, backend::Callback<std::vector<protocol::Room>> done) override;
   void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
   void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;
   void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done) override;

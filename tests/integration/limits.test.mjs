@@ -1,6 +1,7 @@
 // protocol.md "Transport" limits and the team's engineering limits: frames over 64 KiB closed with
 // 1009, rate limiting, rooms per connection, and a client that stops reading is dropped without
-// slowing the others.
+// slowing the others. Issue 8: `rooms` in pages, room creation limited per user and in total,
+// breakout group ids nobody can squat, and every `send` answered before a SIGTERM closes the socket.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { connect, connectAs, uniqueId } from '../lib/client.mjs';
@@ -172,5 +173,88 @@ describe('slow client', { timeout: scaled(90000) }, () => {
     assert.deepEqual(partial, range(1, partial.length));
     // The fast reader was not held back by the slow one.
     assert.ok(elapsed < scaled(40000), `delivery took ${elapsed} ms`);
+  });
+});
+
+describe('rooms in pages', { timeout: scaled(30000) }, () => {
+  test('a plain `rooms` gets the first page; `after` walks the rest in id order', async () => {
+    const srv = await server([...UNTHROTTLED, '--create-rate', '0']);
+    const paul = await user(srv, 'Paul Pager');
+    const made = [];
+    for (let i = 0; i < 7; i++) {
+      made.push(`pages-${i}`);
+      await paul.create(`pages-${i}`);
+    }
+    const plain = await paul.request({ type: 'rooms' });
+    assert.equal(plain.type, 'rooms');
+    assert.equal(plain.rooms.length, 7);
+    assert.equal(plain.next, undefined);
+    const seen = [];
+    let after;
+    for (let page = 0; page < 10; page++) {
+      const reply = await paul.request({ type: 'rooms', limit: 3, ...(after ? { after } : {}) });
+      assert.ok(reply.rooms.length <= 3);
+      seen.push(...reply.rooms.map((r) => r.id));
+      if (!reply.next) break;
+      assert.equal(reply.next, reply.rooms.at(-1).id);
+      after = reply.next;
+    }
+    assert.deepEqual(seen, made);
+    const bad = await paul.request({ type: 'rooms', limit: 501 });
+    assert.equal(bad.code, 'bad_request');
+  });
+});
+
+describe('room creation limits', { timeout: scaled(30000) }, () => {
+  test('per user per minute (rate_limited), then in total (forbidden)', async () => {
+    const srv = await server([...UNTHROTTLED, '--create-rate', '2', '--max-rooms', '3']);
+    const ann = await user(srv, 'Ann Maker');
+    await ann.create(uniqueId('c'));
+    await ann.create(uniqueId('c'));
+    const third = await ann.request({ type: 'create', room: uniqueId('c') });
+    assert.equal(third.code, 'rate_limited', JSON.stringify(third));
+    assert.match(third.message, /2 per minute/);
+    const bob = await user(srv, 'Bob Maker');
+    await bob.create(uniqueId('c'));
+    const full = await bob.request({ type: 'create', room: uniqueId('c') });
+    assert.equal(full.code, 'forbidden', JSON.stringify(full));
+    assert.match(full.message, /maximum of 3 rooms/);
+  });
+
+  test('breakout group ids cannot be created by anyone', async () => {
+    const srv = await server(UNTHROTTLED);
+    const mallory = await user(srv, 'Mallory');
+    const squat = await mallory.request({ type: 'create', room: `${uniqueId('s')}~1` });
+    assert.equal(squat.code, 'forbidden');
+    assert.match(squat.message, /breakout/);
+  });
+});
+
+describe('SIGTERM with several threads', { timeout: scaled(60000) }, () => {
+  test('every send in flight is answered before the connection closes', async () => {
+    for (let round = 0; round < 3; round++) {
+      const srv = await startServer({ args: [...UNTHROTTLED, '--threads', '4'] });
+      const writer = await connectAs(srv.wsUrl, 'Last Writer', 'essex-cc');
+      const room = uniqueId('term');
+      await writer.create(room);
+      await writer.join(room);
+      const ids = [];
+      for (let i = 0; i < 200; i++) ids.push(writer.send({ type: 'send', room, text: `m${i}` }));
+      await writer.next((f) => f.re === ids[0], scaled(5000));
+      await srv.stop('SIGTERM');
+      assert.ok(await within(writer.closed, scaled(5000)), 'the connection was not closed');
+      const answered = new Set(writer.frames.filter((f) => 're' in f).map((f) => f.re));
+      const sentSeqs = writer.frames.filter((f) => f.type === 'sent').map((f) => f.seq);
+      // Sends the server began before the drain were answered `sent`; later ones `unavailable` or
+      // never read. What matters: no gap — every stored message up to the last ack was answered.
+      const lastAnswered = Math.max(...ids.filter((id) => answered.has(id)));
+      for (const id of ids) if (id < lastAnswered) assert.ok(answered.has(id), `send ${id} was not answered`);
+      const restarted = await startServer({ dataPath: srv.dataPath, args: UNTHROTTLED });
+      const reader = await connectAs(restarted.wsUrl, 'Reader', 'essex-cc');
+      const joined = await reader.join(room, { limit: 1 });
+      assert.equal(joined.head, Math.max(0, ...sentSeqs), `round ${round}: stored ${joined.head}, acknowledged ${sentSeqs.length}`);
+      await reader.close();
+      await restarted.stop();
+    }
   });
 });

@@ -1,25 +1,19 @@
-// Accounts mode (access.md) for the integration tests: a server started with --auth accounts whose
-// first administrator is made by the TEST-ONLY flag --test-first-admin, and people made the way the
-// contract makes them: an invitation (the `invite` frame) redeemed over POST /api/redeem.
+// Accounts mode (access.md) for the frame tests: a server started with --auth accounts whose first
+// administrator comes through the first-run setup link (POST /api/setup), and people made the way
+// the contract makes them: an invitation (the `invite` frame) redeemed over POST /api/redeem.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { post, startAccountsServer as startServerWithAccounts, waitForSetupLink } from './accounts_http.mjs';
 import { connect } from './client.mjs';
-import { UNTHROTTLED, httpRequest, scaled, sleep, startServer } from './server.mjs';
+import { UNTHROTTLED } from './server.mjs';
 
-// Waits (bounded) until the server printed the test administrator's token.
-async function adminToken(server, timeoutMs = scaled(10000)) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = /test administrator token: (\S+)/.exec(server.stderr);
-    if (m) return m[1];
-    if (Date.now() > deadline) throw new Error(`no test administrator token printed:\n${server.stderr.slice(-2000)}`);
-    await sleep(20);
-  }
-}
-
+// A server in accounts mode and its first administrator's session token.
 export async function startAccountsServer({ args = [], adminOrg = 'council', ...options } = {}) {
-  const server = await startServer({ args: [...UNTHROTTLED, '--auth', 'accounts', '--test-first-admin', adminOrg, ...args], ...options });
-  return { server, adminToken: await adminToken(server) };
+  const server = await startServerWithAccounts({ args: [...UNTHROTTLED, ...args], ...options });
+  const { code } = await waitForSetupLink(server);
+  const res = await post(server, '/api/setup', { code, name: 'Ada Admin', org: adminOrg, org_name: adminOrg });
+  assert.equal(res.status, 200, `setup: ${res.status} ${res.text}`);
+  return { server, adminToken: res.json().token };
 }
 
 // One accounts-mode server for a test file, with its administrator signed in as `suite.admin`.
@@ -46,9 +40,7 @@ export function accountsServerForFile(options = {}) {
   };
   // POST /api/redeem {code, name} → {user, token}.
   suite.redeem = async (code, name) => {
-    const res = await httpRequest(`${suite.server.url}/api/redeem`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, name }),
-    });
+    const res = await post(suite.server, '/api/redeem', { code, name });
     assert.equal(res.status, 200, `redeem: ${res.status} ${res.text}`);
     return res.json();
   };

@@ -20,9 +20,10 @@ export function within(promise, ms, fallback = null) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-// Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60), for
-// tests that send many frames quickly and are not about rate limiting (0: unlimited).
-export const UNTHROTTLED = ['--rate-limit', '0'];
+// Server arguments that lift the per-connection rate limit (default 30 frames/s, burst 60) and the
+// cap on requests in flight (default 32), for tests that send many frames quickly and are not about
+// rate limiting (0: unlimited).
+export const UNTHROTTLED = ['--rate-limit', '0', '--max-requests-in-flight', '100000'];
 
 const running = new Set();  // servers (and other children) not yet known to have exited
 const tempDirs = new Set();
@@ -93,7 +94,8 @@ let nodeCounter = 0;
 
 /**
  * Starts outloud-server and waits until GET /healthz answers 200.
- *  args      extra command-line arguments (e.g. ['--rate-limit', '5'])
+ *  args      extra command-line arguments (e.g. ['--rate-limit', '5']); without an `--auth` of its
+ *            own the server runs with `--auth open` (the suites written before accounts rely on it)
  *  dataPath  database file (default: <fresh temp dir>/outloud.db) — pass the old one to restart
  *  port      listen port (default 0: the server picks one and prints it)
  *  nodeId    --node-id (default test-node-<n>)
@@ -111,6 +113,7 @@ export async function startServer({ args = [], dataPath, env = {}, port = 0, nod
   const argv = ['--listen', `${host}:${port}`];
   if (!noData) argv.push('--data', dataPath);
   argv.push('--node-id', nodeId, ...args);
+  if (!args.includes('--auth')) argv.push('--auth', 'open');
 
   const child = track(spawn(bin, argv, {
     env: { ...process.env, ...env },

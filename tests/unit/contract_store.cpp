@@ -84,6 +84,29 @@ TEST_CASE("store: rooms are created, read, listed, and never created twice", "[c
   }
 }
 
+TEST_CASE("store: rooms are counted and listed a page at a time, in id order", "[contract][store]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "store-room-pages");
+    auto& store = backends->store();
+    CHECK(await_value<std::int64_t>([&](auto done) { store.count_rooms(done); }) == 0);
+    for (const char* id : {"b", "a", "c~2", "c", "c~1", "d"}) create(store, make_room(id));
+    CHECK(await_value<std::int64_t>([&](auto done) { store.count_rooms(done); }) == 6);
+
+    auto ids = [&](const std::string& after, int limit) {
+      std::vector<std::string> out;
+      for (const auto& room : await_value<std::vector<Room>>([&](auto done) { store.list_rooms_page(after, limit, done); }))
+        out.push_back(room.id);
+      return out;
+    };
+    CHECK(ids("", 3) == std::vector<std::string>{"a", "b", "c"});
+    CHECK(ids("c", 3) == std::vector<std::string>{"c~1", "c~2", "d"});
+    CHECK(ids("c~", 10) == std::vector<std::string>{"c~1", "c~2", "d"});
+    CHECK(ids("d", 3).empty());
+    CHECK(await_value<std::vector<Room>>([&](auto done) { store.list_rooms_page("", 1, done); }).front() ==
+          await_value<std::optional<Room>>([&](auto done) { store.get_room("a", done); }).value());
+  }
+}
+
 TEST_CASE("store: an appended message is stored as sent and published once", "[contract][store]") {
   OUTLOUD_FOR_EACH_BACKEND(kind) {
     auto backends = make_backends(kind, "store-append");

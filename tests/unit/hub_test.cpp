@@ -1,143 +1,5 @@
 // The hub over the real embedded backends, with fake connections: the domain without sockets.
-#include <catch2/catch.hpp>
-
-#include <rapidjson/document.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <chrono>
-#include <condition_variable>
-#include <filesystem>
-#include <mutex>
-#include <thread>
-
-#include "outloud/protocol/client_frames.hpp"
-#include "server/core/hub.hpp"
-#include "server/embedded/embedded_bus.hpp"
-#include "server/embedded/memory_presence.hpp"
-#include "server/embedded/sqlite_store.hpp"
-
-namespace {
-
-using namespace std::chrono_literals;
-namespace p = outloud::protocol;
-namespace core = outloud::core;
-
-class FakeConnection : public core::Connection {
- public:
-  explicit FakeConnection(std::uint64_t id) : id_(id) {}
-  void send(core::Frame frame) override {
-    std::lock_guard lock(mutex_);
-    frames_.push_back(*frame);
-    changed_.notify_all();
-  }
-  void close(std::uint16_t code, std::string) override {
-    std::lock_guard lock(mutex_);
-    close_code_ = code;
-  }
-  std::uint64_t id() const override { return id_; }
-
-  // Waits for the first unread frame that matches, consuming everything before it.
-  rapidjson::Document next(const std::function<bool(const rapidjson::Document&)>& match,
-                           std::chrono::milliseconds timeout = 20s) {
-    std::unique_lock lock(mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      while (read_ < frames_.size()) {
-        rapidjson::Document doc;
-        doc.Parse(frames_[read_++].c_str());
-        if (match(doc)) return doc;
-      }
-      if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && read_ >= frames_.size()) {
-        FAIL("no matching frame within the timeout; " << frames_.size() << " frames, the last: "
-                                                       << (frames_.empty() ? "" : frames_.back().substr(0, 200) + " ... " +
-                                                               frames_.back().substr(frames_.back().size() > 600 ? frames_.back().size() - 600 : 0)));
-      }
-    }
-  }
-  rapidjson::Document next_type(const std::string& type) {
-    return next([&](const rapidjson::Document& doc) { return doc.IsObject() && doc["type"].GetString() == type; });
-  }
-  std::vector<std::string> all() {
-    std::lock_guard lock(mutex_);
-    return frames_;
-  }
-
- private:
-  std::uint64_t id_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> frames_;
-  std::size_t read_ = 0;
-  std::uint16_t close_code_ = 0;
-};
-
-class HubFixture {
- public:
-  HubFixture()
-      : path_(std::filesystem::temp_directory_path() /
-              ("outloud-hub-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".db")),
-        store_(path_.string(), bus_),
-        work_(boost::asio::make_work_guard(io_)) {
-    hub_ = core::Hub::create(io_.get_executor(), core::Backends{store_, bus_, presence_}, core::HubOptions{},
-                             core::open_authenticator(), metrics_);
-    bus_.set_handler(hub_.get());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~HubFixture() {
-    work_.reset();
-    store_.close();
-    io_.stop();
-    thread_.join();
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
-  }
-
-  std::shared_ptr<FakeConnection> open_anonymous() {
-    auto connection = std::make_shared<FakeConnection>(next_id_++);
-    hub_->open(connection);
-    return connection;
-  }
-  std::shared_ptr<FakeConnection> connect(const std::string& name, const std::string& org) {
-    auto connection = open_anonymous();
-    send(*connection, R"({"type":"hello","id":1,"name":")" + name + R"(","org":")" + org + R"("})");
-    auto welcome = connection->next_type("welcome");
-    REQUIRE(welcome["user"]["org"].GetString() == org);
-    return connection;
-  }
-  void send(FakeConnection& connection, const std::string& text) {
-    auto parsed = p::parse_client_frame(text);
-    REQUIRE(std::holds_alternative<p::ClientFrame>(parsed));
-    hub_->handle(connection.id(), std::get<p::ClientFrame>(std::move(parsed)));
-  }
-  void close(FakeConnection& connection) { hub_->closed(connection.id()); }
-  core::Metrics& metrics() { return metrics_; }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-  outloud::embedded::EmbeddedBus bus_;
-  outloud::embedded::MemoryPresence presence_;
-  outloud::embedded::SqliteStore store_;
-  core::Metrics metrics_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::shared_ptr<core::Hub> hub_;
-  std::thread thread_;
-  std::uint64_t next_id_ = 1;
-};
-
-auto reply_to(int id) {
-  return [id](const rapidjson::Document& doc) {
-    return doc.IsObject() && doc.HasMember("re") && doc["re"].IsInt() && doc["re"].GetInt() == id;
-  };
-}
-
-auto message_event() {
-  return [](const rapidjson::Document& doc) { return std::string(doc["type"].GetString()) == "message"; };
-}
-
-}  // namespace
+#include "hub_fixture.hpp"
 
 TEST_CASE("hub: frames before hello are unauthenticated; ping is allowed", "[hub]") {
   HubFixture hub;
@@ -208,7 +70,9 @@ TEST_CASE("hub: send needs the room joined; nonce repeats store nothing new", "[
 }
 
 TEST_CASE("hub: join with since while others send gets no gap and no duplicate", "[hub]") {
-  HubFixture hub;
+  core::HubOptions options;
+  options.max_requests_in_flight = 1000;  // 400 sends pipelined on one connection
+  HubFixture hub(options);
   auto writer = hub.connect("Writer", "essex-cc");
   hub.send(*writer, R"({"type":"create","id":2,"room":"busy"})");
   writer->next(reply_to(2));

@@ -126,3 +126,41 @@ TEST_CASE("sequencer delivers every message once in order under random loss, rep
     for (std::int64_t i = 0; i < head; ++i) REQUIRE(emitted[static_cast<std::size_t>(i)] == i + 1);
   }
 }
+
+TEST_CASE("sequencer: after a failed fetch, retry asks for the gap again", "[sequencer]") {
+  RoomSequencer sequencer;
+  sequencer.prime(3);
+  auto actions = sequencer.on_message(7, frame_for(7));
+  REQUIRE(actions.fetch);
+  sequencer.on_fetch_failed();
+  auto again = sequencer.retry();
+  REQUIRE(again.fetch);
+  CHECK(again.fetch->after == 3);
+  CHECK(again.fetch->limit == 3);
+  CHECK(seqs(sequencer.on_fetched(stored(3, 3, 7), 3)) == std::vector<std::int64_t>{4, 5, 6, 7});
+}
+
+TEST_CASE("sequencer: messages held ahead of a gap are bounded; past the bound they come from the store",
+          "[sequencer]") {
+  RoomSequencer sequencer(5);
+  sequencer.prime(0);
+  auto first = sequencer.on_message(2, frame_for(2));
+  REQUIRE(first.fetch);  // seq 1 is missing
+  for (std::int64_t seq = 3; seq <= 40; ++seq) {
+    sequencer.on_message(seq, frame_for(seq));
+    CHECK(sequencer.pending() <= 5);
+  }
+  // The gap fetch answers; what was dropped is then read on from the store, up to its head.
+  auto filled = sequencer.on_fetched(stored(0, 1, 40), 1);
+  std::vector<std::int64_t> emitted = seqs(filled);
+  auto fetch = filled.fetch;
+  while (fetch) {
+    auto next = sequencer.on_fetched(stored(fetch->after, fetch->limit, 40), fetch->limit);
+    for (auto seq : seqs(next)) emitted.push_back(seq);
+    fetch = next.fetch;
+  }
+  std::vector<std::int64_t> expected;
+  for (std::int64_t seq = 1; seq <= 40; ++seq) expected.push_back(seq);
+  CHECK(emitted == expected);
+  CHECK(sequencer.cursor() == 40);
+}

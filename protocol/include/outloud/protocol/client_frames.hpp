@@ -31,7 +31,12 @@ struct Create {
   std::string title;  // defaults to the room id when absent; 1..200 characters
   RoomKind kind = RoomKind::room;  // clients may create `room` or `session` only
 };
-struct ListRooms {};
+// One page of rooms, in id order (OutLoud extension; plain `{"type":"rooms"}` gets the first page).
+struct ListRooms {
+  std::optional<int> limit;          // 1..kMaxRoomsPage; absent: the server's default page
+  std::optional<std::string> after;  // the `next` of the previous page: rooms whose id sorts after it
+};
+inline constexpr int kMaxRoomsPage = 500;
 struct Join {
   std::string room;
   std::optional<std::int64_t> since;  // >= 0

@@ -27,7 +27,9 @@ std::string pong_frame(const OptId& re);
 std::string ok_frame(const OptId& re);
 
 std::string created_frame(const OptId& re, const Room& room);
-std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms);
+// `next`: the cursor for the following page (the last id of this one) when more rooms remain.
+std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms,
+                        const std::optional<std::string>& next = std::nullopt);
 
 struct JoinedReply {
   Room room;

@@ -1,0 +1,177 @@
+// The hostile loads of issue 8, against a real Release server: for each, the server's RSS before,
+// at its peak and some seconds after, and the round trips of an ordinary user meanwhile (send →
+// sent, leave → join). Prints one `[figure]` line per number. Run by scripts/bench-attacks.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { connectAs } from '../../tests/lib/client.mjs';
+import { startServer, tmpDir } from '../../tests/lib/server.mjs';
+
+const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
+const ROOMS = 12_000;
+const RECORD_MESSAGES = 50_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function figure(name, value, unit = '') {
+  console.log(`[figure] ${name}: ${value}${unit ? ` ${unit}` : ''}`);
+}
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+// Samples RSS every 50 ms until stopped; returns the peak.
+function watchRss(pid) {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => { try { peak = Math.max(peak, rssMb(pid)); } catch { /* exited */ } }, 50);
+  return { stop() { clearInterval(timer); return peak; } };
+}
+
+function percentile(values, p) {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+// An ordinary user: sends and re-joins in a loop, timing each round trip, until stopped.
+async function startProbe(wsUrl) {
+  const probe = await connectAs(wsUrl, 'Probe User', 'essex-cc', { label: 'probe' });
+  const room = `probe-${process.pid}`;
+  await probe.request({ type: 'create', room });
+  await probe.join(room);
+  const times = [];
+  let running = true;
+  const loop = (async () => {
+    let i = 0;
+    while (running) {
+      const t0 = performance.now();
+      if (i % 5 === 4) {
+        await probe.request({ type: 'leave', room }, 30_000);
+        await probe.request({ type: 'join', room, limit: 1 }, 30_000);
+      } else {
+        await probe.request({ type: 'send', room, text: `probe ${i}` }, 30_000);
+      }
+      times.push(performance.now() - t0);
+      i += 1;
+      await sleep(20);  // 30-40 requests a second: inside the rate limit
+    }
+  })();
+  return {
+    async stop() { running = false; await loop; await probe.close(); return times; },
+  };
+}
+
+async function phase(server, name, attack) {
+  const before = rssMb(server.pid);
+  const watch = watchRss(server.pid);
+  const probe = await startProbe(server.wsUrl);
+  const t0 = performance.now();
+  const note = await attack();
+  const seconds = (performance.now() - t0) / 1000;
+  const times = await probe.stop();
+  const peak = watch.stop();
+  await sleep(SETTLE_S * 1000);
+  const after = rssMb(server.pid);
+  figure(`${name}: attack duration`, seconds.toFixed(1), 's');
+  if (note) figure(`${name}: outcome`, note);
+  figure(`${name}: RSS before / peak / ${SETTLE_S} s after`, `${before.toFixed(0)} / ${peak.toFixed(0)} / ${after.toFixed(0)}`, 'MB');
+  figure(`${name}: other user's round trips p50 / p99 / max (n=${times.length})`,
+    `${percentile(times, 50).toFixed(1)} / ${percentile(times, 99).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, 'ms');
+}
+
+// Fills the database directly (the server made its schema): 12,000 rooms, a room of 200 messages
+// of 16,000 characters, and a session of 50,000 messages of about 450 bytes.
+function populate(dataPath) {
+  const sql = `
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROOMS})
+INSERT INTO rooms(id, title, kind, created_by, created_at, parent)
+  SELECT printf('attack-room-%05d', i), printf('Room %d', i), 'room', 'u-seed', 1700000000000 + i, NULL FROM n;
+INSERT INTO rooms VALUES('big-history', 'Large messages', 'room', 'u-seed', 1700000000000, NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+INSERT INTO messages(room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce)
+  SELECT 'big-history', i, 1700000000000 + i, 'u-seed', 'Seed', 'essex-cc', 'general', printf('%.16000c', 'x'), NULL, NULL, NULL FROM n;
+INSERT INTO rooms VALUES('the-record', 'A long session', 'session', 'u-seed', 1700000000000, NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECORD_MESSAGES})
+INSERT INTO messages(room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce)
+  SELECT 'the-record', i, 1700000000000 + i, 'u-seed', 'Seed', 'essex-cc', 'general',
+         printf('message %d: %.420c', i, 'y'), CASE WHEN i % 10 = 0 THEN 'learn' END, NULL, NULL FROM n;
+COMMIT;`;
+  execFileSync('sqlite3', [dataPath], { input: sql });
+}
+
+async function main() {
+  const dataPath = path.join(tmpDir('outloud-attacks-'), 'outloud.db');
+  const args = (process.env.SERVER_ARGS ?? '').split(' ').filter(Boolean);
+  const first = await startServer({ dataPath, nodeId: 'attacks' });
+  await first.stop();
+  populate(dataPath);
+  const server = await startServer({ dataPath, nodeId: 'attacks', args });
+  figure('server', `${process.env.OUTLOUD_BIN}/outloud-server ${args.join(' ')}`.trim());
+  await sleep(2000);
+
+  await phase(server, 'rooms x60 on one connection, 12,000 rooms', async () => {
+    const c = await connectAs(server.wsUrl, 'Lister', 'resident', { label: 'lister' });
+    const ids = [];
+    for (let i = 0; i < 60; i++) ids.push(c.send({ type: 'rooms' }));
+    const replies = await Promise.all(ids.map((id) => c.next((f) => f.re === id, 60_000)));
+    const sizes = replies.filter((r) => r.type === 'rooms').map((r) => JSON.stringify(r).length);
+    const limited = replies.filter((r) => r.code === 'rate_limited').length;
+    await c.close();
+    return `${sizes.length} pages of ${sizes.length ? Math.max(...sizes) : 0} bytes at most, ${limited} rate_limited`;
+  });
+
+  await phase(server, 'rooms x60 on 5 connections that never read', async () => {
+    const conns = await Promise.all([0, 1, 2, 3, 4].map((i) => connectAs(server.wsUrl, `Hoarder ${i}`, 'resident', { label: `h${i}` })));
+    for (const c of conns) {
+      c.pause();
+      for (let i = 0; i < 60; i++) c.send({ type: 'rooms' });
+    }
+    await sleep(5000);
+    for (const c of conns) c.ws.terminate();
+    return '';
+  });
+
+  await phase(server, 'history x60 (200 x 16,000-char messages) on 5 connections that never read', async () => {
+    const conns = await Promise.all([0, 1, 2, 3, 4].map((i) => connectAs(server.wsUrl, `Reader ${i}`, 'resident', { label: `r${i}` })));
+    for (const c of conns) {
+      c.pause();
+      for (let i = 0; i < 60; i++) c.send({ type: 'history', room: 'big-history', limit: 200 });
+    }
+    await sleep(5000);
+    for (const c of conns) c.ws.terminate();
+    return '';
+  });
+
+  await phase(server, '40 connections creating rooms for 10 s', async () => {
+    const conns = await Promise.all(Array.from({ length: 40 }, (_, i) => connectAs(server.wsUrl, `Creator ${i}`, 'resident', { label: `c${i}` })));
+    let created = 0;
+    let refused = 0;
+    const until = Date.now() + 10_000;
+    await Promise.all(conns.map(async (c, i) => {
+      for (let k = 0; Date.now() < until; k++) {
+        const reply = await c.request({ type: 'create', room: `made-${i}-${k}` }, 30_000);
+        if (reply.type === 'created') created += 1; else refused += 1;
+        await sleep(40);  // 25 frames a second: inside the per-connection rate limit
+      }
+    }));
+    await Promise.all(conns.map((c) => c.close()));
+    return `${created} rooms created, ${refused} refused`;
+  });
+
+  await phase(server, `10 exports of a ${RECORD_MESSAGES}-message session`, async () => {
+    const conns = await Promise.all(Array.from({ length: 10 }, (_, i) => connectAs(server.wsUrl, `Exporter ${i}`, 'resident', { label: `e${i}`, maxPayload: 256 * 1024 * 1024 })));
+    const t0 = performance.now();
+    const sizes = await Promise.all(conns.map(async (c) => {
+      const reply = await c.request({ type: 'export', room: 'the-record' }, 300_000);
+      return reply.type === 'export' ? reply.markdown.length : `${reply.code}`;
+    }));
+    await Promise.all(conns.map((c) => c.close()));
+    return `${sizes.length} records of ${sizes[0]} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  });
+
+  await server.stop();
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
