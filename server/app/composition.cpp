@@ -403,9 +403,8 @@ int run_server(const Options& options) {
 
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
-      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{}});
-  context->origins = net::OriginPolicy(options.public_url, options.allowed_origins);
-  context->api = api;
+      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
+      net::OriginPolicy(options.public_url, options.allowed_origins), api});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
