@@ -160,8 +160,17 @@ std::string base_url(const Options& options, const net::ListenAddress& address, 
 }
 
 // Accounts mode, first run: one line with the setup link, on every start until it is used.
-void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base) {
-  accounts.first_run([api = std::move(api), base = std::move(base)](backend::Result<std::optional<std::string>> code) {
+// With --redis the store may not be connected yet at start: `unavailable` is tried again each second.
+void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base,
+                        asio::io_context& io) {
+  accounts.first_run([&accounts, &io, api, base](backend::Result<std::optional<std::string>> code) {
+    if (!code && code.error().code == protocol::ErrorCode::unavailable) {
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(1));
+      timer->async_wait([&accounts, &io, api, base, timer](boost::system::error_code error) {
+        if (!error) announce_first_run(accounts, api, base, io);
+      });
+      return;
+    }
     if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
     if (!code.value()) return;
     api->set_setup_pending(true);
@@ -430,9 +439,8 @@ int run_server(const Options& options) {
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
       websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
-      net::ConnectionLimits{options.max_connections, options.max_connections_per_address}});
-  context->origins = net::OriginPolicy(options.public_url, options.allowed_origins);
-  context->api = api;
+      net::ConnectionLimits{options.max_connections, options.max_connections_per_address},
+      net::OriginPolicy(options.public_url, options.allowed_origins), api});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
@@ -457,7 +465,7 @@ int run_server(const Options& options) {
     return 1;
   }
   *public_base = base_url(options, *address, listener->bound().front().port());
-  if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base);
+  if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base, io);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + redis::redacted_redis_url(options.redis_url)).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

@@ -60,10 +60,26 @@ void Hub::Impl::start() {
   backends_.accounts->on_session_ended([self = shared_from_this()](const accounts::Session& session) {
     asio::post(self->strand_, [self, id = session.id] { self->publish_control(kSessionsChannel, control_json("session_ended", id)); });
   });
-  backends_.bus.subscribe(kSessionsChannel, [](Result<backend::Unit> ready) {
-    if (!ready) log::error("sign-outs from other nodes will not close sockets here: %s", ready.error().message.c_str());
-  });
+  subscribe_sessions();
   schedule_retention();
+}
+
+// At start the Redis bus may not be connected yet (it refuses a first subscription then): without
+// this channel, sign-outs on other nodes would not close sockets here, so keep trying.
+void Hub::Impl::subscribe_sessions(int attempt) {
+  backends_.bus.subscribe(kSessionsChannel, [weak = weak_from_this(), attempt](Result<backend::Unit> ready) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (ready) {
+      if (attempt > 0) log::info("sign-outs from other nodes: subscribed");
+      return;
+    }
+    if (attempt == 0) log::warn("sign-outs from other nodes: %s; subscribing again", ready.error().message.c_str());
+    auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
+    timer->async_wait([weak, timer, attempt](boost::system::error_code error) {
+      if (auto self = weak.lock(); self && !error) self->subscribe_sessions(attempt + 1);
+    });
+  });
 }
 
 void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {

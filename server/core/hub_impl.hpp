@@ -151,6 +151,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void drain(std::function<void()> done);
   // accounts mode: subscribes to sign-outs on every node and starts the retention sweep.
   void start();
+  void subscribe_sessions(int attempt = 0);
   void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
