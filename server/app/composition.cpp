@@ -62,7 +62,12 @@ struct BackendSet {
   std::unique_ptr<embedded::EmbeddedBus> embedded_bus;
   std::unique_ptr<embedded::MemoryPresence> memory_presence;
   std::unique_ptr<embedded::SqliteStore> sqlite_store;
+  std::unique_ptr<embedded::SqliteAccounts> sqlite_accounts;
   std::unique_ptr<redis::RedisBackends> redis;
+  // accounts mode: the account store (the Redis one with --redis, shared by every node) and the
+  // service over it; the service goes first.
+  accounts::AccountStore* account_store = nullptr;
+  std::unique_ptr<accounts::Accounts> accounts;
   backend::Store* store = nullptr;
   backend::Bus* bus = nullptr;
   backend::PresenceRegistry* presence = nullptr;
@@ -75,6 +80,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
+    set.account_store = &set.redis->accounts();
     return set;
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
@@ -83,7 +89,23 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
+  if (options.auth == "accounts") {
+    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+    set.account_store = set.sqlite_accounts.get();
+  }
   return set;
+}
+
+std::vector<std::string> split_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    labels.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
 }
 
 fs::path find_web_root(const Options& options) {
@@ -116,11 +138,21 @@ std::string base_url(const Options& options, const net::ListenAddress& address, 
   return "http://" + host + ":" + std::to_string(bound_port);
 }
 
-// Accounts mode, first run: one line with the setup link, on every start until it is used.
-void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, std::string base) {
-  accounts.first_run([api = std::move(api), base = std::move(base)](backend::Result<std::optional<std::string>> code) {
+// Accounts mode, first run (access.md): with no administrator yet, one line with the setup link, on
+// every start until it is used. --test-first-admin uses the code at once to make a test server's
+// administrator instead.
+void announce_first_run(accounts::Accounts& service, const Options& options, std::shared_ptr<net::HttpApi> api,
+                        std::string base) {
+  service.first_run([&service, test_org = options.test_first_admin, api = std::move(api),
+                     base = std::move(base)](backend::Result<std::optional<std::string>> code) {
     if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
     if (!code.value()) return;
+    if (!test_org.empty()) {
+      return service.setup({*code.value(), "Test Administrator", test_org, test_org}, [](backend::Result<accounts::SignedIn> made) {
+        if (!made) return log::error("--test-first-admin: %s", made.error().message.c_str());
+        log::info("test administrator token: %s (user %s)", made.value().token.c_str(), made.value().account.user.id.c_str());
+      });
+    }
     api->set_setup_pending(true);
     // Printed whatever the log level, like the listening line: it is how the first administrator starts.
     flockfile(stderr);
@@ -334,24 +366,13 @@ int run_server(const Options& options) {
     return 1;
   }
 
-  // Accounts mode: people, sessions and the audit log, in the database file.
-  auto public_base = std::make_shared<std::string>();  // set once the port is bound, before the I/O runs
-  std::unique_ptr<embedded::SqliteAccounts> account_store;
-  std::shared_ptr<accounts::Accounts> accounts;
+  // Accounts mode: the service over the account store (SQLite, or Redis with --redis). Its links
+  // start with --public-url, else the address it listens on (known once bound, before the I/O runs).
+  auto public_base = std::make_shared<std::string>();
   if (options.auth == "accounts") {
-    if (!options.redis_url.empty()) {
-      log::error("--auth accounts with --redis needs the Redis account store; use --auth open or jwt with --redis");
-      return 2;
-    }
-    try {
-      account_store = std::make_unique<embedded::SqliteAccounts>(options.data);
-    } catch (const std::exception& e) {
-      log::error("cannot open the accounts in %s: %s", options.data.c_str(), e.what());
-      return 1;
-    }
     accounts::AccountsOptions accounts_options;
     accounts_options.base_url = [public_base] { return *public_base; };
-    accounts = std::make_shared<accounts::Accounts>(*account_store, std::move(accounts_options));
+    backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, accounts_options);
   }
   std::shared_ptr<mail::Mailer> mailer;
   if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
@@ -361,13 +382,18 @@ int run_server(const Options& options) {
   api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
   api_settings.cookie.max_age = std::chrono::hours(24 * 30);
   api_settings.max_failed_attempts = options.max_failed_attempts;
-  auto api = std::make_shared<net::HttpApi>(api_settings, accounts.get(), mailer,
+  auto api = std::make_shared<net::HttpApi>(api_settings, backends->accounts.get(), mailer,
                                             options.auth == "jwt" ? authenticator.value() : core::Authenticator{});
 
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
-  auto hub = core::Hub::create(io.get_executor(), core::Backends{*backends->store, *backends->bus, *backends->presence},
+  hub_options.labels = split_labels(options.labels);
+  hub_options.retention_sweep_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));
+  auto hub = core::Hub::create(io.get_executor(),
+                               core::Backends{*backends->store, *backends->bus, *backends->presence,
+                                              backends->accounts.get()},
                                hub_options, authenticator.value(), metrics);
   backends->bus->set_handler(hub.get());
 
@@ -389,8 +415,8 @@ int run_server(const Options& options) {
     api.reset();
     mailer.reset();  // abandons a message in flight
     hub.reset();
-    account_store.reset();  // finishes what is queued (callbacks may still chain into the service)
-    accounts.reset();
+    // Answers still queued in the SQLite account store may chain into the service: finish them first.
+    if (backends->sqlite_accounts) backends->sqlite_accounts->close();
     backends.reset();
   };
 
@@ -402,7 +428,7 @@ int run_server(const Options& options) {
     return 1;
   }
   *public_base = base_url(options, *address, listener->bound().front().port());
-  if (accounts) announce_first_run(*accounts, api, *public_base);
+  if (backends->accounts) announce_first_run(*backends->accounts, options, api, *public_base);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

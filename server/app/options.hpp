@@ -21,6 +21,13 @@ struct Options {
   std::string jwt_key;                   // --jwt-key: HMAC secret or PEM public key (jwt mode)
   std::string jwt_key_file;              // --jwt-key-file: read the key from this file instead
   std::string jwt_algorithm = "HS256";   // --jwt-alg: HS256/384/512, RS256/384/512, ES256/384/512
+  // TEST ONLY (accounts mode): with no administrator yet, make one in this organisation at start and
+  // print "test administrator token: <token>" on stderr. Never for a real deployment.
+  std::string test_first_admin;          // --test-first-admin ORG
+
+  // ---- rooms (access.md) ----
+  std::string labels = "OFFICIAL,OFFICIAL-SENSITIVE";  // --labels: allowed room labels; the first is the default
+  double retention_sweep_s = 3600;                      // --retention-sweep: seconds between retention sweeps
 
   // ---- accounts and browsers ----
   std::string public_url;                // --public-url https://HOST[:PORT]: links in emails, Secure cookie when https
