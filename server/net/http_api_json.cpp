@@ -16,13 +16,7 @@ void string(Writer& w, std::string_view text) { w.String(text.data(), static_cas
 
 // USER as the protocol writes it; for the person themself with "admin"/"org_admin" when set.
 void user(Writer& w, const protocol::User& u, bool admin = false, bool org_admin = false) {
-  std::string json = protocol::user_json(u);
-  if (admin || org_admin) {
-    json.pop_back();  // the closing brace
-    if (admin) json += R"(,"admin":true)";
-    if (org_admin) json += R"(,"org_admin":true)";
-    json += '}';
-  }
+  const std::string json = protocol::user_json_self(u, protocol::Privileges{admin, org_admin});
   w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
 }
 
@@ -96,22 +90,8 @@ std::string audit_json(const std::vector<accounts::AuditEvent>& events) {
   w.Key("events");
   w.StartArray();
   for (const auto& event : events) {
-    w.StartObject();
-    w.Key("ts");
-    w.Int64(event.ts);
-    w.Key("actor");
-    if (event.actor) {
-      user(w, *event.actor);
-    } else {
-      w.Null();
-    }
-    w.Key("action");
-    string(w, event.action);
-    w.Key("target");
-    string(w, event.target);
-    w.Key("detail");
-    string(w, event.detail);
-    w.EndObject();
+    const std::string json = protocol::audit_entry_json({event.ts, event.actor, event.action, event.target, event.detail});
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   }
   w.EndArray();
   w.Key("next");

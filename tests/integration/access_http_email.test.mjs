@@ -120,7 +120,8 @@ describe('email sign-in over real SMTP', { timeout: scaled(90000) }, () => {
     const room = `record-${process.pid}`;
     const priv = `private-${process.pid}`;
     assert.equal((await ownerWs.request({ type: 'create', room, title: 'Record' })).type, 'created');
-    assert.equal((await ownerWs.request({ type: 'create', room: priv, title: 'Private', visibility: 'private' })).type, 'created');
+    assert.equal((await ownerWs.request({ type: 'create', room: priv, title: 'Private' })).type, 'created');
+    assert.equal((await ownerWs.request({ type: 'room', room: priv, visibility: 'private' })).type, 'ok');
     const memberWs = await connectWithToken(server, member.token, 'member');
     assert.equal((await memberWs.request({ type: 'join', room })).type, 'joined');
 
