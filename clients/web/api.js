@@ -113,3 +113,27 @@ export function confirmSignIn({ code, name }) {
 export function signOut() {
   return postJson('/api/sign-out', {});
 }
+
+/**
+ * Downloads a file that needs a bearer token (jwt mode: no cookie carries it), as `filename`.
+ * @param {string} path
+ * @param {string} token
+ * @param {string} filename
+ */
+export async function downloadWithToken(path, token, filename) {
+  let res;
+  try {
+    res = await fetch(path, { cache: 'no-store', headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ApiError(0, errorText(0, null), null);
+  }
+  if (!res.ok) throw new ApiError(res.status, errorText(res.status, await readJson(res)), null);
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -3,8 +3,6 @@
 import { OutloudClient, isValidSlug, codePointLength, LIMITS } from './outloud.js';
 import { h, byId, clear, preview } from './dom.js';
 import {
-  EXAMPLE_ORGS,
-  validateIdentity,
   loadIdentity,
   saveIdentity,
   forgetIdentity,
@@ -15,6 +13,7 @@ import { renderPeople, typingText } from './people-view.js';
 import { renderRoomList, kindLabel, labelBadge, visibilityBadge } from './rooms-view.js';
 import * as api from './api.js';
 import { SignInScreens, takeLinkFromAddress, loadToken, saveToken, forgetToken } from './signin-view.js';
+import { OpenSignIn } from './open-signin.js';
 import { AdminView } from './admin-view.js';
 import { MembersDialog } from './members-view.js';
 import { RoomSettingsDialog } from './room-settings-view.js';
@@ -66,6 +65,8 @@ const app = {
   link: null,
   /** @type {SignInScreens|null} */
   screens: null,
+  /** @type {OpenSignIn|null} the name-and-organisation form of open mode */
+  openSignIn: null,
   /** @type {AdminView|null} */
   admin: null,
   members: null,
@@ -132,8 +133,7 @@ function lowestSeq(rs) {
 const el = {};
 function collectElements() {
   for (const id of [
-    'conn-banner', 'conn-banner-text', 'conn-retry', 'signin-view', 'signin-form', 'signin-name', 'signin-org',
-    'signin-name-error', 'signin-org-error', 'signin-error', 'org-examples', 'org-chips', 'app-view', 'toggle-rooms',
+    'conn-banner', 'conn-banner-text', 'conn-retry', 'app-view', 'toggle-rooms',
     'toggle-people', 'conn-pill', 'conn-pill-text', 'me-name', 'me-org', 'status-select', 'signout', 'rooms-panel',
     'refresh-rooms', 'room-list', 'room-list-empty', 'create-room', 'create-form', 'create-title', 'create-id',
     'create-error', 'join-form', 'join-id', 'join-error', 'empty-state', 'room-section', 'room-title', 'room-kind',
@@ -188,65 +188,18 @@ function showFieldError(node, text) {
 
 // ---- sign in -------------------------------------------------------------------------------
 
-function setupSignIn() {
-  for (const org of EXAMPLE_ORGS) {
-    el.orgExamples.append(h('option', { value: org.id, label: org.label }));
-    el.orgChips.append(
-      h(
-        'button',
-        {
-          type: 'button',
-          class: `org-chip ${orgColourClass(org.id)}`,
-          title: org.label,
-          'aria-label': `${org.label} (${org.id})`,
-          on: {
-            click: () => {
-              el.signinOrg.value = org.id;
-              showFieldError(el.signinOrgError, '');
-              el.signinOrg.removeAttribute('aria-invalid');
-              el.signinOrg.focus();
-            },
-          },
-        },
-        org.id,
-      ),
-    );
-  }
-  el.signinForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const name = el.signinName.value.trim();
-    const org = el.signinOrg.value.trim();
-    const errors = validateIdentity(name, org);
-    showFieldError(el.signinNameError, errors.name);
-    showFieldError(el.signinOrgError, errors.org);
-    el.signinName.toggleAttribute('aria-invalid', !!errors.name);
-    el.signinOrg.toggleAttribute('aria-invalid', !!errors.org);
-    if (errors.name) return el.signinName.focus();
-    if (errors.org) return el.signinOrg.focus();
-    const identity = { name, org };
-    saveIdentity(identity);
-    start({ identity });
-  });
-}
-
 function showSignIn(message) {
   el.appView.hidden = true;
   el.connBanner.hidden = true;
   app.screens.hide();
-  el.signinView.hidden = false;
-  showFieldError(el.signinError, message);
-  if (app.identity) {
-    el.signinName.value = app.identity.name;
-    el.signinOrg.value = app.identity.org;
-  }
-  el.signinName.focus();
+  app.openSignIn.show(message, app.identity);
 }
 
 /** Shows an accounts or jwt sign-in screen in place of the app. */
 function showScreen(show) {
   el.appView.hidden = true;
   el.connBanner.hidden = true;
-  el.signinView.hidden = true;
+  app.openSignIn.hide();
   show(app.screens);
 }
 
@@ -276,14 +229,15 @@ async function decideStart(notice = '') {
     showScreen((s) => s.showUnreachable(err.message, () => decideStart(notice)));
     return;
   }
-  setAuthMode(me.auth);
-  if (me.auth === 'open') {
+  // A server without /api/me says nothing of its mode: a token handed over means jwt.
+  setAuthMode(me.legacy && loadToken() ? 'jwt' : me.auth);
+  if (app.auth === 'open') {
     const identity = loadIdentity();
     if (identity && !notice) start({ identity });
     else showSignIn(notice);
     return;
   }
-  if (me.auth === 'jwt') {
+  if (app.auth === 'jwt') {
     const token = loadToken();
     if (token && !notice) start({ token });
     else showScreen((s) => s.showToken(notice));
@@ -324,7 +278,7 @@ function wsUrl() {
 function start({ identity = null, token = null, user = null }) {
   app.identity = identity;
   app.screens.hide();
-  el.signinView.hidden = true;
+  app.openSignIn.hide();
   el.appView.hidden = false;
   showPerson(identity || user || { name: '', org: '' });
   el.statusSelect.value = 'online';
@@ -347,7 +301,11 @@ function start({ identity = null, token = null, user = null }) {
   client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
   client.on('fatal', (err) => {
     teardown();
-    if (app.auth === 'open') showSignIn(`The server did not accept you: ${err.message}`);
+    if (app.auth === 'open' && err.code === 'unauthenticated') {
+      // A server without /api/me that wants a token (jwt mode): ask for one.
+      setAuthMode('jwt');
+      showScreen((s) => s.showToken('This server signs people in with a token.'));
+    } else if (app.auth === 'open') showSignIn(`The server did not accept you: ${err.message}`);
     else {
       if (app.auth === 'jwt') forgetToken();
       decideStart(app.auth === 'jwt' ? `The server did not accept the token: ${err.message}` : 'You are signed out. Sign in again.');
@@ -1447,6 +1405,16 @@ function setupAccess() {
   el.inviteButton.addEventListener('click', () => {
     if (app.client && app.me) app.invite.open({ me: app.me, room: null, roomLead: false });
   });
+  // In jwt mode no cookie carries the person to GET …/export.md: the token goes in a header.
+  el.recordLink.addEventListener('click', (event) => {
+    const token = app.auth === 'jwt' ? loadToken() : null;
+    if (!token) return;
+    event.preventDefault();
+    const link = el.recordLink;
+    api.downloadWithToken(link.getAttribute('href'), token, link.getAttribute('download') || 'record.md').catch((err) =>
+      toast(`Could not download the record: ${err.message}`),
+    );
+  });
   el.adminButton.addEventListener('click', (event) => {
     event.preventDefault();
     showAdmin();
@@ -1464,7 +1432,10 @@ function boot() {
     lookup: (seq) => (app.current ? app.rooms.get(app.current)?.messages.get(seq) : undefined),
     onReply: setReply,
   });
-  setupSignIn();
+  app.openSignIn = new OpenSignIn((identity) => {
+    saveIdentity(identity);
+    start({ identity });
+  });
   setupComposer();
   setupRoomForms();
   setupStatus();

@@ -142,10 +142,9 @@ export class InviteDialog {
       ? 'The guest’s organisation, as others will see it. A guest sees only this room.'
       : 'Their account belongs to this organisation, which vouches for them.';
     this.intoRoomField.hidden = guest || !ctx.room;
-    const withRoom = guest || (this.intoRoom.checked && !!ctx.room);
-    this.role.closest('.field').hidden = !withRoom;
-    // A guest is never made owner or facilitator.
-    const roles = guest ? ['member', 'observer'] : ['member', 'facilitator', 'observer'];
+    // A guest is always a plain member of their room: no role to choose.
+    this.role.closest('.field').hidden = guest || !(this.intoRoom.checked && !!ctx.room);
+    const roles = guest ? ['member'] : ['member', 'facilitator', 'observer'];
     const role = this.role.value;
     this.role.replaceChildren(...roles.map((r) => h('option', { value: r, text: r[0].toUpperCase() + r.slice(1) })));
     this.role.value = roles.includes(role) ? role : 'member';
@@ -170,7 +169,6 @@ export class InviteDialog {
     if (guest) {
       opts.guest = true;
       opts.room = ctx.room.id;
-      opts.role = this.role.value;
     } else if (this.intoRoom.checked && ctx.room) {
       opts.room = ctx.room.id;
       opts.role = this.role.value;
