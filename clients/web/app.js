@@ -1197,6 +1197,14 @@ function setupRoomForms() {
   el.jumpLatest.addEventListener('outloud:not-loaded', () => toast('That message is older than those loaded.', 'info'));
   window.addEventListener('hashchange', () => {
     if (location.hash === '#/admin') return showAdmin();
+    // A sign-in, invitation or token link opened in a tab that already runs the client.
+    const link = takeLinkFromAddress();
+    if (link) {
+      teardown();
+      app.link = link;
+      decideStart();
+      return;
+    }
     const id = roomFromHash();
     if (id && id !== app.current) openRoom(id);
   });
@@ -1311,7 +1319,7 @@ function renderRoomAccess(rs) {
   const showLabel = !!info && (accounts || !!info.label);
   el.roomAccess.replaceChildren(...(showLabel ? [labelBadge(info), accounts ? visibilityBadge(info) : null].filter(Boolean) : []));
   const guest = !!(app.me && app.me.guest);
-  el.membersButton.hidden = !accounts || !info;
+  el.membersButton.hidden = !accounts || !info || guest;
   el.roomSettingsButton.hidden = !accounts || !info || rs.role !== 'owner';
   el.roomInviteButton.hidden =
     app.auth !== 'accounts' || !info || guest || !(roomLead(rs) || (app.me && (app.me.admin || app.me.org_admin)));
