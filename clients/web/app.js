@@ -12,7 +12,7 @@ import { MessageListView } from './messages-view.js';
 import { renderPeople, typingText } from './people-view.js';
 import { renderRoomList, kindLabel, labelBadge, visibilityBadge } from './rooms-view.js';
 import * as api from './api.js';
-import { SignInScreens, takeLinkFromAddress, loadToken, saveToken, forgetToken } from './signin-view.js';
+import { SignInScreens, takeLinkFromAddress, clearSetupAddress, loadToken, saveToken, forgetToken } from './signin-view.js';
 import { OpenSignIn } from './open-signin.js';
 import { AdminView } from './admin-view.js';
 import { MembersDialog } from './members-view.js';
@@ -38,6 +38,7 @@ const AUTO_AWAY_MS = 30000;
 const ROOMS_REFRESH_MS = 20000;
 const HISTORY_PAGE = 50;
 const SESSION_TICK_MS = 500;
+const REFUSED_AGAIN_MS = 5000;
 const SESSION_EVENTS = ['hands', 'floor', 'timer', 'poll', 'breakout', 'agenda', 'lock', 'role'];
 
 // ---- state ---------------------------------------------------------------------------------
@@ -73,6 +74,8 @@ const app = {
   settings: null,
   invite: null,
   sessionCheck: null,
+  /** When the server last refused the session's hello (accounts mode). */
+  refusedAt: 0,
   guestRoomOpened: false,
   /** @type {OutloudClient|null} */
   client: null,
@@ -257,6 +260,7 @@ async function decideStart(notice = '') {
   }
   app.link = null;
   if (me.user) {
+    clearSetupAddress();
     if (notice) toast(notice, 'info');
     return start({ user: me.user });
   }
@@ -306,9 +310,15 @@ function start({ identity = null, token = null, user = null }) {
       setAuthMode('jwt');
       showScreen((s) => s.showToken('This server signs people in with a token.'));
     } else if (app.auth === 'open') showSignIn(`The server did not accept you: ${err.message}`);
-    else {
-      if (app.auth === 'jwt') forgetToken();
-      decideStart(app.auth === 'jwt' ? `The server did not accept the token: ${err.message}` : 'You are signed out. Sign in again.');
+    else if (app.auth === 'jwt') {
+      forgetToken();
+      decideStart(`The server did not accept the token: ${err.message}`);
+    } else if (Date.now() - app.refusedAt < REFUSED_AGAIN_MS) {
+      // Refused twice in a row although /api/me knows the session: do not go round in circles.
+      showScreen((s) => s.showEmail(`The server did not accept this browser's session: ${err.message}`));
+    } else {
+      app.refusedAt = Date.now();
+      decideStart('You are signed out. Sign in again.');
     }
   });
   client.connect().catch(() => {
