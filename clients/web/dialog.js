@@ -50,7 +50,14 @@ export class Dialog {
     this.heading.textContent = title;
     this.badges.replaceChildren(...badges.filter(Boolean));
     if (!this.node.open) this.node.showModal();
-    const first = this.body.querySelector('input:not([type="hidden"]), select, textarea, button');
+    this.focusFirst();
+  }
+
+  /** Focuses the first field or button that shows, else the heading. */
+  focusFirst() {
+    const first = [...this.body.querySelectorAll('input:not([type="hidden"]), select, textarea, button')].find(
+      (node) => !node.closest('[hidden]') && !node.disabled,
+    );
     (first || this.heading).focus();
   }
 
