@@ -9,7 +9,7 @@ import { labelBadge, visibilityBadge } from './rooms-view.js';
 import { ROLE_LABELS } from './session-state.js';
 
 const PEOPLE_SEARCH_DELAY_MS = 250;
-const REASON_MAX = 500;
+const REASON_MAX = 1000;
 
 export class MembersDialog {
   /**
