@@ -32,7 +32,7 @@ void JsonOut::re(const OptId& id) {
   }
 }
 
-void JsonOut::user(const User& user) {
+void JsonOut::user(const User& user, const Privileges& privileges) {
   start_object();
   key("id");
   string(user.id);
@@ -40,6 +40,18 @@ void JsonOut::user(const User& user) {
   string(user.name);
   key("org");
   string(user.org);
+  if (user.guest) {
+    key("guest");
+    boolean(true);
+  }
+  if (privileges.admin) {
+    key("admin");
+    boolean(true);
+  }
+  if (privileges.org_admin) {
+    key("org_admin");
+    boolean(true);
+  }
   end_object();
 }
 
@@ -57,6 +69,18 @@ void JsonOut::room_members(const Room& room) {
   if (room.kind == RoomKind::breakout && room.parent) {
     key("parent");
     string(*room.parent);
+  }
+  key("org");
+  string(room.org);
+  key("visibility");
+  string(to_string(room.visibility));
+  key("label");
+  string(room.label);
+  key("retention_days");
+  if (room.retention_days) {
+    integer(*room.retention_days);
+  } else {
+    null();
   }
 }
 

@@ -32,7 +32,17 @@ class JsonOut {
     string(name);
   }
   void re(const OptId& id);  // the `re` member, omitted when there is no id
-  void user(const User& user);
+  // Opens {"type":T,"re":ID, ... (most replies); finish() closes it and answers the text.
+  void open_reply(std::string_view name, const OptId& id) {
+    start_object();
+    type(name);
+    re(id);
+  }
+  std::string finish() {
+    end_object();
+    return str();
+  }
+  void user(const User& user, const Privileges& privileges = {});
   void room_members(const Room& room);  // ROOM's members, inside an object the caller opened
   void room(const Room& room);
   void presence(const PresenceEntry& entry);

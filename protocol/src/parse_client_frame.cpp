@@ -1,6 +1,7 @@
 // parse_client_frame: JSON text -> a validated ClientFrame, or a bad_request naming the broken rule.
 #include <array>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include <rapidjson/document.h>
@@ -89,10 +90,10 @@ ClientBody read_hello(const FieldReader& f, const ParseLimits&) {
   hello.token = f.optional_string("token", {1, kMaxTokenChars});
   if (f.present("name")) hello.name = f.display_name("name");
   if (f.present("org")) hello.org = f.slug("org");
-  if (!hello.token && !(hello.name && hello.org)) {
+  // Neither is fine here: accounts mode signs in with the upgrade's cookie; the server decides.
+  if (!hello.token && hello.name.has_value() != hello.org.has_value()) {
     if (hello.name) reject("field 'org' is required with 'name' (or give 'token')");
-    if (hello.org) reject("field 'name' is required with 'org' (or give 'token')");
-    reject("hello needs either 'token' or both 'name' and 'org'");
+    reject("field 'name' is required with 'org' (or give 'token')");
   }
   return hello;
 }
@@ -272,17 +273,125 @@ ClientBody read_lock(const FieldReader& f, const ParseLimits&) { return Lock{f.r
 
 ClientBody read_export(const FieldReader& f, const ParseLimits&) { return Export{f.room()}; }
 
+// ---- accounts, organisations and access ----
+
+// Ids made by the server (user, invitation and session ids): 1..128 characters.
+std::string server_id(const FieldReader& f, const char* name) { return f.string(name, {1, 128}); }
+
+Role assignable_role(const FieldReader& f) {
+  static constexpr std::array<std::string_view, 3> kRoles = {"member", "facilitator", "observer"};
+  static constexpr std::array<Role, 3> kValues = {Role::member, Role::facilitator, Role::observer};
+  if (!f.present("role")) return Role::member;
+  return kValues.at(choice(f, "role", kRoles, " (a room has one owner, its creator)"));
+}
+
+ClientBody read_orgs(const FieldReader&, const ParseLimits&) { return ListOrgs{}; }
+
+ClientBody read_org(const FieldReader& f, const ParseLimits&) {
+  const rapidjson::Value& value = f.require("org");
+  if (!value.IsObject()) reject("field 'org' must be an object {\"id\",\"name\",\"domains\"}");
+  const FieldReader org(value, "org.");
+  PutOrg put;
+  put.org.id = org.slug("id");
+  put.org.name = org.string("name", {1, 200});
+  if (org.present("domains")) {
+    const rapidjson::Value& domains = org.array("domains", 0, 20);
+    for (rapidjson::SizeType i = 0; i < domains.Size(); ++i) {
+      const std::string what = "field 'org.domains[" + std::to_string(i) + "]'";
+      put.org.domains.push_back(detail::checked_length(detail::checked_string(domains[i], what), {1, 253}, what));
+    }
+  }
+  return put;
+}
+
+ClientBody read_org_admin(const FieldReader& f, const ParseLimits&) {
+  return SetOrgAdmin{server_id(f, "user"), f.boolean("admin")};
+}
+
+ClientBody read_people(const FieldReader& f, const ParseLimits&) {
+  return People{f.optional_string("query", {0, 200}).value_or("")};
+}
+
+ClientBody read_invite(const FieldReader& f, const ParseLimits&) {
+  Invite invite;
+  invite.org = f.slug("org");
+  if (f.present("room")) invite.room = f.room();
+  invite.role = assignable_role(f);
+  invite.guest = f.optional_boolean("guest").value_or(false);
+  invite.uses = static_cast<int>(f.optional_integer("uses", 1, 1000).value_or(1));
+  invite.hours = static_cast<int>(f.optional_integer("hours", 1, 8760).value_or(72));
+  if (invite.guest && !invite.room) reject("field 'room' is required for a guest (a guest is invited into one room)");
+  if (invite.guest && invite.role != Role::member) reject("field 'role' must be member for a guest");
+  return invite;
+}
+
+ClientBody read_invitations(const FieldReader&, const ParseLimits&) { return ListInvitations{}; }
+
+ClientBody read_revoke(const FieldReader& f, const ParseLimits&) { return RevokeInvitation{server_id(f, "invitation")}; }
+
+ClientBody read_room_settings(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 2> kVisibilities = {"open", "private"};
+  RoomSettings settings;
+  settings.room = f.room();
+  if (f.present("visibility")) settings.visibility = static_cast<Visibility>(choice(f, "visibility", kVisibilities));
+  settings.label = f.optional_string("label", {1, 64});
+  if (const rapidjson::Value* days = f.find("retention_days")) {
+    if (days->IsNull()) {
+      settings.retention_days = std::optional<int>();
+    } else {
+      settings.retention_days =
+          static_cast<int>(detail::checked_integer(*days, 1, 36500, "field 'retention_days' (or null: forever)"));
+    }
+  }
+  settings.title = f.optional_string("title", {1, 200});
+  return settings;
+}
+
+ClientBody read_members(const FieldReader& f, const ParseLimits&) { return ListMembers{f.room()}; }
+
+ClientBody read_add(const FieldReader& f, const ParseLimits&) {
+  AddMember add;
+  add.room = f.room();
+  add.user = server_id(f, "user");
+  add.role = assignable_role(f);
+  add.reason = f.optional_string("reason", {1, 1000});
+  return add;
+}
+
+ClientBody read_remove(const FieldReader& f, const ParseLimits&) { return RemoveMember{f.room(), server_id(f, "user")}; }
+
+ClientBody read_audit(const FieldReader& f, const ParseLimits&) {
+  ReadAudit audit;
+  audit.before = f.optional_integer("before", 0, kMaxSafeInteger);
+  if (const auto limit = f.optional_integer("limit", 1, 500)) audit.limit = static_cast<int>(*limit);
+  return audit;
+}
+
+ClientBody read_token(const FieldReader&, const ParseLimits&) { return MakeToken{}; }
+
+ClientBody read_sessions(const FieldReader& f, const ParseLimits&) {
+  ListSessions list;
+  if (f.present("user")) list.user = server_id(f, "user");
+  return list;
+}
+
+ClientBody read_end_session(const FieldReader& f, const ParseLimits&) { return EndSession{server_id(f, "session")}; }
+
 using BodyReader = ClientBody (*)(const FieldReader&, const ParseLimits&);
 struct FrameType {
   std::string_view name;
   BodyReader read;
 };
-constexpr std::array<FrameType, 20> kFrameTypes = {{
+constexpr std::array<FrameType, 35> kFrameTypes = {{
     {"hello", read_hello},   {"ping", read_ping},     {"status", read_status},     {"create", read_create},
     {"rooms", read_rooms},   {"join", read_join},     {"leave", read_leave},       {"send", read_send},
     {"history", read_history}, {"typing", read_typing}, {"role", read_role},       {"hand", read_hand},
     {"floor", read_floor},   {"timer", read_timer},   {"poll", read_poll},         {"vote", read_vote},
     {"breakout", read_breakout}, {"agenda", read_agenda}, {"lock", read_lock},     {"export", read_export},
+    {"orgs", read_orgs},     {"org", read_org},       {"org_admin", read_org_admin}, {"people", read_people},
+    {"invite", read_invite}, {"invitations", read_invitations}, {"revoke", read_revoke},
+    {"room", read_room_settings}, {"members", read_members}, {"add", read_add},   {"remove", read_remove},
+    {"audit", read_audit},   {"token", read_token},   {"sessions", read_sessions}, {"end_session", read_end_session},
 }};
 
 ClientBody read_body(const FieldReader& fields, const ParseLimits& limits) {
@@ -327,7 +436,9 @@ std::variant<ClientFrame, FrameError> parse_client_frame(std::string_view text, 
 const std::string* room_of(const ClientBody& body) {
   return std::visit(
       [](const auto& frame) -> const std::string* {
-        if constexpr (requires { frame.room; }) {
+        if constexpr (requires { frame.room.has_value(); }) {  // optional: `invite`
+          return frame.room ? &*frame.room : nullptr;
+        } else if constexpr (requires { frame.room; }) {
           return &frame.room;
         } else {
           return nullptr;

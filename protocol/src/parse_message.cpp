@@ -35,7 +35,9 @@ std::optional<User> user_member(const rapidjson::Value& object, const char* name
   auto display = string_member(member->value, "name");
   auto org = string_member(member->value, "org");
   if (!id || !display || !org) return std::nullopt;
-  return User{std::move(*id), std::move(*display), std::move(*org)};
+  const auto guest = member->value.FindMember("guest");
+  const bool is_guest = guest != member->value.MemberEnd() && guest->value.IsBool() && guest->value.GetBool();
+  return User{std::move(*id), std::move(*display), std::move(*org), is_guest};
 }
 
 }  // namespace

@@ -10,16 +10,9 @@ using detail::JsonOut;
 namespace {
 
 // Most replies are {"type":T,"re":ID,...}: this opens that object.
-void open_reply(JsonOut& out, std::string_view type, const OptId& re) {
-  out.start_object();
-  out.type(type);
-  out.re(re);
-}
+void open_reply(JsonOut& out, std::string_view type, const OptId& re) { out.open_reply(type, re); }
 
-std::string close(JsonOut& out) {
-  out.end_object();
-  return out.str();
-}
+std::string close(JsonOut& out) { return out.finish(); }
 
 void room_id_member(JsonOut& out, std::string_view room) {
   out.key("room");
@@ -46,11 +39,11 @@ std::string error_frame(const OptId& re, ErrorCode code, std::string_view messag
 }
 
 std::string welcome_frame(const OptId& re, const User& user, std::string_view session, std::string_view node,
-                          std::int64_t server_time) {
+                          std::int64_t server_time, const Privileges& privileges) {
   JsonOut out;
   open_reply(out, "welcome", re);
   out.key("user");
-  out.user(user);
+  out.user(user, privileges);
   out.key("session");
   out.string(session);
   out.key("node");

@@ -22,6 +22,7 @@ constexpr std::array<std::string_view, kErrorCodeCount> kErrorCodeNames = {
     "rate_limited", "too_large",      "unavailable", "internal",
 };
 constexpr std::array<std::string_view, 3> kRoomKindNames = {"room", "session", "breakout"};
+constexpr std::array<std::string_view, 2> kVisibilityNames = {"open", "private"};
 constexpr std::array<std::string_view, 4> kTagNames = {"learn", "do", "reflect", "share"};
 constexpr std::array<std::string_view, 2> kPresenceStateNames = {"online", "away"};
 constexpr std::array<std::string_view, 3> kPresenceEventNames = {"join", "leave", "update"};
@@ -35,6 +36,12 @@ bool is_slug_tail(char c) { return is_slug_head(c) || c == '.' || c == '_' || c 
 std::string_view to_string(ErrorCode code) { return kErrorCodeNames.at(static_cast<std::size_t>(code)); }
 std::string_view to_string(RoomKind kind) { return kRoomKindNames.at(static_cast<std::size_t>(kind)); }
 std::optional<RoomKind> room_kind_from(std::string_view text) { return lookup<RoomKind>(kRoomKindNames, text); }
+std::string_view to_string(Visibility visibility) {
+  return kVisibilityNames.at(static_cast<std::size_t>(visibility));
+}
+std::optional<Visibility> visibility_from(std::string_view text) {
+  return lookup<Visibility>(kVisibilityNames, text);
+}
 std::string_view to_string(Tag tag) { return kTagNames.at(static_cast<std::size_t>(tag)); }
 std::optional<Tag> tag_from(std::string_view text) { return lookup<Tag>(kTagNames, text); }
 std::string_view to_string(PresenceState state) {

@@ -49,6 +49,12 @@ class Store {
   virtual void create_room(protocol::Room room, Callback<protocol::Room> done) = 0;
   virtual void get_room(std::string room, Callback<std::optional<protocol::Room>> done) = 0;
   virtual void list_rooms(Callback<std::vector<protocol::Room>> done) = 0;
+  // Replaces the room's title, org, visibility, label and retention_days (access.md); the callback
+  // gets the room as stored. `not_found` if no such room.
+  virtual void update_room(protocol::Room room, Callback<protocol::Room> done) = 0;
+  // Retention: deletes at most `limit` of the room's oldest messages with ts < `ts` and answers how
+  // many; seqs are never reused afterwards (the next append still gets head + 1).
+  virtual void delete_messages_before(std::string room, std::int64_t ts, int limit, Callback<std::int64_t> done) = 0;
 
   // Gives the message the room's next seq (gap-free from 1), stores it durably, publishes its
   // `message` event on the bus (Bus contract: in seq order per room), then calls back. A nonce

@@ -34,6 +34,11 @@ namespace {
 
 using schema::kMessageColumns;
 
+std::optional<std::int64_t> retention(const Room& room) {
+  if (!room.retention_days) return std::nullopt;
+  return std::int64_t{*room.retention_days};
+}
+
 Message read_message(const sqlite::Use& row) {
   Message m;
   m.room = row.text(0);
@@ -45,6 +50,7 @@ Message read_message(const sqlite::Use& row) {
   if (auto tag = row.optional_text(8)) m.tag = protocol::tag_from(*tag);
   m.reply_to = row.optional_int64(9);
   m.nonce = row.optional_text(10);
+  m.from.guest = row.int64(11) != 0;
   return m;
 }
 
@@ -56,6 +62,10 @@ Room read_room(const sqlite::Use& row) {
   r.created_by = row.text(3);
   r.created_at = row.int64(4);
   r.parent = row.optional_text(5);
+  r.org = row.text(6);
+  r.visibility = protocol::visibility_from(row.text(7)).value_or(protocol::Visibility::open);
+  r.label = row.text(8);
+  if (auto days = row.optional_int64(9)) r.retention_days = static_cast<int>(*days);
   return r;
 }
 
@@ -132,9 +142,40 @@ class SqliteStore::Impl {
   Result<Room> create_room(const Room& room) {
     sqlite::Use insert(insert_room_);
     insert.bind(1, room.id).bind(2, room.title).bind(3, protocol::to_string(room.kind)).bind(4, room.created_by);
-    insert.bind(5, room.created_at).bind(6, room.parent).run();
+    insert.bind(5, room.created_at).bind(6, room.parent).bind(7, room.org).bind(8, protocol::to_string(room.visibility));
+    insert.bind(9, room.label).bind(10, retention(room)).run();
     if (sqlite3_changes(db_) == 0) return backend::Error{protocol::ErrorCode::conflict, "room exists: " + room.id};
     return room;
+  }
+
+  Result<Room> update_room(const Room& room) {
+    sqlite::Use update(update_room_);
+    update.bind(1, room.id).bind(2, room.title).bind(3, room.org).bind(4, protocol::to_string(room.visibility));
+    update.bind(5, room.label).bind(6, retention(room)).run();
+    if (sqlite3_changes(db_) == 0) return backend::Error{protocol::ErrorCode::not_found, "no such room: " + room.id};
+    sqlite::Use select(select_room_);
+    select.bind(1, room.id);
+    if (!select.step()) return backend::Error{protocol::ErrorCode::not_found, "no such room: " + room.id};
+    return read_room(select);
+  }
+
+  Result<std::int64_t> delete_messages_before(const std::string& room, std::int64_t ts, int limit) {
+    std::int64_t deleted = 0;
+    std::int64_t through = 0;
+    {
+      sqlite::Use remove(delete_before_);
+      remove.bind(1, room).bind(2, ts).bind(3, std::int64_t{limit});
+      while (remove.step()) {
+        ++deleted;
+        through = std::max(through, remove.int64(0));
+      }
+    }
+    if (deleted > 0) {
+      sqlite::Use note(note_deleted_);
+      note.bind(1, room).bind(2, through).run();
+      stored_.fetch_sub(deleted, std::memory_order_relaxed);
+    }
+    return deleted;
   }
 
   Result<std::optional<Room>> get_room(const std::string& id) {
@@ -177,7 +218,7 @@ class SqliteStore::Impl {
       insert.bind(6, m.from.org).bind(7, m.topic).bind(8, m.text);
       std::optional<std::string_view> tag;
       if (m.tag) tag = protocol::to_string(*m.tag);
-      insert.bind(9, tag).bind(10, m.reply_to).bind(11, m.nonce).run();
+      insert.bind(9, tag).bind(10, m.reply_to).bind(11, m.nonce).bind(12, std::int64_t{m.from.guest}).run();
     }
     heads_[m.room] = m.seq;
     to_publish_.push_back(m);
@@ -295,18 +336,27 @@ class SqliteStore::Impl {
     migrate();
 
     insert_room_ = sqlite::Statement(db_,
-        "INSERT INTO rooms(id, title, kind, created_by, created_at, parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
-        "ON CONFLICT(id) DO NOTHING");
+        (std::string("INSERT INTO rooms(") + schema::kRoomColumns +
+         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING").c_str());
     select_room_ = sqlite::Statement(db_,
-        "SELECT id, title, kind, created_by, created_at, parent FROM rooms WHERE id = ?1");
+        (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms WHERE id = ?1").c_str());
     list_rooms_ = sqlite::Statement(db_,
-        "SELECT id, title, kind, created_by, created_at, parent FROM rooms ORDER BY created_at, id");
+        (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms ORDER BY created_at, id").c_str());
+    update_room_ = sqlite::Statement(db_,
+        "UPDATE rooms SET title = ?2, org = ?3, visibility = ?4, label = ?5, retention_days = ?6 WHERE id = ?1");
+    delete_before_ = sqlite::Statement(db_, "DELETE FROM messages WHERE room = ?1 AND seq IN "
+        "(SELECT seq FROM messages WHERE room = ?1 AND ts < ?2 ORDER BY seq LIMIT ?3) RETURNING seq");
+    note_deleted_ = sqlite::Statement(db_,
+        "UPDATE rooms SET deleted_through = max(deleted_through, ?2) WHERE id = ?1");
     room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
-    max_seq_ = sqlite::Statement(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room = ?1");
+    // Retention may have deleted the newest messages: the seq goes on from what was deleted.
+    max_seq_ = sqlite::Statement(db_,
+        "SELECT max(COALESCE((SELECT MAX(seq) FROM messages WHERE room = ?1), 0), "
+        "(SELECT deleted_through FROM rooms WHERE id = ?1))");
     find_nonce_ = sqlite::Statement(db_, schema::kFindNonce);
     insert_message_ = sqlite::Statement(db_,
         (std::string("INSERT INTO messages(") + kMessageColumns +
-         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)").c_str());
+         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").c_str());
     latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
     after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
     before_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3").c_str());
@@ -351,7 +401,8 @@ class SqliteStore::Impl {
 
   void close_db() {
     // Statements first: sqlite3_close refuses a connection with live statements.
-    for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &room_exists_, &max_seq_, &find_nonce_,
+    for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &update_room_, &delete_before_,
+                            &note_deleted_, &room_exists_, &max_seq_, &find_nonce_,
                             &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
                             &update_state_, &begin_immediate_, &begin_deferred_, &commit_}) {
       *statement = sqlite::Statement();
@@ -443,7 +494,8 @@ class SqliteStore::Impl {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::int64_t> heads_;
   std::vector<Message> to_publish_;  // appended in the current batch, in seq order per room
-  sqlite::Statement insert_room_, select_room_, list_rooms_, room_exists_, max_seq_, find_nonce_, insert_message_,
+  sqlite::Statement insert_room_, select_room_, list_rooms_, update_room_, delete_before_, note_deleted_,
+      room_exists_, max_seq_, find_nonce_, insert_message_,
       latest_, after_, before_, load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_;
 };
 
@@ -460,6 +512,17 @@ int SqliteStore::schema_version() { return schema::kVersion; }
 
 void SqliteStore::create_room(Room room, Callback<Room> done) {
   impl_->submit<Room>(true, std::move(done), [room = std::move(room)](Impl& impl) { return impl.create_room(room); });
+}
+
+void SqliteStore::update_room(Room room, Callback<Room> done) {
+  impl_->submit<Room>(true, std::move(done), [room = std::move(room)](Impl& impl) { return impl.update_room(room); });
+}
+
+void SqliteStore::delete_messages_before(std::string room, std::int64_t ts, int limit,
+                                         Callback<std::int64_t> done) {
+  impl_->submit<std::int64_t>(true, std::move(done), [room = std::move(room), ts, limit](Impl& impl) {
+    return impl.delete_messages_before(room, ts, limit);
+  });
 }
 
 void SqliteStore::get_room(std::string room, Callback<std::optional<Room>> done) {

@@ -41,6 +41,15 @@ std::optional<protocol::Room> decode_room(std::string_view json) {
   room.created_at = created_at->value.GetInt64();
   std::string parent;
   if (get(document, "parent", parent)) room.parent = std::move(parent);
+  // access.md fields; rooms stored before them keep the defaults.
+  get(document, "org", room.org);
+  std::string visibility;
+  if (get(document, "visibility", visibility)) {
+    room.visibility = protocol::visibility_from(visibility).value_or(protocol::Visibility::open);
+  }
+  get(document, "label", room.label);
+  auto retention = document.FindMember("retention_days");
+  if (retention != document.MemberEnd() && retention->value.IsInt()) room.retention_days = retention->value.GetInt();
   return room;
 }
 
@@ -53,6 +62,8 @@ std::optional<protocol::User> decode_user(std::string_view json) {
   if (!get(document, "id", user.id) || !get(document, "name", user.name) || !get(document, "org", user.org)) {
     return std::nullopt;
   }
+  auto guest = document.FindMember("guest");
+  user.guest = guest != document.MemberEnd() && guest->value.IsBool() && guest->value.GetBool();
   return user;
 }
 

@@ -47,6 +47,13 @@ redis.call('HSET', KEYS[1], 'version', tostring(version + 1), 'json', ARGV[2])
 return 1
 )lua";
 
+// Replaces a room's record if it exists (rooms are never deleted, so no id is revived).
+inline constexpr const char* kUpdateRoom = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua";
+
 // Deadlines use the Redis clock, so nodes with skewed clocks agree on expiry.
 #define OUTLOUD_REDIS_NOW \
   "local t = redis.call('TIME')\n" \

@@ -160,6 +160,41 @@ void RedisStore::read_range(const std::string& room, const char* verb, std::stri
       });
 }
 
+void RedisStore::update_room(protocol::Room room, Callback<protocol::Room> done) {
+  auto id = room.id;
+  scripts_->update_room.run(connection_, {keys_.rooms()}, {std::move(id), encode_room(room)},
+                            [room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
+                              if (auto error = failure_of(reply)) return done(*error);
+                              if (reply.value().integer != 1) {
+                                return done(backend::Error{protocol::ErrorCode::not_found, "no such room"});
+                              }
+                              done(std::move(room));
+                            });
+}
+
+void RedisStore::delete_messages_before(std::string room, std::int64_t ts, int limit, Callback<std::int64_t> done) {
+  // The oldest `limit` entries; the run of them older than `ts` is trimmed by id (XTRIM MINID), so
+  // an entry appended meanwhile is never touched. The seq lives in its own key: never reused.
+  read_range(room, "XRANGE", "-", "+", limit, false,
+             [this, room, ts, done = std::move(done)](Result<backend::Page> page) mutable {
+               if (!page) return done(page.error());
+               std::int64_t through = 0;
+               std::int64_t count = 0;
+               for (const auto& message : page.value().messages) {
+                 if (message.ts >= ts) break;
+                 through = message.seq;
+                 ++count;
+               }
+               if (count == 0) return done(std::int64_t{0});
+               connection_->command({"XTRIM", keys_.stream(room), "MINID", std::to_string(through + 1) + "-0"},
+                                    [this, done = std::move(done)](Result<Reply> reply) {
+                                      if (auto error = failure_of(reply)) return done(*error);
+                                      stored_.fetch_sub(reply.value().integer, std::memory_order_relaxed);
+                                      done(std::int64_t{reply.value().integer});
+                                    });
+             });
+}
+
 void RedisStore::latest(std::string room, int limit, Callback<backend::Page> done) {
   read_range(room, "XREVRANGE", "+", "-", limit, true, std::move(done));
 }

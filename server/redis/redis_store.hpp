@@ -23,6 +23,9 @@ class RedisStore final : public backend::Store {
 
   void create_room(protocol::Room room, backend::Callback<protocol::Room> done) override;
   void get_room(std::string room, backend::Callback<std::optional<protocol::Room>> done) override;
+  void update_room(protocol::Room room, backend::Callback<protocol::Room> done) override;
+  void delete_messages_before(std::string room, std::int64_t ts, int limit,
+                              backend::Callback<std::int64_t> done) override;
   void list_rooms(backend::Callback<std::vector<protocol::Room>> done) override;
   void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
   void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;

@@ -10,6 +10,7 @@ struct ScriptSet {
   Script append{lua::kAppend};
   Script read_range{lua::kReadRange};
   Script save_state{lua::kSaveState};
+  Script update_room{lua::kUpdateRoom};
   Script presence_join{lua::kPresenceJoin};
   Script presence_leave{lua::kPresenceLeave};
   Script presence_set_state{lua::kPresenceSetState};

@@ -17,7 +17,8 @@ namespace outloud::protocol {
 struct Hello {
   std::optional<std::string> name;   // open mode: 1..80 characters
   std::optional<std::string> org;    // open mode: slug
-  std::optional<std::string> token;  // jwt mode
+  std::optional<std::string> token;  // jwt and accounts modes
+  // All three absent: accounts mode, on a connection whose upgrade carried the session cookie.
 };
 struct Ping {};
 struct Status {
@@ -134,9 +135,69 @@ struct Export {
   std::string room;
 };
 
+// ---- accounts, organisations and access (access.md) ----
+struct ListOrgs {};
+struct PutOrg {
+  Org org;  // id: slug; name: 1..200 characters; domains: 0..20 strings of 1..253 characters
+};
+struct SetOrgAdmin {
+  std::string user;
+  bool admin = true;
+};
+struct People {
+  std::string query;  // 0..200 characters; empty: everyone
+};
+struct Invite {
+  std::string org;
+  std::optional<std::string> room;
+  Role role = Role::member;  // member, facilitator or observer
+  bool guest = false;
+  int uses = 1;    // 1..1000
+  int hours = 72;  // 1..8760
+};
+struct ListInvitations {};
+struct RevokeInvitation {
+  std::string invitation;  // its id
+};
+struct RoomSettings {
+  std::string room;
+  std::optional<Visibility> visibility;
+  std::optional<std::string> label;                 // 1..64 characters; the server checks --labels
+  std::optional<std::optional<int>> retention_days;  // absent: unchanged; null: forever; 1..36500
+  std::optional<std::string> title;                 // 1..200 characters
+};
+struct ListMembers {
+  std::string room;
+};
+struct AddMember {
+  std::string room;
+  std::string user;
+  Role role = Role::member;  // member, facilitator or observer
+  std::optional<std::string> reason;  // 1..1000 characters; needed across organisations
+};
+struct RemoveMember {
+  std::string room;
+  std::string user;
+};
+struct ReadAudit {
+  std::optional<std::int64_t> before;  // ts (ms), exclusive
+  std::optional<int> limit;            // 1..500
+};
+// accounts.md extensions: a token for the command-line client, and one's sessions.
+struct MakeToken {};
+struct ListSessions {
+  std::optional<std::string> user;  // administrators: anyone's
+};
+struct EndSession {
+  std::string session;  // its id
+};
+
 using ClientBody = std::variant<Hello, Ping, Status, Create, ListRooms, Join, Leave, Send, History, Typing,
                                 SetRole, Hand, Floor, Timer, PollOpen, PollClose, Vote, BreakoutOpen,
-                                BreakoutBroadcast, BreakoutClose, AgendaSet, AgendaMove, Lock, Export>;
+                                BreakoutBroadcast, BreakoutClose, AgendaSet, AgendaMove, Lock, Export,
+                                ListOrgs, PutOrg, SetOrgAdmin, People, Invite, ListInvitations, RevokeInvitation,
+                                RoomSettings, ListMembers, AddMember, RemoveMember, ReadAudit, MakeToken,
+                                ListSessions, EndSession>;
 
 struct ClientFrame {
   std::optional<RequestId> id;

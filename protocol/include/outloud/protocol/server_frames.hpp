@@ -15,8 +15,14 @@ namespace outloud::protocol {
 using OptId = std::optional<RequestId>;
 
 std::string error_frame(const OptId& re, ErrorCode code, std::string_view message);
+// What a person may administer, told only to themself (welcome, /api/me): USER gains "admin":true
+// and "org_admin":true when set.
+struct Privileges {
+  bool admin = false;
+  bool org_admin = false;
+};
 std::string welcome_frame(const OptId& re, const User& user, std::string_view session, std::string_view node,
-                          std::int64_t server_time);
+                          std::int64_t server_time, const Privileges& privileges = {});
 std::string pong_frame(const OptId& re);
 std::string ok_frame(const OptId& re);
 
@@ -42,6 +48,58 @@ std::string history_frame(const OptId& re, std::string_view room, const std::vec
 std::string message_event(const Message& message);
 std::string typing_event(std::string_view room, const User& user, std::string_view topic);
 std::string presence_event(std::string_view room, PresenceEvent event, const User& user, PresenceState state);
+
+// ---- accounts, organisations and access (access.md; server_frames_access.cpp) ----
+struct InvitationInfo {
+  std::string id;
+  std::optional<std::string> code;  // only in the `invitation` reply that created it
+  std::optional<std::string> url;
+  std::string org;
+  std::optional<std::string> room;
+  Role role = Role::member;
+  bool guest = false;
+  int uses_left = 1;
+  std::int64_t expires_at = 0;
+  std::string created_by;  // user id
+  std::int64_t created_at = 0;
+};
+struct MemberInfo {
+  User user;
+  Role role = Role::member;
+  std::optional<User> sponsor;
+  std::optional<std::string> reason;
+  std::int64_t since = 0;
+};
+struct AuditEntry {
+  std::int64_t ts = 0;
+  std::optional<User> actor;
+  std::string action;
+  std::string target;
+  std::string detail;
+};
+struct SessionInfo {
+  std::string id;
+  std::string user;  // user id
+  std::int64_t created_at = 0;
+  std::int64_t last_used = 0;
+  bool current = false;  // the session of the connection asking
+};
+enum class MemberEvent { add, remove };
+
+std::string orgs_frame(const OptId& re, const std::vector<Org>& orgs);
+std::string org_frame(const OptId& re, const Org& org);
+std::string people_frame(const OptId& re, const std::vector<User>& people);
+std::string invitation_frame(const OptId& re, const InvitationInfo& invitation);
+std::string invitations_frame(const OptId& re, const std::vector<InvitationInfo>& invitations);
+std::string room_event(const Room& room);
+std::string members_frame(const OptId& re, std::string_view room, const std::vector<MemberInfo>& members);
+std::string member_event(std::string_view room, const MemberInfo& member, MemberEvent event);
+std::string audit_frame(const OptId& re, const std::vector<AuditEntry>& events);
+std::string token_frame(const OptId& re, std::string_view token);
+std::string sessions_frame(const OptId& re, const std::vector<SessionInfo>& sessions);
+std::string org_json(const Org& org);
+std::string user_json_self(const User& user, const Privileges& privileges);  // /api/me's USER
+std::string audit_entry_json(const AuditEntry& entry);                      // one line of /api/audit
 
 // Building blocks for other serializers (facilitation frames): JSON text of one value.
 std::string user_json(const User& user);

@@ -33,8 +33,23 @@ struct User {
   std::string id;
   std::string name;
   std::string org;
+  bool guest = false;  // accounts mode: a resident invited into rooms; serialized only when true
   bool operator==(const User&) const = default;
 };
+
+// An organisation (access.md): its people sign in with an email of one of its domains.
+struct Org {
+  std::string id;                    // slug
+  std::string name;                  // 1..200 characters
+  std::vector<std::string> domains;  // lower case, e.g. "essex.gov.uk"; each belongs to one org at most
+  bool operator==(const Org&) const = default;
+};
+
+enum class Visibility { open, private_ };
+std::string_view to_string(Visibility visibility);
+std::optional<Visibility> visibility_from(std::string_view text);
+
+inline constexpr const char* kDefaultLabel = "OFFICIAL";
 
 enum class RoomKind { room, session, breakout };
 std::string_view to_string(RoomKind kind);
@@ -47,6 +62,12 @@ struct Room {
   std::string created_by;  // user id of the owner
   std::int64_t created_at = 0;  // ms since the epoch
   std::optional<std::string> parent;  // breakout rooms: the room they were opened from
+  // access.md: the creator's organisation, who may see it, its information-governance label and
+  // how long its messages are kept (none: forever).
+  std::string org;
+  Visibility visibility = Visibility::open;
+  std::string label = kDefaultLabel;
+  std::optional<int> retention_days;
   bool operator==(const Room&) const = default;
 };
 
