@@ -27,11 +27,12 @@ async function readJson(res) {
 
 /** A plain sentence for a failed request, from the server's answer when it gave one. */
 function errorText(status, body) {
+  // Bad, used and expired codes all answer 404 alike (access.md): one sentence for them all.
+  if (status === 404) return 'This link is not valid any more: it may have been used already, or have expired.';
+  if (status === 429) return 'Too many attempts from here. Wait a minute, then try again.';
+  if (status === 0) return 'The server did not answer. Check your connection and try again.';
   if (body && typeof body.message === 'string' && body.message) return body.message;
   if (body && typeof body.error === 'string' && body.error) return body.error;
-  if (status === 0) return 'The server did not answer. Check your connection and try again.';
-  if (status === 429) return 'Too many attempts from here. Wait a minute, then try again.';
-  if (status === 404) return 'This link is not valid any more: it may have been used already, or have expired.';
   if (status === 403) return 'The server refused this request.';
   if (status === 401) return 'You are not signed in.';
   return `The server answered ${status}.`;
@@ -127,7 +128,10 @@ export async function downloadWithToken(path, token, filename) {
   } catch {
     throw new ApiError(0, errorText(0, null), null);
   }
-  if (!res.ok) throw new ApiError(res.status, errorText(res.status, await readJson(res)), null);
+  if (!res.ok) {
+    const text = res.status === 404 ? 'there is no such record' : errorText(res.status, await readJson(res));
+    throw new ApiError(res.status, text, null);
+  }
   const url = URL.createObjectURL(await res.blob());
   const link = document.createElement('a');
   link.href = url;
