@@ -301,7 +301,7 @@ export class SignInScreens {
   showConfirm(code) {
     const name = nameField(
       'The name people will see (first sign-in only)',
-      'Signed in here before? Leave it empty.',
+      'First time here? Choose it now. Signed in before? Leave it empty: your account keeps its name.',
     );
     name.input.removeAttribute('required');
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
