@@ -25,6 +25,7 @@
 #include "server/core/metrics.hpp"
 #include "server/embedded/embedded_bus.hpp"
 #include "server/embedded/memory_presence.hpp"
+#include "server/embedded/sqlite_accounts.hpp"
 #include "server/embedded/sqlite_store.hpp"
 #include "server/net/config.hpp"
 #include "server/net/listen_address.hpp"
@@ -58,7 +59,12 @@ struct BackendSet {
   std::unique_ptr<embedded::EmbeddedBus> embedded_bus;
   std::unique_ptr<embedded::MemoryPresence> memory_presence;
   std::unique_ptr<embedded::SqliteStore> sqlite_store;
+  std::unique_ptr<embedded::SqliteAccounts> sqlite_accounts;
   std::unique_ptr<redis::RedisBackends> redis;
+  // accounts mode: the account store (the Redis one with --redis, shared by every node) and the
+  // service over it; the service goes first.
+  accounts::AccountStore* account_store = nullptr;
+  std::unique_ptr<accounts::Accounts> accounts;
   backend::Store* store = nullptr;
   backend::Bus* bus = nullptr;
   backend::PresenceRegistry* presence = nullptr;
@@ -71,6 +77,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
     set.presence = &set.redis->presence();
+    set.account_store = &set.redis->accounts();
     return set;
   }
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
@@ -79,7 +86,37 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
+  if (options.auth == "accounts") {
+    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+    set.account_store = set.sqlite_accounts.get();
+  }
   return set;
+}
+
+std::vector<std::string> split_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    labels.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
+}
+
+// First run (access.md): with no administrator yet, prints the one-time setup link. --test-first-admin
+// uses that code at once to make the administrator of a test server.
+void announce_first_run(accounts::Accounts& service, const Options& options, std::string base) {
+  service.first_run([&service, test_org = options.test_first_admin, base](backend::Result<std::optional<std::string>> code) {
+    if (!code) return log::error("first run: %s", code.error().message.c_str());
+    if (!code.value()) return;
+    if (test_org.empty()) return log::info("first run: open %s/setup?code=%s to set up this server", base.c_str(), code.value()->c_str());
+    service.setup({*code.value(), "Test Administrator", test_org, test_org}, [](backend::Result<accounts::SignedIn> made) {
+      if (!made) return log::error("--test-first-admin: %s", made.error().message.c_str());
+      log::info("test administrator token: %s (user %s)", made.value().token.c_str(), made.value().account.user.id.c_str());
+    });
+  });
 }
 
 fs::path find_web_root(const Options& options) {
@@ -306,10 +343,27 @@ int run_server(const Options& options) {
     return 1;
   }
 
+  // The links the accounts service makes start with this: the bound address, known after listening.
+  auto base_url = std::make_shared<std::string>("http://" + options.listen);
+  auto base_mutex = std::make_shared<std::mutex>();
+  if (options.auth == "accounts") {
+    accounts::AccountsOptions accounts_options;
+    accounts_options.base_url = [base_url, base_mutex] {
+      std::lock_guard lock(*base_mutex);
+      return *base_url;
+    };
+    backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, accounts_options);
+  }
+
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
   hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
-  auto hub = core::Hub::create(io.get_executor(), core::Backends{*backends->store, *backends->bus, *backends->presence},
+  hub_options.labels = split_labels(options.labels);
+  hub_options.retention_sweep_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));
+  auto hub = core::Hub::create(io.get_executor(),
+                               core::Backends{*backends->store, *backends->bus, *backends->presence,
+                                              backends->accounts.get()},
                                hub_options, authenticator.value(), metrics);
   backends->bus->set_handler(hub.get());
 
@@ -336,6 +390,14 @@ int run_server(const Options& options) {
     log::error("cannot listen on %s: %s", options.listen.c_str(), e.code().message().c_str());
     teardown();
     return 1;
+  }
+  if (backends->accounts) {
+    const std::string base = "http://" + net::endpoint_text(listener->bound().front());
+    {
+      std::lock_guard lock(*base_mutex);
+      *base_url = base;
+    }
+    announce_first_run(*backends->accounts, options, base);
   }
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),

@@ -105,8 +105,15 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "redis://HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of many")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
-    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt"),
-     "open: hello names the user; jwt: hello carries a token signed with --jwt-key")
+    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt|accounts"),
+     "open: hello names the user; jwt: hello carries a token signed with --jwt-key; accounts: people sign in "
+     "with accounts the server keeps (organisations, invitations, sessions)")
+    ("test-first-admin", po::value(&o.test_first_admin)->value_name("ORG"),
+     "TEST ONLY (--auth accounts): with no administrator yet, create one in ORG and print its token")
+    ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
+     "the information-governance labels a room may carry; the first is the default")
+    ("retention-sweep", po::value(&o.retention_sweep_s)->default_value(defaults.retention_sweep_s)->value_name("SECONDS"),
+     "how often messages older than their room's retention are deleted")
     ("jwt-key", po::value(&o.jwt_key)->value_name("KEY"), "JWT HMAC secret or PEM public key (--auth jwt)")
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
     ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
@@ -159,6 +166,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       throw UsageError("--listen: expected HOST:PORT (IPv6 as [ADDR]:PORT), got '" + o.listen + "'");
     }
     if (o.data.empty()) throw UsageError("--data: the path is empty");
+    if (!o.test_first_admin.empty() && o.auth != "accounts") throw UsageError("--test-first-admin needs --auth accounts");
+    if (o.labels.empty() || o.labels.front() == ',' || o.labels.back() == ',' || o.labels.find(",,") != std::string::npos) {
+      throw UsageError("--labels: a comma-separated list of labels, e.g. OFFICIAL,OFFICIAL-SENSITIVE");
+    }
+    if (!(o.retention_sweep_s >= 1)) throw UsageError("--retention-sweep: at least 1 second");
     if (!o.redis_url.empty()) {
       auto endpoint = redis::parse_redis_url(o.redis_url);
       if (auto* why = std::get_if<std::string>(&endpoint)) throw UsageError(*why);
@@ -181,8 +193,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         while (!o.jwt_key.empty() && (o.jwt_key.back() == '\n' || o.jwt_key.back() == '\r')) o.jwt_key.pop_back();
         if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
       }
-    } else if (o.auth != "open") {
-      throw UsageError("--auth: expected 'open' or 'jwt', got '" + o.auth + "'");
+    } else if (o.auth != "open" && o.auth != "accounts") {
+      throw UsageError("--auth: expected 'open', 'jwt' or 'accounts', got '" + o.auth + "'");
     } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty()) {
       throw UsageError("--jwt-key and --jwt-key-file need --auth jwt");
     }

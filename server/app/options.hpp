@@ -16,10 +16,17 @@ struct Options {
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
 
   // ---- authentication ----
-  std::string auth = "open";             // --auth open|jwt
+  std::string auth = "open";             // --auth open|jwt|accounts
   std::string jwt_key;                   // --jwt-key: HMAC secret or PEM public key (jwt mode)
   std::string jwt_key_file;              // --jwt-key-file: read the key from this file instead
   std::string jwt_algorithm = "HS256";   // --jwt-alg: HS256/384/512, RS256/384/512, ES256/384/512
+  // TEST ONLY (accounts mode): with no administrator yet, make one in this organisation at start and
+  // print "test administrator token: <token>" on stderr. Never for a real deployment.
+  std::string test_first_admin;          // --test-first-admin ORG
+
+  // ---- rooms (access.md) ----
+  std::string labels = "OFFICIAL,OFFICIAL-SENSITIVE";  // --labels: allowed room labels; the first is the default
+  double retention_sweep_s = 3600;                      // --retention-sweep: seconds between retention sweeps
 
   // ---- limits per connection ----
   std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009

@@ -18,6 +18,7 @@ struct BusEvent {
     message,  // payload: the `message` event JSON; seq: its seq
     event,    // payload: a frame for the room's connections (presence, typing, facilitation)
     state,    // payload: the room's facilitation state JSON; seq: its version
+    control,  // payload: an instruction to every node's hub, not for clients (core/hub_access.cpp)
   };
   Kind kind = Kind::event;
   std::string room;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace outloud::core {
@@ -20,6 +21,8 @@ class Connection {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   // Unique within this process for its lifetime.
   virtual std::uint64_t id() const = 0;
+  // accounts mode: the session token of the `outloud_session` cookie the upgrade request carried.
+  virtual std::optional<std::string> upgrade_token() const { return std::nullopt; }
 };
 
 inline Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }

@@ -54,6 +54,7 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
       });
     }
   });
+  if (backends.accounts) asio::post(impl->strand(), [impl] { impl->start(); });
   return std::shared_ptr<Hub>(new Hub(std::move(impl)));
 }
 
@@ -79,6 +80,12 @@ void Hub::closed(std::uint64_t connection_id) {
 void Hub::export_markdown(std::string room, backend::Callback<std::string> done) {
   asio::post(impl_->strand(), [impl = impl_, room = std::move(room), done = std::move(done)]() mutable {
     impl->export_markdown(std::move(room), std::move(done));
+  });
+}
+
+void Hub::export_markdown_as(accounts::Identity who, std::string room, backend::Callback<std::string> done) {
+  asio::post(impl_->strand(), [impl = impl_, who = std::move(who), room = std::move(room), done = std::move(done)]() mutable {
+    impl->export_as(who, room, std::move(done));
   });
 }
 
@@ -266,7 +273,11 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
                  [&](const p::History& history) { on_history(conn_id, re, history); },
                  [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },
                  [&](const p::Export& request) { on_export(conn_id, re, request); },
-                 [&](const auto&) { on_facilitation(conn_id, re, frame.body); },
+                 [&](const p::SetRole& set) { on_set_role(conn_id, re, set); },
+                 [&](const auto&) {
+                   if (facilitation::is_facilitation_frame(frame.body)) return on_facilitation(conn_id, re, frame.body);
+                   on_access_frame(conn_id, re, frame.body);
+                 },
              },
              frame.body);
 }
@@ -275,10 +286,11 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
 
 void Hub::Impl::on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {
   auto* conn = connection(conn_id);
-  if (conn->user) {
+  if (conn->user || conn->authenticating) {
     fail(conn_id, re, p::ErrorCode::conflict, "hello was already said on this connection");
     return;
   }
+  if (accounts_mode()) return on_hello_accounts(conn_id, re, hello);
   auto user = authenticate_(hello);
   if (!user) {
     fail(conn_id, re, user.error());
@@ -308,21 +320,57 @@ void Hub::Impl::on_status(std::uint64_t conn_id, const OptId& re, const p::Statu
 // ---- rooms ----
 
 void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create) {
-  p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind,
-               connection(conn_id)->user->id, now_ms(), std::nullopt};
-  backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re](Result<p::Room> created) {
+  const auto user = *connection(conn_id)->user;
+  if (user.guest) return fail(conn_id, re, p::ErrorCode::forbidden, "guests cannot create rooms");
+  p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind, user.id, now_ms(),
+               std::nullopt};
+  room.org = user.org;
+  room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
+  backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
                                 if (!created) return fail(conn_id, re, created.error());
-                                reply(conn_id, re, p::created_frame(re, created.value()));
+                                if (!accounts_mode()) return reply(conn_id, re, p::created_frame(re, created.value()));
+                                // The creator is the room's first member, as its owner.
+                                backends_.accounts->ensure_member(
+                                    created.value(), user, p::Role::owner,
+                                    on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
+                                                                        Result<accounts::Membership> member) {
+                                      if (!member) return fail(conn_id, re, member.error());
+                                      reply(conn_id, re, p::created_frame(re, room));
+                                    }));
                               }));
 }
 
 void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re) {
+  if (accounts_mode()) {
+    // Private rooms, and every room for a guest, are listed only for their members.
+    const auto user = *connection(conn_id)->user;
+    return backends_.accounts->rooms_of(user.id, on_strand<std::vector<std::string>>(
+        [this, conn_id, re, user](Result<std::vector<std::string>> mine) {
+          if (!mine) return fail(conn_id, re, mine.error());
+          std::set<std::string> member_of(mine.value().begin(), mine.value().end());
+          backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, conn_id, re, user, member_of](
+                                                                       Result<std::vector<p::Room>> rooms) {
+            if (!rooms) return fail(conn_id, re, rooms.error());
+            std::vector<p::Room> seen;
+            for (auto& room : rooms.value()) {
+              if (sees(user, room, member_of)) seen.push_back(std::move(room));
+            }
+            list_rooms(conn_id, re, std::move(seen));
+          }));
+        }));
+  }
   backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, conn_id, re](Result<std::vector<p::Room>> rooms) {
     if (!rooms) return fail(conn_id, re, rooms.error());
+    list_rooms(conn_id, re, std::move(rooms.value()));
+  }));
+}
+
+void Hub::Impl::list_rooms(std::uint64_t conn_id, const OptId& re, std::vector<p::Room> rooms) {
+  {
     std::vector<std::string> ids;
-    for (const auto& room : rooms.value()) ids.push_back(room.id);
+    for (const auto& room : rooms) ids.push_back(room.id);
     backends_.presence.online_counts(
-        ids, on_strand<std::vector<int>>([this, conn_id, re, rooms = rooms.value()](Result<std::vector<int>> counts) {
+        ids, on_strand<std::vector<int>>([this, conn_id, re, rooms = std::move(rooms)](Result<std::vector<int>> counts) {
           if (!counts) return fail(conn_id, re, counts.error());
           std::vector<p::RoomListing> listing;
           for (std::size_t i = 0; i < rooms.size(); ++i) {
@@ -330,7 +378,7 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re) {
           }
           reply(conn_id, re, p::rooms_frame(re, listing));
         }));
-  }));
+  }
 }
 
 // A room is ready on this node once the bus delivers its events here and its sequencer knows
@@ -407,15 +455,23 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
     return;
   }
   conn->rooms.insert(join.room);
-  // The room may not exist: look it up before anything is subscribed or announced.
-  backends_.store.get_room(join.room, on_strand<std::optional<p::Room>>([this, conn_id, re, join](
-                                                                          Result<std::optional<p::Room>> found) {
+  // The room may not exist, or be hidden from this person: look it up before anything is
+  // subscribed or announced.
+  room_access(*conn->user, join.room, [this, conn_id, re, join](Result<std::optional<RoomAccess>> found) {
     auto* conn = connection(conn_id);
     if (!conn || !conn->rooms.count(join.room)) return;
-    if (!found || !found.value()) {
+    if (!found || !found.value() || !found.value()->visible) {
       conn->rooms.erase(join.room);
       if (!found) return fail(conn_id, re, found.error());
       return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + join.room + "'");
+    }
+    // Joining an open room makes one a member of it (breakout groups belong to their room).
+    const auto& access = *found.value();
+    if (accounts_mode() && !access.membership && access.room.kind != p::RoomKind::breakout) {
+      backends_.accounts->ensure_member(access.room, *conn->user, p::Role::member,
+                                        [room = join.room](Result<accounts::Membership> member) {
+                                          if (!member) log::warn("membership of %s not stored", room.c_str());
+                                        });
     }
     with_ready_room(join.room, [this, conn_id, re, join](LocalRoom* local, std::optional<backend::Error> error) {
       auto* conn = connection(conn_id);
@@ -453,7 +509,7 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
                                 join_read_snapshot(conn_id, re, join);
                               }));
     });
-  }));
+  });
 }
 
 void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join) {
@@ -654,16 +710,13 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const OptId& re, const p::Hist
     if (!page) return fail(conn_id, re, page.error());
     reply(conn_id, re, p::history_frame(re, room, page.value().messages));
   });
-  // The room must exist: an unknown room is not_found, not an empty history.
-  backends_.store.get_room(history.room, on_strand<std::optional<p::Room>>([this, conn_id, re, history, answer](
-                                                                             Result<std::optional<p::Room>> found) {
-    if (!found) return fail(conn_id, re, found.error());
-    if (!found.value()) return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + history.room + "'");
+  // The room must exist and be visible: an unknown or hidden room is not_found, not an empty history.
+  with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
     if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
     if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
     backends_.store.latest(history.room, limit, answer);
-  }));
+  });
 }
 
 void Hub::Impl::on_typing(std::uint64_t conn_id, const OptId& re, const p::Typing& typing) {
@@ -692,6 +745,7 @@ void Hub::Impl::publish_event(const std::string& room, std::string frame, std::s
 }
 
 void Hub::Impl::on_bus_event(backend::BusEvent event) {
+  if (event.kind == backend::BusEvent::Kind::control) return on_control(event);
   auto* local = local_room(event.room);
   if (!local) return;
   switch (event.kind) {
@@ -705,6 +759,8 @@ void Hub::Impl::on_bus_event(backend::BusEvent event) {
       if (event.seq > local->state_version && event.payload) {
         adopt_state(*local, event.seq, facilitation::state_from_json(*event.payload));
       }
+      break;
+    case backend::BusEvent::Kind::control:
       break;
   }
 }

@@ -4,6 +4,7 @@
 // and their answers are posted back to the strand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "outloud/protocol/client_frames.hpp"
+#include "server/accounts/accounts.hpp"
 #include "server/backend/bus.hpp"
 #include "server/backend/presence.hpp"
 #include "server/backend/store.hpp"
@@ -26,12 +28,19 @@ struct HubOptions {
   int history_default_limit = 50;
   int history_max_limit = 200;
   int recovery_max_messages = 1000;  // join with `since` recovers at most this many
+  // access.md: the labels a room may carry (the first is the default) and how often rooms'
+  // retention is applied (at most retention_batch messages per room each time).
+  std::vector<std::string> labels = {"OFFICIAL", "OFFICIAL-SENSITIVE"};
+  std::chrono::milliseconds retention_sweep_interval{60 * 60 * 1000};
+  int retention_batch = 5000;
 };
 
 struct Backends {
   backend::Store& store;
   backend::Bus& bus;
   backend::PresenceRegistry& presence;
+  // Set: accounts mode (access.md): hello by session token, private rooms, guests, members, audit.
+  accounts::Accounts* accounts = nullptr;
 };
 
 // Turns the credentials of a `hello` into a user, or an error. The open-mode one derives a stable id
@@ -55,6 +64,10 @@ class Hub : public backend::BusHandler {
 
   // The room's session record as Markdown (facilitation.md "The record"); not_found if no such room.
   void export_markdown(std::string room, backend::Callback<std::string> done);
+  // accounts mode: the record for `who` (GET /api/rooms/<room>/export.md): the owner, a facilitator
+  // or an administrator; `not_found` if the room is missing or hidden from them, else `forbidden`.
+  // Audited.
+  void export_markdown_as(accounts::Identity who, std::string room, backend::Callback<std::string> done);
 
   // Refuses new writes, waits for those in flight to be acknowledged, then calls `done`.
   void drain(std::function<void()> done);

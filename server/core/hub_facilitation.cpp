@@ -215,7 +215,15 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
     for (auto& [target, text] : shared->posts) append_as(actor, target, std::move(text), after_post);
     after_post();
   };
-  for (const auto& group : shared->rooms_to_create) {
+  const auto* parent = local_room(room);
+  for (auto group : shared->rooms_to_create) {
+    if (parent) {
+      // A breakout group is behind the same walls as its room, under the same label.
+      group.org = parent->meta.org;
+      group.visibility = parent->meta.visibility;
+      group.label = parent->meta.label;
+      group.retention_days = parent->meta.retention_days;
+    }
     backends_.store.create_room(group, on_strand<p::Room>([after_rooms, id = group.id](Result<p::Room> created) {
                                   if (!created && created.error().code != p::ErrorCode::conflict) {
                                     log::warn("breakout room %s not created: %s", id.c_str(),
@@ -275,32 +283,36 @@ void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p:
 }
 
 void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
-  export_markdown(request.room, [this, conn_id, re, room = request.room](Result<std::string> markdown) {
+  auto answer = [this, conn_id, re, room = request.room](Result<std::string> markdown) {
     if (!markdown) return fail(conn_id, re, markdown.error());
     reply(conn_id, re, facilitation::export_frame(re, room, markdown.value()));
-  });
+  };
+  auto* conn = connection(conn_id);
+  if (accounts_mode() && conn->identity) return export_as(*conn->identity, request.room, std::move(answer));
+  export_markdown(request.room, std::move(answer));
 }
 
-void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done) {
-  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, done](Result<std::optional<p::Room>> found) {
+void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done,
+                                std::vector<p::MemberInfo> permissions) {
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, done, permissions = std::move(permissions)](Result<std::optional<p::Room>> found) {
     if (!found) return done(found.error());
     if (!found.value()) return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
     const auto meta = *found.value();
-    backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, meta, done](Result<backend::RoomState> loaded) {
+    backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, meta, done, permissions](Result<backend::RoomState> loaded) {
       if (!loaded) return done(loaded.error());
       auto state = facilitation::state_from_json(loaded.value().json);
-      read_all(*this, backends_.store, room, {}, 0, [this, room, meta, state, done](Result<Messages> messages) {
+      read_all(*this, backends_.store, room, {}, 0, [this, room, meta, state, done, permissions](Result<Messages> messages) {
         if (!messages) return done(messages.error());
-        backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, meta, state, done, messages = std::move(messages.value())](
+        backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this, meta, state, done, permissions, messages = std::move(messages.value())](
                                                                       Result<std::vector<p::Room>> rooms) {
           if (!rooms) return done(rooms.error());
           auto groups = std::make_shared<std::vector<facilitation::GroupRecord>>();
           for (const auto& candidate : rooms.value()) {
             if (candidate.kind == p::RoomKind::breakout && candidate.parent == meta.id) groups->push_back({candidate, {}});
           }
-          read_groups(*this, backends_.store, groups, 0, [meta, state, done, messages, groups](std::optional<backend::Error> error) {
+          read_groups(*this, backends_.store, groups, 0, [meta, state, done, messages, groups, permissions](std::optional<backend::Error> error) {
             if (error) return done(*error);
-            done(facilitation::export_markdown(meta, state, messages, *groups));
+            done(facilitation::export_markdown(meta, state, messages, *groups, permissions));
           });
         }));
       });

@@ -55,6 +55,8 @@ struct LocalRoom {
 struct ConnState {
   std::shared_ptr<Connection> connection;
   std::optional<p::User> user;
+  std::optional<accounts::Identity> identity;  // accounts mode: who signed in, on which session
+  bool authenticating = false;                 // accounts mode: a hello is being checked
   std::string session_id;
   std::set<std::string> rooms;  // joined or being joined
   p::PresenceState state = p::PresenceState::online;
@@ -112,8 +114,12 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void closed(std::uint64_t conn_id);
   void on_bus_event(backend::BusEvent event);
   void on_bus_reconnected();
-  void export_markdown(std::string room, backend::Callback<std::string> done);
+  void export_markdown(std::string room, backend::Callback<std::string> done,
+                       std::vector<p::MemberInfo> permissions = {});
+  void export_as(const accounts::Identity& who, const std::string& room, backend::Callback<std::string> done);
   void drain(std::function<void()> done);
+  // accounts mode: subscribes to sign-outs on every node and starts the retention sweep.
+  void start();
   void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
@@ -150,6 +156,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
   void on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create);
   void on_rooms(std::uint64_t conn_id, const OptId& re);
+  void list_rooms(std::uint64_t conn_id, const OptId& re, std::vector<p::Room> rooms);  // with online counts
   void on_join(std::uint64_t conn_id, const OptId& re, const p::Join& join);
   void on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave& leave);
   void on_send(std::uint64_t conn_id, const OptId& re, const p::Send& send);
@@ -158,6 +165,43 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status);
   void on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body);
   void on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request);
+
+  // access.md (hub_access.cpp).
+ public:
+  // A room as one person may see it: the room, and their membership of it (or of its parent, for a
+  // breakout group). `visible` false: answer as if it did not exist.
+  struct RoomAccess {
+    p::Room room;
+    bool visible = true;
+    std::optional<accounts::Membership> membership;
+  };
+  using AccessNext = std::function<void(Result<std::optional<RoomAccess>>)>;
+
+ private:
+  bool accounts_mode() const { return backends_.accounts != nullptr; }
+  void on_hello_accounts(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
+  void on_access_frame(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body);
+  // The room as `user` may see it; none if it does not exist. Open and jwt modes: always visible.
+  void room_access(const p::User& user, const std::string& room, AccessNext next);
+  bool sees(const p::User& user, const p::Room& room, const std::set<std::string>& member_of) const;
+  // The user's role in the room: owner, else the facilitation state's (loaded from the store).
+  void role_in(const p::Room& room, const std::string& user, std::function<void(Result<p::Role>)> next);
+  // Answers `re` with `not_found` unless the room exists and is visible to the connection's person.
+  void with_visible_room(std::uint64_t conn_id, const OptId& re, const std::string& room,
+                         std::function<void(RoomAccess)> next);
+  void on_room_settings(std::uint64_t conn_id, const OptId& re, const p::RoomSettings& settings);
+  void on_members(std::uint64_t conn_id, const OptId& re, const p::ListMembers& request);
+  void on_add(std::uint64_t conn_id, const OptId& re, const p::AddMember& add);
+  void on_remove(std::uint64_t conn_id, const OptId& re, const p::RemoveMember& remove);
+  void on_invite(std::uint64_t conn_id, const OptId& re, const p::Invite& invite);
+  void on_set_role(std::uint64_t conn_id, const OptId& re, const p::SetRole& set);
+  void publish_control(const std::string& room, std::string json);
+  void on_control(const backend::BusEvent& event);
+  void close_session(const std::string& session_id);
+  void evict(const std::string& room, const std::string& user);
+  void schedule_retention();
+  void sweep_retention();
+  void apply_retention(const p::Room& room);
 
   // Joining, step by step.
   void with_ready_room(const std::string& room, std::function<void(LocalRoom*, std::optional<backend::Error>)> next);
@@ -205,6 +249,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::map<std::uint64_t, ConnState> connections_;
   std::map<std::string, std::unique_ptr<LocalRoom>> rooms_;
   bool draining_ = false;
+  std::unique_ptr<asio::steady_timer> retention_timer_;
   int writes_in_flight_ = 0;
   std::vector<std::function<void()>> drain_waiters_;
 };

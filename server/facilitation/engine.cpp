@@ -80,14 +80,7 @@ Poll* find_poll(SessionState& state, const std::string& id) {
   return nullptr;
 }
 
-const std::string* room_field(const p::ClientBody& body) {
-  return std::visit(
-      [](const auto& value) -> const std::string* {
-        if constexpr (requires { value.room; }) return &value.room;
-        else return nullptr;
-      },
-      body);
-}
+const std::string* room_field(const p::ClientBody& body) { return p::room_of(body); }
 
 // One command being applied: the state copy it changes and what goes out.
 class Command {

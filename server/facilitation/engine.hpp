@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "outloud/protocol/client_frames.hpp"
+#include "outloud/protocol/server_frames.hpp"
 #include "outloud/protocol/types.hpp"
 #include "server/facilitation/state.hpp"
 
@@ -74,8 +75,10 @@ struct GroupRecord {
   protocol::Room room;
   std::vector<protocol::Message> messages;
 };
+// `permissions`: the members let in across organisations (access.md), listed with sponsor and reason.
 std::string export_markdown(const protocol::Room& room, const SessionState& state,
-                            const std::vector<protocol::Message>& messages, const std::vector<GroupRecord>& groups);
+                            const std::vector<protocol::Message>& messages, const std::vector<GroupRecord>& groups,
+                            const std::vector<protocol::MemberInfo>& permissions = {});
 std::string export_frame(const std::optional<protocol::RequestId>& re, const std::string& room,
                          const std::string& markdown);
 

@@ -118,10 +118,25 @@ std::string messages_section(const std::vector<p::Message>& messages) {
 }  // namespace
 
 std::string export_markdown(const p::Room& room, const SessionState& state, const std::vector<p::Message>& messages,
-                            const std::vector<GroupRecord>& groups) {
-  std::string md = "# " + inline_text(room.title.empty() ? room.id : room.title) + "\n\n";
+                            const std::vector<GroupRecord>& groups, const std::vector<p::MemberInfo>& permissions) {
+  // The information-governance label comes first, as on a paper record.
+  std::string md = "**" + inline_text(room.label) + "**\n\n";
+  md += "# " + inline_text(room.title.empty() ? room.id : room.title) + "\n\n";
   md += "Room " + code(room.id) + " · " + std::string(p::to_string(room.kind)) + " · created " +
         utc_time(room.created_at) + "\n\n";
+  md += "Label: " + inline_text(room.label) + " · visibility: " + std::string(p::to_string(room.visibility));
+  if (!room.org.empty()) md += " · organisation: " + code(room.org);
+  md += room.retention_days ? " · messages kept " + std::to_string(*room.retention_days) + " days" : std::string();
+  md += "\n\n";
+  md += "## Permissions given across organisations\n\n";
+  if (permissions.empty()) md += "_None._\n";
+  for (const auto& given : permissions) {
+    md += "- " + inline_text(given.user.name) + " (" + code(given.user.org) + ") as " +
+          std::string(p::to_string(given.role)) + ", let in by " +
+          (given.sponsor ? inline_text(given.sponsor->name) + " (" + code(given.sponsor->org) + ")" : "unknown") +
+          " on " + utc_time(given.since) + ": " + inline_text(given.reason.value_or("")) + "\n";
+  }
+  md += "\n";
 
   // Who took part: everyone who joined, and anyone who wrote without being recorded as joining.
   std::vector<p::User> people = state.participants;

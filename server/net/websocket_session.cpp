@@ -61,8 +61,31 @@ WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<S
       close_timer_(ws_.get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
 
+namespace {
+
+// accounts mode: the `outloud_session` cookie of the upgrade request (access.md), if any.
+std::optional<std::string> session_cookie_of(const WebSocketSession::Request& request) {
+  constexpr std::string_view kName = "outloud_session";
+  for (auto it = request.find(http::field::cookie); it != request.end() && it->name() == http::field::cookie; ++it) {
+    std::string_view rest = it->value();
+    while (!rest.empty()) {
+      const auto end = rest.find(';');
+      std::string_view pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      if (pair.size() > kName.size() && pair.substr(0, kName.size()) == kName && pair[kName.size()] == '=') {
+        return std::string(pair.substr(kName.size() + 1));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void WebSocketSession::run(Request request) {
   const auto& limits = context_->ws;
+  upgrade_token_ = session_cookie_of(request);
   // Beast bounds the handshake; keepalive is ours (it pings on a fixed interval, which Beast's
   // idle pings do not).
   websocket::stream_base::timeout timeouts{};

@@ -47,6 +47,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void send(core::Frame frame) override;
   void close(std::uint16_t code, std::string reason) override;
   std::uint64_t id() const override { return id_; }
+  std::optional<std::string> upgrade_token() const override { return upgrade_token_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -78,6 +79,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   boost::beast::flat_buffer buffer_;
   State state_ = State::handshaking;
   bool hub_opened_ = false;
+  std::optional<std::string> upgrade_token_;  // the session cookie of the upgrade request
 
   std::deque<core::Frame> queue_;  // waiting to be written
   core::Frame writing_;            // being written now

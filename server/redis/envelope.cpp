@@ -39,6 +39,7 @@ std::string encode_envelope(const backend::BusEvent& event) {
     case backend::BusEvent::Kind::message: out += 'm'; break;
     case backend::BusEvent::Kind::event: out += 'e'; break;
     case backend::BusEvent::Kind::state: out += 's'; break;
+    case backend::BusEvent::Kind::control: out += 'c'; break;
   }
   append_field(out, std::to_string(event.seq));
   append_field(out, event.exclude_user);
@@ -55,6 +56,7 @@ std::optional<backend::BusEvent> decode_envelope(std::string_view text) {
     case 'm': event.kind = backend::BusEvent::Kind::message; break;
     case 'e': event.kind = backend::BusEvent::Kind::event; break;
     case 's': event.kind = backend::BusEvent::Kind::state; break;
+    case 'c': event.kind = backend::BusEvent::Kind::control; break;
     default: return std::nullopt;
   }
   text.remove_prefix(3);

@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "server/core/log.hpp"
+#include "server/redis/redis_accounts.hpp"
 #include "server/redis/redis_bus.hpp"
 #include "server/redis/redis_store.hpp"
 
@@ -31,6 +32,7 @@ RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
   store_ = std::make_unique<RedisStore>(commands_, scripts_, keys, options_.stream_maxlen);
   bus_ = std::make_unique<RedisBus>(commands_, subscriber_, keys);
   presence_ = std::make_shared<RedisPresence>(commands_, scripts_, keys, options_.presence);
+  accounts_ = std::make_unique<RedisAccounts>(commands_, options_.key_prefix);
 
   subscriber_->set_push_handler([bus = bus_.get()](const Reply& reply) { bus->on_push(reply); });
   subscriber_->set_state_handler([bus = bus_.get()](bool up) { bus->on_subscriber_state(up); });
@@ -70,6 +72,7 @@ RedisBackends::~RedisBackends() {
 backend::Store& RedisBackends::store() { return *store_; }
 backend::Bus& RedisBackends::bus() { return *bus_; }
 backend::PresenceRegistry& RedisBackends::presence() { return *presence_; }
+accounts::AccountStore& RedisBackends::accounts() { return *accounts_; }
 std::string_view RedisBackends::health() const { return bus_->health(); }
 
 void RedisBackends::start() {

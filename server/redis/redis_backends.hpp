@@ -1,4 +1,4 @@
-// The Redis backends of one node (--redis): store, bus and presence registry sharing one command
+// The Redis backends of one node (--redis): store, bus, presence registry and accounts sharing one command
 // connection (pipelined) and one subscriber connection, all driven on one strand of the server's
 // io_context. Nothing here blocks: connecting, reconnecting and every command are asynchronous.
 #pragma once
@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "server/accounts/account_store.hpp"
 #include "server/backend/bus.hpp"
 #include "server/backend/presence.hpp"
 #include "server/backend/store.hpp"
@@ -34,6 +35,7 @@ struct RedisOptions {
 
 class RedisStore;
 class RedisBus;
+class RedisAccounts;
 
 class RedisBackends {
  public:
@@ -46,6 +48,7 @@ class RedisBackends {
   backend::Store& store();
   backend::Bus& bus();
   backend::PresenceRegistry& presence();
+  accounts::AccountStore& accounts();
   RedisPresence& redis_presence() { return *presence_; }
 
   // "up" when both connections are, else "down" (for /healthz).
@@ -67,6 +70,7 @@ class RedisBackends {
   std::unique_ptr<RedisStore> store_;
   std::unique_ptr<RedisBus> bus_;
   std::shared_ptr<RedisPresence> presence_;
+  std::unique_ptr<RedisAccounts> accounts_;
   bool checked_persistence_ = false;
 };
 

@@ -161,8 +161,9 @@ void RedisStore::read_range(const std::string& room, const char* verb, std::stri
 }
 
 void RedisStore::update_room(protocol::Room room, Callback<protocol::Room> done) {
-  auto id = room.id;
-  scripts_->update_room.run(connection_, {keys_.rooms()}, {std::move(id), encode_room(room)},
+  // Both read before the callback below takes the room (argument order is unspecified).
+  std::vector<std::string> args{room.id, encode_room(room)};
+  scripts_->update_room.run(connection_, {keys_.rooms()}, std::move(args),
                             [room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
                               if (auto error = failure_of(reply)) return done(*error);
                               if (reply.value().integer != 1) {

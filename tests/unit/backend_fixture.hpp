@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "server/accounts/account_store.hpp"
 #include "server/backend/bus.hpp"
 #include "server/backend/presence.hpp"
 #include "server/backend/store.hpp"
@@ -36,6 +37,7 @@ class BackendSet {
   virtual backend::Store& store() = 0;
   virtual backend::Bus& bus() = 0;
   virtual backend::PresenceRegistry& presence() = 0;
+  virtual accounts::AccountStore& accounts() = 0;
 };
 
 // `name` says which test wants the set (for file names, key prefixes, logs).

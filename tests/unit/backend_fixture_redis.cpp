@@ -21,6 +21,7 @@ class RedisBackendSet final : public BackendSet {
   backend::Store& store() override { return node_.store(); }
   backend::Bus& bus() override { return node_.bus(); }
   backend::PresenceRegistry& presence() override { return node_.presence(); }
+  accounts::AccountStore& accounts() override { return node_.backends().accounts(); }
 
  private:
   static std::string unique_prefix(const std::string& name) {

@@ -145,7 +145,7 @@ TEST_CASE("facilitation: the Markdown record", "[facilitation]") {
   const auto md = f::export_markdown(r.room, r.state, messages, {group});
   INFO(md);
 
-  REQUIRE(md.rfind("# Affordable housing\n", 0) == 0);
+  REQUIRE(md.rfind("**OFFICIAL**\n\n# Affordable housing\n", 0) == 0);  // the label first
   // Who took part, by organisation, with roles.
   const auto participants = position(md, "## Participants");
   const auto essex = position(md, "- **essex-cc** (2): Olivia Owner (owner), Cal Member");
@@ -210,7 +210,7 @@ TEST_CASE("facilitation: the record of an empty room, and names that try to be M
   f::SessionState state;
   state.participants.push_back({"u-x", "*Star* [link](x)\n# h", "org-a"});
   const auto md = f::export_markdown(room, state, {}, {});
-  REQUIRE(md.rfind("# quiet\n", 0) == 0);  // no title: the id
+  REQUIRE(md.rfind("**OFFICIAL**\n\n# quiet\n", 0) == 0);  // no title: the id
   REQUIRE(md.find("\\*Star\\* \\[link\\](x) \\# h (owner)") != std::string::npos);
   REQUIRE(md.find("_No agenda._") != std::string::npos);
   REQUIRE(md.find("_No polls._") != std::string::npos);

@@ -32,7 +32,7 @@ std::string_view to_string(ErrorCode code);
 struct User {
   std::string id;
   std::string name;
-  std::string org;
+  std::string org{};
   bool guest = false;  // accounts mode: a resident invited into rooms; serialized only when true
   bool operator==(const User&) const = default;
 };
@@ -64,10 +64,10 @@ struct Room {
   std::optional<std::string> parent;  // breakout rooms: the room they were opened from
   // access.md: the creator's organisation, who may see it, its information-governance label and
   // how long its messages are kept (none: forever).
-  std::string org;
+  std::string org{};
   Visibility visibility = Visibility::open;
   std::string label = kDefaultLabel;
-  std::optional<int> retention_days;
+  std::optional<int> retention_days{};
   bool operator==(const Room&) const = default;
 };
 

@@ -1,0 +1,511 @@
+// The hub's side of access.md: signing in by session token, who may see which room, the frames of
+// organisations, people, invitations, members and the audit log, sign-out closing sockets on every
+// node, and retention. The decisions about accounts are the accounts service's; the hub adds what
+// only it knows (rooms, roles in them, connections).
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "server/core/hub_impl.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::core {
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+// Sign-outs travel on this bus channel; room ids are slugs, so it can never be a room's.
+constexpr const char* kSessionsChannel = "!sessions";
+// Close code for a socket whose session ended (sign-out or revocation): application range.
+constexpr std::uint16_t kSessionEndedCode = 4001;
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+bool leads(p::Role role) { return role == p::Role::owner || role == p::Role::facilitator; }
+
+std::string control_json(const char* key, const std::string& value) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember(rapidjson::StringRef(key), rapidjson::Value(value.c_str(), d.GetAllocator()), d.GetAllocator());
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  d.Accept(writer);
+  return buffer.GetString();
+}
+
+p::MemberInfo member_info(const accounts::MemberView& view, const p::Room& room) {
+  p::MemberInfo info{view.user, view.membership.role, view.sponsor, view.membership.reason, view.membership.since};
+  if (view.user.id == room.created_by) info.role = p::Role::owner;
+  return info;
+}
+
+p::InvitationInfo invitation_info(const accounts::Invitation& i) {
+  return p::InvitationInfo{i.id, std::nullopt, std::nullopt, i.org, i.room, i.role, i.guest,
+                           i.uses_left, i.expires_at, i.created_by, i.created_at};
+}
+
+const std::string& access_room_id(const p::Room& room) {
+  return room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
+}
+
+}  // namespace
+
+// ---- start, sign-in, sign-out ----
+
+void Hub::Impl::start() {
+  backends_.accounts->on_session_ended([self = shared_from_this()](const accounts::Session& session) {
+    asio::post(self->strand_, [self, id = session.id] { self->publish_control(kSessionsChannel, control_json("session_ended", id)); });
+  });
+  backends_.bus.subscribe(kSessionsChannel, [](Result<backend::Unit> ready) {
+    if (!ready) log::error("sign-outs from other nodes will not close sockets here: %s", ready.error().message.c_str());
+  });
+  schedule_retention();
+}
+
+void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {
+  auto* conn = connection(conn_id);
+  std::optional<std::string> token = hello.token;
+  if (!token && !hello.name) token = conn->connection->upgrade_token();
+  if (!token) {
+    return fail(conn_id, re, p::ErrorCode::unauthenticated,
+                "this server uses accounts: sign in, then say hello with your token or the session cookie");
+  }
+  conn->authenticating = true;
+  backends_.accounts->authenticate(*token, on_strand<accounts::Identity>([this, conn_id, re](
+                                                                             Result<accounts::Identity> who) {
+    auto* conn = connection(conn_id);
+    if (!conn) return;
+    conn->authenticating = false;
+    if (!who) return fail(conn_id, re, who.error());
+    conn->identity = who.value();
+    conn->user = who.value().account.user;
+    const p::Privileges privileges{who.value().account.admin, who.value().account.org_admin};
+    reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms(), privileges));
+  }));
+}
+
+void Hub::Impl::publish_control(const std::string& room, std::string json) {
+  backend::BusEvent event;
+  event.kind = backend::BusEvent::Kind::control;
+  event.room = room;
+  event.payload = make_frame(std::move(json));
+  backends_.bus.publish(std::move(event), [room](Result<backend::Unit> published) {
+    if (!published) log::warn("control for %s not published: %s", room.c_str(), published.error().message.c_str());
+  });
+}
+
+void Hub::Impl::on_control(const backend::BusEvent& event) {
+  if (!event.payload) return;
+  rapidjson::Document d;
+  d.Parse(event.payload->data(), event.payload->size());
+  if (d.HasParseError() || !d.IsObject()) return;
+  auto text = [&d](const char* key) -> std::optional<std::string> {
+    auto it = d.FindMember(key);
+    if (it == d.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+  };
+  if (auto session = text("session_ended")) return close_session(*session);
+  if (auto user = text("evict")) return evict(event.room, *user);
+  if (text("refresh")) {
+    // The room's settings changed: this node's copy is read again.
+    backends_.store.get_room(event.room, on_strand<std::optional<p::Room>>([this, room = event.room](
+                                                                             Result<std::optional<p::Room>> found) {
+      auto* local = local_room(room);
+      if (local && found && found.value()) local->meta = *found.value();
+    }));
+  }
+}
+
+void Hub::Impl::close_session(const std::string& session_id) {
+  for (auto& [id, conn] : connections_) {
+    if (conn.identity && conn.identity->session.id == session_id) {
+      conn.connection->close(kSessionEndedCode, "signed out");
+    }
+  }
+}
+
+void Hub::Impl::evict(const std::string& room, const std::string& user) {
+  auto* local = local_room(room);
+  if (!local) return;
+  std::vector<std::uint64_t> gone;
+  for (const auto& [conn_id, member] : local->members) {
+    if (member.user_id == user) gone.push_back(conn_id);
+  }
+  for (auto conn_id : gone) remove_member(conn_id, room);
+}
+
+// ---- who sees what ----
+
+bool Hub::Impl::sees(const p::User& user, const p::Room& room, const std::set<std::string>& member_of) const {
+  if (!accounts_mode() || room.created_by == user.id) return true;
+  if (member_of.count(access_room_id(room))) return true;
+  return !user.guest && room.visibility == p::Visibility::open;
+}
+
+void Hub::Impl::room_access(const p::User& user, const std::string& room, AccessNext next) {
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, user, next](
+                                                                     Result<std::optional<p::Room>> found) {
+    if (!found) return next(found.error());
+    if (!found.value()) return next(std::optional<RoomAccess>());
+    RoomAccess access{*found.value(), true, std::nullopt};
+    if (!accounts_mode()) return next(std::optional<RoomAccess>(std::move(access)));
+    const auto id = access_room_id(access.room);
+    backends_.accounts->membership(id, user.id, on_strand<std::optional<accounts::Membership>>(
+        [this, user, next, access = std::move(access)](Result<std::optional<accounts::Membership>> member) mutable {
+          if (!member) return next(member.error());
+          access.membership = member.value();
+          std::set<std::string> member_of;
+          if (access.membership) member_of.insert(access_room_id(access.room));
+          access.visible = sees(user, access.room, member_of);
+          next(std::optional<RoomAccess>(std::move(access)));
+        }));
+  }));
+}
+
+void Hub::Impl::with_visible_room(std::uint64_t conn_id, const OptId& re, const std::string& room,
+                                  std::function<void(RoomAccess)> next) {
+  auto* conn = connection(conn_id);
+  room_access(*conn->user, room, [this, conn_id, re, room, next](Result<std::optional<RoomAccess>> found) {
+    if (!connection(conn_id)) return;
+    if (!found) return fail(conn_id, re, found.error());
+    if (!found.value() || !found.value()->visible) {
+      return fail(conn_id, re, p::ErrorCode::not_found, "no room '" + room + "'");
+    }
+    next(std::move(*found.value()));
+  });
+}
+
+void Hub::Impl::role_in(const p::Room& room, const std::string& user, std::function<void(Result<p::Role>)> next) {
+  if (room.created_by == user) return next(p::Role::owner);
+  backends_.store.load_state(room.id, on_strand<backend::RoomState>([room, user, next](Result<backend::RoomState> loaded) {
+    if (!loaded) return next(loaded.error());
+    next(facilitation::role_of(facilitation::state_from_json(loaded.value().json), room, user));
+  }));
+}
+
+// ---- frames ----
+
+void Hub::Impl::on_access_frame(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body) {
+  if (auto* settings = std::get_if<p::RoomSettings>(&body)) return on_room_settings(conn_id, re, *settings);
+  if (!accounts_mode()) {
+    return fail(conn_id, re, p::ErrorCode::bad_request, "this server does not run with --auth accounts");
+  }
+  const accounts::Identity who = *connection(conn_id)->identity;
+  // Answers with the service's result, serialized by `to_frame`.
+  auto answer = [this, conn_id, re](auto to_frame) {
+    return [this, conn_id, re, to_frame](auto result) {
+      if (!result) return fail(conn_id, re, result.error());
+      reply(conn_id, re, to_frame(result.value()));
+    };
+  };
+  auto& service = *backends_.accounts;
+  std::visit(
+      overloaded{
+          [&](const p::ListOrgs&) {
+            service.orgs(who, on_strand<std::vector<p::Org>>(answer([re](const std::vector<p::Org>& orgs) {
+              return p::orgs_frame(re, orgs);
+            })));
+          },
+          [&](const p::PutOrg& put) {
+            service.put_org(who, put.org, on_strand<p::Org>(answer([re](const p::Org& org) { return p::org_frame(re, org); })));
+          },
+          [&](const p::SetOrgAdmin& set) {
+            service.set_org_admin(who, set.user, set.admin,
+                                  on_strand<accounts::Account>(answer([re](const accounts::Account&) { return p::ok_frame(re); })));
+          },
+          [&](const p::People& people) {
+            service.people(who, people.query, on_strand<std::vector<p::User>>(answer([re](const std::vector<p::User>& users) {
+              return p::people_frame(re, users);
+            })));
+          },
+          [&](const p::Invite& invite) { on_invite(conn_id, re, invite); },
+          [&](const p::ListInvitations&) {
+            service.invitations(who, on_strand<std::vector<accounts::Invitation>>(
+                                         answer([re](const std::vector<accounts::Invitation>& list) {
+                                           std::vector<p::InvitationInfo> infos;
+                                           for (const auto& i : list) infos.push_back(invitation_info(i));
+                                           return p::invitations_frame(re, infos);
+                                         })));
+          },
+          [&](const p::RevokeInvitation& revoke) {
+            service.revoke_invitation(who, revoke.invitation,
+                                      on_strand<backend::Unit>(answer([re](backend::Unit) { return p::ok_frame(re); })));
+          },
+          [&](const p::ListMembers& request) { on_members(conn_id, re, request); },
+          [&](const p::AddMember& add) { on_add(conn_id, re, add); },
+          [&](const p::RemoveMember& remove) { on_remove(conn_id, re, remove); },
+          [&](const p::ReadAudit& audit) {
+            service.audit(who, audit.before, audit.limit,
+                          on_strand<std::vector<accounts::AuditEvent>>(answer([re](const std::vector<accounts::AuditEvent>& events) {
+                            std::vector<p::AuditEntry> entries;
+                            for (const auto& e : events) entries.push_back({e.ts, e.actor, e.action, e.target, e.detail});
+                            return p::audit_frame(re, entries);
+                          })));
+          },
+          [&](const p::MakeToken&) {
+            service.make_token(who, on_strand<accounts::SignedIn>(answer([re](const accounts::SignedIn& made) {
+              return p::token_frame(re, made.token);
+            })));
+          },
+          [&](const p::ListSessions& list) {
+            service.sessions(who, list.user, on_strand<std::vector<accounts::Session>>(answer(
+                                                 [re, current = who.session.id](const std::vector<accounts::Session>& sessions) {
+                                                   std::vector<p::SessionInfo> infos;
+                                                   for (const auto& s : sessions) {
+                                                     infos.push_back({s.id, s.user, s.created_at, s.last_used, s.id == current});
+                                                   }
+                                                   return p::sessions_frame(re, infos);
+                                                 })));
+          },
+          [&](const p::EndSession& end) {
+            service.end_session(who, end.session,
+                                on_strand<backend::Unit>(answer([re](backend::Unit) { return p::ok_frame(re); })));
+          },
+          [&](const auto&) { fail(conn_id, re, p::ErrorCode::bad_request, "unexpected frame"); },
+      },
+      body);
+}
+
+void Hub::Impl::on_invite(std::uint64_t conn_id, const OptId& re, const p::Invite& invite) {
+  const accounts::Identity who = *connection(conn_id)->identity;
+  accounts::InviteRequest request{invite.org, invite.room, invite.role, invite.guest, invite.uses, invite.hours};
+  auto make = [this, conn_id, re, who, request](std::optional<p::Role> room_role) {
+    backends_.accounts->invite(who, request, room_role, on_strand<accounts::CreatedInvitation>(
+                                                            [this, conn_id, re](Result<accounts::CreatedInvitation> made) {
+                                                              if (!made) return fail(conn_id, re, made.error());
+                                                              auto info = invitation_info(made.value().invitation);
+                                                              info.code = made.value().code;
+                                                              info.url = made.value().url;
+                                                              reply(conn_id, re, p::invitation_frame(re, info));
+                                                            }));
+  };
+  if (!invite.room) return make(std::nullopt);
+  with_visible_room(conn_id, re, *invite.room, [this, conn_id, re, who, make](RoomAccess access) {
+    if (access.room.kind == p::RoomKind::breakout) {
+      return fail(conn_id, re, p::ErrorCode::bad_request, "invite people into the room, not one of its breakout groups");
+    }
+    role_in(access.room, who.account.user.id, [this, conn_id, re, make](Result<p::Role> role) {
+      if (!role) return fail(conn_id, re, role.error());
+      make(role.value());
+    });
+  });
+}
+
+void Hub::Impl::on_room_settings(std::uint64_t conn_id, const OptId& re, const p::RoomSettings& settings) {
+  if (settings.label && std::find(options_.labels.begin(), options_.labels.end(), *settings.label) == options_.labels.end()) {
+    std::string allowed;
+    for (const auto& label : options_.labels) allowed += (allowed.empty() ? "" : ", ") + label;
+    return fail(conn_id, re, p::ErrorCode::bad_request, "field 'label' must be one of " + allowed);
+  }
+  if (!accounts_mode() && settings.visibility == p::Visibility::private_) {
+    return fail(conn_id, re, p::ErrorCode::bad_request, "private rooms need --auth accounts");
+  }
+  const auto actor = *connection(conn_id)->user;
+  with_visible_room(conn_id, re, settings.room, [this, conn_id, re, settings, actor](RoomAccess access) {
+    if (access.room.created_by != actor.id) {
+      return fail(conn_id, re, p::ErrorCode::forbidden, "only the room's owner changes its settings");
+    }
+    p::Room room = access.room;
+    std::string detail;
+    auto note = [&detail](const std::string& what) { detail += (detail.empty() ? "" : "; ") + what; };
+    if (settings.visibility && *settings.visibility != room.visibility) {
+      room.visibility = *settings.visibility;
+      note("visibility " + std::string(p::to_string(room.visibility)));
+    }
+    if (settings.label && *settings.label != room.label) {
+      room.label = *settings.label;
+      note("label " + room.label);
+    }
+    if (settings.retention_days && *settings.retention_days != room.retention_days) {
+      room.retention_days = *settings.retention_days;
+      note(room.retention_days ? "retention " + std::to_string(*room.retention_days) + " days" : "retention forever");
+    }
+    if (settings.title && *settings.title != room.title) {
+      room.title = *settings.title;
+      note("title " + room.title);
+    }
+    if (detail.empty()) return reply(conn_id, re, p::ok_frame(re));
+    backends_.store.update_room(room, on_strand<p::Room>([this, conn_id, re, actor, detail](Result<p::Room> updated) {
+      if (!updated) return fail(conn_id, re, updated.error());
+      const auto& room = updated.value();
+      if (accounts_mode()) backends_.accounts->record(actor, accounts::kAuditRoomChanged, room.id, detail);
+      if (auto* local = local_room(room.id)) local->meta = room;
+      publish_control(room.id, control_json("refresh", "1"));
+      publish_event(room.id, p::room_event(room));
+      if (room.retention_days) apply_retention(room);
+      reply(conn_id, re, p::ok_frame(re));
+    }));
+  });
+}
+
+void Hub::Impl::on_members(std::uint64_t conn_id, const OptId& re, const p::ListMembers& request) {
+  with_visible_room(conn_id, re, request.room, [this, conn_id, re](RoomAccess access) {
+    const auto room = access.room;
+    backends_.accounts->members(access_room_id(room), on_strand<std::vector<accounts::MemberView>>(
+        [this, conn_id, re, room](Result<std::vector<accounts::MemberView>> members) {
+          if (!members) return fail(conn_id, re, members.error());
+          // Roles given since with `role` live in the facilitation state: that is what counts.
+          backends_.store.load_state(room.id, on_strand<backend::RoomState>(
+              [this, conn_id, re, room, members = std::move(members.value())](Result<backend::RoomState> loaded) {
+                if (!loaded) return fail(conn_id, re, loaded.error());
+                const auto state = facilitation::state_from_json(loaded.value().json);
+                std::vector<p::MemberInfo> infos;
+                for (const auto& view : members) {
+                  auto info = member_info(view, room);
+                  info.role = facilitation::role_of(state, room, info.user.id);
+                  infos.push_back(std::move(info));
+                }
+                reply(conn_id, re, p::members_frame(re, room.id, infos));
+              }));
+        }));
+  });
+}
+
+void Hub::Impl::on_add(std::uint64_t conn_id, const OptId& re, const p::AddMember& add) {
+  const accounts::Identity who = *connection(conn_id)->identity;
+  with_visible_room(conn_id, re, add.room, [this, conn_id, re, add, who](RoomAccess access) {
+    if (access.room.kind == p::RoomKind::breakout) {
+      return fail(conn_id, re, p::ErrorCode::bad_request, "add people to the room, not one of its breakout groups");
+    }
+    role_in(access.room, who.account.user.id, [this, conn_id, re, add, who, room = access.room](Result<p::Role> role) {
+      if (!role) return fail(conn_id, re, role.error());
+      if (!leads(role.value())) return fail(conn_id, re, p::ErrorCode::forbidden, "only the owner or facilitators add people");
+      backends_.accounts->add_member(
+          who, room, add.user, add.role, add.reason,
+          on_strand<accounts::MemberView>([this, conn_id, re, who, room](Result<accounts::MemberView> added) {
+            if (!added) return fail(conn_id, re, added.error());
+            const auto info = member_info(added.value(), room);
+            publish_event(room.id, p::member_event(room.id, info, p::MemberEvent::add));
+            // The facilitation role follows the membership's (facilitator and observer live there).
+            const p::SetRole set{room.id, info.user.id, info.role};
+            transact(
+                room.id,
+                [actor = who.account.user, set](const facilitation::SessionState& state, const p::Room& meta,
+                                                const std::vector<p::PresenceEntry>&) {
+                  if (facilitation::role_of(state, meta, set.user) == set.role) return facilitation::Outcome{};
+                  return facilitation::apply(state, facilitation::Context{meta, now_ms(), {}, 0}, actor, p::ClientBody(set));
+                },
+                false,
+                [this, conn_id, re, room, actor = who.account.user](Result<facilitation::Outcome> outcome) {
+                  if (!outcome) return fail(conn_id, re, outcome.error());
+                  if (outcome.value().error) return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
+                  if (!outcome.value().changed) return reply(conn_id, re, p::ok_frame(re));
+                  carry_out(room.id, actor, std::move(outcome.value()), [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
+                });
+          }));
+    });
+  });
+}
+
+void Hub::Impl::on_remove(std::uint64_t conn_id, const OptId& re, const p::RemoveMember& remove) {
+  const accounts::Identity who = *connection(conn_id)->identity;
+  with_visible_room(conn_id, re, remove.room, [this, conn_id, re, remove, who](RoomAccess access) {
+    role_in(access.room, who.account.user.id, [this, conn_id, re, remove, who, room = access.room](Result<p::Role> role) {
+      if (!role) return fail(conn_id, re, role.error());
+      if (!leads(role.value())) {
+        return fail(conn_id, re, p::ErrorCode::forbidden, "only the owner or facilitators remove people");
+      }
+      backends_.accounts->remove_member(who, room, remove.user, on_strand<accounts::Membership>(
+          [this, conn_id, re, room](Result<accounts::Membership> removed) {
+            if (!removed) return fail(conn_id, re, removed.error());
+            backends_.accounts->get_account(removed.value().user, on_strand<std::optional<accounts::Account>>(
+                [this, conn_id, re, room, removed = removed.value()](Result<std::optional<accounts::Account>> account) {
+                  p::User user{removed.user, removed.user, "", false};
+                  if (account && account.value()) user = account.value()->user;
+                  p::MemberInfo info{user, removed.role, std::nullopt, removed.reason, removed.since};
+                  // Everyone hears it (the removed person too), then every node closes their presence.
+                  publish_event(room.id, p::member_event(room.id, info, p::MemberEvent::remove));
+                  publish_control(room.id, control_json("evict", removed.user));
+                  reply(conn_id, re, p::ok_frame(re));
+                }));
+          }));
+    });
+  });
+}
+
+void Hub::Impl::on_set_role(std::uint64_t conn_id, const OptId& re, const p::SetRole& set) {
+  if (!accounts_mode() || set.role == p::Role::member || set.role == p::Role::observer) {
+    return on_facilitation(conn_id, re, p::ClientBody(set));
+  }
+  // A guest is never made owner or facilitator.
+  backends_.accounts->get_account(set.user, on_strand<std::optional<accounts::Account>>(
+      [this, conn_id, re, set](Result<std::optional<accounts::Account>> target) {
+        if (!connection(conn_id)) return;
+        if (!target) return fail(conn_id, re, target.error());
+        if (target.value() && target.value()->user.guest) {
+          return fail(conn_id, re, p::ErrorCode::forbidden, "a guest is never made owner or facilitator");
+        }
+        on_facilitation(conn_id, re, p::ClientBody(set));
+      }));
+}
+
+// ---- the record ----
+
+void Hub::Impl::export_as(const accounts::Identity& who, const std::string& room, backend::Callback<std::string> done) {
+  room_access(who.account.user, room, [this, who, room, done](Result<std::optional<RoomAccess>> found) {
+    if (!found) return done(found.error());
+    // Administrators may read any room's record; to anyone else a hidden room does not exist.
+    const bool exists = found.value().has_value();
+    if (!exists || (!found.value()->visible && !who.account.admin)) {
+      return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
+    }
+    const auto meta = found.value()->room;
+    role_in(meta, who.account.user.id, [this, who, meta, done](Result<p::Role> role) {
+      if (!role) return done(role.error());
+      if (!leads(role.value()) && !who.account.admin) {
+        return done(backend::Error{p::ErrorCode::forbidden, "the record is for the owner, facilitators and administrators"});
+      }
+      backends_.accounts->members(access_room_id(meta), on_strand<std::vector<accounts::MemberView>>(
+          [this, who, meta, done](Result<std::vector<accounts::MemberView>> members) {
+            if (!members) return done(members.error());
+            std::vector<p::MemberInfo> permissions;
+            for (const auto& view : members.value()) {
+              if (view.membership.sponsor && view.user.org != meta.org) permissions.push_back(member_info(view, meta));
+            }
+            backends_.accounts->record(who.account.user, accounts::kAuditExport, meta.id, "label " + meta.label);
+            export_markdown(meta.id, done, std::move(permissions));
+          }));
+    });
+  });
+}
+
+// ---- retention ----
+
+void Hub::Impl::schedule_retention() {
+  if (!retention_timer_) retention_timer_ = std::make_unique<asio::steady_timer>(strand_);
+  retention_timer_->expires_after(options_.retention_sweep_interval);
+  retention_timer_->async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    auto self = weak.lock();
+    if (error || !self) return;
+    self->sweep_retention();
+    self->schedule_retention();
+  });
+}
+
+void Hub::Impl::sweep_retention() {
+  backends_.store.list_rooms(on_strand<std::vector<p::Room>>([this](Result<std::vector<p::Room>> rooms) {
+    if (!rooms) return log::warn("retention sweep: %s", rooms.error().message.c_str());
+    for (const auto& room : rooms.value()) {
+      if (room.retention_days) apply_retention(room);
+    }
+  }));
+}
+
+void Hub::Impl::apply_retention(const p::Room& room) {
+  const auto cutoff = now_ms() - std::int64_t{*room.retention_days} * kDayMs;
+  backends_.store.delete_messages_before(room.id, cutoff, options_.retention_batch,
+                                         [id = room.id](Result<std::int64_t> deleted) {
+                                           if (!deleted) return log::warn("retention of %s: %s", id.c_str(),
+                                                                          deleted.error().message.c_str());
+                                           if (deleted.value() > 0) {
+                                             log::info("retention: %lld old messages of %s deleted",
+                                                       static_cast<long long>(deleted.value()), id.c_str());
+                                           }
+                                         });
+}
+
+}  // namespace outloud::core

@@ -1,0 +1,255 @@
+// access.md over real sockets, accounts mode: signing in, who sees which room (private rooms,
+// guests), the owner's settings, members added across organisations with a sponsor and a reason,
+// removal, the record, invitations, sessions and sign-out, the audit log — and the attacks: a guest,
+// a member and a signed-out token each get the contract's answer and change nothing.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { accountsServerForFile } from '../lib/accounts.mjs';
+import { connect, uniqueId } from '../lib/client.mjs';
+import { assertError, expectError } from '../lib/protocol.mjs';
+import { scaled } from '../lib/server.mjs';
+
+const suite = accountsServerForFile();
+let owner;      // council org administrator, owner of the rooms below
+let colleague;  // council, a plain member
+let outsider;   // police, another organisation
+let guest;      // a resident invited into `privateRoom` only
+let privateRoom;
+let openRoom;
+
+before(async () => {
+  const { admin } = suite;
+  await suite.org('police', 'Essex Police', ['essex.police.uk']);
+  await suite.org('resident', 'Residents');
+  owner = await suite.person(admin, 'Fiona Reid', { org: 'council' });
+  assert.equal((await admin.request({ type: 'org_admin', user: owner.user.id, admin: true })).type, 'ok');
+  colleague = await suite.person(owner, 'Colin Colleague', { org: 'council' });
+  outsider = await suite.person(admin, 'Priya Police', { org: 'police' });
+  privateRoom = uniqueId('priv');
+  openRoom = uniqueId('open');
+  await owner.create(privateRoom, { title: 'Safeguarding case' });
+  await owner.create(openRoom, { title: 'Open forum' });
+  assert.equal((await owner.request({ type: 'room', room: privateRoom, visibility: 'private' })).type, 'ok');
+  guest = await suite.person(owner, 'Rita Resident', { org: 'resident', room: privateRoom, guest: true });
+});
+
+const listed = async (client) => (await client.expectReply({ type: 'rooms' }, 'rooms')).rooms.map((r) => r.id);
+const memberIds = async (client, room) =>
+  (await client.expectReply({ type: 'members', room }, 'members')).members.map((m) => m.user.id).sort();
+
+describe('accounts: signing in', { timeout: scaled(60000) }, () => {
+  test('name and org alone are unauthenticated; a bad token too; hello {} needs the cookie', async () => {
+    for (const frame of [{ name: 'Fiona Reid', org: 'council' }, { token: 'not-a-token' }, {}]) {
+      const c = await connect(suite.server.wsUrl);
+      assertError(await c.request({ type: 'hello', ...frame }), 'unauthenticated');
+      assertError(await c.request({ type: 'rooms' }), 'unauthenticated');
+      c.close();
+    }
+    const withCookie = await connect(suite.server.wsUrl, { headers: { cookie: `a=b; outloud_session=${colleague.token}` } });
+    const welcome = await withCookie.request({ type: 'hello' });
+    assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+    assert.equal(welcome.user.id, colleague.user.id);
+    withCookie.close();
+  });
+
+  test('welcome tells administrators what they are, and nobody else', () => {
+    assert.equal(suite.admin.welcome.user.admin, true);
+    assert.equal(suite.admin.welcome.user.org_admin, true);
+    assert.equal(colleague.welcome.user.admin, undefined);
+    assert.equal(guest.welcome.user.guest, true);
+    assert.equal(guest.welcome.user.org, 'resident');
+    assert.equal(colleague.welcome.user.org, 'council');  // from the invitation, never typed
+  });
+});
+
+describe('accounts: private rooms and guests', { timeout: scaled(60000) }, () => {
+  test('a private room is hidden from non-members exactly like a missing one', async () => {
+    const missing = uniqueId('none');
+    assert.ok(!(await listed(colleague)).includes(privateRoom));
+    assert.ok((await listed(colleague)).includes(openRoom));
+    for (const room of [privateRoom, missing]) {
+      const join = await expectError(colleague, { type: 'join', room }, 'not_found');
+      assert.equal(join.message, `no room '${room}'`);
+      await expectError(colleague, { type: 'history', room }, 'not_found');
+      await expectError(colleague, { type: 'export', room }, 'not_found');
+      await expectError(colleague, { type: 'members', room }, 'not_found');
+    }
+    assert.ok((await listed(owner)).includes(privateRoom));
+  });
+
+  test('a guest sees and joins only the room it was invited to', async () => {
+    assert.deepEqual(await listed(guest), [privateRoom]);
+    const joined = await guest.join(privateRoom);
+    assert.equal(joined.room.visibility, 'private');
+    assert.equal(joined.room.label, 'OFFICIAL');
+    for (const room of [openRoom, uniqueId('none')]) {
+      await expectError(guest, { type: 'join', room }, 'not_found');
+      await expectError(guest, { type: 'history', room }, 'not_found');
+      await expectError(guest, { type: 'export', room }, 'not_found');
+    }
+    await expectError(guest, { type: 'create', room: uniqueId('g') }, 'forbidden');
+    assert.deepEqual((await guest.expectReply({ type: 'people' }, 'people')).people, []);
+    await expectError(guest, { type: 'orgs' }, 'forbidden');
+    // Its own room's record is for the owner and facilitators.
+    await expectError(guest, { type: 'export', room: privateRoom }, 'forbidden');
+    // Nothing changed: still only its room, and no room was made.
+    assert.deepEqual(await listed(guest), [privateRoom]);
+  });
+
+  test('a guest is never made facilitator', async () => {
+    await expectError(owner, { type: 'add', room: privateRoom, user: guest.user.id, role: 'facilitator' }, 'forbidden');
+    await owner.join(privateRoom);
+    await expectError(owner, { type: 'role', room: privateRoom, user: guest.user.id, role: 'facilitator' }, 'forbidden');
+    const me = (await owner.expectReply({ type: 'members', room: privateRoom }, 'members')).members
+      .find((m) => m.user.id === guest.user.id);
+    assert.equal(me.role, 'member');
+  });
+
+  test('joining an open room makes one a member', async () => {
+    await colleague.join(openRoom);
+    assert.ok((await memberIds(owner, openRoom)).includes(colleague.user.id));
+  });
+});
+
+describe('accounts: owners, members and permissions across organisations', { timeout: scaled(60000) }, () => {
+  test('room settings: owner only, told to everyone in the room, label from --labels', async () => {
+    const room = uniqueId('set');
+    await owner.create(room);
+    await owner.join(room);
+    await colleague.join(room);
+    await expectError(colleague, { type: 'room', room, label: 'OFFICIAL-SENSITIVE' }, 'forbidden');
+    await expectError(owner, { type: 'room', room, label: 'TOP-SECRET' }, 'bad_request');
+    assert.equal((await owner.request({ type: 'room', room, label: 'OFFICIAL-SENSITIVE', retention_days: 30 })).type, 'ok');
+    const event = await colleague.next({ type: 'room' });
+    assert.equal(event.room.label, 'OFFICIAL-SENSITIVE');
+    assert.equal(event.room.retention_days, 30);
+    assert.equal(event.room.org, 'council');
+    assert.equal((await owner.request({ type: 'room', room, retention_days: null })).type, 'ok');
+    assert.equal((await colleague.next({ type: 'room' })).room.retention_days, null);
+  });
+
+  test('adding someone from another organisation needs a reason and records the sponsor', async () => {
+    const room = uniqueId('x');
+    await owner.create(room, { title: 'Joint case review' });
+    await owner.request({ type: 'room', room, visibility: 'private' });
+    await owner.join(room);
+    await expectError(owner, { type: 'add', room, user: outsider.user.id }, 'bad_request');
+    assert.ok(!(await listed(outsider)).includes(room), 'the refused add changed nothing');
+    assert.equal((await owner.request({ type: 'add', room, user: outsider.user.id, reason: 'Lead officer for the case' })).type, 'ok');
+    const event = await owner.next({ type: 'member' });
+    assert.equal(event.event, 'add');
+    assert.equal(event.member.user.id, outsider.user.id);
+    assert.equal(event.member.sponsor.id, owner.user.id);
+    assert.equal(event.member.reason, 'Lead officer for the case');
+    assert.ok((await listed(outsider)).includes(room));
+    const members = (await outsider.expectReply({ type: 'members', room }, 'members')).members;
+    const added = members.find((m) => m.user.id === outsider.user.id);
+    assert.equal(added.sponsor.id, owner.user.id);
+    assert.equal(added.reason, 'Lead officer for the case');
+    assert.ok(Number.isInteger(added.since));
+    assert.equal(members.find((m) => m.user.id === owner.user.id).role, 'owner');
+    // A colleague from the room's own organisation needs no reason.
+    assert.equal((await owner.request({ type: 'add', room, user: colleague.user.id })).type, 'ok');
+
+    const record = await owner.expectReply({ type: 'export', room }, 'export');
+    const md = record.markdown ?? JSON.stringify(record);
+    assert.ok(md.startsWith('**OFFICIAL**'), md.slice(0, 200));
+    assert.match(md, /Permissions given across organisations/);
+    assert.match(md, /Priya Police.*let in by Fiona Reid.*Lead officer for the case/);
+    await expectError(colleague, { type: 'export', room }, 'forbidden');
+    assert.equal((await suite.admin.expectReply({ type: 'export', room }, 'export')).type, 'export');
+  });
+
+  test('removing someone closes their presence in the room at once', async () => {
+    const room = uniqueId('rm');
+    await owner.create(room);
+    await owner.request({ type: 'room', room, visibility: 'private' });
+    await owner.join(room);
+    await owner.request({ type: 'add', room, user: colleague.user.id });
+    await colleague.join(room);
+    await expectError(colleague, { type: 'remove', room, user: owner.user.id }, 'forbidden');
+    assert.equal((await owner.request({ type: 'remove', room, user: colleague.user.id })).type, 'ok');
+    const event = await colleague.next({ type: 'member', event: 'remove' });
+    assert.equal(event.member.user.id, colleague.user.id);
+    await owner.next({ type: 'presence', event: 'leave' });
+    await expectError(colleague, { type: 'send', room, text: 'still here?' }, 'forbidden');
+    await expectError(colleague, { type: 'join', room }, 'not_found');
+  });
+
+  test('a member trying owner and administrator frames is refused and changes nothing', async () => {
+    const before = await memberIds(owner, privateRoom);
+    await expectError(colleague, { type: 'add', room: openRoom, user: outsider.user.id, reason: 'x' }, 'forbidden');
+    await expectError(colleague, { type: 'remove', room: openRoom, user: owner.user.id }, 'forbidden');
+    await expectError(colleague, { type: 'room', room: openRoom, visibility: 'private' }, 'forbidden');
+    await expectError(colleague, { type: 'org', org: { id: 'council', name: 'Mine now' } }, 'forbidden');
+    await expectError(colleague, { type: 'org_admin', user: colleague.user.id, admin: true }, 'forbidden');
+    await expectError(colleague, { type: 'audit' }, 'forbidden');
+    await expectError(colleague, { type: 'invite', org: 'council' }, 'forbidden');
+    await expectError(colleague, { type: 'invite', org: 'resident', room: openRoom, guest: true }, 'forbidden');
+    await expectError(colleague, { type: 'sessions', user: owner.user.id }, 'forbidden');
+    await expectError(colleague, { type: 'export', room: openRoom }, 'forbidden');
+    assert.deepEqual(await memberIds(owner, privateRoom), before);
+    assert.ok((await listed(outsider)).every((r) => r !== openRoom) === false);  // open rooms are open to all
+    assert.equal((await suite.admin.expectReply({ type: 'orgs' }, 'orgs')).orgs.find((o) => o.id === 'council').name, 'council');
+    assert.equal(colleague.welcome.user.org_admin, undefined);
+    const again = await suite.signIn(colleague.token, 'colleague again');
+    assert.equal(again.welcome.user.org_admin, undefined);
+  });
+});
+
+describe('accounts: invitations, sessions, sign-out and the audit log', { timeout: scaled(60000) }, () => {
+  test('invitations: the code once, listed without it, revoked at once', async () => {
+    const made = await owner.expectReply({ type: 'invite', org: 'council', uses: 2, hours: 1 }, 'invitation');
+    const { invitation } = made;
+    assert.equal(invitation.code.length, 43);
+    assert.equal(invitation.url, `${suite.server.url}/#invite=${invitation.code}`);
+    assert.equal(invitation.uses_left, 2);
+    assert.equal(invitation.role, 'member');
+    assert.equal(invitation.guest, false);
+    assert.ok(invitation.expires_at > Date.now() + 59 * 60 * 1000);
+    const list = (await owner.expectReply({ type: 'invitations' }, 'invitations')).invitations;
+    const mine = list.find((i) => i.id === invitation.id);
+    assert.ok(mine && mine.code === undefined && mine.url === undefined, JSON.stringify(mine));
+    assert.ok(!(await colleague.expectReply({ type: 'invitations' }, 'invitations')).invitations.some((i) => i.id === invitation.id));
+    await expectError(colleague, { type: 'revoke', invitation: invitation.id }, 'not_found');
+    assert.equal((await owner.request({ type: 'revoke', invitation: invitation.id })).type, 'ok');
+    const res = await fetch(`${suite.server.url}/api/redeem`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: invitation.code, name: 'Late' }),
+    });
+    assert.equal(res.status, 404);
+  });
+
+  test('a token for the command line; sessions listed; ending one closes its sockets and refuses its token', async () => {
+    const made = await colleague.expectReply({ type: 'token' }, 'token');
+    const cli = await suite.signIn(made.token, 'cli');
+    assert.equal(cli.user.id, colleague.user.id);
+    const sessions = (await colleague.expectReply({ type: 'sessions' }, 'sessions')).sessions;
+    assert.ok(sessions.length >= 2);
+    assert.equal(sessions.filter((s) => s.current).length, 1);
+    const cliSession = sessions.find((s) => !s.current && s.created_at >= sessions.find((x) => x.current).created_at);
+    await expectError(outsider, { type: 'end_session', session: cliSession.id }, 'not_found');
+    assert.ok(cli.isOpen, 'a refused end_session changed nothing');
+    assert.equal((await colleague.request({ type: 'end_session', session: cliSession.id })).type, 'ok');
+    const closed = await cli.closed;
+    assert.equal(closed.code, 4001);
+    const late = await connect(suite.server.wsUrl);
+    assertError(await late.request({ type: 'hello', token: made.token }), 'unauthenticated');
+    late.close();
+    assert.ok(colleague.isOpen, 'the other session goes on');
+  });
+
+  test('administrators read the audit log, newest first, paged with before', async () => {
+    const page = (await suite.admin.expectReply({ type: 'audit', limit: 500 }, 'audit')).events;
+    const actions = new Set(page.map((e) => e.action));
+    for (const action of ['setup', 'sign_in', 'invitation_created', 'invitation_redeemed', 'invitation_revoked',
+      'org_changed', 'org_admin_changed', 'room_changed', 'member_added', 'member_removed', 'export', 'session_revoked']) {
+      assert.ok(actions.has(action), `audit has no ${action}: ${[...actions]}`);
+    }
+    for (let i = 1; i < page.length; i++) assert.ok(page[i - 1].ts > page[i].ts, 'newest first, unique ts');
+    const added = page.find((e) => e.action === 'member_added' && /Lead officer/.test(e.detail));
+    assert.ok(added, 'the permission given across organisations is on the record');
+    assert.equal(added.actor.id, owner.user.id);
+    const older = (await suite.admin.expectReply({ type: 'audit', before: page[1].ts, limit: 1 }, 'audit')).events;
+    assert.deepEqual(older, [page[2]]);
+  });
+});
