@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs OutLoud as a cluster on this machine: Redis (append-only file on), three nodes and nginx as a
 # WebSocket-aware load balancer on one port. Loopback only.
-#   deploy/local-cluster.sh start   → http://127.0.0.1:8080 (override with OUTLOUD_PORT)
+#   deploy/local-cluster.sh start   → http://127.0.0.1:8080 (override with OUTLOUD_PORT; OUTLOUD_AUTH=open
+#                                     for a demo without accounts)
 #   deploy/local-cluster.sh status
 #   deploy/local-cluster.sh stop    → SIGTERM to every process (nodes close sockets with 1001)
 set -euo pipefail
@@ -42,7 +43,8 @@ start() {
     i=$((i + 1))
     if ! pid_alive "$run/node$i.pid"; then
       "$bin/outloud-server" --listen "127.0.0.1:$node_port" --redis "redis://127.0.0.1:$redis_port/0" \
-        --node-id "node$i" >"$run/node$i.log" 2>&1 &
+        --node-id "node$i" --public-url "http://127.0.0.1:$port" --auth "${OUTLOUD_AUTH:-accounts}" \
+        >"$run/node$i.log" 2>&1 &
       echo $! >"$run/node$i.pid"
     fi
   done

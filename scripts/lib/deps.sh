@@ -2,9 +2,10 @@
 
 # Packages to build the programs.
 OUTLOUD_BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libboost-program-options-dev rapidjson-dev libsqlite3-dev libhiredis-dev libssl-dev libjwt-dev)
+  libboost-program-options-dev rapidjson-dev libsqlite3-dev libhiredis-dev libssl-dev libjwt-dev
+  libcurl4-openssl-dev)
 # More to run every test: Catch2, Node for integration tests, Redis and Chromium started by the tests, nginx for deploy.
-OUTLOUD_TEST_PACKAGES=(catch2 redis-server chromium nginx-light)
+OUTLOUD_TEST_PACKAGES=(catch2 redis-server chromium nginx-light sqlite3)
 
 outloud_missing_packages() {
   local package

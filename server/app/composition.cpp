@@ -20,6 +20,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "server/accounts/accounts.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/log.hpp"
 #include "server/core/metrics.hpp"
@@ -27,7 +28,9 @@
 #include "server/embedded/memory_presence.hpp"
 #include "server/embedded/sqlite_accounts.hpp"
 #include "server/embedded/sqlite_store.hpp"
+#include "server/mail/smtp_mailer.hpp"
 #include "server/net/config.hpp"
+#include "server/net/http_api.hpp"
 #include "server/net/listen_address.hpp"
 #include "server/net/listener.hpp"
 #include "server/redis/redis_backends.hpp"
@@ -105,20 +108,6 @@ std::vector<std::string> split_labels(const std::string& text) {
   return labels;
 }
 
-// First run (access.md): with no administrator yet, prints the one-time setup link. --test-first-admin
-// uses that code at once to make the administrator of a test server.
-void announce_first_run(accounts::Accounts& service, const Options& options, std::string base) {
-  service.first_run([&service, test_org = options.test_first_admin, base](backend::Result<std::optional<std::string>> code) {
-    if (!code) return log::error("first run: %s", code.error().message.c_str());
-    if (!code.value()) return;
-    if (test_org.empty()) return log::info("first run: open %s/setup?code=%s to set up this server", base.c_str(), code.value()->c_str());
-    service.setup({*code.value(), "Test Administrator", test_org, test_org}, [](backend::Result<accounts::SignedIn> made) {
-      if (!made) return log::error("--test-first-admin: %s", made.error().message.c_str());
-      log::info("test administrator token: %s (user %s)", made.value().token.c_str(), made.value().account.user.id.c_str());
-    });
-  });
-}
-
 fs::path find_web_root(const Options& options) {
   std::error_code ec;
   if (!options.web_root.empty()) return fs::canonical(options.web_root, ec);  // checked to be a directory
@@ -138,6 +127,40 @@ fs::path find_web_root(const Options& options) {
 backend::Result<core::Authenticator> make_authenticator(const Options& options) {
   if (options.auth == "jwt") return core::jwt_authenticator(options.jwt_key, options.jwt_algorithm);
   return core::open_authenticator();
+}
+
+// The server's own address for links: --public-url, else http://<listen host>:<bound port>.
+std::string base_url(const Options& options, const net::ListenAddress& address, std::uint16_t bound_port) {
+  if (!options.public_url.empty()) return options.public_url;
+  std::string host = address.host;
+  if (host == "0.0.0.0" || host == "::" || host.empty()) host = "localhost";  // a wildcard is not an address to open
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(bound_port);
+}
+
+// Accounts mode, first run: one line with the setup link, on every start until it is used.
+// --test-first-admin uses that code at once to make the administrator of a test server.
+void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpApi> api, const Options& options,
+                        std::string base) {
+  accounts.first_run([&accounts, api = std::move(api), test_org = options.test_first_admin,
+                      base = std::move(base)](backend::Result<std::optional<std::string>> code) {
+    if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
+    if (!code.value()) return;
+    if (!test_org.empty()) {
+      accounts.setup({*code.value(), "Test Administrator", test_org, test_org}, [](backend::Result<accounts::SignedIn> made) {
+        if (!made) return log::error("--test-first-admin: %s", made.error().message.c_str());
+        log::info("test administrator token: %s (user %s)", made.value().token.c_str(), made.value().account.user.id.c_str());
+      });
+      return;
+    }
+    api->set_setup_pending(true);
+    // Printed whatever the log level, like the listening line: it is how the first administrator starts.
+    flockfile(stderr);
+    std::fprintf(stderr, "[info] first run: open %s/setup?code=%s to create the first organisation and its administrator\n",
+                 base.c_str(), code.value()->c_str());
+    std::fflush(stderr);
+    funlockfile(stderr);
+  });
 }
 
 log::Level level_from(const std::string& name) {
@@ -343,17 +366,24 @@ int run_server(const Options& options) {
     return 1;
   }
 
-  // The links the accounts service makes start with this: the bound address, known after listening.
-  auto base_url = std::make_shared<std::string>("http://" + options.listen);
-  auto base_mutex = std::make_shared<std::mutex>();
+  // Accounts mode: people, sessions and the audit log (SQLite, or Redis with --redis). The links the
+  // service makes start with the server's own address, known once the port is bound (before any I/O).
+  auto public_base = std::make_shared<std::string>();
   if (options.auth == "accounts") {
     accounts::AccountsOptions accounts_options;
-    accounts_options.base_url = [base_url, base_mutex] {
-      std::lock_guard lock(*base_mutex);
-      return *base_url;
-    };
+    accounts_options.base_url = [public_base] { return *public_base; };
     backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, accounts_options);
   }
+  std::shared_ptr<mail::Mailer> mailer;
+  if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
+  net::HttpApiSettings api_settings;
+  api_settings.auth = options.auth;
+  api_settings.public_url = options.public_url;
+  api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
+  api_settings.cookie.max_age = std::chrono::hours(24 * 30);
+  api_settings.max_failed_attempts = options.max_failed_attempts;
+  auto api = std::make_shared<net::HttpApi>(api_settings, backends->accounts.get(), mailer,
+                                            options.auth == "jwt" ? authenticator.value() : core::Authenticator{});
 
   core::HubOptions hub_options;
   hub_options.node_id = options.node_id;
@@ -369,7 +399,8 @@ int run_server(const Options& options) {
 
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
-      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{}});
+      websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
+      net::OriginPolicy(options.public_url, options.allowed_origins), api});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then
@@ -380,8 +411,10 @@ int run_server(const Options& options) {
     context->hub.reset();  // sessions still held by the hub refer back to it through the context
     listener.reset();
     context.reset();
+    api.reset();
+    mailer.reset();  // abandons a message in flight
     hub.reset();
-    backends.reset();
+    backends.reset();  // the account store finishes what is queued, then the service goes
   };
 
   try {
@@ -391,14 +424,8 @@ int run_server(const Options& options) {
     teardown();
     return 1;
   }
-  if (backends->accounts) {
-    const std::string base = "http://" + net::endpoint_text(listener->bound().front());
-    {
-      std::lock_guard lock(*base_mutex);
-      *base_url = base;
-    }
-    announce_first_run(*backends->accounts, options, base);
-  }
+  *public_base = base_url(options, *address, listener->bound().front().port());
+  if (backends->accounts) announce_first_run(*backends->accounts, api, options, *public_base);
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + options.redis_url).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

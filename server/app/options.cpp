@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -16,7 +17,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "server/mail/mailer.hpp"
 #include "server/net/listen_address.hpp"
+#include "server/net/origin_policy.hpp"
 #include "server/redis/redis_url.hpp"
 
 namespace outloud::app {
@@ -89,7 +92,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
                        max_rooms = std::to_string(defaults.max_rooms_per_connection),
                        ping_interval = format_number(defaults.ping_interval_s),
-                       idle_timeout = format_number(defaults.idle_timeout_s);
+                       idle_timeout = format_number(defaults.idle_timeout_s),
+                       max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -105,9 +109,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "redis://HOST:PORT[/DB]: keep rooms, messages and presence in Redis, as one node of many")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
-    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("open|jwt|accounts"),
-     "open: hello names the user; jwt: hello carries a token signed with --jwt-key; accounts: people sign in "
-     "with accounts the server keeps (organisations, invitations, sessions)")
+    ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("accounts|open|jwt"),
+     "accounts: people sign in with invitations and email links (first run prints a setup link); "
+     "open: hello names the user (demos and tests only); jwt: hello carries a token signed with --jwt-key")
     ("test-first-admin", po::value(&o.test_first_admin)->value_name("ORG"),
      "TEST ONLY (--auth accounts): with no administrator yet, create one in ORG and print its token")
     ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
@@ -118,6 +122,17 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
     ("jwt-alg", po::value(&o.jwt_algorithm)->default_value(defaults.jwt_algorithm)->value_name("ALG"),
      "JWT signature algorithm: HS256/384/512, RS256/384/512, ES256/384/512")
+    ("public-url", po::value(&o.public_url)->value_name("URL"),
+     "the address people use, http(s)://HOST[:PORT]: links in emails and setup, the server's own origin; "
+     "https makes the session cookie Secure (default: http://<listen address>)")
+    ("allowed-origin", po::value(&o.allowed_origins)->composing()->value_name("ORIGIN"),
+     "another browser origin (scheme://host[:port]) allowed to POST and open WebSockets; repeatable")
+    ("smtp", po::value(&o.smtp_url)->value_name("URL"),
+     "smtp://HOST:PORT (or smtps://): send email sign-in links through this server (needs --public-url)")
+    ("smtp-from", po::value(&o.smtp_from)->value_name("ADDRESS"),
+     "sender of sign-in emails (default: outloud@<host of --public-url>)")
+    ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
+     "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
@@ -194,10 +209,39 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
       }
     } else if (o.auth != "open" && o.auth != "accounts") {
-      throw UsageError("--auth: expected 'open', 'jwt' or 'accounts', got '" + o.auth + "'");
+      throw UsageError("--auth: expected 'accounts', 'open' or 'jwt', got '" + o.auth + "'");
     } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty()) {
       throw UsageError("--jwt-key and --jwt-key-file need --auth jwt");
     }
+    const std::string public_url = o.public_url;
+    while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+    if (!public_url.empty() && !net::normalize_origin(o.public_url)) {
+      throw UsageError("--public-url: expected http(s)://HOST[:PORT] with no path, got '" + public_url + "'");
+    }
+    for (auto& origin : o.allowed_origins) {
+      while (!origin.empty() && origin.back() == '/') origin.pop_back();
+      if (!net::normalize_origin(origin)) {
+        throw UsageError("--allowed-origin: expected http(s)://HOST[:PORT], got '" + origin + "'");
+      }
+    }
+    if (!o.smtp_url.empty()) {
+      if (o.smtp_url.rfind("smtp://", 0) != 0 && o.smtp_url.rfind("smtps://", 0) != 0) {
+        throw UsageError("--smtp: expected smtp://HOST:PORT or smtps://HOST:PORT, got '" + o.smtp_url + "'");
+      }
+      if (o.public_url.empty()) throw UsageError("--smtp needs --public-url (the address the emailed link points at)");
+      if (o.smtp_from.empty()) {
+        const auto origin = *net::normalize_origin(o.public_url);
+        std::string host = origin.substr(origin.find("://") + 3);
+        host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+        o.smtp_from = "outloud@" + host;
+      }
+      if (!mail::is_valid_address(o.smtp_from)) {
+        throw UsageError("--smtp-from: expected an email address, got '" + o.smtp_from + "'");
+      }
+    } else if (!o.smtp_from.empty()) {
+      throw UsageError("--smtp-from needs --smtp");
+    }
+    o.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {

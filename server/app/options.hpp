@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace outloud::app {
 
@@ -16,7 +17,7 @@ struct Options {
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
 
   // ---- authentication ----
-  std::string auth = "open";             // --auth open|jwt|accounts
+  std::string auth = "accounts";         // --auth accounts|open|jwt (open: demos and tests only)
   std::string jwt_key;                   // --jwt-key: HMAC secret or PEM public key (jwt mode)
   std::string jwt_key_file;              // --jwt-key-file: read the key from this file instead
   std::string jwt_algorithm = "HS256";   // --jwt-alg: HS256/384/512, RS256/384/512, ES256/384/512
@@ -27,6 +28,13 @@ struct Options {
   // ---- rooms (access.md) ----
   std::string labels = "OFFICIAL,OFFICIAL-SENSITIVE";  // --labels: allowed room labels; the first is the default
   double retention_sweep_s = 3600;                      // --retention-sweep: seconds between retention sweeps
+
+  // ---- accounts and browsers ----
+  std::string public_url;                // --public-url https://HOST[:PORT]: links in emails, Secure cookie when https
+  std::vector<std::string> allowed_origins;  // --allowed-origin (repeatable): browser origins besides the server's own
+  std::string smtp_url;                  // --smtp smtp://HOST:PORT: email sign-in links (needs --public-url)
+  std::string smtp_from;                 // --smtp-from: sender address; default outloud@<public-url host>
+  std::size_t max_failed_attempts = 10;  // --max-failed-attempts: failed sign-in/redeem/setup per address per minute; 0: no limit
 
   // ---- limits per connection ----
   std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009

@@ -12,6 +12,8 @@
 #include "server/backend/store.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/metrics.hpp"
+#include "server/net/http_api.hpp"
+#include "server/net/origin_policy.hpp"
 #include "server/net/session_registry.hpp"
 
 namespace outloud::net {
@@ -54,6 +56,10 @@ struct ServerContext {
   SessionRegistry sessions;
   // Set in jwt mode: HTTP endpoints with room data (the record) need "Authorization: Bearer <token>".
   core::Authenticator http_authenticator;
+  // Browsers from other sites may not POST or open the WebSocket (access.md "Origins").
+  OriginPolicy origins{"", {}};
+  // The /api endpoints of accounts (and GET /api/me in every mode); null: none.
+  std::shared_ptr<HttpApi> api;
 };
 
 }  // namespace outloud::net

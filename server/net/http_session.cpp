@@ -15,6 +15,7 @@
 #include <rapidjson/writer.h>
 
 #include "server/core/log.hpp"
+#include "server/net/attempt_limiter.hpp"
 #include "server/net/static_files.hpp"
 #include "server/net/websocket_session.hpp"
 
@@ -125,6 +126,15 @@ void HttpSession::route(Request&& request) {
   }
   const std::string& path = *decoded;
 
+  // access.md "Origins": a browser's POST or upgrade from a site other than ours is refused.
+  if ((!is_read_only(request.method()) || beast::websocket::is_upgrade(request)) &&
+      !context_->origins.allows(request.count(http::field::origin) > 0, request[http::field::origin],
+                                request[http::field::host])) {
+    return write(make_error(version, keep_alive, http::status::forbidden, "Origin not allowed"));
+  }
+  if (context_->api && context_->api->handles(path)) return serve_api(request, path);
+  if (path == "/setup" && is_read_only(request.method())) return serve_static(request, "/");  // the setup link
+
   if (path == "/ws") {
     if (!beast::websocket::is_upgrade(request)) {
       auto res = make_error(version, keep_alive, http::status::upgrade_required, "WebSocket endpoint: upgrade required");
@@ -234,6 +244,25 @@ void HttpSession::serve_export(const Request& request, const std::string& room) 
           self->write(std::move(res));
         });
       });
+}
+
+void HttpSession::serve_api(const Request& request, const std::string& path) {
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  error_code ec;
+  const auto remote = stream_.socket().remote_endpoint(ec);
+  std::string client = ec ? std::string("unknown") : AttemptLimiter::key_of(remote.address());
+  // The answer may come from another thread; come back to this session's strand before touching it.
+  context_->api->handle(request, path, std::move(client), context_->hub,
+                        [self = shared_from_this(), version, keep_alive](HttpApi::Response res) {
+                          asio::post(self->stream_.get_executor(), [self, version, keep_alive, res = std::move(res)]() mutable {
+                            add_common_headers(res);
+                            res.version(version);
+                            res.keep_alive(keep_alive);
+                            res.prepare_payload();
+                            self->write(std::move(res));
+                          });
+                        });
 }
 
 template <class Response>

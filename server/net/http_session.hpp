@@ -28,6 +28,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void route(Request&& request);
   void serve_static(const Request& request, const std::string& path);
   void serve_export(const Request& request, const std::string& room);
+  void serve_api(const Request& request, const std::string& path);  // http_api.hpp
   // Writes the response (bodyless for HEAD), then reads the next request or closes.
   template <class Response>
   void write(Response&& response);

@@ -88,6 +88,7 @@ before(async () => {
     OUTLOUD_REDIS_PORT: String(ports.redis),
     OUTLOUD_NODE_PORTS: ports.nodes.join(' '),
     OUTLOUD_CLUSTER_DIR: runDir,
+    OUTLOUD_AUTH: 'open',
     OUTLOUD_BIN: path.resolve(process.env.OUTLOUD_BIN),
   };
   process.on('exit', killLeftovers);

@@ -93,7 +93,8 @@ let nodeCounter = 0;
 
 /**
  * Starts outloud-server and waits until GET /healthz answers 200.
- *  args      extra command-line arguments (e.g. ['--rate-limit', '5'])
+ *  args      extra command-line arguments (e.g. ['--rate-limit', '5']); without an `--auth` of its
+ *            own the server runs with `--auth open` (the suites written before accounts rely on it)
  *  dataPath  database file (default: <fresh temp dir>/outloud.db) — pass the old one to restart
  *  port      listen port (default 0: the server picks one and prints it)
  *  nodeId    --node-id (default test-node-<n>)
@@ -111,6 +112,7 @@ export async function startServer({ args = [], dataPath, env = {}, port = 0, nod
   const argv = ['--listen', `${host}:${port}`];
   if (!noData) argv.push('--data', dataPath);
   argv.push('--node-id', nodeId, ...args);
+  if (!args.includes('--auth')) argv.push('--auth', 'open');
 
   const child = track(spawn(bin, argv, {
     env: { ...process.env, ...env },

@@ -99,7 +99,11 @@ TEST_CASE("options: defaults", "[app]") {
   CHECK(std::regex_match(o.node_id, std::regex("[A-Za-z0-9._-]{1,64}")));
   CHECK(o.web_root.empty());
   CHECK(o.threads == std::max(1u, std::thread::hardware_concurrency()));
-  CHECK(o.auth == "open");
+  CHECK(o.auth == "accounts");
+  CHECK(o.public_url.empty());
+  CHECK(o.allowed_origins.empty());
+  CHECK(o.smtp_url.empty());
+  CHECK(o.max_failed_attempts == 10);
   CHECK(o.jwt_key.empty());
   CHECK(o.jwt_key_file.empty());
   CHECK(o.jwt_algorithm == "HS256");
@@ -114,6 +118,39 @@ TEST_CASE("options: defaults", "[app]") {
   CHECK(o.ping_interval_s == 20);
   CHECK(o.idle_timeout_s == 60);
   CHECK(o.log_level == "info");
+}
+
+TEST_CASE("options: accounts and browsers", "[app]") {
+  SECTION("--public-url, --allowed-origin (repeatable), --smtp with its default sender") {
+    const Outcome outcome = parse({"--public-url", "https://chat.example.org/", "--allowed-origin",
+                                   "https://intranet.example.net:8443", "--allowed-origin", "http://tools.example.org/",
+                                   "--smtp", "smtp://127.0.0.1:2525", "--max-failed-attempts", "0"});
+    CAPTURE(outcome.err);
+    REQUIRE(outcome.parsed.run);
+    const Options& o = outcome.parsed.options;
+    CHECK(o.public_url == "https://chat.example.org");
+    CHECK(o.allowed_origins == std::vector<std::string>{"https://intranet.example.net:8443", "http://tools.example.org"});
+    CHECK(o.smtp_url == "smtp://127.0.0.1:2525");
+    CHECK(o.smtp_from == "outloud@chat.example.org");
+    CHECK(o.max_failed_attempts == 0);
+  }
+  SECTION("--smtp-from") {
+    const Outcome outcome = parse({"--public-url", "http://127.0.0.1:8080", "--smtp", "smtps://mail.example.org:465",
+                                   "--smtp-from", "noreply@example.org"});
+    REQUIRE(outcome.parsed.run);
+    CHECK(outcome.parsed.options.smtp_from == "noreply@example.org");
+  }
+  SECTION("refusals") {
+    check_refused({"--public-url", "chat.example.org"}, "--public-url: expected http(s)://HOST[:PORT]");
+    check_refused({"--public-url", "https://chat.example.org/chat"}, "--public-url: expected http(s)://HOST[:PORT]");
+    check_refused({"--allowed-origin", "null"}, "--allowed-origin: expected http(s)://HOST[:PORT], got 'null'");
+    check_refused({"--smtp", "smtp://127.0.0.1:25"}, "--smtp needs --public-url");
+    check_refused({"--smtp", "http://127.0.0.1:25", "--public-url", "http://a.org"}, "--smtp: expected smtp://");
+    check_refused({"--smtp-from", "a@b.org"}, "--smtp-from needs --smtp");
+    check_refused({"--smtp", "smtp://h:25", "--public-url", "http://a.org", "--smtp-from", "a b"},
+                  "--smtp-from: expected an email address");
+    check_refused({"--max-failed-attempts", "-1"}, "--max-failed-attempts: expected a whole number");
+  }
 }
 
 TEST_CASE("options: every flag is parsed", "[app]") {
@@ -269,7 +306,7 @@ TEST_CASE("options: invalid values are refused with exit 2 and a message naming 
     check_refused({"--node-id", "has space"}, "--node-id: expected 1 to 64 characters");
     check_refused({"--node-id", "slash/y"}, "--node-id");
     check_refused({"--node-id", std::string(65, 'n')}, "--node-id");
-    check_refused({"--auth", "basic"}, "--auth: expected 'open' or 'jwt', got 'basic'");
+    check_refused({"--auth", "basic"}, "--auth: expected 'accounts', 'open' or 'jwt', got 'basic'");
     check_refused({"--web-root", scratch.path("no-such-dir")}, "--web-root: '" + scratch.path("no-such-dir") + "' is not a directory");
     check_refused({"--web-root", scratch.path("key.txt")}, "is not a directory");
     check_refused({"--log-level", "verbose"}, "--log-level: expected debug, info, warn or error, got 'verbose'");
