@@ -349,44 +349,24 @@ void HttpApi::audit(std::shared_ptr<Call> call) {
 // ---- the record ----
 
 void HttpApi::export_record(std::shared_ptr<Call> call, std::string room) {
-  auto self = shared_from_this();
   const auto token = call->token();
   if (!token) {
     auto res = failure(http::status::unauthorized, ErrorCode::unauthenticated, "sign in first");
     res.set(http::field::www_authenticate, "Bearer");
     return call->respond(std::move(res));
   }
-  with_identity(call, [self, call, room](accounts::Identity identity) {
+  with_identity(call, [call, room](accounts::Identity identity) {
     if (!protocol::is_valid_slug(room)) {
       return call->respond(failure(http::status::not_found, ErrorCode::not_found, "no such room"));
     }
-    auto serve = [self, call, room, actor = identity.account.user] {
-      call->hub->export_markdown(room, [self, call, room, actor](backend::Result<std::string> record) {
-        if (!record) return call->respond(failure(record.error()));
-        self->accounts_->record(actor, accounts::kAuditExport, room, "record downloaded over HTTP (export.md)");
-        auto res = response(http::status::ok, "text/markdown; charset=utf-8", std::move(record.value()));
-        res.set(http::field::content_disposition, "attachment; filename=\"" + room + ".md\"");
-        call->respond(std::move(res));
-      });
-    };
-    if (identity.account.admin) return serve();
-    // The owner or a facilitator of the room; a member gets 403; anyone else finds no such room,
-    // as for one that does not exist (a private room's existence is not told).
-    self->accounts_->membership(room, identity.account.user.id,
-                                [call, serve](backend::Result<std::optional<accounts::Membership>> member) {
-                                  if (!member) return call->respond(failure(member.error()));
-                                  if (!member.value()) {
-                                    return call->respond(
-                                        failure(http::status::not_found, ErrorCode::not_found, "no such room"));
-                                  }
-                                  const auto role = member.value()->role;
-                                  if (role != protocol::Role::owner && role != protocol::Role::facilitator) {
-                                    return call->respond(failure(http::status::forbidden, ErrorCode::forbidden,
-                                                                 "the record is for the owner, facilitators and "
-                                                                 "administrators"));
-                                  }
-                                  serve();
-                                });
+    // The hub decides (the owner, a facilitator or an administrator; `not_found` for a room hidden
+    // from them), audits the export, and puts the label and the permissions given on the record.
+    call->hub->export_markdown_as(std::move(identity), room, [call, room](backend::Result<std::string> record) {
+      if (!record) return call->respond(failure(record.error()));
+      auto res = response(http::status::ok, "text/markdown; charset=utf-8", std::move(record.value()));
+      res.set(http::field::content_disposition, "attachment; filename=\"" + room + ".md\"");
+      call->respond(std::move(res));
+    });
   });
 }
 
