@@ -3,8 +3,6 @@
 import { OutloudClient, isValidSlug, codePointLength, LIMITS } from './outloud.js';
 import { h, byId, clear, preview } from './dom.js';
 import {
-  EXAMPLE_ORGS,
-  validateIdentity,
   loadIdentity,
   saveIdentity,
   forgetIdentity,
@@ -12,7 +10,14 @@ import {
 } from './identity.js';
 import { MessageListView } from './messages-view.js';
 import { renderPeople, typingText } from './people-view.js';
-import { renderRoomList, kindLabel } from './rooms-view.js';
+import { renderRoomList, kindLabel, labelBadge, visibilityBadge } from './rooms-view.js';
+import * as api from './api.js';
+import { SignInScreens, takeLinkFromAddress, clearSetupAddress, loadToken, saveToken, forgetToken } from './signin-view.js';
+import { OpenSignIn } from './open-signin.js';
+import { AdminView } from './admin-view.js';
+import { MembersDialog } from './members-view.js';
+import { RoomSettingsDialog } from './room-settings-view.js';
+import { InviteDialog } from './invite-dialog.js';
 import { SessionBar } from './session-bar.js';
 import { FacilitatorPanel } from './facilitator-panel.js';
 import {
@@ -33,6 +38,7 @@ const AUTO_AWAY_MS = 30000;
 const ROOMS_REFRESH_MS = 20000;
 const HISTORY_PAGE = 50;
 const SESSION_TICK_MS = 500;
+const REFUSED_AGAIN_MS = 5000;
 const SESSION_EVENTS = ['hands', 'floor', 'timer', 'poll', 'breakout', 'agenda', 'lock', 'role'];
 
 // ---- state ---------------------------------------------------------------------------------
@@ -54,6 +60,23 @@ const SESSION_EVENTS = ['hands', 'floor', 'timer', 'poll', 'breakout', 'agenda',
  */
 
 const app = {
+  /** How the server signs people in: 'accounts', 'open' or 'jwt' (GET /api/me). */
+  auth: 'open',
+  /** A one-time link the page was opened with (setup, sign-in, invitation, token), until used. */
+  link: null,
+  /** @type {SignInScreens|null} */
+  screens: null,
+  /** @type {OpenSignIn|null} the name-and-organisation form of open mode */
+  openSignIn: null,
+  /** @type {AdminView|null} */
+  admin: null,
+  members: null,
+  settings: null,
+  invite: null,
+  sessionCheck: null,
+  /** When the server last refused the session's hello (accounts mode). */
+  refusedAt: 0,
+  guestRoomOpened: false,
   /** @type {OutloudClient|null} */
   client: null,
   identity: null,
@@ -113,8 +136,7 @@ function lowestSeq(rs) {
 const el = {};
 function collectElements() {
   for (const id of [
-    'conn-banner', 'conn-banner-text', 'conn-retry', 'signin-view', 'signin-form', 'signin-name', 'signin-org',
-    'signin-name-error', 'signin-org-error', 'signin-error', 'org-examples', 'org-chips', 'app-view', 'toggle-rooms',
+    'conn-banner', 'conn-banner-text', 'conn-retry', 'app-view', 'toggle-rooms',
     'toggle-people', 'conn-pill', 'conn-pill-text', 'me-name', 'me-org', 'status-select', 'signout', 'rooms-panel',
     'refresh-rooms', 'room-list', 'room-list-empty', 'create-room', 'create-form', 'create-title', 'create-id',
     'create-error', 'join-form', 'join-id', 'join-error', 'empty-state', 'room-section', 'room-title', 'room-kind',
@@ -139,6 +161,9 @@ function collectElements() {
     'agenda-empty', 'agenda-lead', 'agenda-prev', 'agenda-next', 'agenda-edit', 'agenda-form', 'agenda-rows',
     'agenda-add', 'agenda-error', 'roles-card', 'roles-count', 'roles-summary', 'roles-list', 'room-card',
     'lock-button', 'record-link', 'lock-note',
+    // accounts and access
+    'mode-banner', 'auth-view', 'admin-view', 'invite-button', 'admin-button', 'room-access', 'members-button',
+    'room-invite-button', 'room-settings-button', 'create-private-field', 'create-private', 'empty-text', 'room-view',
   ]) {
     el[id.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = byId(id);
   }
@@ -166,57 +191,81 @@ function showFieldError(node, text) {
 
 // ---- sign in -------------------------------------------------------------------------------
 
-function setupSignIn() {
-  for (const org of EXAMPLE_ORGS) {
-    el.orgExamples.append(h('option', { value: org.id, label: org.label }));
-    el.orgChips.append(
-      h(
-        'button',
-        {
-          type: 'button',
-          class: `org-chip ${orgColourClass(org.id)}`,
-          title: org.label,
-          'aria-label': `${org.label} (${org.id})`,
-          on: {
-            click: () => {
-              el.signinOrg.value = org.id;
-              showFieldError(el.signinOrgError, '');
-              el.signinOrg.removeAttribute('aria-invalid');
-              el.signinOrg.focus();
-            },
-          },
-        },
-        org.id,
-      ),
-    );
-  }
-  el.signinForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const name = el.signinName.value.trim();
-    const org = el.signinOrg.value.trim();
-    const errors = validateIdentity(name, org);
-    showFieldError(el.signinNameError, errors.name);
-    showFieldError(el.signinOrgError, errors.org);
-    el.signinName.toggleAttribute('aria-invalid', !!errors.name);
-    el.signinOrg.toggleAttribute('aria-invalid', !!errors.org);
-    if (errors.name) return el.signinName.focus();
-    if (errors.org) return el.signinOrg.focus();
-    const identity = { name, org };
-    saveIdentity(identity);
-    start(identity);
-  });
-}
-
 function showSignIn(message) {
   el.appView.hidden = true;
   el.connBanner.hidden = true;
-  el.signinView.hidden = false;
-  showFieldError(el.signinError, message);
-  if (app.identity) {
-    el.signinName.value = app.identity.name;
-    el.signinOrg.value = app.identity.org;
+  app.screens.hide();
+  app.openSignIn.show(message, app.identity);
+}
+
+/** Shows an accounts or jwt sign-in screen in place of the app. */
+function showScreen(show) {
+  el.appView.hidden = true;
+  el.connBanner.hidden = true;
+  app.openSignIn.hide();
+  show(app.screens);
+}
+
+/** Says plainly on every page that anyone may say anything, in open mode. */
+function setAuthMode(mode) {
+  app.auth = mode;
+  el.modeBanner.hidden = mode !== 'open';
+  document.body.classList.toggle('has-mode-banner', mode === 'open');
+  document.body.dataset.auth = mode;
+}
+
+/**
+ * Decides what the page shows: asks the server how it signs people in and whether this browser is
+ * signed in, then uses the link the page was opened with, if any. `notice`: a sentence to show on
+ * the sign-in screen (why the person is there again).
+ */
+async function decideStart(notice = '') {
+  const link = app.link;
+  if (link && link.kind === 'token') {
+    app.link = null;
+    saveToken(link.code);
   }
-  el.signinName.focus();
+  let me;
+  try {
+    me = await api.whoAmI();
+  } catch (err) {
+    showScreen((s) => s.showUnreachable(err.message, () => decideStart(notice)));
+    return;
+  }
+  // A server without /api/me says nothing of its mode: a token handed over means jwt.
+  setAuthMode(me.legacy && loadToken() ? 'jwt' : me.auth);
+  if (app.auth === 'open') {
+    const identity = loadIdentity();
+    if (identity && !notice) start({ identity });
+    else showSignIn(notice);
+    return;
+  }
+  if (app.auth === 'jwt') {
+    const token = loadToken();
+    if (token && !notice) start({ token });
+    else showScreen((s) => s.showToken(notice));
+    return;
+  }
+  if (link && link.kind === 'setup' && !me.user) return showScreen((s) => s.showSetup(link.code));
+  if (link && link.kind === 'invite') {
+    app.link = null;
+    const signedInAs = me.user;
+    return showScreen((s) =>
+      s.showInvite(link.code, signedInAs ? { signedInAs, onContinue: () => start({ user: signedInAs }) } : {}),
+    );
+  }
+  if (link && link.kind === 'sign-in' && !me.user) {
+    app.link = null;
+    return showScreen((s) => s.showConfirm(link.code));
+  }
+  app.link = null;
+  if (me.user) {
+    clearSetupAddress();
+    if (notice) toast(notice, 'info');
+    return start({ user: me.user });
+  }
+  if (me.setup) return showScreen((s) => s.showNotSetUp());
+  showScreen((s) => s.showEmail(notice));
 }
 
 // ---- connection ----------------------------------------------------------------------------
@@ -226,17 +275,23 @@ function wsUrl() {
   return `${scheme}://${location.host}/ws`;
 }
 
-function start(identity) {
+/**
+ * Connects and shows the app. One of: `identity` {name, org} (open mode), `token` (jwt mode), or
+ * `user` (accounts mode: the session cookie travels with the WebSocket upgrade; hello says nothing).
+ */
+function start({ identity = null, token = null, user = null }) {
   app.identity = identity;
-  el.signinView.hidden = true;
+  app.screens.hide();
+  app.openSignIn.hide();
   el.appView.hidden = false;
-  el.meName.textContent = identity.name;
-  el.meOrg.textContent = identity.org;
-  el.meOrg.className = `org-badge ${orgColourClass(identity.org)}`;
+  showPerson(identity || user || { name: '', org: '' });
   el.statusSelect.value = 'online';
   app.manualStatus = 'online';
 
-  const client = new OutloudClient({ url: wsUrl(), name: identity.name, org: identity.org });
+  const options = { url: wsUrl() };
+  if (identity) Object.assign(options, { name: identity.name, org: identity.org });
+  else if (token) options.token = token;
+  const client = new OutloudClient(options);
   app.client = client;
   client.on('state', onConnectionState);
   client.on('welcome', onWelcome);
@@ -244,15 +299,49 @@ function start(identity) {
   client.on('message', onMessage);
   client.on('presence', onPresence);
   client.on('typing', onTyping);
+  client.on('room', onRoomChanged);
+  client.on('member', onMemberChanged);
   for (const type of SESSION_EVENTS) client.on(type, onSessionEvent);
   client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
   client.on('fatal', (err) => {
     teardown();
-    showSignIn(`The server did not accept you: ${err.message}`);
+    if (app.auth === 'open' && err.code === 'unauthenticated') {
+      // A server without /api/me that wants a token (jwt mode): ask for one.
+      setAuthMode('jwt');
+      showScreen((s) => s.showToken('This server signs people in with a token.'));
+    } else if (app.auth === 'open') showSignIn(`The server did not accept you: ${err.message}`);
+    else if (app.auth === 'jwt') {
+      forgetToken();
+      decideStart(`The server did not accept the token: ${err.message}`);
+    } else if (Date.now() - app.refusedAt < REFUSED_AGAIN_MS) {
+      // Refused twice in a row although /api/me knows the session: do not go round in circles.
+      showScreen((s) => s.showEmail(`The server did not accept this browser's session: ${err.message}`));
+    } else {
+      app.refusedAt = Date.now();
+      decideStart('You are signed out. Sign in again.');
+    }
   });
   client.connect().catch(() => {
     // reported through `fatal` or a sign-out
   });
+}
+
+/** The person in the top bar, and what their account lets them see. */
+function showPerson(user) {
+  el.meName.textContent = user.name;
+  el.meOrg.textContent = user.org;
+  el.meOrg.className = `org-badge ${orgColourClass(user.org)}`;
+  const accounts = app.auth !== 'open';
+  const guest = !!user.guest;
+  const orgAdmin = !!(user.admin || user.org_admin);
+  document.body.classList.toggle('is-guest', guest);
+  el.inviteButton.hidden = !accounts || guest || !orgAdmin;
+  el.adminButton.hidden = app.auth !== 'accounts' || guest;
+  el.adminButton.textContent = orgAdmin ? 'Administration' : 'Your account';
+  el.createPrivateField.hidden = !accounts;
+  el.emptyText.textContent = guest
+    ? 'You are a guest here: you see the rooms you were invited to, on the left.'
+    : 'Pick a room on the left, or create one for your group. Everyone sees which organisation each voice comes from, and who has not been heard yet.';
 }
 
 function teardown() {
@@ -263,11 +352,38 @@ function teardown() {
   app.roomList = [];
   app.current = null;
   app.wasOnline = false;
+  app.guestRoomOpened = false;
   clearInterval(app.roomsTimer);
   clearInterval(app.countdownTimer);
   clearTimeout(app.awayTimer);
+  clearTimeout(app.sessionCheck);
   app.sessionBar.poll.reset();
+  for (const dialog of [app.members, app.settings, app.invite]) dialog.dialog.close();
+  hideAdmin();
   showRoom(null);
+}
+
+/**
+ * In accounts mode a socket that keeps failing may mean the session ended (signed out elsewhere,
+ * revoked by an administrator): then the person is told and sees the sign-in screen, instead of
+ * a page that reconnects for ever.
+ */
+function checkSessionSoon() {
+  if (app.auth !== 'accounts' || app.sessionCheck) return;
+  app.sessionCheck = setTimeout(async () => {
+    app.sessionCheck = null;
+    if (!app.client || app.client.state === 'online') return;
+    let me;
+    try {
+      me = await api.whoAmI();
+    } catch {
+      return; // the server is unreachable: keep reconnecting
+    }
+    if (!me.user && app.client) {
+      teardown();
+      decideStart('Your session has ended. Sign in again.');
+    }
+  }, 300);
 }
 
 function onConnectionState({ state, delayMs }) {
@@ -291,6 +407,7 @@ function onConnectionState({ state, delayMs }) {
     return;
   }
   el.connBanner.hidden = false;
+  if (state === 'reconnecting') checkSessionSoon();
   if (state === 'connecting') el.connBannerText.textContent = 'Connecting to OutLoud…';
   else if (state === 'closed') el.connBannerText.textContent = 'Disconnected.';
   else if (state === 'reconnecting') {
@@ -310,10 +427,16 @@ function onConnectionState({ state, delayMs }) {
 function onWelcome(welcome) {
   const first = !app.me;
   app.me = welcome.user;
+  showPerson(app.me);
+  app.settings.setLabels(welcome.labels);
   refreshRooms();
   clearInterval(app.roomsTimer);
   app.roomsTimer = setInterval(refreshRooms, ROOMS_REFRESH_MS);
   if (first) {
+    if (location.hash === '#/admin' && !app.me.guest) {
+      showAdmin();
+      return;
+    }
     const fromHash = roomFromHash();
     let last = null;
     try {
@@ -337,6 +460,11 @@ async function refreshRooms() {
     return;
   }
   renderRooms();
+  // A guest invited into one room goes straight into it.
+  if (app.me && app.me.guest && !app.current && !app.guestRoomOpened && app.roomList.length === 1) {
+    app.guestRoomOpened = true;
+    openRoom(app.roomList[0].id);
+  }
 }
 
 function renderRooms() {
@@ -369,6 +497,7 @@ function roomFromHash() {
 
 async function openRoom(id, { quietNotFound = false } = {}) {
   if (!app.client) return;
+  hideAdmin();
   const previous = app.current;
   app.current = id;
   if (location.hash !== `#/room/${id}`) history.replaceState(null, '', `#/room/${id}`);
@@ -429,6 +558,7 @@ function onJoined({ room, frame, rejoin, reset }) {
     else {
       renderPeoplePanel(rs);
       renderSession(rs);
+      renderRoomAccess(rs);
     }
   } else if (app.current && app.rooms.get(app.current)?.info?.parent === room) {
     renderSession(app.rooms.get(app.current)); // a group room shows its parent's breakout state
@@ -503,6 +633,7 @@ function showRoom(rs, { loading = false } = {}) {
   if (!rs) {
     el.roomSection.hidden = true;
     el.emptyState.hidden = false;
+    renderRoomAccess(null);
     clear(el.messageList);
     clear(el.typing);
     renderSession(null);
@@ -516,6 +647,7 @@ function showRoom(rs, { loading = false } = {}) {
   el.roomKind.textContent = kindLabel(rs.info ? rs.info.kind : 'room');
   el.roomKind.dataset.kind = rs.info ? rs.info.kind : 'room';
   el.roomId.textContent = rs.id;
+  renderRoomAccess(rs);
   document.title = `${el.roomTitle.textContent} · OutLoud`;
   if (loading && !rs.info) {
     clear(el.messageList);
@@ -1014,8 +1146,11 @@ function setupRoomForms() {
       return showFieldError(el.createError, 'The id needs lowercase letters, digits, dots, dashes or underscores (up to 64).');
     }
     showFieldError(el.createError, '');
+    const isPrivate = !el.createPrivateField.hidden && el.createPrivate.checked;
     try {
       await app.client.create(id, title, kind);
+      // access.md has no visibility on `create`: the owner makes it private at once.
+      if (isPrivate) await app.client.roomSettings(id, { visibility: 'private' });
     } catch (err) {
       showFieldError(
         el.createError,
@@ -1071,6 +1206,15 @@ function setupRoomForms() {
   el.loadOlder.addEventListener('click', loadOlder);
   el.jumpLatest.addEventListener('outloud:not-loaded', () => toast('That message is older than those loaded.', 'info'));
   window.addEventListener('hashchange', () => {
+    if (location.hash === '#/admin') return showAdmin();
+    // A sign-in, invitation or token link opened in a tab that already runs the client.
+    const link = takeLinkFromAddress();
+    if (link) {
+      teardown();
+      app.link = link;
+      decideStart();
+      return;
+    }
     const id = roomFromHash();
     if (id && id !== app.current) openRoom(id);
   });
@@ -1108,11 +1252,7 @@ function setupStatus() {
       applyStatus(app.manualStatus);
     }
   });
-  el.signout.addEventListener('click', () => {
-    teardown();
-    forgetIdentity();
-    showSignIn('');
-  });
+  el.signout.addEventListener('click', signOut);
   el.connRetry.addEventListener('click', () => app.client && app.client.reconnectNow());
 }
 
@@ -1151,6 +1291,154 @@ function setupDrawers() {
   });
 }
 
+// ---- accounts and access: sign-out, the room's label and settings, members, invitations, admin ----
+
+async function signOut() {
+  if (app.auth === 'open') {
+    teardown();
+    forgetIdentity();
+    showSignIn('');
+    return;
+  }
+  if (app.auth === 'jwt') {
+    teardown();
+    forgetToken();
+    showScreen((s) => s.showToken('You are signed out of this tab.'));
+    return;
+  }
+  teardown();
+  try {
+    await api.signOut();
+  } catch (err) {
+    // Still signed in as far as the server knows: say so, and carry on as before.
+    decideStart(`Could not sign out: ${err.message}`);
+    return;
+  }
+  showScreen((s) => s.showEmail('You are signed out.'));
+}
+
+/** The room's role for the person, and whether they run it. */
+function roomLead(rs) {
+  return !!rs && (rs.role === 'owner' || rs.role === 'facilitator');
+}
+
+/** The room head's label, visibility and the buttons the person's role allows. */
+function renderRoomAccess(rs) {
+  const accounts = app.auth !== 'open';
+  const info = rs && rs.info;
+  const showLabel = !!info && (accounts || !!info.label);
+  el.roomAccess.replaceChildren(...(showLabel ? [labelBadge(info), accounts ? visibilityBadge(info) : null].filter(Boolean) : []));
+  const guest = !!(app.me && app.me.guest);
+  el.membersButton.hidden = !accounts || !info || guest;
+  el.roomSettingsButton.hidden = !accounts || !info || rs.role !== 'owner';
+  el.roomInviteButton.hidden =
+    app.auth !== 'accounts' || !info || guest || !(roomLead(rs) || (app.me && (app.me.admin || app.me.org_admin)));
+}
+
+function onRoomChanged(ev) {
+  const room = ev.room;
+  if (!room || !room.id) return;
+  const rs = app.rooms.get(room.id);
+  if (rs) rs.info = { ...(rs.info || {}), ...room };
+  const listed = app.roomList.findIndex((r) => r.id === room.id);
+  if (listed >= 0) app.roomList[listed] = { ...app.roomList[listed], ...room };
+  if (rs && app.current === room.id) {
+    el.roomTitle.textContent = rs.info.title || rs.id;
+    renderRoomAccess(rs);
+  }
+  app.members.roomChanged(rs ? rs.info : room);
+  app.settings.roomChanged(rs ? rs.info : room);
+  renderRooms();
+}
+
+function onMemberChanged(ev) {
+  app.members.memberChanged(ev);
+  const who = ev.member && ev.member.user;
+  if (!who || !app.me || who.id !== app.me.id) return;
+  if (ev.event === 'remove') {
+    // Removed from the room: the server has closed our presence there; stop rejoining it.
+    const rs = app.rooms.get(ev.room);
+    const title = rs && rs.info ? rs.info.title || ev.room : ev.room;
+    app.rooms.delete(ev.room);
+    if (app.client) app.client.leave(ev.room).catch(() => {});
+    if (app.current === ev.room) {
+      app.current = null;
+      history.replaceState(null, '', location.pathname + location.search);
+      showRoom(null);
+    }
+    toast(`You are no longer a member of “${title}”.`, 'info');
+  } else if (ev.room && app.rooms.has(ev.room)) {
+    app.rooms.get(ev.room).role = ev.member.role || app.rooms.get(ev.room).role;
+    if (app.current === ev.room) renderRoomAccess(app.rooms.get(ev.room));
+  }
+  refreshRooms();
+}
+
+function showAdmin() {
+  if (!app.me || app.me.guest || app.auth !== 'accounts') return;
+  if (location.hash !== '#/admin') history.replaceState(null, '', '#/admin');
+  el.roomView.hidden = true;
+  el.appView.classList.add('is-admin');
+  closeDrawers();
+  app.admin.show(app.me);
+}
+
+function hideAdmin() {
+  if (el.adminView.hidden) return;
+  app.admin.hide();
+  el.roomView.hidden = false;
+  el.appView.classList.remove('is-admin');
+}
+
+function setupAccess() {
+  app.screens = new SignInScreens(el.authView, {
+    onSignedIn: (user) => start({ user }),
+    onToken: (token) => start({ token }),
+  });
+  app.admin = new AdminView(el.adminView, { client: () => app.client, toast });
+  app.members = new MembersDialog({
+    members: (room) => app.client.members(room),
+    people: (query) => app.client.people(query),
+    add: (room, user, opts) => app.client.addMember(room, user, opts),
+    remove: (room, user) => app.client.removeMember(room, user),
+  });
+  app.settings = new RoomSettingsDialog({ save: (room, changes) => app.client.roomSettings(room, changes) });
+  app.invite = new InviteDialog({
+    orgs: () => app.client.orgs(),
+    invite: (opts) => app.client.invite(opts),
+  });
+  const currentRoom = () => (app.current ? app.rooms.get(app.current) : null);
+  el.membersButton.addEventListener('click', () => {
+    const rs = currentRoom();
+    if (rs && rs.info && app.client) app.members.open(rs.info, { meId: app.me.id, lead: roomLead(rs) });
+  });
+  el.roomSettingsButton.addEventListener('click', () => {
+    const rs = currentRoom();
+    if (rs && rs.info && app.client) app.settings.open(rs.info);
+  });
+  el.roomInviteButton.addEventListener('click', () => {
+    const rs = currentRoom();
+    if (rs && rs.info && app.client) app.invite.open({ me: app.me, room: rs.info, roomLead: roomLead(rs) });
+  });
+  el.inviteButton.addEventListener('click', () => {
+    if (app.client && app.me) app.invite.open({ me: app.me, room: null, roomLead: false });
+  });
+  // In jwt mode no cookie carries the person to GET …/export.md: the token goes in a header.
+  el.recordLink.addEventListener('click', (event) => {
+    const token = app.auth === 'jwt' ? loadToken() : null;
+    if (!token) return;
+    event.preventDefault();
+    const link = el.recordLink;
+    api.downloadWithToken(link.getAttribute('href'), token, link.getAttribute('download') || 'record.md').catch((err) =>
+      toast(`Could not download the record: ${err.message}`),
+    );
+  });
+  el.adminButton.addEventListener('click', (event) => {
+    event.preventDefault();
+    showAdmin();
+  });
+}
+
 // ---- boot ----------------------------------------------------------------------------------
 
 function boot() {
@@ -1162,15 +1450,18 @@ function boot() {
     lookup: (seq) => (app.current ? app.rooms.get(app.current)?.messages.get(seq) : undefined),
     onReply: setReply,
   });
-  setupSignIn();
+  app.openSignIn = new OpenSignIn((identity) => {
+    saveIdentity(identity);
+    start({ identity });
+  });
   setupComposer();
   setupRoomForms();
   setupStatus();
   setupDrawers();
   setupSession();
-  const identity = loadIdentity();
-  if (identity) start(identity);
-  else showSignIn('');
+  setupAccess();
+  app.link = takeLinkFromAddress();
+  decideStart();
 }
 
 boot();

@@ -13,6 +13,11 @@ export function orgBadge(org, extraClass = '') {
   return h('span', { class: `org-badge ${orgColourClass(org)} ${extraClass}`.trim(), text: org });
 }
 
+/** A person's name with their organisation's badge, on one line. @param {{name: string, org: string}} user */
+export function personInline(user) {
+  return h('span', { class: 'person-inline' }, h('span', { class: 'person-name', text: user.name }), ' ', orgBadge(user.org, 'org-badge--small'));
+}
+
 export class MessageListView {
   /**
    * @param {object} opts

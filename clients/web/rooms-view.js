@@ -68,3 +68,27 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen })
     );
   }
 }
+
+/** The default information-governance label of a room (access.md). */
+export const DEFAULT_LABEL = 'OFFICIAL';
+
+/** A room's information-governance label, as a badge. @param {object|null} room ROOM */
+export function labelBadge(room) {
+  const label = (room && room.label) || DEFAULT_LABEL;
+  return h('span', {
+    class: 'label-badge',
+    dataset: { label, sensitive: /SENSITIVE|SECRET/.test(label) ? 'yes' : 'no' },
+    title: 'Information-governance label',
+    text: label,
+  });
+}
+
+/** Private or open, as a badge. @param {object|null} room ROOM */
+export function visibilityBadge(room) {
+  const isPrivate = !!room && room.visibility === 'private';
+  return h('span', {
+    class: `visibility-badge${isPrivate ? ' is-private' : ''}`,
+    text: isPrivate ? 'Private' : 'Open',
+    title: isPrivate ? 'Only members see this room' : 'Everyone in the partnership can see and join this room',
+  });
+}

@@ -72,6 +72,9 @@ async function waitForSeqCount(page, count) {
 test('two people from two organisations chat in the web client', { timeout: scaled(90000) }, async () => {
   const paul = await openPerson('Paul Ashworth', 'essex-cc');
   const nadia = await openPerson('Nadia Shah', 'nhs-mse');
+  // Open mode (anyone says any name) is said plainly on every page.
+  assert.match(await paul.page.textContent('#mode-banner'), /Open mode: anyone can say any name and organisation/);
+  assert.ok(await paul.page.isVisible('#mode-banner'), 'the open-mode banner shows');
 
   // Paul creates a session room through the form; Nadia joins it by id.
   await paul.page.click('#create-room summary');

@@ -20,41 +20,66 @@ const CHROMIUM_ARGS = [
 export async function launchBrowser() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const people = [];
+  /**
+   * A person in their own browser context, on the page at `url`, not signed in (yet).
+   * `problems` collects page errors and console errors (but those matching
+   * `expectedConsoleErrors`); `dialogs` counts the dialogs the page opened (each dismissed).
+   * `initScript` runs in every page of the context before the page's own scripts.
+   */
+  const openPage = async ({ url, viewport = { width: 1280, height: 820 }, contextOptions = {}, initScript,
+    expectedConsoleErrors, ...extra }) => {
+    const context = await browser.newContext({ viewport, ...contextOptions });
+    if (initScript) await context.addInitScript(initScript);
+    const person = { ...extra, context, page: null, problems: [], dialogs: 0 };
+    person.page = watchPage(person, await context.newPage(), expectedConsoleErrors);
+    people.push(person);
+    await person.page.goto(url);
+    return person;
+  };
   return {
     browser,
     people,
-    /**
-     * A person in their own browser context, signed in as `name` of `org` on the page at `url`.
-     * `problems` collects page errors and console errors (but those matching
-     * `expectedConsoleErrors`); `dialogs` counts the dialogs the page opened (each dismissed).
-     * `initScript` runs in every page of the context before the page's own scripts.
-     */
-    async openPerson({ url, name, org, viewport = { width: 1280, height: 820 }, contextOptions = {}, initScript,
-      expectedConsoleErrors, ...extra }) {
-      const context = await browser.newContext({ viewport, ...contextOptions });
-      if (initScript) await context.addInitScript(initScript);
-      const page = await context.newPage();
-      const person = { name, org, ...extra, context, page, problems: [], dialogs: 0 };
-      page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !expectedConsoleErrors?.test(msg.text())) {
-          person.problems.push(`console: ${msg.text()}`);
-        }
-      });
-      page.on('dialog', async (dialog) => {
-        person.dialogs++;
-        await dialog.dismiss();
-      });
-      people.push(person);
-      await page.goto(url);
-      await signIn(page, name, org);
+    openPage,
+    /** Like openPage, then signed in as `name` of `org` with the open-mode form. */
+    async openPerson({ name, org, ...options }) {
+      const person = await openPage({ name, org, ...options });
+      await signIn(person.page, name, org);
       return person;
+    },
+    /** Another tab of a person's context, watched like the first, at `url`. */
+    async openTab(person, url, expectedConsoleErrors) {
+      const page = watchPage(person, await person.context.newPage(), expectedConsoleErrors);
+      await page.goto(url);
+      return page;
     },
     async close() {
       for (const p of people) await p.context.close().catch(() => {});
       await browser.close();
     },
   };
+}
+
+/**
+ * The client asks GET /api/me who it is; "not signed in" is a 401 by contract (access.md), and a
+ * server without accounts answers 404. Chromium logs either as a failed resource: not a problem.
+ */
+function isSignInProbe(msg) {
+  return /status of (401|404)\b/.test(msg.text()) && /\/api\/me$/.test(msg.location().url || '');
+}
+
+/** Collects a page's script errors, console errors and dialogs into `person`. */
+function watchPage(person, page, expectedConsoleErrors) {
+  page.on('pageerror', (err) => person.problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !expectedConsoleErrors?.test(msg.text()) && !isSignInProbe(msg)) {
+      person.problems.push(`console: ${msg.text()}`);
+    }
+  });
+  page.on('dialog', async (dialog) => {
+    person.dialogs++;
+    await dialog.dismiss();
+  });
+  return page;
 }
 
 /** Fills the sign-in form and waits until the page is connected. */
