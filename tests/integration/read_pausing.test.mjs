@@ -103,7 +103,7 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
     assert.equal(pausedCount(srv), list.length, 'not every flooder was paused');
   });
 
-  test('a paused reader that reads again gets every reply in order, and is not dropped', async () => {
+  test('a paused reader that reads again gets every reply once, and is not dropped', async () => {
     const { srv, room, replyBytes } = await serverWithBigRoom(['--slow-client-grace', '600']);
     const [c] = await flooders(srv, 1);
     // A burst it will read back at full speed: small enough that its replies, all read at once when
@@ -118,8 +118,10 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
       assert.equal(reply.type, 'history');
       assert.equal(reply.messages.length, 200);
     }
-    const order = c.frames.filter((f) => f.type === 'history').map((f) => f.re);
-    assert.deepEqual(order, Array.from({ length: c.sent }, (_, i) => i + 1));
+    // Each reply exactly once. History pages are read and serialized on worker threads, so replies to
+    // different requests may overtake each other; each carries its `re`.
+    const answered = c.frames.filter((f) => f.type === 'history').map((f) => f.re).sort((a, b) => a - b);
+    assert.deepEqual(answered, Array.from({ length: c.sent }, (_, i) => i + 1));
     assert.equal((await c.sync()).type, 'pong');
     assert.match(srv.stderr, /reading resumed/);
     console.log(`[figure] one paused reader: ${c.sent} history requests of ${mb(replyBytes)} MB, every reply ` +
