@@ -9,7 +9,9 @@ import { connect, uniqueId } from '../lib/client.mjs';
 import { assertError, expectError } from '../lib/protocol.mjs';
 import { scaled } from '../lib/server.mjs';
 
-const suite = accountsServerForFile({ prepare });
+// access_rooms_redis.test.mjs imports this file as `?backend=redis`: the same rules, held in Redis.
+const backend = new URL(import.meta.url).searchParams.get('backend') ?? 'embedded';
+const suite = accountsServerForFile({ prepare, backend });
 let owner;      // council org administrator, owner of the rooms below
 let colleague;  // council, a plain member
 let outsider;   // police, another organisation

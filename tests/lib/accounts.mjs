@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { post, startAccountsServer as startServerWithAccounts, waitForSetupLink } from './accounts_http.mjs';
 import { connect } from './client.mjs';
+import { startRedis } from './redis.mjs';
 import { UNTHROTTLED } from './server.mjs';
 
 // A server in accounts mode and its first administrator's session token.
@@ -18,9 +19,14 @@ export async function startAccountsServer({ args = [], adminOrg = 'council', ...
 
 // One accounts-mode server for a test file, with its administrator signed in as `suite.admin`;
 // `prepare(suite)` then runs in the same hook (the file's people, orgs and rooms).
-export function accountsServerForFile({ prepare, ...options } = {}) {
-  const suite = { server: null, admin: null, adminToken: null, clients: [] };
+// `backend: 'redis'` keeps everything (accounts, rooms, messages) in a redis-server started for the file.
+export function accountsServerForFile({ prepare, backend = 'embedded', ...options } = {}) {
+  const suite = { server: null, admin: null, adminToken: null, clients: [], redis: null };
   before(async () => {
+    if (backend === 'redis') {
+      suite.redis = await startRedis();
+      options = { ...options, args: ['--redis', suite.redis.url, ...(options.args ?? [])] };
+    }
     ({ server: suite.server, adminToken: suite.adminToken } = await startAccountsServer(options));
     suite.admin = await suite.signIn(suite.adminToken, 'admin');
     if (prepare) await prepare(suite);
@@ -28,6 +34,7 @@ export function accountsServerForFile({ prepare, ...options } = {}) {
   after(async () => {
     await Promise.all(suite.clients.map((c) => c.close()));
     await suite.server?.stop();
+    await suite.redis?.stop();
   });
   // A socket signed in with `token` (hello {"token"}).
   suite.signIn = async (token, label = 'person') => {
