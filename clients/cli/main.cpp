@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       ("url", po::value(&options.url_text)->default_value("ws://127.0.0.1:8080/ws"), "server WebSocket URL")
       ("name", po::value(&options.name), "display name (open mode)")
       ("org", po::value(&options.org), "organisation id (open mode)")
-      ("token", po::value(&options.token), "JWT (jwt mode; replaces --name/--org)")
+      ("token", po::value(&options.token), "session token (accounts mode: made in the web client or with the token frame) or JWT (jwt mode); replaces --name/--org")
       ("room", po::value(&options.room), "room to join at start")
       ("script", po::bool_switch(&force_script), "scripted mode even on a terminal")
       ("interactive", po::bool_switch(&force_interactive), "interactive mode even without a terminal")

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { uniqueId } from '../lib/client.mjs';
+import { startAccountsServer } from '../lib/accounts.mjs';
+import { connect, uniqueId } from '../lib/client.mjs';
 import { binPath, freePort, scaled, startServer, track } from '../lib/server.mjs';
 
 let server;
@@ -222,5 +223,34 @@ describe('outloud-bench', { timeout: scaled(60000) }, () => {
     const r = await run('outloud-bench', ['--url', 'ws://192.0.2.1:8080/ws', '--duration', '1']).done;
     assert.equal(r.code, 2);
     assert.match(r.stderr, /not a loopback address/);
+  });
+});
+
+describe('outloud in accounts mode', { timeout: scaled(60000) }, () => {
+  test('--token signs in with a token made for the command line; a name and org alone are refused', async () => {
+    const { server: accounts, adminToken } = await startAccountsServer();
+    try {
+      const web = await connect(accounts.wsUrl, { label: 'web' });
+      const welcome = await web.request({ type: 'hello', token: adminToken });
+      assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+      const made = await web.expectReply({ type: 'token' }, 'token');
+      web.close();
+
+      const room = uniqueId('cli-acc');
+      const r = await run('outloud', ['--url', accounts.wsUrl, '--token', made.token], {
+        input: `/create ${room} Housing\n/join ${room}\nhello with a token\n`,
+      }).done;
+      assert.equal(r.code, 0, r.stderr);
+      const signedIn = r.frames.find((f) => f.type === 'welcome');
+      assert.equal(signedIn?.user.id, welcome.user.id, 'the token signs in as the person who made it');
+      assert.ok(r.frames.some((f) => f.type === 'sent' && f.room === room), r.stdout);
+
+      const refused = await run('outloud', ['--url', accounts.wsUrl, '--name', 'Mallory', '--org', 'essex-cc'], {
+        input: '/rooms\n',
+      }).done;
+      assert.notEqual(refused.code, 0, 'a typed name and org must not sign in on an accounts server');
+    } finally {
+      await accounts.stop();
+    }
   });
 });
