@@ -84,7 +84,9 @@ test('two people from two organisations chat in the web client', { timeout: scal
   await paul.page.click('label[for="create-kind-session"]');
   await paul.page.click('#create-form button[type="submit"]');
   await paul.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
-  assert.equal(await paul.page.textContent('#room-title'), 'Affordable housing');
+  // The title comes with the `created`/`joined` replies, a moment after the room section shows.
+  await paul.page.waitForFunction(() => document.querySelector('#room-title')?.textContent === 'Affordable housing',
+    null, { timeout: WAIT });
   assert.equal(await paul.page.textContent('#room-kind'), 'Session');
 
   await joinRoom(nadia.page, 'housing');

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { fetchMetrics, metricValue, sendMany } from '../lib/protocol.mjs';
-import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
+import { SANITIZE, UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
 const MiB = 1024 * 1024;
 const QUEUE_CAP = 2 * MiB;  // --max-queue-bytes here; 8 times it drops a client at once
@@ -99,7 +99,8 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
       `loaded ${mb(loaded)} MB, 5 s after they left ${mb(settled)} MB; bound +${mb(bound)} MB; ` +
       `${pausedCount(srv)} paused, ${open} still open`);
     assert.equal(open, list.length, 'a flooder was dropped (its queue reached 8 times the cap) though the grace is 600 s');
-    assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, over the bound of ${mb(bound)} MB`);
+    // ASan keeps freed memory in quarantine and shadows every byte: RSS says nothing there.
+    if (!SANITIZE) assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, over the bound of ${mb(bound)} MB`);
     assert.equal(pausedCount(srv), list.length, 'not every flooder was paused');
   });
 
@@ -129,7 +130,7 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
   });
 
   test('a paused reader whose writes stay stuck is still dropped after --slow-client-grace', async () => {
-    const { srv, room } = await serverWithBigRoom([]);  // grace 1 s
+    const { srv, room } = await serverWithBigRoom(['--slow-client-grace', String(scaled(1000) / 1000)]);  // 1 s (slower builds: more)
     const [c] = await flooders(srv, 1);
     await floodUntilPaused(srv, [c], room, { pausedTarget: 1, burst: 5 });
     assert.equal(pausedCount(srv), 1, 'the reader was never paused');
