@@ -52,7 +52,9 @@ test('two people on two different nodes chat in one room in the web client', { t
   await paul.page.click('#create-form button[type="submit"]');
   await paul.page.waitForSelector('#room-section:not([hidden])', { timeout: WAIT });
   await joinRoom(nadia.page, 'discharge');
-  assert.equal(await nadia.page.textContent('#room-title'), 'Hospital discharge and housing', 'the room made on node 1 is known on node 2');
+  // The title comes with the `joined` reply, a moment after the room section shows.
+  await nadia.page.waitForFunction(() => document.querySelector('#room-title')?.textContent === 'Hospital discharge and housing',
+    null, { timeout: WAIT });  // the room made on node 1 is known on node 2
 
   // Each sees the other in presence, under their organisation, across nodes.
   await paul.page.waitForSelector('#presence-groups .org-group[data-org="nhs-mse"] .person-name >> text=Nadia Shah', { timeout: WAIT });
