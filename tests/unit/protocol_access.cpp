@@ -6,30 +6,13 @@
 
 #include "outloud/protocol/client_frames.hpp"
 #include "outloud/protocol/server_frames.hpp"
+#include "parse_expectations.hpp"
 
 using namespace outloud::protocol;
-using Catch::Matchers::Contains;
+using outloud::testing::accepted_as;
+using outloud::testing::refused_naming;
 
 namespace {
-
-template <typename Body>
-Body accepted_as(const std::string& text) {
-  auto result = parse_client_frame(text);
-  if (const auto* error = std::get_if<FrameError>(&result)) FAIL("refused " << text << ": " << error->message);
-  ClientFrame frame = std::get<ClientFrame>(std::move(result));
-  REQUIRE(std::holds_alternative<Body>(frame.body));
-  return std::get<Body>(std::move(frame.body));
-}
-
-void refused_naming(const std::string& text, const std::string& field) {
-  INFO(text);
-  auto result = parse_client_frame(text);
-  REQUIRE(std::holds_alternative<FrameError>(result));
-  const FrameError& error = std::get<FrameError>(result);
-  CHECK(error.code == ErrorCode::bad_request);
-  CHECK_THAT(error.message, Contains("'" + field));
-  CHECK(error.id == std::optional<RequestId>(RequestId{std::string("f")}));
-}
 
 rapidjson::Document json(const std::string& text) {
   rapidjson::Document document;

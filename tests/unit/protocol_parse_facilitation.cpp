@@ -4,9 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "outloud/protocol/client_frames.hpp"
+#include "parse_expectations.hpp"
 
 using namespace outloud::protocol;
 using Catch::Matchers::Contains;
+using outloud::testing::accepted_as;
+using outloud::testing::refused_naming;
 
 namespace {
 
@@ -14,26 +17,6 @@ std::string repeat(std::string_view unit, std::size_t times) {
   std::string out;
   for (std::size_t i = 0; i < times; ++i) out += unit;
   return out;
-}
-
-template <typename Body>
-Body accepted_as(const std::string& text) {
-  auto result = parse_client_frame(text);
-  if (const auto* error = std::get_if<FrameError>(&result)) FAIL("refused " << text << ": " << error->message);
-  ClientFrame frame = std::get<ClientFrame>(std::move(result));
-  REQUIRE(std::holds_alternative<Body>(frame.body));
-  return std::get<Body>(std::move(frame.body));
-}
-
-// Refused as bad_request, naming the field, with the request id (always "f" here) echoed.
-void refused_naming(const std::string& text, const std::string& field) {
-  INFO(text);
-  auto result = parse_client_frame(text);
-  REQUIRE(std::holds_alternative<FrameError>(result));
-  const FrameError& error = std::get<FrameError>(result);
-  CHECK(error.code == ErrorCode::bad_request);
-  CHECK_THAT(error.message, Contains("'" + field));
-  CHECK(error.id == std::optional<RequestId>(RequestId{std::string("f")}));
 }
 
 }  // namespace
