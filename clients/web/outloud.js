@@ -50,8 +50,8 @@ export class OutloudClient extends ReconnectingSocket {
    * @param {typeof WebSocket} [options.WebSocket] WebSocket constructor; default globalThis.WebSocket.
    * @param {number} [options.requestTimeoutMs=10000]
    * @param {number} [options.connectTimeoutMs=10000]
-   * @param {number} [options.heartbeatMs=25000] application ping interval; 0 disables.
-   * @param {number} [options.heartbeatTimeoutMs=10000]
+   * @param {number} [options.heartbeatMs=2500] a ping after this long without a frame from the server; 0 disables.
+   * @param {number} [options.heartbeatTimeoutMs=4000] no pong within this long: the connection is dead.
    * @param {number} [options.typingIntervalMs=3000] at most one typing notice per room and topic per interval.
    * @param {number} [options.joinLimit=50] messages asked for on a fresh join.
    * @param {{initialDelayMs?: number, maxDelayMs?: number, factor?: number, jitter?: number}} [options.reconnect]

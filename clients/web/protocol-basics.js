@@ -100,8 +100,9 @@ export function backoffDelay(attempt, { initialDelayMs, maxDelayMs, factor, jitt
 export const DEFAULT_OPTIONS = {
   requestTimeoutMs: 10000,
   connectTimeoutMs: 10000,
-  heartbeatMs: 25000,
-  heartbeatTimeoutMs: 10000,
+  // A silent drop is noticed within heartbeatMs + heartbeatMs/3 + heartbeatTimeoutMs (7.3 s): see _startHeartbeat.
+  heartbeatMs: 2500,
+  heartbeatTimeoutMs: 4000,
   typingIntervalMs: 3000,
   joinLimit: 50,
   reconnect: { initialDelayMs: 500, maxDelayMs: 15000, factor: 2, jitter: 0.5 },
