@@ -42,6 +42,8 @@ export const app = {
   view: null,
   sessionBar: null,
   panel: null,
+  /** @type {import('./tool-tabs.js').ToolTabs|null} */
+  tools: null,
 };
 
 export const el = {};
@@ -60,7 +62,7 @@ export function collectElements() {
     'session-bar', 'session-strip', 'group-bar', 'group-bar-title', 'group-bar-members', 'group-bar-status',
     'group-bar-back', 'sb-agenda', 'sb-agenda-text', 'sb-floor', 'sb-floor-text', 'sb-timer', 'sb-timer-label',
     'sb-timer-clock', 'sb-timer-status', 'sb-locked', 'sb-hand', 'sb-hand-place', 'sb-hand-button', 'sb-breakout',
-    'sb-poll',
+    'sb-poll', 'sb-hands', 'sb-hands-count', 'people-pinned', 'people-tools', 'tool-tabs',
     // facilitation panel
     'facilitation-panel', 'fac-role-note', 'hands-card', 'hands-count', 'hands-floor', 'hands-list', 'hands-empty',
     'hands-lead', 'floor-next', 'floor-clear', 'timer-card', 'timer-summary', 'timer-form', 'timer-minutes',

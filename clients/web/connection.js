@@ -9,7 +9,7 @@ import { clearSetupAddress, loadToken, saveToken, forgetToken } from './signin-v
 import { app, el, toast } from './app-context.js';
 import { LAST_ROOM_KEY } from './room-store.js';
 import { refreshRooms, roomFromHash, onRoomChanged, onMemberChanged } from './room-directory.js';
-import { openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
+import { focusRoom, focusRooms, openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
 
@@ -269,7 +269,9 @@ function onWelcome(welcome) {
       // no storage
     }
     const target = fromHash || (isValidSlug(last || '') ? last : null);
-    if (target) openRoom(target, { quietNotFound: !fromHash });
+    // Keyboard focus goes on from the sign-in form that just went away: into the room, or to the rooms.
+    if (target) openRoom(target, { quietNotFound: !fromHash }).then((ok) => (ok ? focusRoom() : focusRooms()));
+    else focusRooms();
   }
 }
 

@@ -8,7 +8,7 @@ import { takeLinkFromAddress } from './signin-view.js';
 import { app, el, toast, showFieldError } from './app-context.js';
 import { LAST_ROOM_KEY, forgetRoom } from './room-store.js';
 import { decideStart, teardown } from './connection.js';
-import { openRoom, showRoom, loadOlder } from './room-screen.js';
+import { focusRoom, openRoom, showRoom, loadOlder } from './room-screen.js';
 import { closeDrawers, showAdmin } from './page-chrome.js';
 
 export async function refreshRooms() {
@@ -156,6 +156,7 @@ export function setupRoomForms() {
     await openRoom(id);
     refreshRooms();
     closeDrawers();
+    focusRoom(); // the form that had focus is closed: go on in the new room
   });
   el.joinForm.addEventListener('submit', async (event) => {
     event.preventDefault();

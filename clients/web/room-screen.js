@@ -246,3 +246,18 @@ function fillViewport(rs) {
     if (el.messages.scrollHeight <= el.messages.clientHeight + 8) loadOlder();
   });
 }
+
+/** Puts keyboard focus in the room on screen: the message box, or the messages when one may not write. */
+export function focusRoom() {
+  if (el.roomSection.hidden) return;
+  if (!el.composer.hidden) el.composerText.focus();
+  else el.messages.focus();
+}
+
+/** Puts keyboard focus on the rooms: the first in the list, or the new-room form; on a phone, the rooms button. */
+export function focusRooms() {
+  if (!document.activeElement || document.activeElement === document.body) {
+    if (getComputedStyle(el.toggleRooms).display !== 'none') el.toggleRooms.focus();
+    else (el.roomList.querySelector('button') || el.createRoom.querySelector('summary')).focus();
+  }
+}

@@ -9,6 +9,7 @@ import { FacilitatorPanel } from './facilitator-panel.js';
 import { ROLE_LABELS, applyEvent, durationWords, groupNumber, isLead, maySend, roleOf } from './session-state.js';
 import { app, el, toast, announce } from './app-context.js';
 import { forgetRoom } from './room-store.js';
+import { ToolTabs } from './tool-tabs.js';
 import { refreshRooms } from './room-directory.js';
 import { openRoom, renderPeoplePanel } from './room-screen.js';
 import { closeDrawers } from './page-chrome.js';
@@ -80,6 +81,7 @@ export function renderSession(rs) {
     app.sessionBar.render(null);
     app.panel.render(null);
     el.appView.classList.remove('is-leading');
+    app.tools.render(false);
     el.composer.hidden = false;
     el.composerBlocked.hidden = true;
     return;
@@ -102,6 +104,7 @@ export function renderSession(rs) {
     participants: participantsOf(rs),
   });
   el.appView.classList.toggle('is-leading', lead && kind === 'session');
+  app.tools.render(lead && kind === 'session');
 
   // The composer only where the server takes a message from this person.
   const canSend = maySend(rs.session, rs.role);
@@ -242,6 +245,7 @@ export function setupSession() {
       closeDrawers();
     },
   });
+  app.tools = new ToolTabs(el.toolTabs, el.peopleTools);
   clearInterval(app.sessionTimer);
   app.sessionTimer = setInterval(sessionTick, SESSION_TICK_MS);
 }
