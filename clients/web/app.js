@@ -3,6 +3,10 @@
 // connection state), room-store.js (what is held of each room), room-directory.js (the room list
 // and forms), room-screen.js (the open room), composer.js (writing and sending),
 // session-controller.js (facilitated sessions), page-chrome.js (status, drawers, admin).
+// The protocol client itself is outloud.js (reconnecting-socket.js underneath, the requests in
+// facilitation-commands.js and access-commands.js). A new feature goes in a module of its own:
+// its setup called from boot() below, its server events subscribed in connection.js start(),
+// its rendering hooked into room-screen.js (showRoom, onMessage) with one line each.
 
 import { saveIdentity } from './identity.js';
 import { MessageListView } from './messages-view.js';
