@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chart, table } from './report.mjs';
-import { killAll, startNats, startOutLoud, startSocketIo, stop } from './servers.mjs';
+import { killAll, pinned, startNats, startOutLoud, startSocketIo, stop } from './servers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -37,14 +37,14 @@ const MODES = {
   quick: {
     // To check that everything works: one repetition, short steps, 2,000 idle connections.
     reps: 1, budgetSeconds: 300, runTimeoutSeconds: 150,
-    fanout: { subscribers: 1000, stepSeconds: 1, startRate: 10, factor: 1.6, maxRate: 3000 },
+    fanout: { subscribers: 1000, firstStepSeconds: 3, stepSeconds: 1, startRate: 20, factor: 1.6, maxRate: 3000, p99LimitMs: 50 },
     manyrooms: { connections: 1000, rooms: 100, seconds: 3 },
     idle: { connections: 2000, rooms: 100, settleMs: 1000 },
     joinstorm: { connections: 1000 },
   },
   standard: {
     reps: 3, budgetSeconds: 1500, runTimeoutSeconds: 300,
-    fanout: { subscribers: 1000, stepSeconds: 2, startRate: 10, factor: 1.4, maxRate: 3000 },
+    fanout: { subscribers: 1000, firstStepSeconds: 5, stepSeconds: 2, startRate: 20, factor: 1.4, maxRate: 3000, p99LimitMs: 50 },
     manyrooms: { connections: 1000, rooms: 100, seconds: 8 },
     idle: { connections: 10000, rooms: 100, settleMs: 2000 },
     joinstorm: { connections: 1000 },
@@ -73,9 +73,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll()
 
 function runGenerator(system, server, workload) {
   return new Promise((resolve) => {
-    const child = spawn('taskset', ['-c', opts['generator-cores'], process.execPath, join(HERE, 'generator', 'run.mjs'),
+    const child = spawn(...pinned(opts['generator-cores'], process.execPath, [join(HERE, 'generator', 'run.mjs'),
       '--system', system, '--url', server.url, '--pid', String(server.pid), '--workload', workload,
-      '--params', JSON.stringify(mode[workload])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--params', JSON.stringify(mode[workload])]), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -100,6 +100,14 @@ const versions = {
 };
 const started = new Date();
 const loadAtStart = loadavg()[0];
+// Share of the last minute in which some runnable task waited for a CPU (Linux PSI), if known.
+const cpuPressureAtStart = (() => {
+  try {
+    return Number(/some avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))[1]);
+  } catch {
+    return null;
+  }
+})();
 const runs = [];  // {rep, system, workload, result}
 let outOfTime = false;
 
@@ -163,6 +171,7 @@ const summary = systems.map((system) => ({
   fanoutP50: pick(system, 'fanout', (r) => r.best?.p50Ms),
   fanoutP99: pick(system, 'fanout', (r) => r.best?.p99Ms),
   fanoutCpuPer1M: pick(system, 'fanout', (r) => r.best?.cpuSecondsPer1M),
+  fanoutCpuPer1MFirst: pick(system, 'fanout', (r) => (r.steps[0]?.lost === 0 ? r.steps[0].cpuSecondsPer1M : undefined)),
   fanoutGeneratorBound: runs.some((r) => r.system === system && r.workload === 'fanout' && r.result.generatorBound),
   manyP50: pick(system, 'manyrooms', (r) => r.result.p50Ms),
   manyP99: pick(system, 'manyrooms', (r) => r.result.p99Ms),
@@ -175,7 +184,7 @@ const summary = systems.map((system) => ({
 }));
 
 const meta = { mode: modeName, reps, completedReps: Math.max(0, ...runs.map((r) => r.rep)), outOfTime, started: started.toISOString(),
-  seconds: Math.round((Date.now() - started) / 1000), loadAtStart, versions, params: mode,
+  seconds: Math.round((Date.now() - started) / 1000), loadAtStart, cpuPressureAtStart, versions, params: mode,
   serverCores: opts['server-cores'], generatorCores: opts['generator-cores'], outloudArgs: opts['outloud-args'] };
 const resultsDir = join(HERE, 'results');
 mkdirSync(resultsDir, { recursive: true });

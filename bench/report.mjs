@@ -23,28 +23,33 @@ export function table(summary, meta, svgPath) {
   const p = meta.params;
   const lines = [];
   lines.push(`![fan-out: deliveries per second and server CPU per delivery](${svgPath})`, '');
-  lines.push(`| system | stores | fan-out: deliveries/s at p99 < 50 ms, 0 lost | fan-out p50 / p99 ms | `
-    + `server CPU-s per 1M deliveries | many rooms p50 / p99 ms | KiB per idle connection | join storm CPU-s / wall s |`);
+  const fixed = fmt(p.fanout.startRate * p.fanout.subscribers, 0);
+  lines.push(`| system | stores | fan-out: deliveries/s at p99 < ${p.fanout.p99LimitMs} ms, 0 lost | fan-out p50 / p99 ms at that rate | `
+    + `server CPU-s per 1M deliveries at that rate / at ${fixed}/s | many rooms p50 / p99 ms | KiB per idle connection | join storm CPU-s / wall s |`);
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const s of summary) {
     // 0: not even the first step passed.
     const fanout = s.fanoutDeliveries?.max === 0 ? `< ${fmt(p.fanout.startRate * p.fanout.subscribers, 0)}` : cell(s.fanoutDeliveries, 0);
     lines.push(`| ${s.label}${s.fanoutGeneratorBound ? ' ¹' : ''} | ${STORES[s.system]} | ${fanout} `
-      + `| ${cell(s.fanoutP50, 2)} / ${cell(s.fanoutP99, 2)} | ${cell(s.fanoutCpuPer1M, 2)} `
+      + `| ${cell(s.fanoutP50, 2)} / ${cell(s.fanoutP99, 2)} | ${cell(s.fanoutCpuPer1M, 2)} / ${cell(s.fanoutCpuPer1MFirst, 2)} `
       + `| ${cell(s.manyP50, 2)} / ${cell(s.manyP99, 2)} | ${cell(s.idleKiB)} | ${cell(s.joinCpu, 2)} / ${cell(s.joinWall, 2)} |`);
   }
   lines.push('');
   lines.push(`Medians over ${meta.completedReps} interleaved repetition(s), range in brackets; \`scripts/bench${meta.mode === 'standard' ? '' : ` --${meta.mode}`}\`, `
-    + `${meta.started.slice(0, 16).replace('T', ' ')} UTC, ${meta.seconds} s, load average ${meta.loadAtStart.toFixed(1)} at the start `
-    + `(2 cores shared with other work: absolute figures vary, the runs are interleaved so that the systems share the noise). `
+    + `${meta.started.slice(0, 16).replace('T', ' ')} UTC, ${meta.seconds} s, load average ${meta.loadAtStart.toFixed(1)} at the start`
+    + `${meta.cpuPressureAtStart === null ? '' : ` (some task waiting for a CPU ${meta.cpuPressureAtStart}% of the last minute)`}`
+    + `: on a machine shared with other work absolute figures `
+    + `vary, the runs are interleaved so that the systems share the noise. `
     + `Server on core ${meta.serverCores}, generator on core ${meta.generatorCores}; loopback; one Node generator (\`ws\`) `
     + `speaking each system's own protocol; 100-byte texts. OutLoud ${meta.versions.outloud} (Release, SQLite, \`--auth open --threads 1\``
     + `${meta.outloudArgs ? ` ${meta.outloudArgs}` : ''}), Socket.IO ${meta.versions.socketio} (Node ${meta.versions.node}), `
     + `nats-server ${meta.versions.nats} (WebSocket listener, \`GOMAXPROCS\` = its cores).`);
   lines.push('');
   lines.push(`- Fan-out: 1 room × ${p.fanout.subscribers} connections, one of them publishing; the rate steps up ×${p.fanout.factor} `
-    + `(${p.fanout.stepSeconds} s a step) from ${p.fanout.startRate} messages/s until p99 ≥ 50 ms or anything is lost, then one step halfway back; `
-    + `the best passing step is reported, with its latencies and the server's CPU (utime+stime from /proc) per 1M deliveries.`);
+    + `(${p.fanout.stepSeconds} s a step, the first ${p.fanout.firstStepSeconds} s) from ${p.fanout.startRate} messages/s until p99 ≥ ${p.fanout.p99LimitMs} ms `
+    + `or anything is lost, then one step halfway back; the best passing step is reported, with its latencies and the server's CPU `
+    + `(utime+stime from /proc) per 1M deliveries. The CPU per delivery of the first step (${fixed} deliveries/s, the same for every `
+    + `system) is the figure that other work on the machine disturbs least.`);
   lines.push(`- Many rooms: ${p.manyrooms.connections} connections in ${p.manyrooms.rooms} rooms, each sending 1 message/s for ${p.manyrooms.seconds} s.`);
   lines.push(`- Idle: ${p.idle.connections} connections, each joined to one of ${p.idle.rooms} rooms; the server's RSS growth per connection.`);
   lines.push(`- Join storm: ${p.joinstorm.connections} open connections join one room at once; server CPU until it is quiet again, wall time until every join is answered.`);
@@ -63,8 +68,9 @@ const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 // server CPU-s per 1M deliveries.
 export function chart(summary, meta) {
   const panels = [
-    { title: 'Fan-out: deliveries/s at p99 < 50 ms, nothing lost (higher is better)', key: 'fanoutDeliveries', digits: 0 },
-    { title: 'Server CPU-seconds per 1M deliveries at that rate (lower is better)', key: 'fanoutCpuPer1M', digits: 2 },
+    { title: `Fan-out: deliveries/s at p99 < ${meta.params.fanout.p99LimitMs} ms, nothing lost (higher is better)`, key: 'fanoutDeliveries', digits: 0 },
+    { title: `Server CPU-seconds per 1M deliveries at ${fmt(meta.params.fanout.startRate * meta.params.fanout.subscribers, 0)} deliveries/s (lower is better)`,
+      key: 'fanoutCpuPer1MFirst', digits: 2 },
   ];
   const colors = { outloud: '#1f6feb', socketio: '#8250df', nats: '#2da44e' };
   const width = 760;
@@ -85,8 +91,8 @@ export function chart(summary, meta) {
       const y = top + 30 + i * rowHeight;
       const stat = s[panel.key];
       out.push(`<text x="10" y="${y + 15}">${esc(s.label)}</text>`);
-      if (!stat) {
-        out.push(`<text x="${labelWidth}" y="${y + 15}" fill="#666">no result</text>`);
+      if (!stat || stat.max === 0) {
+        out.push(`<text x="${labelWidth}" y="${y + 15}" fill="#666">${stat ? 'not even the first step passed' : 'no result'}</text>`);
         return;
       }
       const w = (stat.median / max) * barArea;

@@ -9,6 +9,11 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const running = new Set();
 
+// The command line that runs `command` on `cores` (the pid stays the program's: taskset execs it).
+export function pinned(cores, command, commandArgs) {
+  return ['taskset', ['-c', cores, command, ...commandArgs]];
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -31,7 +36,7 @@ function accepts(port) {
 
 // Spawns `command` pinned to `cores`; resolves once `ready(output)` returns a URL.
 async function launch(name, cores, command, commandArgs, ready, env = {}) {
-  const child = spawn('taskset', ['-c', cores, command, ...commandArgs], {
+  const child = spawn(...pinned(cores, command, commandArgs), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
