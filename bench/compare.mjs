@@ -3,12 +3,12 @@
 // interleaved (every system once per repetition, the order rotating), a fresh server per run.
 // Writes bench/results/latest.json, bench/results/chart.svg and the table in README.md.
 //   node compare.mjs --outloud-bin PATH [--quick|--full] [--reps N] [--systems a,b] [--workloads a,b]
-//                    [--no-readme] [--server-cores 0] [--generator-cores 1] [--outloud-args "…"]
+//                    [--no-readme] [--out DIR] [--server-cores 0] [--generator-cores 1] [--outloud-args "…"]
 //                    [--params '{"workload":{"name":value}}']
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chart, table } from './report.mjs';
@@ -28,6 +28,7 @@ const { values: opts } = parseArgs({
     'server-cores': { type: 'string', default: '0' },
     'generator-cores': { type: 'string', default: '1' },
     'outloud-args': { type: 'string', default: '' },
+    out: { type: 'string' },  // where latest.json and chart.svg go (default bench/results)
     params: { type: 'string', default: '{}' },  // e.g. '{"idle":{"connections":2000}}': per workload, merged
   },
 });
@@ -144,7 +145,8 @@ function summaryLine(workload, r) {
     const b = r.best;
     return b ? `${b.deliveriesPerSecond} deliveries/s at p99 ${f(b.p99Ms)} ms, ${f(b.cpuSecondsPer1M, 2)} CPU-s/1M`
       + ` (${r.steps.length} steps${r.generatorBound ? ', generator-bound' : ''})`
-      : `no step passed (first: p99 ${f(r.steps[0]?.p99Ms)} ms, lost ${r.steps[0]?.lost})`;
+      : `no step passed (first: p99 ${f(r.steps[0]?.p99Ms)} ms, lost ${r.steps[0]?.lost}, `
+        + `generator event loop p99 delay ${f(r.steps[0]?.generatorLoopDelayP99Ms)} ms)`;
   }
   if (workload === 'manyrooms') {
     const m = r.result;
@@ -186,7 +188,7 @@ const summary = systems.map((system) => ({
 const meta = { mode: modeName, reps, completedReps: Math.max(0, ...runs.map((r) => r.rep)), outOfTime, started: started.toISOString(),
   seconds: Math.round((Date.now() - started) / 1000), loadAtStart, cpuPressureAtStart, versions, params: mode,
   serverCores: opts['server-cores'], generatorCores: opts['generator-cores'], outloudArgs: opts['outloud-args'] };
-const resultsDir = join(HERE, 'results');
+const resultsDir = opts.out ? resolve(opts.out) : join(HERE, 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify({ meta, summary, runs }, null, 1)}\n`);
 const svgPath = join(resultsDir, 'chart.svg');

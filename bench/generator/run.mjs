@@ -3,6 +3,7 @@
 // Prints one JSON line with the figures. Run pinned to the other core than the server.
 //   node run.mjs --system outloud|socketio|nats --url URL --pid SERVER_PID --workload NAME [--params JSON]
 // Workloads: fanout, manyrooms, idle, joinstorm (see each function for its parameters).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { makeClient, payload } from './clients.mjs';
 import { Recorder, cpuSeconds, rssKiB, sleep, waitFor, waitQuiet } from './measure.mjs';
@@ -64,12 +65,16 @@ async function runStep(step, { senders, room, rate, seconds, perMessage, drainMs
   recorder.refused = 0;
   const cpu0 = cpuSeconds(pid);
   const gen0 = process.cpuUsage();
+  // How late the generator's own event loop ran: large, and its latencies are partly its own.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const { sent, seconds: sendSeconds } = await paced(senders, room, rate, seconds, step);
   const expected = sent * perMessage;
   // A backlog still moving is waited for (up to 30 s); one that stalls for drainMs counts as lost.
   await waitFor(() => recorder.received >= expected, () => recorder.received, { stallMs: drainMs, maxMs: 30000 });
   const cpu = cpuSeconds(pid) - cpu0;
   const gen = process.cpuUsage(gen0);
+  loopDelay.disable();
   const received = recorder.received;
   const p99 = recorder.percentileMs(99);
   return {
@@ -86,6 +91,7 @@ async function runStep(step, { senders, room, rate, seconds, perMessage, drainMs
     serverCpuSeconds: cpu,
     cpuSecondsPer1M: received > 0 ? (cpu / received) * 1e6 : null,
     generatorCpuShare: (gen.user + gen.system) / 1e6 / sendSeconds,
+    generatorLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     passed: received === expected && recorder.refused === 0 && p99 !== null && p99 < params.p99LimitMs,
   };
 }
