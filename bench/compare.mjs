@@ -104,7 +104,7 @@ const loadAtStart = loadavg()[0];
 // Share of the last minute in which some runnable task waited for a CPU (Linux PSI), if known.
 const cpuPressureAtStart = (() => {
   try {
-    return Number(/some avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))[1]);
+    return Number(/some [^\n]*?avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))[1]);
   } catch {
     return null;
   }
