@@ -7,6 +7,7 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/log.hpp"
 #include "server/redis/codec.hpp"
+#include "server/redis/envelope.hpp"
 
 namespace outloud::redis {
 
@@ -145,10 +146,12 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
                                 std::to_string(nonce_ttl_ms),
                                 has_nonce ? "1" : "0",
                                 std::to_string(stream_maxlen_),
-                                keys_.channel(message.room)};
+                                keys_.channel(message.room),
+                                publish_after_wait() ? "0" : "1"};
   scripts_->append.run(
       connection_, std::move(keys), std::move(args),
-      [this, message = std::move(message), done = std::move(done)](Result<Reply> reply) mutable {
+      [this, message = std::move(message), before_seq = event.substr(0, seq_at),
+       after_seq = event.substr(at + marker.size()), done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = failure_of(reply)) return done(*error);
         const auto& elements = reply.value().elements;
         long long code = 0;
@@ -159,25 +162,37 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
         message.seq = seq;
         if (code == 0) {
           // The nonce was seen: answer with the first message as stored (or, if trimmed, its seq).
+          std::optional<std::string> stored_event;
           if (elements.size() >= 3) {
             if (auto first = protocol::parse_message_json(elements[2].str)) message = std::move(*first);
+            stored_event = elements[2].str;
           }
-          // Confirmed too: the first attempt's answer may have been lost before its WAIT.
-          return confirm_replicated(backend::AppendResult{std::move(message), true}, std::move(done));
+          // Confirmed too: the first attempt's answer may have been lost before its WAIT. Published
+          // again, as the first attempt's node may have died between its WAIT and its PUBLISH
+          // (subscribers drop a seq they have already).
+          return confirm_replicated(backend::AppendResult{std::move(message), true}, std::move(stored_event),
+                                    std::move(done));
         }
         stored_.fetch_add(1, std::memory_order_relaxed);
-        confirm_replicated(backend::AppendResult{std::move(message), false}, std::move(done));
+        std::string stored_event = std::move(before_seq) + std::to_string(seq) + after_seq;
+        confirm_replicated(backend::AppendResult{std::move(message), false}, std::move(stored_event), std::move(done));
       });
 }
 
 // WAIT follows the script on the same connection, so it covers this append. Anything short of the
-// count (timeout, lost connection, error) is `unavailable`, never `sent`: the message may be stored
-// and delivered, and a retry with the same nonce gets its seq once replicas confirm.
-void RedisStore::confirm_replicated(backend::AppendResult result, Callback<backend::AppendResult> done) {
-  if (wait_.count <= 0) return done(std::move(result));
+// count (timeout, lost connection, error) is `unavailable`, never `sent`: the message may be stored,
+// but it is not published (a failover could still roll it back), and a retry with the same nonce
+// gets its seq once replicas confirm. Once confirmed, the message is published: so no client sees
+// live what a failover can take back. If this node dies between WAIT and PUBLISH, the message is
+// stored and replicated: subscribers read it from the store when the room's next seq shows the gap,
+// and the sender's retry (same nonce) publishes it again.
+void RedisStore::confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
+                                    Callback<backend::AppendResult> done) {
+  if (!publish_after_wait()) return done(std::move(result));
   connection_->command(
       {"WAIT", std::to_string(wait_.count), std::to_string(wait_.timeout.count())},
-      [count = wait_.count, result = std::move(result), done = std::move(done)](Result<Reply> reply) mutable {
+      [this, count = wait_.count, result = std::move(result), stored_event = std::move(stored_event),
+       done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = failure_of(reply)) return done(*error);
         if (reply.value().integer < count) {
           log::warn("redis: message %lld in %s reached %lld of %d replicas in time; answered unavailable",
@@ -185,8 +200,25 @@ void RedisStore::confirm_replicated(backend::AppendResult result, Callback<backe
                     count);
           return done(backend::unavailable("not confirmed by enough redis replicas"));
         }
+        if (stored_event) publish_message(result.message.room, result.message.seq, std::move(*stored_event));
         done(std::move(result));
       });
+}
+
+// Pipelined on the command connection after this node's WAIT replies, which come in order: a node's
+// own messages reach the channel in seq order. A failed PUBLISH is not the sender's failure (the
+// message is stored and replicated); subscribers fill the gap from the store.
+void RedisStore::publish_message(const std::string& room, std::int64_t seq, std::string event_json) {
+  backend::BusEvent event;
+  event.kind = backend::BusEvent::Kind::message;
+  event.seq = seq;
+  event.payload = std::make_shared<const std::string>(std::move(event_json));
+  connection_->command({"PUBLISH", keys_.channel(room), encode_envelope(event)}, [room, seq](Result<Reply> reply) {
+    if (!reply.ok() || reply.value().is_error()) {
+      log::warn("redis: message %lld in %s stored and confirmed but not published; subscribers read it from the store",
+                static_cast<long long>(seq), room.c_str());
+    }
+  });
 }
 
 void RedisStore::read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,

@@ -1,6 +1,7 @@
 // Store on Redis: rooms in a hash, each room's messages in a stream whose entry ids are the seqs,
 // appends as one Lua script that also publishes the message on the room's channel (keys.hpp,
-// lua_scripts.hpp). Durability of an acknowledged message is that of the Redis server's AOF:
+// lua_scripts.hpp) — or, with WaitReplicas, publishes it only once replicas confirm it.
+// Durability of an acknowledged message is that of the Redis server's AOF:
 // run it with appendonly yes, and appendfsync always if a Redis crash must not lose the last second.
 // With WaitReplicas, an append is acknowledged only once that many replicas have it (WAIT), so a
 // Sentinel failover to one of them keeps it.
@@ -10,6 +11,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "server/backend/store.hpp"
 #include "server/redis/connection.hpp"
@@ -51,8 +54,13 @@ class RedisStore final : public backend::Store {
  private:
   void read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,
                   bool descending, backend::Callback<backend::Page> done);
-  // Hands `result` to `done` once enough replicas confirmed every write so far on the connection.
-  void confirm_replicated(backend::AppendResult result, backend::Callback<backend::AppendResult> done);
+  // WAIT mode: the append script stores only; the message is published once replicas confirm it.
+  bool publish_after_wait() const { return wait_.count > 0; }
+  // Hands `result` to `done` once enough replicas confirmed every write so far on the connection,
+  // then (WAIT mode) publishes `stored_event`, the message as stored.
+  void confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
+                          backend::Callback<backend::AppendResult> done);
+  void publish_message(const std::string& room, std::int64_t seq, std::string event_json);
 
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<ScriptSet> scripts_;
