@@ -237,13 +237,59 @@ constexpr std::size_t kMaxBatchFrames = 32;
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 // Idle connections keep no batch storage beyond this many frames' worth.
 constexpr std::size_t kIdleBatchFrames = 2;
+// Frames sent while the writer is busy wait for its completion, unless this many gather.
+constexpr std::size_t kInboxDrainFrames = 64;
+constexpr std::size_t kInboxDrainBytes = 64 * 1024;
 
 }  // namespace
 
 void WebSocketSession::send(core::Frame frame) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    self->enqueue(std::move(frame));
-  });
+  if (!frame) return;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (inbox_closed_) return;
+    inbox_bytes_ += frame->size();
+    inbox_.push_back(std::move(frame));
+    if (inbox_posted_) return;
+    // A busy writer drains the inbox when its write completes; but a writer stuck on a client
+    // that does not read would let the inbox grow unseen by the queue caps, so a large inbox is
+    // drained (and checked) at once.
+    const bool large = inbox_.size() >= kInboxDrainFrames || inbox_bytes_ >= kInboxDrainBytes;
+    if (inbox_writer_busy_ && !large) return;
+    inbox_posted_ = true;
+  }
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void WebSocketSession::drain_inbox() {
+  for (;;) {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_posted_ = false;
+      if (inbox_.empty()) {
+        inbox_writer_busy_ = in_flight_ > 0;  // if so, on_write drains next
+        if (!inbox_writer_busy_ && inbox_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(inbox_);
+        break;
+      }
+      draining_.swap(inbox_);
+      inbox_bytes_ = 0;
+    }
+    // Queued all at once, so that they leave together in the next gathered write.
+    batching_ = true;
+    for (auto& frame : draining_) enqueue(std::move(frame));
+    batching_ = false;
+    draining_.clear();
+    write_next();
+  }
+  if (in_flight_ == 0 && draining_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(draining_);
+}
+
+void WebSocketSession::close_inbox() {
+  std::vector<core::Frame> dropped;
+  std::lock_guard lock(inbox_mutex_);
+  inbox_closed_ = true;
+  inbox_posted_ = true;  // no more posts
+  dropped.swap(inbox_);
 }
 
 void WebSocketSession::close(std::uint16_t code, std::string reason) {
@@ -308,7 +354,7 @@ void WebSocketSession::check_slow_consumer() {
 }
 
 void WebSocketSession::write_next() {
-  if (in_flight_ > 0 || state_ == State::finished) return;
+  if (in_flight_ > 0 || batching_ || state_ == State::finished) return;
   if (queue_.empty()) {
     release_idle_buffers();
     if (pending_close_ && !close_sent_) {
@@ -368,6 +414,7 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
     if (!over_queue_cap()) resume_reading();
   }
   write_next();
+  drain_inbox();
 }
 
 // Beast waits for its write (a pong inside a read, or a close) to complete: it must always hear back.
@@ -461,6 +508,7 @@ void WebSocketSession::finish() {
   hello_timer_.cancel();
   close_timer_.cancel();
   slow_timer_.cancel();
+  close_inbox();
   cut();
   // A write in flight completes (with an error) and releases its frames; Beast's own write, if
   // one waits, is told it failed.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,10 @@ class WebSocketSession final : public core::Connection,
 
   // WriteSink: Beast's control frames jump ahead of queued messages (not of the batch in flight).
   void write_framed(std::string bytes, Done done) override;
+  // Takes what send() left in the inbox, until it stays empty; then the writer (on its next
+  // completion) or a post (from the next send) looks again.
+  void drain_inbox();
+  void close_inbox();
   void enqueue(core::Frame frame);
   void enqueue_ping();
   void write_next();
@@ -113,6 +118,17 @@ class WebSocketSession final : public core::Connection,
   bool hub_opened_ = false;
   bool reading_paused_ = false;  // no read pending because the send queue is over its cap
   std::optional<std::string> upgrade_token_;  // the session cookie of the upgrade request
+
+  // Frames sent from other strands (the hub's) wait here: one lock per frame, one post per burst
+  // while the writer is idle, none while it is busy (it drains on completion).
+  std::mutex inbox_mutex_;
+  std::vector<core::Frame> inbox_;  // guarded by inbox_mutex_, as are the four below
+  std::size_t inbox_bytes_ = 0;
+  bool inbox_posted_ = false;       // a drain_inbox is posted
+  bool inbox_writer_busy_ = false;  // a write is in flight: its completion drains
+  bool inbox_closed_ = false;       // finished: further frames are dropped
+  std::vector<core::Frame> draining_;  // strand only
+  bool batching_ = false;              // drain_inbox is queueing: write once it is done
 
   std::deque<Outgoing> queue_;      // the first in_flight_ are being written, the rest wait
   std::size_t in_flight_ = 0;
