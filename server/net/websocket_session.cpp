@@ -187,6 +187,7 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
     on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
   }
   buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();  // an idle connection holds no read buffer; reads are rare next to writes
   if (state_ == State::open && over_queue_cap()) {
     reading_paused_ = true;  // on_write resumes; a close resumes too, to see the peer's answer
     log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
@@ -395,13 +396,14 @@ void WebSocketSession::write_next() {
 
 void WebSocketSession::on_write(error_code ec, std::size_t) {
   bool framed_written = false;
-  for (; in_flight_ > 0; --in_flight_) {
-    auto& item = queue_.front();
-    queued_bytes_ -= item.bytes();
-    if (item.framed) framed_written = true;
-    if (item.opcode == ws_framing::Opcode::ping) ping_queued_ = false;
-    queue_.pop_front();
+  const auto written_end = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  for (auto it = queue_.begin(); it != written_end; ++it) {
+    queued_bytes_ -= it->bytes();
+    if (it->framed) framed_written = true;
+    if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
   }
+  queue_.erase(queue_.begin(), written_end);
+  in_flight_ = 0;
   if (framed_written || ec) complete_framed_write(ec);
   if (ec) {
     if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
@@ -438,7 +440,7 @@ void WebSocketSession::drop_queued_messages() {
 void WebSocketSession::release_idle_buffers() {
   if (batch_.capacity() > 2 * kIdleBatchFrames) std::vector<asio::const_buffer>().swap(batch_);
   if (batch_headers_.capacity() > kIdleBatchFrames) std::vector<ws_framing::Header>().swap(batch_headers_);
-  if (queue_.empty()) queue_.shrink_to_fit();
+  if (queue_.empty() && queue_.capacity() > kIdleBatchFrames) std::vector<Outgoing>().swap(queue_);
 }
 
 // ---- closing ----

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,7 +129,9 @@ class WebSocketSession final : public core::Connection,
   std::vector<core::Frame> draining_;  // strand only
   bool batching_ = false;              // drain_inbox is queueing: write once it is done
 
-  std::deque<Outgoing> queue_;      // the first in_flight_ are being written, the rest wait
+  // The first in_flight_ are being written, the rest wait. A vector, not a deque: an empty deque
+  // still holds a 512-byte block, and most connections are idle.
+  std::vector<Outgoing> queue_;
   std::size_t in_flight_ = 0;
   std::size_t queued_bytes_ = 0;    // payload bytes of queue_
   std::vector<ws_framing::Header> batch_headers_;  // of the batch in flight
