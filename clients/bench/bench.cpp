@@ -385,7 +385,7 @@ bool Bench::join_all(BenchReport& report) {
           if (!c->joined && !c->join_failed && !c->closed) return false;
         return true;
       },
-      30);
+      options_.join_seconds);
   for (const auto& c : joining)
     if (c->joined) ++(c->slow ? report.slow.joined : report.readers.joined);
   if (report.readers.joined == 0) {

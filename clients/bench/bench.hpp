@@ -33,6 +33,7 @@ struct BenchOptions {
   int threads = 1;
   std::string room_prefix = "bench";
   double drain_seconds = 5.0;  // after sending stops, longest wait for the last deliveries
+  double join_seconds = 30.0;  // longest wait for every connection to join (a busy machine needs more)
 };
 
 // Figures of one group of connections (the readers, or the slow consumers).

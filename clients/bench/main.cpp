@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       ("threads", po::value(&o.threads)->default_value(1), "I/O threads (1..4)")
       ("room-prefix", po::value(&o.room_prefix)->default_value("bench"), "rooms are named PREFIX-0 .. PREFIX-(R-1)")
       ("drain", po::value(&o.drain_seconds)->default_value(5.0), "longest wait for the last deliveries (s)")
+      ("join-timeout", po::value(&o.join_seconds)->default_value(30.0), "longest wait for every connection to join (s, max 300)")
       ("json", po::bool_switch(&json), "print one JSON object instead of text")
       ("allow-remote", po::bool_switch(&allow_remote), "allow a non-loopback server address");
   po::variables_map values;
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   if (!(o.duration > 0 && o.duration <= kMaxDuration)) return usage_error("--duration must be in (0, 300] s");
   if (!(o.warmup >= 0 && o.warmup <= 60)) return usage_error("--warmup must be 0..60 s");
   if (!(o.drain_seconds >= 0 && o.drain_seconds <= 60)) return usage_error("--drain must be 0..60 s");
+  if (!(o.join_seconds > 0 && o.join_seconds <= 300)) return usage_error("--join-timeout must be 0..300 s");
   if (o.message_bytes < 40 || o.message_bytes > 16000) return usage_error("--message-bytes must be 40..16000");
   if (o.threads < 1 || o.threads > 4) return usage_error("--threads must be 1..4");
   if (o.room_prefix.empty() || o.room_prefix.size() > 50) return usage_error("--room-prefix must be 1..50 characters");

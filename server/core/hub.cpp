@@ -543,7 +543,7 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const OptId& re, const p::Join& j
         return fail(conn_id, re, *error);
       }
       // From here on, every event of the room is held for this member until `joined` is sent.
-      local->members[conn_id] = Member{conn->user->id, false, 0, {}};
+      local->members[conn_id] = Member{conn->user->id, conn->connection, false, 0, {}};
       const auto user = *conn->user;
       backends_.presence.join(join.room, conn_key(conn_id), user,
                               on_strand<bool>([this, conn_id, re, join, user](Result<bool> first) {
@@ -908,6 +908,7 @@ void Hub::Impl::retry_fetch_later(LocalRoom& room) {
 }
 
 void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {
+  std::int64_t delivered = 0;
   for (auto& [conn_id, member] : room.members) {
     if (!member.active) {
       backend::BusEvent held;
@@ -919,11 +920,10 @@ void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& fra
       continue;
     }
     if (seq <= member.skip_through) continue;
-    if (auto* conn = connection(conn_id)) {
-      conn->connection->send(frame);
-      metrics_.deliveries++;
-    }
+    member.connection->send(frame);
+    ++delivered;
   }
+  metrics_.deliveries += delivered;
 }
 
 void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {
@@ -937,7 +937,7 @@ void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {
       member.held.push_back(event);
       continue;
     }
-    if (auto* conn = connection(conn_id)) conn->connection->send(event.payload);
+    member.connection->send(event.payload);
   }
 }
 

@@ -37,6 +37,9 @@ std::int64_t now_ms();
 // A connection's place in a room on this node.
 struct Member {
   std::string user_id;
+  // The member's connection, at hand for fan-out (no lookup per delivery). The member is removed
+  // before its connection leaves the hub.
+  std::shared_ptr<Connection> connection;
   bool active = false;             // `joined` was sent: live events flow
   std::int64_t skip_through = 0;   // messages up to this seq were in `joined`
   std::vector<backend::BusEvent> held;  // events that arrived while joining, sent after `joined`

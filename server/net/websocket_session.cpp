@@ -2,12 +2,14 @@
 
 #include "server/net/cookie.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <variant>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/error.hpp>
 
@@ -111,6 +113,7 @@ void WebSocketSession::on_accept(error_code ec) {
     return;
   }
   state_ = State::open;
+  ws_.next_layer().attach(this);  // Beast writes through this session's writer from now on
   // From here on the handshake timeout bounds the closing handshake; close_timer_ bounds it more tightly.
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = context_->ws.close_timeout;
@@ -156,7 +159,7 @@ void WebSocketSession::read() {
 
 bool WebSocketSession::over_queue_cap() const {
   const auto& limits = context_->ws;
-  return queued_bytes_ > limits.max_queue_bytes || queue_.size() + (writing_ ? 1 : 0) > limits.max_queue_frames;
+  return queued_bytes_ > limits.max_queue_bytes || queue_.size() > limits.max_queue_frames;
 }
 
 void WebSocketSession::resume_reading() {
@@ -184,10 +187,11 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
     on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
   }
   buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();  // an idle connection holds no read buffer; reads are rare next to writes
   if (state_ == State::open && over_queue_cap()) {
     reading_paused_ = true;  // on_write resumes; a close resumes too, to see the peer's answer
     log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
-               queued_bytes_, queue_.size() + (writing_ ? 1 : 0));
+               queued_bytes_, queue_.size());
     return;
   }
   read();
@@ -226,10 +230,67 @@ void WebSocketSession::refuse(const std::optional<protocol::RequestId>& re, prot
 
 // ---- write side ----
 
+namespace {
+
+// One gathered write carries at most this much: asio passes up to 64 buffers (32 frames) to one
+// sendmsg, and a bounded batch keeps a large backlog from holding every frame's memory at once.
+constexpr std::size_t kMaxBatchFrames = 32;
+constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+// Idle connections keep no batch storage beyond this many frames' worth.
+constexpr std::size_t kIdleBatchFrames = 2;
+// Frames sent while the writer is busy wait for its completion, unless this many gather.
+constexpr std::size_t kInboxDrainFrames = 64;
+constexpr std::size_t kInboxDrainBytes = 64 * 1024;
+
+}  // namespace
+
 void WebSocketSession::send(core::Frame frame) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    self->enqueue(std::move(frame));
-  });
+  if (!frame) return;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (inbox_closed_) return;
+    inbox_bytes_ += frame->size();
+    inbox_.push_back(std::move(frame));
+    if (inbox_posted_) return;
+    // A busy writer drains the inbox when its write completes; but a writer stuck on a client
+    // that does not read would let the inbox grow unseen by the queue caps, so a large inbox is
+    // drained (and checked) at once.
+    const bool large = inbox_.size() >= kInboxDrainFrames || inbox_bytes_ >= kInboxDrainBytes;
+    if (inbox_writer_busy_ && !large) return;
+    inbox_posted_ = true;
+  }
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void WebSocketSession::drain_inbox() {
+  for (;;) {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_posted_ = false;
+      if (inbox_.empty()) {
+        inbox_writer_busy_ = in_flight_ > 0;  // if so, on_write drains next
+        if (!inbox_writer_busy_ && inbox_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(inbox_);
+        break;
+      }
+      draining_.swap(inbox_);
+      inbox_bytes_ = 0;
+    }
+    // Queued all at once, so that they leave together in the next gathered write.
+    batching_ = true;
+    for (auto& frame : draining_) enqueue(std::move(frame));
+    batching_ = false;
+    draining_.clear();
+    write_next();
+  }
+  if (in_flight_ == 0 && draining_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(draining_);
+}
+
+void WebSocketSession::close_inbox() {
+  std::vector<core::Frame> dropped;
+  std::lock_guard lock(inbox_mutex_);
+  inbox_closed_ = true;
+  inbox_posted_ = true;  // no more posts
+  dropped.swap(inbox_);
 }
 
 void WebSocketSession::close(std::uint16_t code, std::string reason) {
@@ -239,11 +300,36 @@ void WebSocketSession::close(std::uint16_t code, std::string reason) {
 }
 
 void WebSocketSession::enqueue(core::Frame frame) {
-  if (state_ != State::open || !frame) return;  // closing: nothing more goes out but the close frame
+  // Closing: nothing more goes out but the close frame.
+  if (state_ != State::open || close_sent_ || !frame) return;
   queued_bytes_ += frame->size();
-  queue_.push_back(std::move(frame));
+  queue_.push_back(Outgoing{std::move(frame), ws_framing::Opcode::text, false});
   write_next();
   check_slow_consumer();
+}
+
+void WebSocketSession::enqueue_ping() {
+  // A ping still queued behind unread messages is enough.
+  if (ping_queued_ || close_sent_) return;
+  ping_queued_ = true;
+  queue_.push_back(Outgoing{nullptr, ws_framing::Opcode::ping, false});
+  write_next();
+}
+
+void WebSocketSession::write_framed(std::string bytes, Done done) {
+  const auto opcode = bytes.empty() ? ws_framing::Opcode::close : ws_framing::opcode_of(static_cast<std::uint8_t>(bytes[0]));
+  const bool is_close = opcode == ws_framing::Opcode::close;
+  framed_done_ = std::move(done);
+  framed_bytes_ = bytes.size();
+  if (is_close) {
+    // Nothing may follow a close frame: what waits behind it is dropped.
+    close_sent_ = true;
+    drop_queued_messages();
+  }
+  queued_bytes_ += bytes.size();
+  queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_),
+                Outgoing{core::make_frame(std::move(bytes)), opcode, true});
+  write_next();
 }
 
 // Over the caps, a client whose current write has been stuck for slow_grace is not reading (fast
@@ -252,12 +338,12 @@ void WebSocketSession::enqueue(core::Frame frame) {
 void WebSocketSession::check_slow_consumer() {
   if (state_ != State::open) return;
   const auto& limits = context_->ws;
-  const std::size_t frames = queue_.size() + (writing_ ? 1 : 0);
+  const std::size_t frames = queue_.size();
   const bool over = frames > 1 && (queued_bytes_ > limits.max_queue_bytes || frames > limits.max_queue_frames);
   if (!over) return;
   const bool far_over = queued_bytes_ > limits.max_queue_bytes * limits.hard_queue_factor ||
                         frames > limits.max_queue_frames * limits.hard_queue_factor;
-  const bool stuck = writing_ && Clock::now() - write_started_ >= limits.slow_grace;
+  const bool stuck = in_flight_ > 0 && Clock::now() - write_started_ >= limits.slow_grace;
   if (far_over || stuck) return drop_slow_consumer();
   if (slow_timer_armed_) return;
   slow_timer_armed_ = true;
@@ -269,28 +355,56 @@ void WebSocketSession::check_slow_consumer() {
 }
 
 void WebSocketSession::write_next() {
-  if (writing_ || state_ == State::finished) return;
+  if (in_flight_ > 0 || batching_ || state_ == State::finished) return;
   if (queue_.empty()) {
+    release_idle_buffers();
     if (pending_close_ && !close_sent_) {
-      close_sent_ = true;
-      // The pending read sees the peer's answering close and ends the session.
-      ws_.async_close(*pending_close_, [self = shared_from_this()](error_code ec) {
+      // Beast frames the close and hands it to write_framed (maybe later, after its own pong); the
+      // pending read sees the peer's answering close and ends the session.
+      const auto reason = *pending_close_;
+      pending_close_.reset();
+      ws_.async_close(reason, [self = shared_from_this()](error_code ec) {
         if (ec) self->cut();
       });
     }
     return;
   }
-  writing_ = std::move(queue_.front());
-  queue_.pop_front();
+  batch_headers_.clear();
+  batch_.clear();
+  std::size_t batch_bytes = 0;
+  while (in_flight_ < queue_.size() && in_flight_ < kMaxBatchFrames &&
+         (in_flight_ == 0 || batch_bytes + queue_[in_flight_].bytes() <= kMaxBatchBytes)) {
+    const auto& item = queue_[in_flight_];
+    if (!item.framed) batch_headers_.push_back(ws_framing::frame_header(item.opcode, item.bytes()));
+    batch_bytes += item.bytes();
+    ++in_flight_;
+  }
+  // Headers are all made first: batch_ points into batch_headers_, which must not grow after.
+  auto header = batch_headers_.cbegin();
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    const auto& item = queue_[i];
+    if (!item.framed) {
+      batch_.emplace_back(header->data(), header->size);
+      ++header;
+    }
+    if (item.payload) batch_.emplace_back(item.payload->data(), item.payload->size());
+  }
   write_started_ = Clock::now();
-  ws_.async_write(asio::buffer(*writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
-    self->on_write(ec, n);
-  });
+  asio::async_write(beast::get_lowest_layer(ws_).socket(), batch_,
+                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
 }
 
 void WebSocketSession::on_write(error_code ec, std::size_t) {
-  queued_bytes_ -= writing_->size();
-  writing_.reset();
+  bool framed_written = false;
+  const auto written_end = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  for (auto it = queue_.begin(); it != written_end; ++it) {
+    queued_bytes_ -= it->bytes();
+    if (it->framed) framed_written = true;
+    if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
+  }
+  queue_.erase(queue_.begin(), written_end);
+  in_flight_ = 0;
+  if (framed_written || ec) complete_framed_write(ec);
   if (ec) {
     if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
     cut();
@@ -302,6 +416,31 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
     if (!over_queue_cap()) resume_reading();
   }
   write_next();
+  drain_inbox();
+}
+
+// Beast waits for its write (a pong inside a read, or a close) to complete: it must always hear back.
+void WebSocketSession::complete_framed_write(error_code ec) {
+  if (!framed_done_) return;
+  auto done = std::move(framed_done_);
+  framed_done_ = nullptr;
+  done(ec, ec ? 0 : framed_bytes_);
+}
+
+void WebSocketSession::drop_queued_messages() {
+  const auto waiting_from = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  const auto kept = std::stable_partition(waiting_from, queue_.end(), [](const Outgoing& item) { return item.framed; });
+  for (auto it = kept; it != queue_.end(); ++it) {
+    queued_bytes_ -= it->bytes();
+    if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
+  }
+  queue_.erase(kept, queue_.end());
+}
+
+void WebSocketSession::release_idle_buffers() {
+  if (batch_.capacity() > 2 * kIdleBatchFrames) std::vector<asio::const_buffer>().swap(batch_);
+  if (batch_headers_.capacity() > kIdleBatchFrames) std::vector<ws_framing::Header>().swap(batch_headers_);
+  if (queue_.empty() && queue_.capacity() > kIdleBatchFrames) std::vector<Outgoing>().swap(queue_);
 }
 
 // ---- closing ----
@@ -324,12 +463,10 @@ void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::
 
 void WebSocketSession::drop_slow_consumer() {
   context_->metrics.slow_clients_dropped++;
-  const auto stuck_ms = writing_ ? std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - write_started_).count() : 0;
+  const auto stuck_ms = in_flight_ > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - write_started_).count() : 0;
   log::warn("ws %llu: slow consumer (%zu frames, %zu bytes queued, a write stuck for %lld ms): dropped",
-            static_cast<unsigned long long>(id_), queue_.size() + (writing_ ? 1 : 0), queued_bytes_,
-            static_cast<long long>(stuck_ms));
-  queue_.clear();
-  queued_bytes_ = writing_ ? writing_->size() : 0;
+            static_cast<unsigned long long>(id_), queue_.size(), queued_bytes_, static_cast<long long>(stuck_ms));
+  drop_queued_messages();
   // The peer is not reading, so the close frame may never leave: the short timeout cuts the socket.
   begin_close(static_cast<std::uint16_t>(websocket::close_code::policy_error), "slow consumer",
               context_->ws.slow_close_timeout);
@@ -353,11 +490,7 @@ void WebSocketSession::on_keepalive(error_code ec) {
   }
   if (now - last_ping_ >= limits.ping_interval) {
     last_ping_ = now;
-    // A ping still stuck behind an unread write is enough; Beast allows one at a time.
-    if (!ping_in_flight_) {
-      ping_in_flight_ = true;
-      ws_.async_ping({}, [self = shared_from_this()](error_code) { self->ping_in_flight_ = false; });
-    }
+    enqueue_ping();
   }
   schedule_keepalive();
 }
@@ -377,8 +510,17 @@ void WebSocketSession::finish() {
   hello_timer_.cancel();
   close_timer_.cancel();
   slow_timer_.cancel();
-  queue_.clear();
+  close_inbox();
   cut();
+  // A write in flight completes (with an error) and releases its frames; Beast's own write, if
+  // one waits, is told it failed.
+  if (in_flight_ == 0) {
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (framed_done_) {
+      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->complete_framed_write(asio::error::operation_aborted); });
+    }
+  }
   ticket_ = Admission::Ticket();  // the socket is closed: its place under the caps is free now
   if (!was_accepted) return;
   context_->sessions.remove(id_);
