@@ -45,12 +45,22 @@ class RedisStore final : public backend::Store {
   void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
   void save_state(std::string room, std::int64_t expected_version, std::string json,
                   backend::Callback<bool> done) override;
+  // Edits as compare-and-set of the message's current JSON (edits:{room}), retried on a race.
+  void change_message(backend::ChangeRequest request, backend::Callback<backend::ChangeResult> done) override;
+  void changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                     backend::Callback<backend::ChangePage> done) override;
+  // No index: reads the room's newest messages (before `before`) in slices, at most scan_limit of
+  // them, and keeps those containing every term (ASCII case-insensitive substrings).
+  void search(backend::SearchRequest request, backend::Callback<backend::SearchPage> done) override;
   // Messages appended through this node since it started (a cluster-wide total would cost a scan).
   std::int64_t messages_stored() const override { return stored_.load(std::memory_order_relaxed); }
 
  private:
   void read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,
                   bool descending, backend::Callback<backend::Page> done);
+  void change_attempt(backend::ChangeRequest request, int attempt, backend::Callback<backend::ChangeResult> done);
+  struct SearchScan;
+  void search_slice(std::shared_ptr<SearchScan> scan);
   // Hands `result` to `done` once enough replicas confirmed every write so far on the connection.
   void confirm_replicated(backend::AppendResult result, backend::Callback<backend::AppendResult> done);
 
