@@ -154,4 +154,11 @@ void JsonOut::message(const Message& message) {
   end_object();
 }
 
+void JsonOut::messages_member(const std::vector<Message>& messages) {
+  key("messages");
+  start_array();
+  for (const Message& each : messages) message(each);
+  end_array();
+}
+
 }  // namespace outloud::protocol::detail

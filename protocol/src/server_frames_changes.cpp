@@ -14,13 +14,6 @@ void room_and_version(JsonOut& out, std::string_view room, std::int64_t version)
   out.integer(version);
 }
 
-void messages_member(JsonOut& out, const std::vector<Message>& messages) {
-  out.key("messages");
-  out.start_array();
-  for (const Message& message : messages) out.message(message);
-  out.end_array();
-}
-
 }  // namespace
 
 std::string changed_frame(const OptId& re, std::string_view room, std::int64_t version, const Message& message) {
@@ -37,7 +30,7 @@ std::string changes_frame(const OptId& re, std::string_view room, std::int64_t v
   JsonOut out;
   out.open_reply("changes", re);
   room_and_version(out, room, version);
-  messages_member(out, messages);
+  out.messages_member(messages);
   out.key("more");
   out.boolean(more);
   return out.finish();
@@ -52,7 +45,7 @@ std::string found_frame(const OptId& re, std::string_view room, std::string_view
   out.string(room);
   out.key("query");
   out.string(query);
-  messages_member(out, messages);
+  out.messages_member(messages);
   out.key("next");
   if (next) {
     out.integer(*next);
