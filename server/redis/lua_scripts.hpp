@@ -43,12 +43,13 @@ end
 return out
 )lua";
 
-// One message as it stands. KEYS: stream, edits. ARGV: seq. Returns {edited JSON or '', stored JSON or ''}.
+// One message as it stands. KEYS: stream, edits. ARGV: seq. Returns {edited JSON or '', stored JSON},
+// or {'', ''} when the stream no longer holds it (never stored, or trimmed by retention: an edit
+// left behind in edits:{room} does not bring it back).
 inline constexpr const char* kReadMessage = R"lua(
 local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
-local stored = ''
-if entries[1] then stored = entries[1][2][2] end
-return {redis.call('HGET', KEYS[2], ARGV[1]) or '', stored}
+if not entries[1] then return {'', ''} end
+return {redis.call('HGET', KEYS[2], ARGV[1]) or '', entries[1][2][2]}
 )lua";
 
 // Compare-and-set of a message's current form, with the room's next change version.

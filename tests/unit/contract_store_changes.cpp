@@ -127,6 +127,14 @@ TEST_CASE("store: edits and deletions change a message in place, with the room's
     auto unknown = await<ChangePage>([&](auto done) { store.changes_since("nowhere", 0, 10, done); });
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.error().code == protocol::ErrorCode::not_found);
+
+    // A message deleted by retention cannot be edited back into being, though it was edited before.
+    CHECK(await_value<std::int64_t>([&](auto done) {
+            store.delete_messages_before("edits", now_ms() + 60'000, 1, done);
+          }) == 1);
+    auto gone = change(store, edit("edits", first, kAuthor, "revived?"));
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.error().code == protocol::ErrorCode::not_found);
   }
 }
 
