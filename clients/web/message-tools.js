@@ -134,6 +134,17 @@ export function onChanged(ev) {
   }
 }
 
+/** One's own role changed: the messages are shown again with the actions it now allows (Remove). */
+export function onRoleChanged(ev) {
+  if (!app.me || !ev.user || ev.user.id !== app.me.id) return;
+  // After the session controller has stored the new role (it listens to the same event).
+  setTimeout(() => {
+    const rs = app.rooms.get(ev.room);
+    if (!rs || app.current !== ev.room) return;
+    for (const m of rs.messages.values()) app.view.refresh(m);
+  }, 0);
+}
+
 /** After a join: learns the room's change version, or catches up with what changed since it. */
 export async function catchUpChanges({ room, rejoin }) {
   if (!app.client) return;

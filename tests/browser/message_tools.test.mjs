@@ -70,6 +70,19 @@ test('edit and delete own messages, remove with a reason as owner, search the ro
   await waitForText(member.page, removed);
   await waitForText(owner.page, removed);
 
+  // Made a facilitator, the member may remove messages too, without reloading.
+  const ownerMessage = 'a note from the owner';
+  await send(owner.page, ownerMessage);
+  await waitForText(member.page, ownerMessage);
+  assert.equal(await item(member.page, ownerMessage).getByRole('button', { name: /^Remove/ }).count(), 0);
+  const ownerClient = await connectAs(server.wsUrl, 'Olive Owner', 'essex-cc');
+  await ownerClient.join(room);
+  const memberUser = (await ownerClient.expectReply({ type: 'history', room }, 'history')).messages
+    .find((m) => m.from.name === 'Mia Member').from;
+  await ownerClient.expectReply({ type: 'role', room, user: memberUser.id, role: 'facilitator' }, 'ok');
+  await ownerClient.close();
+  await item(member.page, ownerMessage).getByRole('button', { name: /^Remove/ }).waitFor({ state: 'attached', timeout: WAIT });
+
   // Search: newest first, deleted messages never found.
   await owner.page.click('#search-button');
   await owner.page.fill('#search-input', 'budget');
