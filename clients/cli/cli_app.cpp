@@ -452,6 +452,34 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
       for (const auto& message : messages->GetArray()) render_message(message, true);
     return;
   }
+  if (type == "found") {
+    const auto* messages = get_member(doc, "messages");
+    const std::size_t count = messages && messages->IsArray() ? messages->Size() : 0;
+    print("* " + std::to_string(count) + " found for \"" + terminal_safe(get_string(doc, "query")) + "\" in " +
+          terminal_safe(get_string(doc, "room")) + (count > 0 ? ", newest first:" : ""));
+    if (count > 0)
+      for (const auto& message : messages->GetArray()) render_message(message, true);
+    if (const auto next = get_int(doc, "next")) {
+      print("  (more may match before #" + std::to_string(*next) + ": send {\"type\":\"search\",\"room\":\"" +
+            terminal_safe(get_string(doc, "room")) + "\",\"query\":\"" + terminal_safe(get_string(doc, "query")) +
+            "\",\"before\":" + std::to_string(*next) + "})");
+    }
+    return;
+  }
+  if (type == "changed") {
+    const auto* message = get_member(doc, "message");
+    if (!message || doc.HasMember("re")) return;  // the reply: the event to everyone follows
+    const std::string seq = std::to_string(get_int(*message, "seq").value_or(0));
+    const std::string room = terminal_safe(get_string(doc, "room"));
+    if (const auto* deleted = get_member(*message, "deleted")) {
+      const auto* by = get_member(*deleted, "by");
+      const auto reason = get_string(*deleted, "reason");
+      return print("[" + room + "] * #" + seq + (reason.empty() ? " deleted" : " removed") +
+                   (by ? " by " + who_text(*by) : std::string()) +
+                   (reason.empty() ? std::string() : ": " + terminal_safe(reason)));
+    }
+    return print("[" + room + "] * #" + seq + " edited: " + terminal_safe(get_string(*message, "text"), true));
+  }
   if (type == "message") return render_message(doc, false);
   if (type == "presence") {
     const std::string room(get_string(doc, "room"));
@@ -494,7 +522,13 @@ void CliApp::render_message(const rapidjson::Value& message, bool from_history) 
   line += ": ";
   if (const auto tag = get_string(message, "tag"); !tag.empty()) line += "[" + terminal_safe(tag) + "] ";
   if (const auto reply = get_int(message, "reply_to")) line += "(re #" + std::to_string(*reply) + ") ";
-  line += terminal_safe(get_string(message, "text"), true);
+  if (const auto* deleted = get_member(message, "deleted")) {
+    const auto reason = get_string(*deleted, "reason");
+    line += reason.empty() ? "(deleted)" : "(removed: " + terminal_safe(reason) + ")";
+  } else {
+    line += terminal_safe(get_string(message, "text"), true);
+    if (get_int(message, "edited_at")) line += " (edited)";
+  }
   print(line);
 }
 

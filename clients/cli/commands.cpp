@@ -105,6 +105,10 @@ std::string_view command_help() {
          "  /leave [room]          leave the current (or given) room\n"
          "  /history [n]           the latest n messages of the current room (default 20)\n"
          "  /who                   who is present in the current room\n"
+         "  /search <words…>       messages of the current room with every word, newest first\n"
+         "  /edit <seq> <text>     correct one of your messages\n"
+         "  /delete <seq>          delete one of your messages\n"
+         "  /remove <seq> <reason> remove a message, with a reason on the record (owner, facilitators)\n"
          "  /topic <topic>         topic of the messages you send (default: general)\n"
          "  /tag learn|do|reflect|share|none   tag of the messages you send\n"
          "  /away, /back           set your presence state\n"
@@ -161,6 +165,30 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
     Request r("history", next_id);
     r.json.add("room", state.current_room).add("limit", limit);
     return r.done("history", state.current_room);
+  }
+  if (command == "search") {
+    if (args.empty()) return usage("usage: /search <words…>");
+    if (state.current_room.empty()) return usage("no current room: /join a room first");
+    Request r("search", next_id);
+    r.json.add("room", state.current_room).add("query", args);
+    return r.done("search", state.current_room);
+  }
+  if (command == "edit" || command == "delete" || command == "remove") {
+    std::string_view rest;
+    const auto seq = parse_int(first_word(args, rest));
+    const bool needs_text = command != "delete";
+    if (!seq || *seq < 1 || needs_text == rest.empty()) {
+      return usage(command == "edit" ? "usage: /edit <seq> <new text>"
+                   : command == "delete" ? "usage: /delete <seq>"
+                                         : "usage: /remove <seq> <reason>");
+    }
+    if (state.current_room.empty()) return usage("no current room: /join a room first");
+    const std::string type = command == "remove" ? "remove_message" : std::string(command);
+    Request r(type.c_str(), next_id);
+    r.json.add("room", state.current_room).add("seq", *seq);
+    if (command == "edit") r.json.add("text", rest);
+    if (command == "remove") r.json.add("reason", rest);
+    return r.done(type, state.current_room);
   }
   if (command == "who") {
     if (state.current_room.empty()) return usage("no current room: /join a room first");

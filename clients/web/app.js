@@ -18,6 +18,7 @@ import { setupRoomForms } from './room-directory.js';
 import { setupSession } from './session-controller.js';
 import { setReply, setupComposer } from './composer.js';
 import { setupStatus, setupDrawers, setupAccess } from './page-chrome.js';
+import { decorateMessage, setupMessageTools } from './message-tools.js';
 
 function boot() {
   collectElements();
@@ -27,6 +28,7 @@ function boot() {
     jumpButton: el.jumpLatest,
     lookup: (seq) => (app.current ? app.rooms.get(app.current)?.messages.get(seq) : undefined),
     onReply: setReply,
+    decorate: decorateMessage,
   });
   app.openSignIn = new OpenSignIn((identity) => {
     saveIdentity(identity);
@@ -38,6 +40,7 @@ function boot() {
   setupDrawers();
   setupSession();
   setupAccess();
+  setupMessageTools();
   app.link = takeLinkFromAddress();
   decideStart();
 }

@@ -11,6 +11,7 @@ import { LAST_ROOM_KEY } from './room-store.js';
 import { refreshRooms, roomFromHash, onRoomChanged, onMemberChanged } from './room-directory.js';
 import { focusRoom, focusRooms, openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
+import { onChanged, catchUpChanges, onRoleChanged } from './message-tools.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
 
 const REFUSED_AGAIN_MS = 5000;
@@ -123,6 +124,9 @@ export function start({ identity = null, token = null, user = null }) {
   client.on('message', onMessage);
   client.on('presence', onPresence);
   client.on('typing', onTyping);
+  client.on('changed', onChanged);
+  client.on('joined', catchUpChanges);
+  client.on('role', onRoleChanged);
   client.on('room', onRoomChanged);
   client.on('member', onMemberChanged);
   for (const type of SESSION_EVENTS) client.on(type, onSessionEvent);

@@ -27,8 +27,10 @@ export class MessageListView {
    * @param {HTMLElement} opts.jumpButton shown when new messages arrive while scrolled up
    * @param {(seq: number) => object|undefined} opts.lookup a loaded message by seq
    * @param {(message: object) => void} opts.onReply
+   * @param {(li: HTMLLIElement, message: object) => void} [opts.decorate] adds marks and actions to an item
    */
-  constructor({ list, scroller, jumpButton, lookup, onReply }) {
+  constructor({ list, scroller, jumpButton, lookup, onReply, decorate }) {
+    this.decorate = decorate;
     this.list = list;
     this.scroller = scroller;
     this.jumpButton = jumpButton;
@@ -77,6 +79,16 @@ export class MessageListView {
     if (next) this._refreshContinuation(next);
     if (stickToBottom || wasNearBottom) this.scrollToBottom();
     else this.jumpButton.hidden = false;
+    return true;
+  }
+
+  /** Shows a message again in its place (edited, deleted or removed); false if it is not shown. */
+  refresh(message) {
+    const old = this.list.querySelector(`li[data-seq="${message.seq}"]`);
+    if (!old) return false;
+    const li = this._messageItem(message);
+    old.replaceWith(li);
+    this._refreshContinuation(li);
     return true;
   }
 
@@ -194,6 +206,7 @@ export class MessageListView {
       actions,
     );
     if (m.tag) li.dataset.tag = m.tag;
+    if (this.decorate) this.decorate(li, m);
     return li;
   }
 

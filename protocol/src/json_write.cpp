@@ -134,7 +134,31 @@ void JsonOut::message(const Message& message) {
   } else {
     null();
   }
+  if (message.edited_at) {
+    key("edited_at");
+    integer(*message.edited_at);
+  }
+  if (message.deleted) {
+    key("deleted");
+    start_object();
+    key("at");
+    integer(message.deleted->at);
+    key("by");
+    user(message.deleted->by);
+    if (message.deleted->reason) {
+      key("reason");
+      string(*message.deleted->reason);
+    }
+    end_object();
+  }
   end_object();
+}
+
+void JsonOut::messages_member(const std::vector<Message>& messages) {
+  key("messages");
+  start_array();
+  for (const Message& each : messages) message(each);
+  end_array();
 }
 
 }  // namespace outloud::protocol::detail

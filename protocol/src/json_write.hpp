@@ -47,6 +47,7 @@ class JsonOut {
   void room(const Room& room);
   void presence(const PresenceEntry& entry);
   void message(const Message& message);  // MESSAGE, with "type":"message"
+  void messages_member(const std::vector<Message>& messages);  // "messages":[MESSAGE…]
 
   std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
 

@@ -8,6 +8,7 @@
 #include <rapidjson/error/en.h>
 
 #include "field_reader.hpp"
+#include "message_change_readers.hpp"
 #include "outloud/protocol/client_frames.hpp"
 #include "utf8.hpp"
 
@@ -387,7 +388,7 @@ struct FrameType {
   std::string_view name;
   BodyReader read;
 };
-constexpr std::array<FrameType, 35> kFrameTypes = {{
+constexpr std::array<FrameType, 40> kFrameTypes = {{
     {"hello", read_hello},   {"ping", read_ping},     {"status", read_status},     {"create", read_create},
     {"rooms", read_rooms},   {"join", read_join},     {"leave", read_leave},       {"send", read_send},
     {"history", read_history}, {"typing", read_typing}, {"role", read_role},       {"hand", read_hand},
@@ -397,6 +398,8 @@ constexpr std::array<FrameType, 35> kFrameTypes = {{
     {"invite", read_invite}, {"invitations", read_invitations}, {"revoke", read_revoke},
     {"room", read_room_settings}, {"members", read_members}, {"add", read_add},   {"remove", read_remove},
     {"audit", read_audit},   {"token", read_token},   {"sessions", read_sessions}, {"end_session", read_end_session},
+    {"edit", detail::read_edit}, {"delete", detail::read_delete}, {"remove_message", detail::read_remove_message},
+    {"changes", detail::read_changes}, {"search", detail::read_search},
 }};
 
 ClientBody read_body(const FieldReader& fields, const ParseLimits& limits) {

@@ -85,6 +85,17 @@ std::optional<Message> parse_message_json(std::string_view text) {
     message.nonce = string_member(document, "nonce");
     if (!message.nonce) return std::nullopt;
   }
+  if (const rapidjson::Value* edited_at = nullable_member(document, "edited_at")) {
+    if (!edited_at->IsInt64()) return std::nullopt;
+    message.edited_at = edited_at->GetInt64();
+  }
+  if (const rapidjson::Value* deleted = nullable_member(document, "deleted")) {
+    if (!deleted->IsObject()) return std::nullopt;
+    auto at = integer_member(*deleted, "at");
+    auto by = user_member(*deleted, "by");
+    if (!at || !by) return std::nullopt;
+    message.deleted = Deletion{*at, std::move(*by), string_member(*deleted, "reason")};
+  }
   return message;
 }
 

@@ -19,13 +19,6 @@ void room_id_member(JsonOut& out, std::string_view room) {
   out.string(room);
 }
 
-void messages_member(JsonOut& out, const std::vector<Message>& messages) {
-  out.key("messages");
-  out.start_array();
-  for (const Message& message : messages) out.message(message);
-  out.end_array();
-}
-
 }  // namespace
 
 std::string error_frame(const OptId& re, ErrorCode code, std::string_view message) {
@@ -104,7 +97,7 @@ std::string joined_frame(const OptId& re, const JoinedReply& reply) {
   out.start_array();
   for (const PresenceEntry& entry : reply.presence) out.presence(entry);
   out.end_array();
-  messages_member(out, reply.messages);
+  out.messages_member(reply.messages);
   out.key("head");
   out.integer(reply.head);
   out.key("recovered");
@@ -141,7 +134,7 @@ std::string history_frame(const OptId& re, std::string_view room, const std::vec
   JsonOut out;
   open_reply(out, "history", re);
   room_id_member(out, room);
-  messages_member(out, messages);
+  out.messages_member(messages);
   return close(out);
 }
 

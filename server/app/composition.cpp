@@ -427,6 +427,7 @@ int run_server(const Options& options) {
   hub_options.max_reply_bytes = options.max_reply_bytes;
   hub_options.worker_threads = static_cast<int>(options.worker_threads);
   hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
+  hub_options.search_scan = static_cast<int>(options.search_scan);
   hub_options.labels = split_labels(options.labels);
   hub_options.retention_sweep_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));

@@ -105,6 +105,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_reply_bytes = std::to_string(defaults.max_reply_bytes),
                        worker_threads = std::to_string(defaults.worker_threads),
                        max_exports = std::to_string(defaults.max_exports),
+                       search_scan = std::to_string(defaults.search_scan),
                        max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
@@ -210,6 +211,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
     ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
      "session records built at once; more wait their turn")
+    ("search-scan", po::value(&search_scan)->default_value(search_scan)->value_name("N"),
+     "Redis store (no index): the most messages one search page reads, newest first; the reply's next goes on")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -331,6 +334,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
     o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
     o.max_exports = whole_number("max-exports", max_exports, 1, 64);
+    o.search_scan = whole_number("search-scan", search_scan, 1, 1'000'000);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

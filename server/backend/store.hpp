@@ -39,6 +39,41 @@ struct RoomState {
   std::string json;          // empty when version is 0
 };
 
+// Correcting and taking back a message (protocol/README.md "Edits, removal and search").
+enum class ChangeKind { edit, delete_, remove };
+struct ChangeRequest {
+  std::string room;
+  std::int64_t seq = 0;
+  ChangeKind kind = ChangeKind::edit;
+  protocol::User by;   // edit, delete_: must be the author (else `forbidden`); remove: the moderator
+  std::string text;    // edit: the new text
+  std::string reason;  // remove: why
+  std::int64_t ts = 0;  // ms
+};
+struct ChangeResult {
+  protocol::Message message;  // as stored after the change (a tombstone for delete_ and remove)
+  std::int64_t version = 0;   // the room's change version given to this change (1, 2, ...)
+};
+// Messages changed after a version, each once in its current form, in the order of their last change.
+struct ChangePage {
+  std::vector<protocol::Message> messages;
+  std::vector<std::int64_t> versions;  // the change version of each message's last change
+  std::int64_t version = 0;  // resume from here: the last change listed, or the room's version if none
+  bool more = false;
+};
+struct SearchRequest {
+  std::string room;
+  std::vector<std::string> terms;      // every one must occur (a literal word, never an operator)
+  std::optional<std::int64_t> before;  // only messages with seq < before
+  int limit = 20;
+  int scan_limit = 2000;  // stores without an index look at this many messages at most
+};
+struct SearchPage {
+  std::vector<protocol::Message> messages;  // newest first
+  std::optional<std::int64_t> next;         // `before` of the next page, when more may match
+  std::int64_t scanned = 0;                 // messages looked at (stores without an index)
+};
+
 inline constexpr std::int64_t kNonceWindowMs = 24LL * 60 * 60 * 1000;
 
 class Store {
@@ -78,6 +113,17 @@ class Store {
   // the callback gets true if saved, false if another writer got there first.
   virtual void save_state(std::string room, std::int64_t expected_version, std::string json,
                           Callback<bool> done) = 0;
+
+  // Applies one change to a stored message and gives it the room's next change version, atomically.
+  // `not_found`: no such room or message; `forbidden`: an edit or delete by someone else than the
+  // author; `conflict`: the message was already deleted or removed. Publishes nothing.
+  virtual void change_message(ChangeRequest request, Callback<ChangeResult> done) = 0;
+  // The messages changed after `since`, at most `limit`; since absent: none, with the current version.
+  virtual void changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                             Callback<ChangePage> done) = 0;
+  // Messages of the room containing every term (case-insensitive), newest first. Never matches a
+  // deleted message. Runs on the store's own thread or server, never the caller's.
+  virtual void search(SearchRequest request, Callback<SearchPage> done) = 0;
 
   // Counts for /metrics (cheap, may be approximate for remote stores).
   virtual std::int64_t messages_stored() const = 0;

@@ -298,6 +298,11 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
                  [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },
                  [&](const p::Export& request) { on_export(conn_id, re, request); },
                  [&](const p::SetRole& set) { on_set_role(conn_id, re, set); },
+                 [&](const p::Edit& edit) { on_edit(conn_id, re, edit); },
+                 [&](const p::Delete& remove) { on_delete(conn_id, re, remove); },
+                 [&](const p::RemoveMessage& remove) { on_remove_message(conn_id, re, remove); },
+                 [&](const p::Changes& changes) { on_changes(conn_id, re, changes); },
+                 [&](const p::Search& search) { on_search(conn_id, re, search); },
                  [&](const auto&) {
                    if (facilitation::is_facilitation_frame(frame.body)) return on_facilitation(conn_id, re, frame.body);
                    on_access_frame(conn_id, re, frame.body);

@@ -48,6 +48,7 @@ struct HubOptions {
   int worker_threads = 2;
   int max_exports_at_once = 1;
   int max_history_reads_at_once = 4;
+  int search_scan = 1000;  // stores without a search index read at most this many messages per search
   // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
   std::chrono::milliseconds gap_retry_initial{200};
   std::chrono::milliseconds gap_retry_max{5000};

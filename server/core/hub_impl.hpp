@@ -311,6 +311,15 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Breakout groups follow their session's roles.
   void sync_group_roles(const std::string& session, std::vector<std::string> groups, std::function<void()> done);
 
+  // ---- edits, removal and search (hub_messages.cpp) ----
+  void on_edit(std::uint64_t conn_id, const OptId& re, const p::Edit& edit);
+  void on_delete(std::uint64_t conn_id, const OptId& re, const p::Delete& remove);
+  void on_remove_message(std::uint64_t conn_id, const OptId& re, const p::RemoveMessage& remove);
+  void on_changes(std::uint64_t conn_id, const OptId& re, const p::Changes& changes);
+  void on_search(std::uint64_t conn_id, const OptId& re, const p::Search& search);
+  void change_message(std::uint64_t conn_id, const OptId& re, backend::ChangeRequest request);
+  void answer_page(std::uint64_t conn_id, const OptId& re, std::function<Result<std::string>()> build);
+
   void write_started() { ++writes_in_flight_; }
   void write_finished();
 

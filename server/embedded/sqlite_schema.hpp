@@ -49,19 +49,68 @@ ALTER TABLE rooms ADD COLUMN retention_days INTEGER;
 ALTER TABLE rooms ADD COLUMN deleted_through INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN user_guest INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: edits, deletions and removals with a per-room change version (clients catch up with
+    // `changes`), and full-text search. messages has no rowid, so message_search_rows gives each
+    // message one (increasing with seq within a room); the FTS5 index is an external-content table
+    // over a view of it, kept in step by triggers (appends, edits, deletions, retention). room_key
+    // (the room id in hex: one token) lets a query stay inside its room.
+    R"sql(
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_by_id TEXT;
+ALTER TABLE messages ADD COLUMN deleted_by_name TEXT;
+ALTER TABLE messages ADD COLUMN deleted_by_org TEXT;
+ALTER TABLE messages ADD COLUMN removal_reason TEXT;
+ALTER TABLE messages ADD COLUMN change_version INTEGER;
+CREATE INDEX messages_by_change ON messages(room, change_version) WHERE change_version IS NOT NULL;
+ALTER TABLE rooms ADD COLUMN change_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE message_search_rows (
+  id   INTEGER PRIMARY KEY,
+  room TEXT NOT NULL,
+  seq  INTEGER NOT NULL,
+  UNIQUE (room, seq)
+);
+CREATE VIEW message_search_source AS
+  SELECT r.id AS id, m.text AS text, hex(r.room) AS room_key
+  FROM message_search_rows r JOIN messages m ON m.room = r.room AND m.seq = r.seq;
+CREATE VIRTUAL TABLE message_search USING fts5(text, room_key, content='message_search_source',
+  content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO message_search_rows(room, seq) VALUES (new.room, new.seq);
+  INSERT INTO message_search(rowid, text, room_key) VALUES (last_insert_rowid(), new.text, hex(new.room));
+END;
+CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO message_search(message_search, rowid, text, room_key)
+    SELECT 'delete', id, old.text, hex(old.room) FROM message_search_rows WHERE room = old.room AND seq = old.seq;
+  INSERT INTO message_search(rowid, text, room_key)
+    SELECT id, new.text, hex(new.room) FROM message_search_rows WHERE room = new.room AND seq = new.seq;
+END;
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO message_search(message_search, rowid, text, room_key)
+    SELECT 'delete', id, old.text, hex(old.room) FROM message_search_rows WHERE room = old.room AND seq = old.seq;
+  DELETE FROM message_search_rows WHERE room = old.room AND seq = old.seq;
+END;
+INSERT INTO message_search_rows(room, seq) SELECT room, seq FROM messages ORDER BY room, seq;
+INSERT INTO message_search(message_search) VALUES ('rebuild');
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());
 
-inline constexpr const char* kMessageColumns =
+// What an append writes; kMessageColumns adds what edits and deletions change (read_message).
+inline constexpr const char* kInsertMessageColumns =
     "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce, user_guest";
+#define OUTLOUD_SQLITE_MESSAGE_COLUMNS                                                              \
+  "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce, user_guest, " \
+  "edited_at, deleted_at, deleted_by_id, deleted_by_name, deleted_by_org, removal_reason"
+inline constexpr const char* kMessageColumns = OUTLOUD_SQLITE_MESSAGE_COLUMNS;
 inline constexpr const char* kRoomColumns =
     "id, title, kind, created_by, created_at, parent, org, visibility, label, retention_days";
 
 // The first message with this nonce within the window. INDEXED BY: without statistics the planner
 // prefers the primary key (a scan of the whole room); the index ends with seq, so no sort is needed.
 inline constexpr const char* kFindNonce =
-    "SELECT room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce, user_guest "
+    "SELECT " OUTLOUD_SQLITE_MESSAGE_COLUMNS " "
     "FROM messages INDEXED BY messages_by_nonce "
     "WHERE room = ?1 AND user_id = ?2 AND nonce = ?3 AND ts >= ?4 ORDER BY seq LIMIT 1";
 

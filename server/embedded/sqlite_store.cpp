@@ -16,6 +16,7 @@
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/log.hpp"
+#include "server/embedded/sqlite_message_changes.hpp"
 #include "server/embedded/sqlite_schema.hpp"
 #include "server/embedded/sqlite_statement.hpp"
 
@@ -37,21 +38,6 @@ using schema::kMessageColumns;
 std::optional<std::int64_t> retention(const Room& room) {
   if (!room.retention_days) return std::nullopt;
   return std::int64_t{*room.retention_days};
-}
-
-Message read_message(const sqlite::Use& row) {
-  Message m;
-  m.room = row.text(0);
-  m.seq = row.int64(1);
-  m.ts = row.int64(2);
-  m.from = {row.text(3), row.text(4), row.text(5)};
-  m.topic = row.text(6);
-  m.text = row.text(7);
-  if (auto tag = row.optional_text(8)) m.tag = protocol::tag_from(*tag);
-  m.reply_to = row.optional_int64(9);
-  m.nonce = row.optional_text(10);
-  m.from.guest = row.int64(11) != 0;
-  return m;
 }
 
 Room read_room(const sqlite::Use& row) {
@@ -288,6 +274,8 @@ class SqliteStore::Impl {
     return sqlite3_changes(db_) == 1;
   }
 
+  SqliteMessageChanges& changes() { return *changes_; }
+
  private:
   struct Request {
     bool writes = false;
@@ -378,7 +366,7 @@ class SqliteStore::Impl {
         "(SELECT deleted_through FROM rooms WHERE id = ?1))");
     find_nonce_ = sqlite::Statement(db_, schema::kFindNonce);
     insert_message_ = sqlite::Statement(db_,
-        (std::string("INSERT INTO messages(") + kMessageColumns +
+        (std::string("INSERT INTO messages(") + schema::kInsertMessageColumns +
          ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").c_str());
     latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
     after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
@@ -394,6 +382,8 @@ class SqliteStore::Impl {
     savepoint_ = sqlite::Statement(db_, "SAVEPOINT request");
     release_ = sqlite::Statement(db_, "RELEASE request");
     rollback_to_ = sqlite::Statement(db_, "ROLLBACK TO request");
+
+    changes_ = std::make_unique<SqliteMessageChanges>(db_);
 
     sqlite::Statement count(db_, "SELECT COUNT(*) FROM messages");
     sqlite::Use use(count);
@@ -427,6 +417,7 @@ class SqliteStore::Impl {
 
   void close_db() {
     // Statements first: sqlite3_close refuses a connection with live statements.
+    changes_.reset();
     for (auto* statement : {&insert_room_, &select_room_, &list_rooms_, &list_rooms_page_, &count_rooms_,
                             &update_room_, &delete_before_, &note_deleted_, &room_exists_, &max_seq_, &find_nonce_,
                             &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
@@ -542,6 +533,7 @@ class SqliteStore::Impl {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::int64_t> heads_;
   std::vector<Message> to_publish_;  // appended in the current batch, in seq order per room
+  std::unique_ptr<SqliteMessageChanges> changes_;  // edits, deletions, search
   sqlite::Statement insert_room_, select_room_, list_rooms_, list_rooms_page_, count_rooms_, update_room_,
       delete_before_, note_deleted_, room_exists_, max_seq_, find_nonce_, insert_message_, latest_, after_, before_,
       load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_, savepoint_, release_,
@@ -626,6 +618,25 @@ void SqliteStore::save_state(std::string room, std::int64_t expected_version, st
                       [room = std::move(room), expected_version, json = std::move(json)](Impl& impl) {
                         return impl.save_state(room, expected_version, json);
                       });
+}
+
+void SqliteStore::change_message(backend::ChangeRequest request, Callback<backend::ChangeResult> done) {
+  impl_->submit<backend::ChangeResult>(true, std::move(done), [request = std::move(request)](Impl& impl) {
+    return impl.changes().change(request);
+  });
+}
+
+void SqliteStore::changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                                Callback<backend::ChangePage> done) {
+  impl_->submit<backend::ChangePage>(false, std::move(done), [room = std::move(room), since, limit](Impl& impl) {
+    return impl.changes().since(room, since, limit);
+  });
+}
+
+void SqliteStore::search(backend::SearchRequest request, Callback<backend::SearchPage> done) {
+  impl_->submit<backend::SearchPage>(false, std::move(done), [request = std::move(request)](Impl& impl) {
+    return impl.changes().search(request);
+  });
 }
 
 std::int64_t SqliteStore::messages_stored() const { return impl_->messages_stored(); }

@@ -56,6 +56,11 @@ class SqliteStore final : public backend::Store {
   void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
   void save_state(std::string room, std::int64_t expected_version, std::string json,
                   backend::Callback<bool> done) override;
+  void change_message(backend::ChangeRequest request, backend::Callback<backend::ChangeResult> done) override;
+  void changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                     backend::Callback<backend::ChangePage> done) override;
+  // Full-text (FTS5) on the store's thread, inside the room; each page costs its own matches.
+  void search(backend::SearchRequest request, backend::Callback<backend::SearchPage> done) override;
   std::int64_t messages_stored() const override;
 
   // The schema version this build writes (PRAGMA user_version).

@@ -97,6 +97,16 @@ std::string org_label(const p::User& user) {
   return user.org.empty() ? std::string("no organisation") : inline_text(user.org);
 }
 
+// What stands in a taken-back message's place: a removal keeps who removed it and why.
+std::string deletion_note(const p::Deletion& deletion, const p::User& author) {
+  if (!deletion.reason) {
+    return std::string(deletion.by.id == author.id ? "_Deleted by its author" : "_Deleted") + " on " +
+           utc_time(deletion.at) + "._\n";
+  }
+  return "_Removed by " + inline_text(deletion.by.name) + " (" + org_label(deletion.by) + ") on " +
+         utc_time(deletion.at) + ". Reason: " + inline_text(*deletion.reason) + "_\n";
+}
+
 std::string message_block(const p::Message& message, std::string_view where = {}) {
   std::string out = "**" + inline_text(message.from.name) + "** (" + org_label(message.from) + ") · " +
                     utc_time(message.ts) + " · #" + std::to_string(message.seq);
@@ -104,7 +114,8 @@ std::string message_block(const p::Message& message, std::string_view where = {}
   if (message.topic != "general") out += " · topic " + inline_text(message.topic);
   if (message.tag) out += " · " + std::string(tag_heading(*message.tag));
   if (message.reply_to) out += " · reply to #" + std::to_string(*message.reply_to);
-  out += "\n\n" + quoted(message.text) + "\n";
+  if (message.edited_at) out += " · edited " + utc_time(*message.edited_at);
+  out += "\n\n" + (message.deleted ? deletion_note(*message.deleted, message.from) : quoted(message.text)) + "\n";
   return out;
 }
 

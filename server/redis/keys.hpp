@@ -6,6 +6,10 @@
 //   <p>stream:{room}              stream: entry id "<seq>-0", field m = the `message` event JSON
 //   <p>nonce:{room}:<n>:<user>:<nonce>   string: seq of the first message, expires after 24 h
 //   <p>state:{room}               hash  version, json (facilitation state, compare-and-set)
+//   <p>edits:{room}               hash  seq -> the message's current JSON once edited or deleted
+//                                 (stream entries cannot change: reads prefer this)
+//   <p>changes:{room}             zset  seq scored by the room's change version of its last change
+//   <p>changever:{room}           string: the room's last change version
 //   <p>presence:{room}:conns      hash  conn key -> user id
 //   <p>presence:{room}:users      hash  user id -> user JSON
 //   <p>presence:{room}:counts     hash  user id -> number of connections
@@ -35,6 +39,9 @@ class Keys {
            std::string(nonce);
   }
   std::string state(std::string_view room) const { return tagged("state:", room); }
+  std::string edits(std::string_view room) const { return tagged("edits:", room); }
+  std::string changes(std::string_view room) const { return tagged("changes:", room); }
+  std::string change_version(std::string_view room) const { return tagged("changever:", room); }
   std::string presence(std::string_view room, std::string_view part) const {
     return tagged("presence:", room) + ":" + std::string(part);
   }

@@ -36,12 +36,51 @@ end
 return {1, seq}
 )lua";
 
-// A slice of a room's stream with the room's head, read atomically.
-// KEYS: seq, stream. ARGV: XRANGE|XREVRANGE, start id, end id, count. Returns {head, json...}.
+// A slice of a room's stream with the room's head, read atomically; an edited or deleted message
+// is read in its current form. KEYS: seq, stream, edits. ARGV: XRANGE|XREVRANGE, start id, end id,
+// count. Returns {head, json...}.
 inline constexpr const char* kReadRange = R"lua(
 local out = {redis.call('GET', KEYS[1]) or '0'}
 local entries = redis.call(ARGV[1], KEYS[2], ARGV[2], ARGV[3], 'COUNT', ARGV[4])
-for _, entry in ipairs(entries) do out[#out + 1] = entry[2][2] end
+for _, entry in ipairs(entries) do
+  local seq = string.sub(entry[1], 1, string.find(entry[1], '-', 1, true) - 1)
+  out[#out + 1] = redis.call('HGET', KEYS[3], seq) or entry[2][2]
+end
+return out
+)lua";
+
+// One message as it stands. KEYS: stream, edits. ARGV: seq. Returns {edited JSON or '', stored JSON},
+// or {'', ''} when the stream no longer holds it (never stored, or trimmed by retention: an edit
+// left behind in edits:{room} does not bring it back).
+inline constexpr const char* kReadMessage = R"lua(
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
+if not entries[1] then return {'', ''} end
+return {redis.call('HGET', KEYS[2], ARGV[1]) or '', entries[1][2][2]}
+)lua";
+
+// Compare-and-set of a message's current form, with the room's next change version.
+// KEYS: rooms, edits, changes, change version. ARGV: room, seq, the edited JSON read ('' if none),
+// new JSON. Returns {-1} no such room, {0} changed meanwhile (read again), {1, version}.
+inline constexpr const char* kChangeMessage = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
+if (redis.call('HGET', KEYS[2], ARGV[2]) or '') ~= ARGV[3] then return {0} end
+local version = redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[3], version, ARGV[2])
+return {1, version}
+)lua";
+
+// The messages changed after a version. KEYS: rooms, change version, changes, edits. ARGV: room,
+// since ('' : none), count. Returns {-1} no such room, else {1, room version, (version, JSON)...}.
+inline constexpr const char* kChangesSince = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
+local out = {1, redis.call('GET', KEYS[2]) or '0'}
+if ARGV[2] == '' then return out end
+local seqs = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #seqs, 2 do
+  out[#out + 1] = seqs[i + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[4], seqs[i]) or ''
+end
 return out
 )lua";
 

@@ -229,7 +229,7 @@ void RedisStore::read_range(const std::string& room, const char* verb, std::stri
     limit = 1;
   }
   scripts_->read_range.run(
-      connection_, {keys_.seq(room), keys_.stream(room)}, {verb, std::move(start), std::move(end), std::to_string(limit)},
+      connection_, {keys_.seq(room), keys_.stream(room), keys_.edits(room)}, {verb, std::move(start), std::move(end), std::to_string(limit)},
       [descending, done = std::move(done)](Result<Reply> reply) {
         if (auto error = failure_of(reply)) return done(*error);
         const auto& elements = reply.value().elements;

@@ -48,6 +48,13 @@ class RedisStore final : public backend::Store {
   void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
   void save_state(std::string room, std::int64_t expected_version, std::string json,
                   backend::Callback<bool> done) override;
+  // Edits as compare-and-set of the message's current JSON (edits:{room}), retried on a race.
+  void change_message(backend::ChangeRequest request, backend::Callback<backend::ChangeResult> done) override;
+  void changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                     backend::Callback<backend::ChangePage> done) override;
+  // No index: reads the room's newest messages (before `before`) in slices, at most scan_limit of
+  // them, and keeps those containing every term (ASCII case-insensitive substrings).
+  void search(backend::SearchRequest request, backend::Callback<backend::SearchPage> done) override;
   // Messages appended through this node since it started (a cluster-wide total would cost a scan).
   std::int64_t messages_stored() const override { return stored_.load(std::memory_order_relaxed); }
 
@@ -61,6 +68,9 @@ class RedisStore final : public backend::Store {
   void confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
                           backend::Callback<backend::AppendResult> done);
   void publish_message(const std::string& room, std::int64_t seq, std::string event_json);
+  void change_attempt(backend::ChangeRequest request, int attempt, backend::Callback<backend::ChangeResult> done);
+  struct SearchScan;
+  void search_slice(std::shared_ptr<SearchScan> scan);
 
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<ScriptSet> scripts_;

@@ -11,6 +11,9 @@ struct ScriptSet {
   Script read_range{lua::kReadRange};
   Script save_state{lua::kSaveState};
   Script update_room{lua::kUpdateRoom};
+  Script read_message{lua::kReadMessage};
+  Script change_message{lua::kChangeMessage};
+  Script changes_since{lua::kChangesSince};
   Script presence_join{lua::kPresenceJoin};
   Script presence_leave{lua::kPresenceLeave};
   Script presence_set_state{lua::kPresenceSetState};

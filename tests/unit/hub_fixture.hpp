@@ -125,6 +125,16 @@ class FaultyStore final : public outloud::backend::Store {
   void save_state(std::string room, std::int64_t expected_version, std::string json, Callback<bool> done) override {
     real_.save_state(std::move(room), expected_version, std::move(json), std::move(done));
   }
+  void change_message(outloud::backend::ChangeRequest request, Callback<outloud::backend::ChangeResult> done) override {
+    real_.change_message(std::move(request), std::move(done));
+  }
+  void changes_since(std::string room, std::optional<std::int64_t> since, int limit,
+                     Callback<outloud::backend::ChangePage> done) override {
+    real_.changes_since(std::move(room), since, limit, std::move(done));
+  }
+  void search(outloud::backend::SearchRequest request, Callback<outloud::backend::SearchPage> done) override {
+    real_.search(std::move(request), std::move(done));
+  }
   std::int64_t messages_stored() const override { return real_.messages_stored(); }
 
  private:

@@ -66,6 +66,39 @@ struct Typing {
   std::string topic = "general";
 };
 
+// ---- correcting, removing and finding messages (protocol/README.md "Edits, removal and search") ----
+struct Edit {
+  std::string room;
+  std::int64_t seq = 0;  // >= 1
+  std::string text;      // 1..max_text_chars
+};
+struct Delete {
+  std::string room;
+  std::int64_t seq = 0;
+};
+struct RemoveMessage {
+  std::string room;
+  std::int64_t seq = 0;
+  std::string reason;  // 1..500 characters; goes on the record
+};
+// The messages of a room changed (edited, deleted, removed) after change version `since`.
+struct Changes {
+  std::string room;
+  std::optional<std::int64_t> since;  // absent: only the room's current version
+  int limit = 100;                    // 1..200
+};
+struct Search {
+  std::string room;
+  std::string query;                   // 1..200 characters, at most 10 words
+  std::optional<std::int64_t> before;  // the previous reply's `next`: only messages with seq < before
+  int limit = 20;                      // 1..50
+};
+inline constexpr std::size_t kMaxRemovalReasonChars = 500;
+inline constexpr std::size_t kMaxSearchQueryChars = 200;
+inline constexpr int kMaxSearchTerms = 10;
+// The words of a search query: split at ASCII white space. Stores match each word as a literal.
+std::vector<std::string> search_terms(std::string_view query);
+
 // ---- facilitation (facilitation.md) ----
 struct SetRole {
   std::string room;
@@ -202,7 +235,7 @@ using ClientBody = std::variant<Hello, Ping, Status, Create, ListRooms, Join, Le
                                 BreakoutBroadcast, BreakoutClose, AgendaSet, AgendaMove, Lock, Export,
                                 ListOrgs, PutOrg, SetOrgAdmin, People, Invite, ListInvitations, RevokeInvitation,
                                 RoomSettings, ListMembers, AddMember, RemoveMember, ReadAudit, MakeToken,
-                                ListSessions, EndSession>;
+                                ListSessions, EndSession, Edit, Delete, RemoveMessage, Changes, Search>;
 
 struct ClientFrame {
   std::optional<RequestId> id;

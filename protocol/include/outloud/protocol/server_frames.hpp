@@ -46,6 +46,17 @@ std::string left_frame(const OptId& re, std::string_view room);
 std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq, std::int64_t ts);
 std::string history_frame(const OptId& re, std::string_view room, const std::vector<Message>& messages);
 
+// Edits, deletions and removals (server_frames_changes.cpp). `version`: the room's change version
+// after this change; `changed` is both the reply (with `re`) and the event everyone in the room gets.
+std::string changed_frame(const OptId& re, std::string_view room, std::int64_t version, const Message& message);
+// The messages changed after a version, in change order; `version` is where the next request resumes.
+std::string changes_frame(const OptId& re, std::string_view room, std::int64_t version,
+                          const std::vector<Message>& messages, bool more);
+// Search results, newest first; `next` (when more may match) is the `before` of the next page.
+std::string found_frame(const OptId& re, std::string_view room, std::string_view query,
+                        const std::vector<Message>& messages, std::optional<std::int64_t> next,
+                        std::int64_t scanned = 0);
+
 // Events (no `re`).
 std::string message_event(const Message& message);
 std::string typing_event(std::string_view room, const User& user, std::string_view topic);

@@ -81,6 +81,15 @@ enum class Tag { learn, do_, reflect, share };
 std::string_view to_string(Tag tag);
 std::optional<Tag> tag_from(std::string_view text);
 
+// A message taken back: by its author ("deleted") or by the room's owner or a facilitator, with a
+// reason ("removed"). Its text is erased from the store; the tombstone keeps who, when and why.
+struct Deletion {
+  std::int64_t at = 0;                // ms
+  User by;
+  std::optional<std::string> reason;  // set when removed by a moderator
+  bool operator==(const Deletion&) const = default;
+};
+
 struct Message {
   std::string room;
   std::int64_t seq = 0;
@@ -91,6 +100,8 @@ struct Message {
   std::optional<Tag> tag;
   std::optional<std::int64_t> reply_to;
   std::optional<std::string> nonce;
+  std::optional<std::int64_t> edited_at;  // ms of the last edit by its author
+  std::optional<Deletion> deleted;        // a tombstone: text is empty
   bool operator==(const Message&) const = default;
 };
 
