@@ -348,6 +348,7 @@ void Hub::Impl::on_room_settings(std::uint64_t conn_id, const OptId& re, const p
       if (auto* local = local_room(room.id)) local->meta = room;
       publish_control(room.id, control_json("refresh", "1"));
       publish_event(room.id, p::room_event(room));
+      announce_room(room);
       if (room.retention_days) apply_retention(room);
       reply(conn_id, re, p::ok_frame(re));
     }));

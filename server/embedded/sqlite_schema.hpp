@@ -49,6 +49,30 @@ ALTER TABLE rooms ADD COLUMN retention_days INTEGER;
 ALTER TABLE rooms ADD COLUMN deleted_through INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN user_guest INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: topics as threads: a topic index of messages, each room's topics with their count and last
+    // activity (kept by append and retention), people's read markers, and archived breakout groups.
+    R"sql(
+ALTER TABLE rooms ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_by_topic ON messages(room, topic, seq);
+CREATE TABLE topics (
+  room     TEXT NOT NULL,
+  topic    TEXT NOT NULL,
+  count    INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  last_ts  INTEGER NOT NULL,
+  PRIMARY KEY (room, topic)
+) WITHOUT ROWID;
+CREATE INDEX topics_by_activity ON topics(room, last_seq);
+INSERT INTO topics(room, topic, count, last_seq, last_ts)
+  SELECT room, topic, COUNT(*), MAX(seq), MAX(ts) FROM messages GROUP BY room, topic;
+CREATE TABLE read_markers (
+  user_id TEXT NOT NULL,
+  room    TEXT NOT NULL,
+  topic   TEXT NOT NULL,  -- '' for the whole room
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room, topic)
+) WITHOUT ROWID;
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());
@@ -56,7 +80,7 @@ inline constexpr int kVersion = static_cast<int>(kMigrations.size());
 inline constexpr const char* kMessageColumns =
     "room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce, user_guest";
 inline constexpr const char* kRoomColumns =
-    "id, title, kind, created_by, created_at, parent, org, visibility, label, retention_days";
+    "id, title, kind, created_by, created_at, parent, org, visibility, label, retention_days, archived";
 
 // The first message with this nonce within the window. INDEXED BY: without statistics the planner
 // prefers the primary key (a scan of the whole room); the index ends with seq, so no sort is needed.

@@ -6,6 +6,10 @@
 //   <p>stream:{room}              stream: entry id "<seq>-0", field m = the `message` event JSON
 //   <p>nonce:{room}:<n>:<user>:<nonce>   string: seq of the first message, expires after 24 h
 //   <p>state:{room}               hash  version, json (facilitation state, compare-and-set)
+//   <p>topics:{room}              zset  topic -> its last seq (topics.hpp)
+//   <p>topicts:{room}             hash  topic -> ts of its last message
+//   <p>topic:{room}:<topic>       zset  the topic's seqs (member and score the seq)
+//   <p>reads:<user id>            hash  "<room>\n<topic>" -> read marker ("<room>\n": the whole room)
 //   <p>presence:{room}:conns      hash  conn key -> user id
 //   <p>presence:{room}:users      hash  user id -> user JSON
 //   <p>presence:{room}:counts     hash  user id -> number of connections
@@ -35,6 +39,11 @@ class Keys {
            std::string(nonce);
   }
   std::string state(std::string_view room) const { return tagged("state:", room); }
+  std::string topics(std::string_view room) const { return tagged("topics:", room); }
+  std::string topic_times(std::string_view room) const { return tagged("topicts:", room); }
+  // A topic's key is this prefix followed by the topic.
+  std::string topic_prefix(std::string_view room) const { return tagged("topic:", room) + ":"; }
+  std::string reads(std::string_view user_id) const { return prefix_ + "reads:" + std::string(user_id); }
   std::string presence(std::string_view room, std::string_view part) const {
     return tagged("presence:", room) + ":" + std::string(part);
   }

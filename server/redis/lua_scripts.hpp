@@ -5,8 +5,9 @@ namespace outloud::redis::lua {
 
 // Store a message: nonce check, room check, next seq, XADD, PUBLISH — one atomic step, so the
 // channel carries a room's messages in seq order and nothing is published that was not stored.
-// KEYS: rooms, seq, stream, nonce. ARGV: room, event JSON before the seq, after the seq,
-// nonce ttl ms ("0": do not keep it), has nonce ("1"/"0"), stream maxlen ("0": keep all), channel.
+// KEYS: rooms, seq, stream, nonce, topics, topic times, the topic's seqs. ARGV: room, event JSON
+// before the seq, after the seq, nonce ttl ms ("0": do not keep it), has nonce ("1"/"0"), stream
+// maxlen ("0": keep all), channel, topic, ts.
 // Returns {-1} no such room; {0, seq[, first event JSON]} duplicate nonce; {1, seq} stored.
 inline constexpr const char* kAppend = R"lua(
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
@@ -26,6 +27,9 @@ else
   redis.call('XADD', KEYS[3], seq .. '-0', 'm', body)
 end
 if ARGV[5] == '1' and ARGV[4] ~= '0' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[4]) end
+redis.call('ZADD', KEYS[5], seq, ARGV[8])
+redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
+redis.call('ZADD', KEYS[7], seq, seq)
 redis.call('PUBLISH', ARGV[7], 'O1m' .. string.len(seq) .. ':' .. seq .. '0:1:0' .. body)
 return {1, seq}
 )lua";
