@@ -2,11 +2,15 @@
 // storage) per person, every page's script errors and CSP violations collected, and the page
 // steps the tests share (sign in, wait online, send, read the message list).
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { scaled } from './server.mjs';
 
 export const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
 export const WAIT = scaled(10000);
+/** The web client the tests serve (`--web-root`): this tree's, not the one copied into the build. */
+export const WEB_ROOT = process.env.OUTLOUD_WEB_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../clients/web');
 
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
