@@ -14,6 +14,7 @@ import { setupRoomForms } from './room-directory.js';
 import { setupSession } from './session-controller.js';
 import { setReply, setupComposer } from './composer.js';
 import { setupStatus, setupDrawers, setupAccess } from './page-chrome.js';
+import { setupThreads } from './threads.js';
 
 function boot() {
   collectElements();
@@ -34,6 +35,7 @@ function boot() {
   setupDrawers();
   setupSession();
   setupAccess();
+  setupThreads();
   app.link = takeLinkFromAddress();
   decideStart();
 }

@@ -12,6 +12,7 @@ import { refreshRooms, roomFromHash, onRoomChanged, onMemberChanged } from './ro
 import { openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
+import { attachThreads } from './threads.js';
 
 const REFUSED_AGAIN_MS = 5000;
 
@@ -126,6 +127,7 @@ export function start({ identity = null, token = null, user = null }) {
   client.on('room', onRoomChanged);
   client.on('member', onMemberChanged);
   for (const type of SESSION_EVENTS) client.on(type, onSessionEvent);
+  attachThreads(client);
   client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
   client.on('fatal', (err) => {
     teardown();
