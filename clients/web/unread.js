@@ -126,12 +126,15 @@ export function flushRead() {
   app.client.markRead(room, e.lastSeq).catch(() => {});
 }
 
-/** "(3) OutLoud", "(3 · @1) OutLoud": unread messages and mentions in rooms not on screen. */
+/**
+ * "(3) OutLoud", "(3 · @1) OutLoud": unread messages in the rooms the person follows (joined here,
+ * or read before) and mentions anywhere, leaving out the room on screen.
+ */
 export function updateTitle() {
   let unread = 0;
   let mentions = 0;
-  for (const room of progress.keys()) {
-    unread += unreadCount(room);
+  for (const [room, e] of progress) {
+    if (e.read > 0 || (app.client && app.client.isJoined(room))) unread += unreadCount(room);
     mentions += mentionCount(room);
   }
   const parts = [unread ? String(unread) : null, mentions ? `@${mentions}` : null].filter(Boolean);
