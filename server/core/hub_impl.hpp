@@ -297,8 +297,9 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_notice(const backend::BusEvent& event);
 
  private:
-  // Tells everyone who may see `room` (on every node) that it is new or changed.
-  void announce_room(const p::Room& room);
+  // Tells everyone who may see `room` (on every node) that it is new or changed; when it has just
+  // become private, those who no longer see it are told to drop it (and nobody else learns its id).
+  void announce_room(const p::Room& room, bool became_private = false);
   // Sends `frame` to every connection of these users, on every node.
   void notify_users(std::vector<std::string> users, std::string frame);
   // The `rooms` reply, with each room's last seq and the person's read marker.

@@ -19,7 +19,8 @@ constexpr const char* kNoticeChannel = "!notices";
 // members present on each node plus whoever sees it as an open room.
 constexpr std::size_t kMaxNoticeMembers = 5000;
 
-std::string routing_json(const char* to, const std::vector<std::string>& users, const p::Room* room) {
+std::string routing_json(const char* to, const std::vector<std::string>& users, const p::Room* room,
+                         bool became_private = false) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   w.StartObject();
@@ -34,6 +35,8 @@ std::string routing_json(const char* to, const std::vector<std::string>& users, 
     w.String(room->created_by.c_str(), static_cast<rapidjson::SizeType>(room->created_by.size()));
     w.Key("open");
     w.Bool(room->visibility == p::Visibility::open);
+    w.Key("became_private");
+    w.Bool(became_private);
   }
   w.EndObject();
   return buffer.GetString();
@@ -65,12 +68,12 @@ bool Hub::Impl::is_notice(const backend::BusEvent& event) const {
   return event.kind == backend::BusEvent::Kind::control && event.room == kNoticeChannel;
 }
 
-void Hub::Impl::announce_room(const p::Room& room) {
-  auto publish = [this, room](std::vector<std::string> members) {
+void Hub::Impl::announce_room(const p::Room& room, bool became_private) {
+  auto publish = [this, room, became_private](std::vector<std::string> members) {
     backend::BusEvent event;
     event.kind = backend::BusEvent::Kind::control;
     event.room = kNoticeChannel;
-    event.payload = make_frame(routing_json("room", members, &room) + "\n" + p::room_list_event("upsert", room));
+    event.payload = make_frame(routing_json("room", members, &room, became_private) + "\n" + p::room_list_event("upsert", room));
     backends_.bus.publish(std::move(event), [id = room.id](Result<backend::Unit> published) {
       if (!published) log::warn("room list change of %s not published: %s", id.c_str(), published.error().message.c_str());
     });
@@ -129,9 +132,13 @@ void Hub::Impl::on_notice(const backend::BusEvent& event) {
     return;
   }
   // A room: everyone in open mode; in accounts mode its owner and members, and every non-guest when
-  // it is open. Those who may no longer see it (it became private) are told to drop it.
+  // it is open. When it has just become private, the others are told to drop it; otherwise they
+  // hear nothing, not even its id.
   auto owner = routing.FindMember("owner");
   auto open = routing.FindMember("open");
+  auto private_now = routing.FindMember("became_private");
+  const bool became_private =
+      private_now != routing.MemberEnd() && private_now->value.IsBool() && private_now->value.GetBool();
   const std::string owner_id = owner != routing.MemberEnd() && owner->value.IsString() ? owner->value.GetString() : "";
   const bool is_open = open == routing.MemberEnd() || !open->value.IsBool() || open->value.GetBool();
   Frame removal;
@@ -141,7 +148,7 @@ void Hub::Impl::on_notice(const backend::BusEvent& event) {
     const bool sees_it = !accounts_mode() || user.id == owner_id || named.count(user.id) || (is_open && !user.guest);
     if (sees_it) {
       conn.connection->send(frame);
-    } else if (!user.guest) {
+    } else if (became_private && !user.guest) {
       if (!removal) {
         // The frame's room, read back once, for the `remove` event.
         rapidjson::Document upsert;
