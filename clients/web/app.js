@@ -19,6 +19,7 @@ import { setupSession } from './session-controller.js';
 import { setReply, setupComposer } from './composer.js';
 import { setupStatus, setupDrawers, setupAccess } from './page-chrome.js';
 import { decorateMessage, setupMessageTools } from './message-tools.js';
+import { setupThreads } from './threads.js';
 
 function boot() {
   collectElements();
@@ -41,6 +42,7 @@ function boot() {
   setupSession();
   setupAccess();
   setupMessageTools();
+  setupThreads();
   app.link = takeLinkFromAddress();
   decideStart();
 }

@@ -13,6 +13,7 @@ import { focusRoom, focusRooms, openRoom, onJoined, onMessage, onPresence, onTyp
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
 import { onChanged, catchUpChanges, onRoleChanged } from './message-tools.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
+import { attachThreads } from './threads.js';
 
 const REFUSED_AGAIN_MS = 5000;
 
@@ -130,6 +131,7 @@ export function start({ identity = null, token = null, user = null }) {
   client.on('room', onRoomChanged);
   client.on('member', onMemberChanged);
   for (const type of SESSION_EVENTS) client.on(type, onSessionEvent);
+  attachThreads(client);
   client.on('server-error', (frame) => toast(frame.message || frame.code || 'The server reported an error'));
   client.on('fatal', (err) => {
     teardown();

@@ -19,6 +19,7 @@ import { createThrottle, makeNonce, OutloudError } from './protocol-basics.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import { facilitationCommands } from './facilitation-commands.js';
 import { accessCommands } from './access-commands.js';
+import { topicCommands } from './topic-commands.js';
 
 export * from './protocol-basics.js';
 export { ReconnectingSocket } from './reconnecting-socket.js';
@@ -152,6 +153,6 @@ export class OutloudClient extends ReconnectingSocket {
   }
 }
 
-Object.assign(OutloudClient.prototype, facilitationCommands, accessCommands);
+Object.assign(OutloudClient.prototype, facilitationCommands, accessCommands, topicCommands);
 
 export default OutloudClient;

@@ -10,11 +10,13 @@ import { LAST_ROOM_KEY, forgetRoom } from './room-store.js';
 import { decideStart, teardown } from './connection.js';
 import { focusRoom, openRoom, showRoom, loadOlder } from './room-screen.js';
 import { closeDrawers, showAdmin } from './page-chrome.js';
+import { roomsListed, unreadCount, mentionCount } from './threads.js';
 
 export async function refreshRooms() {
   if (!app.client) return;
   try {
     app.roomList = await app.client.rooms();
+    roomsListed(app.roomList);
   } catch (err) {
     if (err.code !== 'closed') toast(`Could not load the rooms: ${err.message}`);
     return;
@@ -39,7 +41,8 @@ export function renderRooms() {
   el.roomListEmpty.hidden = list.length > 0;
   renderRoomList(el.roomList, list, {
     current: app.current,
-    unread: (id) => app.rooms.get(id)?.unread || 0,
+    unread: unreadCount,
+    mentions: mentionCount,
     joined: (id) => !!app.client && app.client.isJoined(id),
     onOpen: (id) => {
       openRoom(id);

@@ -23,6 +23,7 @@ import { renderRooms, renderRoomAccess } from './room-directory.js';
 import { renderSession } from './session-controller.js';
 import { clearReply } from './composer.js';
 import { hideAdmin } from './page-chrome.js';
+import { roomShown } from './threads.js';
 
 export async function openRoom(id, { quietNotFound = false } = {}) {
   if (!app.client) return;
@@ -126,6 +127,7 @@ export function onTyping(ev) {
 }
 
 export function showRoom(rs, { loading = false } = {}) {
+  roomShown(rs ? rs.id : null);
   clearReply();
   if (!rs) {
     el.roomSection.hidden = true;

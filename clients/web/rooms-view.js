@@ -1,6 +1,7 @@
 // The room list: title, kind, people online, unread count; the open room marked current.
 
 import { h, clear } from './dom.js';
+import { nestRooms } from './room-list-live.js';
 
 const KIND_LABELS = { room: 'Room', session: 'Session', breakout: 'Breakout' };
 
@@ -15,12 +16,9 @@ export function kindLabel(kind) {
  * @param {{current: string|null, unread: (id: string) => number, joined: (id: string) => boolean,
  *   onOpen: (id: string) => void}} opts
  */
-export function renderRoomList(list, rooms, { current, unread, joined, onOpen }) {
-  const sorted = [...rooms].sort(
-    (a, b) =>
-      (a.kind === 'breakout') - (b.kind === 'breakout') ||
-      (a.title || a.id).localeCompare(b.title || b.id, undefined, { sensitivity: 'base' }),
-  );
+export function renderRoomList(list, rooms, { current, unread, joined, onOpen, mentions = () => 0 }) {
+  // Breakout groups nest under their session; the id and organisation tell same-titled rooms apart.
+  const sorted = nestRooms(rooms);
   clear(list);
   for (const room of sorted) {
     const count = unread(room.id);
@@ -29,7 +27,7 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen })
     list.append(
       h(
         'li',
-        { class: 'room-item', dataset: { room: room.id } },
+        { class: `room-item${room.nested ? ' room-item--nested' : ''}`, dataset: { room: room.id } },
         h(
           'button',
           {
@@ -44,12 +42,20 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen })
             { class: 'room-text' },
             h('span', { class: 'room-name', dir: 'auto', text: room.title || room.id }),
             // The id is in the button's name too: rooms with the same title sound different.
-            h('span', { class: 'room-sub', text: `${kindLabel(room.kind)} · ${room.id}` }),
+            h('span', { class: 'room-sub', text: [kindLabel(room.kind), room.id, room.org].filter(Boolean).join(' · ') }),
           ),
           // What the badges show, said in words (the badges themselves are hidden from screen readers).
-          online !== null || count
-            ? h('span', { class: 'sr-only', text: [online !== null ? `, ${online} online` : '', count ? `, ${count} unread` : ''].join('') })
+          online !== null || count || mentions(room.id)
+            ? h('span', {
+                class: 'sr-only',
+                text: [
+                  online !== null ? `, ${online} online` : '',
+                  count ? `, ${count} unread` : '',
+                  mentions(room.id) ? `, ${mentions(room.id)} mentioning you` : '',
+                ].join(''),
+              })
             : null,
+          mentions(room.id) ? h('span', { class: 'mention-badge', 'aria-hidden': 'true', text: `@${mentions(room.id)}` }) : null,
           count ? h('span', { class: 'unread', 'aria-hidden': 'true', text: count > 99 ? '99+' : String(count) }) : null,
           online !== null
             ? h(

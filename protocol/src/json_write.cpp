@@ -82,6 +82,10 @@ void JsonOut::room_members(const Room& room) {
   } else {
     null();
   }
+  if (room.archived) {
+    key("archived");
+    boolean(true);
+  }
 }
 
 void JsonOut::room(const Room& room) {

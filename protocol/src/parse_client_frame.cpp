@@ -129,6 +129,7 @@ ClientBody read_rooms(const FieldReader& f, const ParseLimits&) {
   ListRooms list;
   if (const auto limit = f.optional_integer("limit", 1, kMaxRoomsPage)) list.limit = static_cast<int>(*limit);
   if (f.present("after")) list.after = f.slug("after");
+  list.archived = f.optional_boolean("archived").value_or(false);
   return list;
 }
 
@@ -163,7 +164,24 @@ ClientBody read_history(const FieldReader& f, const ParseLimits&) {
   history.after = f.optional_integer("after", 0, kMaxSafeInteger);
   if (history.before && history.after) reject("fields 'before' and 'after' cannot both be given");
   history.limit = static_cast<int>(f.optional_integer("limit", 1, 200).value_or(50));
+  if (f.present("topic")) history.topic = topic(f);
   return history;
+}
+
+ClientBody read_topics(const FieldReader& f, const ParseLimits&) {
+  ListTopics list;
+  list.room = f.room();
+  list.before = f.optional_integer("before", 1, kMaxSafeInteger);
+  list.limit = static_cast<int>(f.optional_integer("limit", 1, kMaxTopicsPage).value_or(100));
+  return list;
+}
+
+ClientBody read_mark_read(const FieldReader& f, const ParseLimits&) {
+  MarkRead read;
+  read.room = f.room();
+  read.seq = f.integer("seq", 0, kMaxSafeInteger);
+  if (f.present("topic")) read.topic = topic(f);
+  return read;
 }
 
 ClientBody read_typing(const FieldReader& f, const ParseLimits&) { return Typing{f.room(), topic(f)}; }
@@ -388,7 +406,7 @@ struct FrameType {
   std::string_view name;
   BodyReader read;
 };
-constexpr std::array<FrameType, 40> kFrameTypes = {{
+constexpr std::array<FrameType, 42> kFrameTypes = {{
     {"hello", read_hello},   {"ping", read_ping},     {"status", read_status},     {"create", read_create},
     {"rooms", read_rooms},   {"join", read_join},     {"leave", read_leave},       {"send", read_send},
     {"history", read_history}, {"typing", read_typing}, {"role", read_role},       {"hand", read_hand},
@@ -400,6 +418,7 @@ constexpr std::array<FrameType, 40> kFrameTypes = {{
     {"audit", read_audit},   {"token", read_token},   {"sessions", read_sessions}, {"end_session", read_end_session},
     {"edit", detail::read_edit}, {"delete", detail::read_delete}, {"remove_message", detail::read_remove_message},
     {"changes", detail::read_changes}, {"search", detail::read_search},
+    {"topics", read_topics}, {"read", read_mark_read},
 }};
 
 ClientBody read_body(const FieldReader& fields, const ParseLimits& limits) {

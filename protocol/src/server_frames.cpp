@@ -78,6 +78,10 @@ std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms, 
     out.room_members(listing.room);
     out.key("online");
     out.integer(listing.online);
+    out.key("last_seq");
+    out.integer(listing.last_seq);
+    out.key("read");
+    out.integer(listing.read);
     out.end_object();
   }
   out.end_array();

@@ -73,6 +73,11 @@ struct SearchPage {
   std::optional<std::int64_t> next;         // `before` of the next page, when more may match
   std::int64_t scanned = 0;                 // messages looked at (stores without an index)
 };
+// A room's last seq and how far one person has read it.
+struct RoomProgress {
+  std::int64_t last_seq = 0;
+  std::int64_t read = 0;
+};
 
 inline constexpr std::int64_t kNonceWindowMs = 24LL * 60 * 60 * 1000;
 
@@ -124,6 +129,22 @@ class Store {
   // Messages of the room containing every term (case-insensitive), newest first. Never matches a
   // deleted message. Runs on the store's own thread or server, never the caller's.
   virtual void search(SearchRequest request, Callback<SearchPage> done) = 0;
+  // ---- topics and read markers (OutLoud extension; every read bounded by its limit) ----
+  // One topic's messages, ascending: seq < before, seq > after, or the latest (neither given).
+  virtual void topic_page(std::string room, std::string topic, std::optional<std::int64_t> before,
+                          std::optional<std::int64_t> after, int limit, Callback<Page> done) = 0;
+  // The room's topics whose last seq is below `before` (0: all), most recently active first, at most
+  // `limit`; `unread` counts (up to protocol::kMaxUnreadCounted) the topic's messages after the
+  // user's marker for the topic or for the whole room, whichever is further.
+  virtual void list_topics(std::string room, std::string user, std::int64_t before, int limit,
+                           Callback<std::vector<protocol::TopicSummary>> done) = 0;
+  // Raises the user's read marker of the room (`topic` empty) or of one topic to `seq`; markers never
+  // go back. The callback gets the marker as stored.
+  virtual void mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
+                         Callback<std::int64_t> done) = 0;
+  // For each room: its last seq and the user's read marker of the whole room.
+  virtual void read_progress(std::string user, std::vector<std::string> rooms,
+                             Callback<std::vector<RoomProgress>> done) = 0;
 
   // Counts for /metrics (cheap, may be approximate for remote stores).
   virtual std::int64_t messages_stored() const = 0;

@@ -56,6 +56,7 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
     }
   });
   if (backends.accounts) asio::post(impl->strand(), [impl] { impl->start(); });
+  asio::post(impl->strand(), [impl] { impl->subscribe_notices(); });
   return std::shared_ptr<Hub>(new Hub(std::move(impl)));
 }
 
@@ -294,7 +295,11 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
                  [&](const p::Join& join) { on_join(conn_id, re, join); },
                  [&](const p::Leave& leave) { on_leave(conn_id, re, leave); },
                  [&](const p::Send& send) { on_send(conn_id, re, send); },
-                 [&](const p::History& history) { on_history(conn_id, re, history); },
+                 [&](const p::History& history) {
+                   history.topic ? on_topic_history(conn_id, re, history) : on_history(conn_id, re, history);
+                 },
+                 [&](const p::ListTopics& list) { on_topics(conn_id, re, list); },
+                 [&](const p::MarkRead& read) { on_mark_read(conn_id, re, read); },
                  [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },
                  [&](const p::Export& request) { on_export(conn_id, re, request); },
                  [&](const p::SetRole& set) { on_set_role(conn_id, re, set); },
@@ -389,13 +394,17 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const OptId& re, const p::Creat
     backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
                                   --creates_in_flight_;
                                   if (!created) return fail(conn_id, re, created.error());
-                                  if (!accounts_mode()) return reply(conn_id, re, p::created_frame(re, created.value()));
+                                  if (!accounts_mode()) {
+                                    announce_room(created.value());
+                                    return reply(conn_id, re, p::created_frame(re, created.value()));
+                                  }
                                   // The creator is the room's first member, as its owner.
                                   backends_.accounts->ensure_member(
                                       created.value(), user, p::Role::owner,
                                       on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
                                                                           Result<accounts::Membership> member) {
                                         if (!member) return fail(conn_id, re, member.error());
+                                        announce_room(room);
                                         reply(conn_id, re, p::created_frame(re, room));
                                       }));
                                 }));
@@ -411,7 +420,8 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRo
     // One more than the page says whether another page follows.
     backends_.store.list_rooms_page(
         list.after.value_or(""), limit + 1,
-        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of](Result<std::vector<p::Room>> rooms) mutable {
+        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of,
+                                         archived = list.archived](Result<std::vector<p::Room>> rooms) mutable {
           if (!rooms) return fail(conn_id, re, rooms.error());
           auto* conn = connection(conn_id);
           if (!conn) return;
@@ -424,6 +434,7 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRo
           if (member_of) {
             std::erase_if(page, [&](const p::Room& room) { return !sees(*conn->user, room, *member_of); });
           }
+          if (!archived) std::erase_if(page, [](const p::Room& room) { return room.archived; });
           std::vector<std::string> ids;
           for (const auto& room : page) ids.push_back(room.id);
           backends_.presence.online_counts(
@@ -434,7 +445,7 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRo
                 for (std::size_t i = 0; i < page.size(); ++i) {
                   listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
                 }
-                reply(conn_id, re, p::rooms_frame(re, listing, next));
+                finish_rooms_listing(conn_id, re, std::move(listing), next);
               }));
         }));
   };
@@ -764,6 +775,7 @@ void Hub::Impl::on_send(std::uint64_t conn_id, const OptId& re, const p::Send& s
                              if (!appended.value().duplicate) metrics_.messages_stored++;
                              const auto& message = appended.value().message;
                              reply(conn_id, re, p::sent_frame(re, room, message.seq, message.ts));
+                             if (!appended.value().duplicate) note_mentions(message);
                            }
                            write_finished();
                          }));
@@ -827,6 +839,7 @@ void Hub::Impl::publish_event(const std::string& room, std::string frame, std::s
 }
 
 void Hub::Impl::on_bus_event(backend::BusEvent event) {
+  if (is_notice(event)) return on_notice(event);
   if (event.kind == backend::BusEvent::Kind::control) return on_control(event);
   auto* local = local_room(event.room);
   if (!local) return;

@@ -341,13 +341,17 @@ void Hub::Impl::on_room_settings(std::uint64_t conn_id, const OptId& re, const p
       note("title " + room.title);
     }
     if (detail.empty()) return reply(conn_id, re, p::ok_frame(re));
-    backends_.store.update_room(room, on_strand<p::Room>([this, conn_id, re, actor, detail](Result<p::Room> updated) {
+    const bool became_private =
+        access.room.visibility == p::Visibility::open && room.visibility == p::Visibility::private_;
+    backends_.store.update_room(room, on_strand<p::Room>([this, conn_id, re, actor, detail,
+                                                          became_private](Result<p::Room> updated) {
       if (!updated) return fail(conn_id, re, updated.error());
       const auto& room = updated.value();
       if (accounts_mode()) backends_.accounts->record(actor, accounts::kAuditRoomChanged, room.id, detail);
       if (auto* local = local_room(room.id)) local->meta = room;
       publish_control(room.id, control_json("refresh", "1"));
       publish_event(room.id, p::room_event(room));
+      announce_room(room, became_private);
       if (room.retention_days) apply_retention(room);
       reply(conn_id, re, p::ok_frame(re));
     }));

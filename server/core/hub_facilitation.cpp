@@ -170,6 +170,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
 
 void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
                           std::function<void()> done) {
+  note_breakout_rooms(room, outcome);
   // Group rooms first, so that nobody is told to join a room that does not exist yet.
   auto remaining = std::make_shared<std::size_t>(outcome.rooms_to_create.size() + 1);
   auto shared = std::make_shared<facilitation::Outcome>(std::move(outcome));
@@ -199,7 +200,8 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
       group.label = parent->meta.label;
       group.retention_days = parent->meta.retention_days;
     }
-    backends_.store.create_room(group, on_strand<p::Room>([after_rooms, id = group.id](Result<p::Room> created) {
+    backends_.store.create_room(group, on_strand<p::Room>([this, after_rooms, id = group.id](Result<p::Room> created) {
+                                  set_archived(id, false);  // listed (again) under its session
                                   // A conflict is the group room of an earlier breakout of this session:
                                   // nobody else can make `<room>~<n>` (see on_create).
                                   if (!created && created.error().code != p::ErrorCode::conflict) {

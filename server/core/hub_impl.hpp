@@ -291,6 +291,34 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
                  std::function<void()> done);
   void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);
 
+  // ---- the live room list and notices to people (hub_room_events.cpp) ----
+ public:
+  // Subscribes to the notice channel that carries room-list changes, mentions and read markers to
+  // every node.
+  void subscribe_notices(int attempt = 0);
+  bool is_notice(const backend::BusEvent& event) const;
+  void on_notice(const backend::BusEvent& event);
+
+ private:
+  // Tells everyone who may see `room` (on every node) that it is new or changed; when it has just
+  // become private, those who no longer see it are told to drop it (and nobody else learns its id).
+  void announce_room(const p::Room& room, bool became_private = false);
+  // Sends `frame` to every connection of these users, on every node.
+  void notify_users(std::vector<std::string> users, std::string frame);
+  // The `rooms` reply, with each room's last seq and the person's read marker.
+  void finish_rooms_listing(std::uint64_t conn_id, const OptId& re, std::vector<p::RoomListing> listing,
+                            std::optional<std::string> next);
+  // Breakout groups: archived when their groups close, listed again when they reopen.
+  void note_breakout_rooms(const std::string& session, const facilitation::Outcome& outcome);
+  void set_archived(const std::string& room, bool archived);
+
+  // ---- topics, read markers, mentions (hub_topics.cpp) ----
+  void on_topics(std::uint64_t conn_id, const OptId& re, const p::ListTopics& list);
+  void on_topic_history(std::uint64_t conn_id, const OptId& re, const p::History& history);
+  void on_mark_read(std::uint64_t conn_id, const OptId& re, const p::MarkRead& read);
+  // A stored message that names people (`@Display Name`) sends each of them a `mention` event.
+  void note_mentions(const p::Message& message);
+
   // ---- admission (hub_admission.cpp): every request's cost is bounded ----
   // False (and answered rate_limited) when the connection has too many frames in flight.
   bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id);

@@ -93,6 +93,30 @@ END;
 INSERT INTO message_search_rows(room, seq) SELECT room, seq FROM messages ORDER BY room, seq;
 INSERT INTO message_search(message_search) VALUES ('rebuild');
 )sql",
+    // 4: topics as threads: a topic index of messages, each room's topics with their count and last
+    // activity (kept by append and retention), people's read markers, and archived breakout groups.
+    R"sql(
+ALTER TABLE rooms ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_by_topic ON messages(room, topic, seq);
+CREATE TABLE topics (
+  room     TEXT NOT NULL,
+  topic    TEXT NOT NULL,
+  count    INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  last_ts  INTEGER NOT NULL,
+  PRIMARY KEY (room, topic)
+) WITHOUT ROWID;
+CREATE INDEX topics_by_activity ON topics(room, last_seq);
+INSERT INTO topics(room, topic, count, last_seq, last_ts)
+  SELECT room, topic, COUNT(*), MAX(seq), MAX(ts) FROM messages GROUP BY room, topic;
+CREATE TABLE read_markers (
+  user_id TEXT NOT NULL,
+  room    TEXT NOT NULL,
+  topic   TEXT NOT NULL,  -- '' for the whole room
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room, topic)
+) WITHOUT ROWID;
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());
@@ -105,7 +129,7 @@ inline constexpr const char* kInsertMessageColumns =
   "edited_at, deleted_at, deleted_by_id, deleted_by_name, deleted_by_org, removal_reason"
 inline constexpr const char* kMessageColumns = OUTLOUD_SQLITE_MESSAGE_COLUMNS;
 inline constexpr const char* kRoomColumns =
-    "id, title, kind, created_by, created_at, parent, org, visibility, label, retention_days";
+    "id, title, kind, created_by, created_at, parent, org, visibility, label, retention_days, archived";
 
 // The first message with this nonce within the window. INDEXED BY: without statistics the planner
 // prefers the primary key (a scan of the whole room); the index ends with seq, so no sort is needed.

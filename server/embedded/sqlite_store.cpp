@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <limits>
+#include <map>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -52,6 +54,7 @@ Room read_room(const sqlite::Use& row) {
   r.visibility = protocol::visibility_from(row.text(7)).value_or(protocol::Visibility::open);
   r.label = row.text(8);
   if (auto days = row.optional_int64(9)) r.retention_days = static_cast<int>(*days);
+  r.archived = row.int64(10) != 0;
   return r;
 }
 
@@ -129,7 +132,7 @@ class SqliteStore::Impl {
     sqlite::Use insert(insert_room_);
     insert.bind(1, room.id).bind(2, room.title).bind(3, protocol::to_string(room.kind)).bind(4, room.created_by);
     insert.bind(5, room.created_at).bind(6, room.parent).bind(7, room.org).bind(8, protocol::to_string(room.visibility));
-    insert.bind(9, room.label).bind(10, retention(room)).run();
+    insert.bind(9, room.label).bind(10, retention(room)).bind(11, std::int64_t{room.archived}).run();
     if (sqlite3_changes(db_) == 0) return backend::Error{protocol::ErrorCode::conflict, "room exists: " + room.id};
     return room;
   }
@@ -137,7 +140,7 @@ class SqliteStore::Impl {
   Result<Room> update_room(const Room& room) {
     sqlite::Use update(update_room_);
     update.bind(1, room.id).bind(2, room.title).bind(3, room.org).bind(4, protocol::to_string(room.visibility));
-    update.bind(5, room.label).bind(6, retention(room)).run();
+    update.bind(5, room.label).bind(6, retention(room)).bind(7, std::int64_t{room.archived}).run();
     if (sqlite3_changes(db_) == 0) return backend::Error{protocol::ErrorCode::not_found, "no such room: " + room.id};
     sqlite::Use select(select_room_);
     select.bind(1, room.id);
@@ -148,15 +151,22 @@ class SqliteStore::Impl {
   Result<std::int64_t> delete_messages_before(const std::string& room, std::int64_t ts, int limit) {
     std::int64_t deleted = 0;
     std::int64_t through = 0;
+    std::map<std::string, std::int64_t> deleted_by_topic;
     {
       sqlite::Use remove(delete_before_);
       remove.bind(1, room).bind(2, ts).bind(3, std::int64_t{limit});
       while (remove.step()) {
         ++deleted;
         through = std::max(through, remove.int64(0));
+        deleted_by_topic[remove.text(1)]++;
       }
     }
+    for (const auto& [topic, count] : deleted_by_topic) {
+      sqlite::Use forget(forget_topic_messages_);
+      forget.bind(1, room).bind(2, topic).bind(3, count).run();
+    }
     if (deleted > 0) {
+      sqlite::Use(drop_empty_topics_).bind(1, room).run();
       sqlite::Use note(note_deleted_);
       note.bind(1, room).bind(2, through).run();
       stored_.fetch_sub(deleted, std::memory_order_relaxed);
@@ -219,6 +229,10 @@ class SqliteStore::Impl {
       if (m.tag) tag = protocol::to_string(*m.tag);
       insert.bind(9, tag).bind(10, m.reply_to).bind(11, m.nonce).bind(12, std::int64_t{m.from.guest}).run();
     }
+    {
+      sqlite::Use topic(upsert_topic_);
+      topic.bind(1, m.room).bind(2, m.topic).bind(3, m.seq).bind(4, m.ts).run();
+    }
     heads_[m.room] = m.seq;
     to_publish_.push_back(m);
     return AppendResult{std::move(m), false};
@@ -254,6 +268,68 @@ class SqliteStore::Impl {
     while (select.step()) page.messages.push_back(read_message(select));
     std::reverse(page.messages.begin(), page.messages.end());
     return page;
+  }
+
+  // ---- topics and read markers ----
+
+  Result<Page> topic_page(const std::string& room, const std::string& topic, std::optional<std::int64_t> before,
+                          std::optional<std::int64_t> after, int limit) {
+    Page page;
+    page.head = head_of(room).value_or(0);
+    if (limit <= 0) return page;
+    sqlite::Use select(after ? topic_after_ : before ? topic_before_ : topic_latest_);
+    select.bind(1, room).bind(2, topic);
+    if (after || before) {
+      select.bind(3, after ? *after : *before).bind(4, std::int64_t{limit});
+    } else {
+      select.bind(3, std::int64_t{limit});
+    }
+    while (select.step()) page.messages.push_back(read_message(select));
+    if (!after) std::reverse(page.messages.begin(), page.messages.end());
+    return page;
+  }
+
+  std::int64_t read_marker(const std::string& user, const std::string& room, const std::string& topic) {
+    sqlite::Use select(get_marker_);
+    select.bind(1, user).bind(2, room).bind(3, topic);
+    return select.step() ? select.int64(0) : 0;
+  }
+
+  Result<std::vector<protocol::TopicSummary>> list_topics(const std::string& room, const std::string& user,
+                                                           std::int64_t before, int limit) {
+    std::vector<protocol::TopicSummary> topics;
+    {
+      sqlite::Use select(list_topics_);
+      select.bind(1, room).bind(2, before > 0 ? before : std::numeric_limits<std::int64_t>::max());
+      select.bind(3, std::int64_t{limit});
+      while (select.step()) {
+        topics.push_back({select.text(0), select.int64(1), select.int64(2), select.int64(3), 0});
+      }
+    }
+    const std::int64_t room_read = read_marker(user, room, "");
+    for (auto& topic : topics) {
+      const std::int64_t marker = std::max(room_read, read_marker(user, room, topic.topic));
+      if (marker >= topic.last_seq) continue;
+      sqlite::Use count(count_after_);
+      count.bind(1, room).bind(2, topic.topic).bind(3, marker).bind(4, protocol::kMaxUnreadCounted);
+      topic.unread = count.step() ? count.int64(0) : 0;
+    }
+    return topics;
+  }
+
+  Result<std::int64_t> mark_read(const std::string& user, const std::string& room, const std::string& topic,
+                                 std::int64_t seq) {
+    sqlite::Use upsert(set_marker_);
+    upsert.bind(1, user).bind(2, room).bind(3, topic).bind(4, seq);
+    return upsert.step() ? upsert.int64(0) : seq;
+  }
+
+  Result<std::vector<backend::RoomProgress>> read_progress(const std::string& user,
+                                                           const std::vector<std::string>& rooms) {
+    std::vector<backend::RoomProgress> progress;
+    progress.reserve(rooms.size());
+    for (const auto& room : rooms) progress.push_back({head_of(room).value_or(0), read_marker(user, room, "")});
+    return progress;
   }
 
   Result<RoomState> load_state(const std::string& room) {
@@ -344,15 +420,16 @@ class SqliteStore::Impl {
 
     insert_room_ = sqlite::Statement(db_,
         (std::string("INSERT INTO rooms(") + schema::kRoomColumns +
-         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING").c_str());
+         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(id) DO NOTHING").c_str());
     select_room_ = sqlite::Statement(db_,
         (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms WHERE id = ?1").c_str());
     list_rooms_ = sqlite::Statement(db_,
         (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms ORDER BY created_at, id").c_str());
     update_room_ = sqlite::Statement(db_,
-        "UPDATE rooms SET title = ?2, org = ?3, visibility = ?4, label = ?5, retention_days = ?6 WHERE id = ?1");
+        "UPDATE rooms SET title = ?2, org = ?3, visibility = ?4, label = ?5, retention_days = ?6, archived = ?7 "
+        "WHERE id = ?1");
     delete_before_ = sqlite::Statement(db_, "DELETE FROM messages WHERE room = ?1 AND seq IN "
-        "(SELECT seq FROM messages WHERE room = ?1 AND ts < ?2 ORDER BY seq LIMIT ?3) RETURNING seq");
+        "(SELECT seq FROM messages WHERE room = ?1 AND ts < ?2 ORDER BY seq LIMIT ?3) RETURNING seq, topic");
     note_deleted_ = sqlite::Statement(db_,
         "UPDATE rooms SET deleted_through = max(deleted_through, ?2) WHERE id = ?1");
     // The primary key's index: a page costs its own size, however many rooms there are.
@@ -371,6 +448,27 @@ class SqliteStore::Impl {
     latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
     after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
     before_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3").c_str());
+    // Topics: the topic index makes a topic's page and its unread count cost their own size.
+    const std::string by_topic =
+        std::string("SELECT ") + kMessageColumns + " FROM messages INDEXED BY messages_by_topic WHERE room = ?1 AND topic = ?2 ";
+    topic_latest_ = sqlite::Statement(db_, (by_topic + "ORDER BY seq DESC LIMIT ?3").c_str());
+    topic_after_ = sqlite::Statement(db_, (by_topic + "AND seq > ?3 ORDER BY seq LIMIT ?4").c_str());
+    topic_before_ = sqlite::Statement(db_, (by_topic + "AND seq < ?3 ORDER BY seq DESC LIMIT ?4").c_str());
+    upsert_topic_ = sqlite::Statement(db_,
+        "INSERT INTO topics(room, topic, count, last_seq, last_ts) VALUES(?1, ?2, 1, ?3, ?4) "
+        "ON CONFLICT(room, topic) DO UPDATE SET count = count + 1, last_seq = excluded.last_seq, last_ts = excluded.last_ts");
+    forget_topic_messages_ = sqlite::Statement(db_, "UPDATE topics SET count = count - ?3 WHERE room = ?1 AND topic = ?2");
+    drop_empty_topics_ = sqlite::Statement(db_, "DELETE FROM topics WHERE room = ?1 AND count <= 0");
+    list_topics_ = sqlite::Statement(db_,
+        "SELECT topic, count, last_seq, last_ts FROM topics INDEXED BY topics_by_activity "
+        "WHERE room = ?1 AND last_seq < ?2 ORDER BY last_seq DESC LIMIT ?3");
+    count_after_ = sqlite::Statement(db_,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_by_topic "
+        "WHERE room = ?1 AND topic = ?2 AND seq > ?3 LIMIT ?4)");
+    get_marker_ = sqlite::Statement(db_, "SELECT seq FROM read_markers WHERE user_id = ?1 AND room = ?2 AND topic = ?3");
+    set_marker_ = sqlite::Statement(db_,
+        "INSERT INTO read_markers(user_id, room, topic, seq) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(user_id, room, topic) DO UPDATE SET seq = max(seq, excluded.seq) RETURNING seq");
     load_state_ = sqlite::Statement(db_, "SELECT version, json FROM room_state WHERE room = ?1");
     insert_state_ = sqlite::Statement(db_,
         "INSERT INTO room_state(room, version, json) VALUES(?1, 1, ?2) ON CONFLICT(room) DO NOTHING");
@@ -422,7 +520,9 @@ class SqliteStore::Impl {
                             &update_room_, &delete_before_, &note_deleted_, &room_exists_, &max_seq_, &find_nonce_,
                             &insert_message_, &latest_, &after_, &before_, &load_state_, &insert_state_,
                             &update_state_, &begin_immediate_, &begin_deferred_, &commit_, &savepoint_, &release_,
-                            &rollback_to_}) {
+                            &rollback_to_, &topic_latest_, &topic_after_, &topic_before_, &upsert_topic_,
+                            &forget_topic_messages_, &drop_empty_topics_, &list_topics_, &count_after_,
+                            &get_marker_, &set_marker_}) {
       *statement = sqlite::Statement();
     }
     if (db_ != nullptr) {
@@ -537,7 +637,8 @@ class SqliteStore::Impl {
   sqlite::Statement insert_room_, select_room_, list_rooms_, list_rooms_page_, count_rooms_, update_room_,
       delete_before_, note_deleted_, room_exists_, max_seq_, find_nonce_, insert_message_, latest_, after_, before_,
       load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_, savepoint_, release_,
-      rollback_to_;
+      rollback_to_, topic_latest_, topic_after_, topic_before_, upsert_topic_, forget_topic_messages_,
+      drop_empty_topics_, list_topics_, count_after_, get_marker_, set_marker_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -640,5 +741,38 @@ void SqliteStore::search(backend::SearchRequest request, Callback<backend::Searc
 }
 
 std::int64_t SqliteStore::messages_stored() const { return impl_->messages_stored(); }
+
+}  // namespace outloud::embedded
+
+namespace outloud::embedded {
+
+void SqliteStore::topic_page(std::string room, std::string topic, std::optional<std::int64_t> before,
+                             std::optional<std::int64_t> after, int limit, Callback<Page> done) {
+  impl_->submit<Page>(false, std::move(done), [room = std::move(room), topic = std::move(topic), before, after,
+                                              limit](Impl& impl) { return impl.topic_page(room, topic, before, after, limit); });
+}
+
+void SqliteStore::list_topics(std::string room, std::string user, std::int64_t before, int limit,
+                              Callback<std::vector<protocol::TopicSummary>> done) {
+  impl_->submit<std::vector<protocol::TopicSummary>>(
+      false, std::move(done),
+      [room = std::move(room), user = std::move(user), before, limit](Impl& impl) {
+        return impl.list_topics(room, user, before, limit);
+      });
+}
+
+void SqliteStore::mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
+                            Callback<std::int64_t> done) {
+  impl_->submit<std::int64_t>(true, std::move(done),
+                              [user = std::move(user), room = std::move(room), topic = std::move(topic),
+                               seq](Impl& impl) { return impl.mark_read(user, room, topic, seq); });
+}
+
+void SqliteStore::read_progress(std::string user, std::vector<std::string> rooms,
+                                Callback<std::vector<backend::RoomProgress>> done) {
+  impl_->submit<std::vector<backend::RoomProgress>>(
+      false, std::move(done),
+      [user = std::move(user), rooms = std::move(rooms)](Impl& impl) { return impl.read_progress(user, rooms); });
+}
 
 }  // namespace outloud::embedded

@@ -61,6 +61,14 @@ class SqliteStore final : public backend::Store {
                      backend::Callback<backend::ChangePage> done) override;
   // Full-text (FTS5) on the store's thread, inside the room; each page costs its own matches.
   void search(backend::SearchRequest request, backend::Callback<backend::SearchPage> done) override;
+  void topic_page(std::string room, std::string topic, std::optional<std::int64_t> before,
+                  std::optional<std::int64_t> after, int limit, backend::Callback<backend::Page> done) override;
+  void list_topics(std::string room, std::string user, std::int64_t before, int limit,
+                   backend::Callback<std::vector<protocol::TopicSummary>> done) override;
+  void mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
+                 backend::Callback<std::int64_t> done) override;
+  void read_progress(std::string user, std::vector<std::string> rooms,
+                     backend::Callback<std::vector<backend::RoomProgress>> done) override;
   std::int64_t messages_stored() const override;
 
   // The schema version this build writes (PRAGMA user_version).

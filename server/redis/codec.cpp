@@ -50,6 +50,8 @@ std::optional<protocol::Room> decode_room(std::string_view json) {
   get(document, "label", room.label);
   auto retention = document.FindMember("retention_days");
   if (retention != document.MemberEnd() && retention->value.IsInt()) room.retention_days = retention->value.GetInt();
+  auto archived = document.FindMember("archived");
+  room.archived = archived != document.MemberEnd() && archived->value.IsBool() && archived->value.GetBool();
   return room;
 }
 

@@ -10,6 +10,10 @@
 //                                 (stream entries cannot change: reads prefer this)
 //   <p>changes:{room}             zset  seq scored by the room's change version of its last change
 //   <p>changever:{room}           string: the room's last change version
+//   <p>topics:{room}              zset  topic -> its last seq (topics.hpp)
+//   <p>topicts:{room}             hash  topic -> ts of its last message
+//   <p>topic:{room}:<topic>       zset  the topic's seqs (member and score the seq)
+//   <p>reads:<user id>            hash  "<room>\n<topic>" -> read marker ("<room>\n": the whole room)
 //   <p>presence:{room}:conns      hash  conn key -> user id
 //   <p>presence:{room}:users      hash  user id -> user JSON
 //   <p>presence:{room}:counts     hash  user id -> number of connections
@@ -42,6 +46,11 @@ class Keys {
   std::string edits(std::string_view room) const { return tagged("edits:", room); }
   std::string changes(std::string_view room) const { return tagged("changes:", room); }
   std::string change_version(std::string_view room) const { return tagged("changever:", room); }
+  std::string topics(std::string_view room) const { return tagged("topics:", room); }
+  std::string topic_times(std::string_view room) const { return tagged("topicts:", room); }
+  // A topic's key is this prefix followed by the topic.
+  std::string topic_prefix(std::string_view room) const { return tagged("topic:", room) + ":"; }
+  std::string reads(std::string_view user_id) const { return prefix_ + "reads:" + std::string(user_id); }
   std::string presence(std::string_view room, std::string_view part) const {
     return tagged("presence:", room) + ":" + std::string(part);
   }

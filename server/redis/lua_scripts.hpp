@@ -8,9 +8,9 @@ namespace outloud::redis::lua {
 // stored. Without PUBLISH (when replicas must confirm first: WAIT) the node publishes the message
 // itself once WAIT confirms (redis_store.cpp); the channel may then carry a room's seqs out of
 // order, which each node's RoomSequencer puts back in order.
-// KEYS: rooms, seq, stream, nonce. ARGV: room, event JSON before the seq, after the seq,
-// nonce ttl ms ("0": do not keep it), has nonce ("1"/"0"), stream maxlen ("0": keep all), channel,
-// publish ("1"/"0").
+// KEYS: rooms, seq, stream, nonce, topics, topic times, the topic's seqs. ARGV: room, event JSON
+// before the seq, after the seq, nonce ttl ms ("0": do not keep it), has nonce ("1"/"0"), stream
+// maxlen ("0": keep all), channel, topic, ts, publish ("1"/"0").
 // Returns {-1} no such room; {0, seq[, first event JSON]} duplicate nonce; {1, seq} stored.
 inline constexpr const char* kAppend = R"lua(
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
@@ -30,7 +30,10 @@ else
   redis.call('XADD', KEYS[3], seq .. '-0', 'm', body)
 end
 if ARGV[5] == '1' and ARGV[4] ~= '0' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[4]) end
-if ARGV[8] == '1' then
+redis.call('ZADD', KEYS[5], seq, ARGV[8])
+redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
+redis.call('ZADD', KEYS[7], seq, seq)
+if ARGV[10] == '1' then
   redis.call('PUBLISH', ARGV[7], 'O1m' .. string.len(seq) .. ':' .. seq .. '0:1:0' .. body)
 end
 return {1, seq}

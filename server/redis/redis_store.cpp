@@ -139,7 +139,9 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
       std::max<std::int64_t>(message.ts + backend::kNonceWindowMs - wall_clock_ms(), 0);
   std::vector<std::string> keys{keys_.rooms(), keys_.seq(message.room), keys_.stream(message.room),
                                 has_nonce ? keys_.nonce(message.room, message.from.id, *message.nonce)
-                                          : keys_.seq(message.room)};
+                                          : keys_.seq(message.room),
+                                keys_.topics(message.room), keys_.topic_times(message.room),
+                                keys_.topic_prefix(message.room) + message.topic};
   std::vector<std::string> args{message.room,
                                 event.substr(0, seq_at),
                                 event.substr(at + marker.size()),
@@ -147,6 +149,8 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
                                 has_nonce ? "1" : "0",
                                 std::to_string(stream_maxlen_),
                                 keys_.channel(message.room),
+                                message.topic,
+                                std::to_string(message.ts),
                                 publish_after_wait() ? "0" : "1"};
   scripts_->append.run(
       connection_, std::move(keys), std::move(args),

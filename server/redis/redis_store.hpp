@@ -55,6 +55,16 @@ class RedisStore final : public backend::Store {
   // No index: reads the room's newest messages (before `before`) in slices, at most scan_limit of
   // them, and keeps those containing every term (ASCII case-insensitive substrings).
   void search(backend::SearchRequest request, backend::Callback<backend::SearchPage> done) override;
+  // topics (redis_store_topics.cpp): a topic's seqs index the room's stream; entries the stream no
+  // longer holds (retention, --redis-stream-maxlen) are neither counted nor read.
+  void topic_page(std::string room, std::string topic, std::optional<std::int64_t> before,
+                  std::optional<std::int64_t> after, int limit, backend::Callback<backend::Page> done) override;
+  void list_topics(std::string room, std::string user, std::int64_t before, int limit,
+                   backend::Callback<std::vector<protocol::TopicSummary>> done) override;
+  void mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
+                 backend::Callback<std::int64_t> done) override;
+  void read_progress(std::string user, std::vector<std::string> rooms,
+                     backend::Callback<std::vector<backend::RoomProgress>> done) override;
   // Messages appended through this node since it started (a cluster-wide total would cost a scan).
   std::int64_t messages_stored() const override { return stored_.load(std::memory_order_relaxed); }
 

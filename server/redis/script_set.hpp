@@ -3,6 +3,7 @@
 
 #include "server/redis/lua_scripts.hpp"
 #include "server/redis/script.hpp"
+#include "server/redis/topic_scripts.hpp"
 
 namespace outloud::redis {
 
@@ -20,6 +21,9 @@ struct ScriptSet {
   Script presence_list{lua::kPresenceList};
   Script presence_refresh{lua::kPresenceRefresh};
   Script presence_sweep{lua::kPresenceSweep};
+  Script topic_page{lua::kTopicPage};
+  Script list_topics{lua::kListTopics};
+  Script mark_read{lua::kMarkRead};
 };
 
 // Reads an integer reply, or a string reply holding one (Lua returns strings for big numbers).

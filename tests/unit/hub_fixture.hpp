@@ -135,6 +135,22 @@ class FaultyStore final : public outloud::backend::Store {
   void search(outloud::backend::SearchRequest request, Callback<outloud::backend::SearchPage> done) override {
     real_.search(std::move(request), std::move(done));
   }
+  void topic_page(std::string room, std::string topic, std::optional<std::int64_t> before,
+                  std::optional<std::int64_t> after, int limit, Callback<outloud::backend::Page> done) override {
+    real_.topic_page(std::move(room), std::move(topic), before, after, limit, std::move(done));
+  }
+  void list_topics(std::string room, std::string user, std::int64_t before, int limit,
+                   Callback<std::vector<p::TopicSummary>> done) override {
+    real_.list_topics(std::move(room), std::move(user), before, limit, std::move(done));
+  }
+  void mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
+                 Callback<std::int64_t> done) override {
+    real_.mark_read(std::move(user), std::move(room), std::move(topic), seq, std::move(done));
+  }
+  void read_progress(std::string user, std::vector<std::string> rooms,
+                     Callback<std::vector<outloud::backend::RoomProgress>> done) override {
+    real_.read_progress(std::move(user), std::move(rooms), std::move(done));
+  }
   std::int64_t messages_stored() const override { return real_.messages_stored(); }
 
  private:

@@ -48,6 +48,11 @@ TEST_CASE("hub: create, join, send reach every member exactly once in order", "[
       REQUIRE(message["seq"].GetInt64() == seq);
     }
   }
+  // The count goes up just after each frame is handed over: wait for the last one (bounded).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (hub.metrics().deliveries.load() < 100 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   CHECK(hub.metrics().deliveries.load() == 100);
 }
 

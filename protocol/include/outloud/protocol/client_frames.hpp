@@ -35,6 +35,7 @@ struct Create {
 struct ListRooms {
   std::optional<int> limit;          // 1..kMaxRoomsPage; absent: the server's default page
   std::optional<std::string> after;  // the `next` of the previous page: rooms whose id sorts after it
+  bool archived = false;             // also list archived rooms (closed breakout groups)
 };
 inline constexpr int kMaxRoomsPage = 500;
 struct Join {
@@ -60,6 +61,7 @@ struct History {
   std::optional<std::int64_t> before;  // exactly one of before/after may be given; neither = latest
   std::optional<std::int64_t> after;
   int limit = 50;  // 1..200
+  std::optional<std::string> topic;  // only this topic's messages (1..60 characters)
 };
 struct Typing {
   std::string room;
@@ -98,6 +100,20 @@ inline constexpr std::size_t kMaxSearchQueryChars = 200;
 inline constexpr int kMaxSearchTerms = 10;
 // The words of a search query: split at ASCII white space. Stores match each word as a literal.
 std::vector<std::string> search_terms(std::string_view query);
+// ---- topics and read markers (OutLoud extension) ----
+// One page of a room's topics, most recently active first.
+struct ListTopics {
+  std::string room;
+  std::optional<std::int64_t> before;  // the `next` of the previous page: topics whose last seq is lower
+  int limit = 100;                     // 1..kMaxTopicsPage
+};
+inline constexpr int kMaxTopicsPage = 200;
+// The person has read the room (or one topic of it) up to `seq`; markers only move forward.
+struct MarkRead {
+  std::string room;
+  std::int64_t seq = 0;              // 0..2^53
+  std::optional<std::string> topic;  // absent: the whole room
+};
 
 // ---- facilitation (facilitation.md) ----
 struct SetRole {
@@ -235,7 +251,8 @@ using ClientBody = std::variant<Hello, Ping, Status, Create, ListRooms, Join, Le
                                 BreakoutBroadcast, BreakoutClose, AgendaSet, AgendaMove, Lock, Export,
                                 ListOrgs, PutOrg, SetOrgAdmin, People, Invite, ListInvitations, RevokeInvitation,
                                 RoomSettings, ListMembers, AddMember, RemoveMember, ReadAudit, MakeToken,
-                                ListSessions, EndSession, Edit, Delete, RemoveMessage, Changes, Search>;
+                                ListSessions, EndSession, Edit, Delete, RemoveMessage, Changes, Search,
+                                ListTopics, MarkRead>;
 
 struct ClientFrame {
   std::optional<RequestId> id;

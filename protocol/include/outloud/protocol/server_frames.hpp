@@ -62,6 +62,18 @@ std::string message_event(const Message& message);
 std::string typing_event(std::string_view room, const User& user, std::string_view topic);
 std::string presence_event(std::string_view room, PresenceEvent event, const User& user, PresenceState state);
 
+// ---- topics, read markers, mentions and the live room list (server_frames_topics.cpp) ----
+// `next`: the cursor (the last topic's last_seq) when more topics remain.
+std::string topics_frame(const OptId& re, std::string_view room, const std::vector<TopicSummary>& topics,
+                         std::optional<std::int64_t> next);
+// The person's read marker moved (to their other connections). `topic` empty: the whole room.
+std::string read_event(std::string_view room, std::string_view topic, std::int64_t seq);
+// `message` named the person: sent to their connections wherever they are.
+std::string mention_event(const Message& message);
+// The room list changed: `event` is "upsert" (new or changed: the person may see it) or "remove"
+// (they may no longer see it).
+std::string room_list_event(std::string_view event, const Room& room);
+
 // ---- accounts, organisations and access (access.md; server_frames_access.cpp) ----
 struct InvitationInfo {
   std::string id;

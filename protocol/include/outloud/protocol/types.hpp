@@ -68,14 +68,31 @@ struct Room {
   Visibility visibility = Visibility::open;
   std::string label = kDefaultLabel;
   std::optional<int> retention_days{};
+  // Breakout groups whose groups closed: left out of the default `rooms` list, still readable.
+  bool archived = false;
   bool operator==(const Room&) const = default;
 };
 
-// A room as listed by `rooms`: the room plus how many users are present.
+// A room as listed by `rooms`: the room plus how many users are present, its last seq and how far
+// the person asking has read it (their read marker; 0: nothing read).
 struct RoomListing {
   Room room;
   int online = 0;
+  std::int64_t last_seq = 0;
+  std::int64_t read = 0;
 };
+
+// One topic of a room as listed by `topics`: its message count, last seq and time, and how many of
+// its messages come after the asking person's read marker (capped, see kMaxUnreadCounted).
+struct TopicSummary {
+  std::string topic;
+  std::int64_t count = 0;
+  std::int64_t last_seq = 0;
+  std::int64_t last_ts = 0;
+  std::int64_t unread = 0;
+  bool operator==(const TopicSummary&) const = default;
+};
+inline constexpr std::int64_t kMaxUnreadCounted = 1000;
 
 enum class Tag { learn, do_, reflect, share };
 std::string_view to_string(Tag tag);

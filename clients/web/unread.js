@@ -1,0 +1,174 @@
+// Unread counts, mentions and the tab title. Read markers are the server's (per person, so they
+// follow them across devices): the room list carries each room's `last_seq` and the person's `read`;
+// live messages move `last_seq` on; reading the room on screen moves `read` with a `read` frame; a
+// `read` event from another device moves it here too. Mentions (`mention` events) count until the
+// room is read past them, and raise a browser notification when the page is hidden and the person
+// allowed notifications.
+
+import { h } from './dom.js';
+import { app, el, toast } from './app-context.js';
+
+const READ_DEBOUNCE_MS = 400;
+
+/** room id -> {lastSeq, read, mentions: Set<seq>} */
+const progress = new Map();
+let baseTitle = '';
+let readTimer = null;
+let onChange = () => {};
+
+function entry(room) {
+  let e = progress.get(room);
+  if (!e) {
+    e = { lastSeq: 0, read: 0, mentions: new Set() };
+    progress.set(room, e);
+  }
+  return e;
+}
+
+/** The rooms listing told us where each room ends and how far the person read it. */
+export function noteListing(rooms) {
+  for (const r of rooms) {
+    const e = entry(r.id);
+    if (typeof r.last_seq === 'number') e.lastSeq = Math.max(e.lastSeq, r.last_seq);
+    if (typeof r.read === 'number') e.read = Math.max(e.read, r.read);
+  }
+  updateTitle();
+}
+
+/** The person is looking at this room now (on screen and the page visible). */
+function viewing(room) {
+  return app.current === room && document.visibilityState === 'visible';
+}
+
+/** Unread messages of a room: 0 for the room being read. */
+export function unreadCount(room) {
+  const e = progress.get(room);
+  if (!e || viewing(room)) return 0;
+  return Math.max(0, e.lastSeq - e.read);
+}
+
+export function mentionCount(room) {
+  const e = progress.get(room);
+  return e && !viewing(room) ? e.mentions.size : 0;
+}
+
+export function noteMessage(m, own) {
+  const e = entry(m.room);
+  e.lastSeq = Math.max(e.lastSeq, m.seq);
+  if (own) e.read = Math.max(e.read, m.seq);  // one's own words are read
+  if (viewing(m.room)) scheduleRead(m.room);
+  else onChange();
+  updateTitle();
+}
+
+export function noteRead(ev) {
+  const e = entry(ev.room);
+  if (ev.topic) return;
+  e.read = Math.max(e.read, ev.seq);
+  for (const seq of [...e.mentions]) if (seq <= e.read) e.mentions.delete(seq);
+  updateTitle();
+  onChange();
+}
+
+export function noteMention(ev) {
+  if (viewing(ev.room)) return;
+  const e = entry(ev.room);
+  if (ev.seq <= e.read) return;
+  e.mentions.add(ev.seq);
+  e.lastSeq = Math.max(e.lastSeq, ev.seq);
+  updateTitle();
+  onChange();
+  const title = roomTitle(ev.room);
+  if (document.visibilityState === 'hidden' && 'Notification' in window && Notification.permission === 'granted') {
+    try {
+      const note = new Notification(`${ev.from.name} mentioned you in ${title}`, {
+        body: ev.text,
+        tag: `${ev.room}#${ev.seq}`,
+      });
+      note.onclick = () => {
+        window.focus();
+        location.hash = `#/room/${ev.room}`;
+      };
+    } catch {
+      // a browser that only notifies from a service worker: the title and the badge still tell
+    }
+  } else {
+    toast(`${ev.from.name} mentioned you in ${title}`, 'info');
+  }
+}
+
+function roomTitle(room) {
+  const listed = app.roomList.find((r) => r.id === room);
+  return (listed && listed.title) || app.rooms.get(room)?.info?.title || room;
+}
+
+let pendingRead = null;  // the room whose reading is waiting to be told
+
+/** Tells the server the room on screen is read to its end (debounced). */
+export function scheduleRead(room) {
+  if (pendingRead && pendingRead !== room) flushRead();
+  pendingRead = room;
+  clearTimeout(readTimer);
+  readTimer = setTimeout(flushRead, READ_DEBOUNCE_MS);
+}
+
+/** Sends the waiting read marker now (the person saw the room up to here, even if they just left it). */
+export function flushRead() {
+  clearTimeout(readTimer);
+  const room = pendingRead;
+  pendingRead = null;
+  if (!room || !app.client) return;
+  const e = entry(room);
+  if (e.lastSeq <= e.read) return;
+  e.read = e.lastSeq;
+  e.mentions.clear();
+  updateTitle();
+  app.client.markRead(room, e.lastSeq).catch(() => {});
+}
+
+/**
+ * "(3) OutLoud", "(3 · @1) OutLoud": unread messages in the rooms the person follows (joined here,
+ * or read before) and mentions anywhere, leaving out the room on screen.
+ */
+export function updateTitle() {
+  let unread = 0;
+  let mentions = 0;
+  for (const [room, e] of progress) {
+    if (e.read > 0 || (app.client && app.client.isJoined(room))) unread += unreadCount(room);
+    mentions += mentionCount(room);
+  }
+  const parts = [unread ? String(unread) : null, mentions ? `@${mentions}` : null].filter(Boolean);
+  document.title = parts.length ? `(${parts.join(' · ')}) ${baseTitle}` : baseTitle;
+}
+
+/** A button that asks for the browser's permission to notify (it must follow a click). */
+function notificationButton() {
+  if (!('Notification' in window) || Notification.permission !== 'default') return null;
+  const button = h('button', {
+    type: 'button',
+    id: 'enable-notifications',
+    class: 'button button--quiet button--small',
+    text: 'Notify me of mentions',
+    on: {
+      click: async () => {
+        const answer = await Notification.requestPermission().catch(() => 'denied');
+        button.remove();
+        if (answer !== 'granted') toast('Mentions will show in the tab title and the room list.', 'info');
+      },
+    },
+  });
+  return button;
+}
+
+/** @param {() => void} changed called when counts change outside a message (re-render the list) */
+export function setupUnread(changed) {
+  onChange = changed;
+  baseTitle = document.title || 'OutLoud';
+  const button = notificationButton();
+  if (button) el.roomListEmpty.after(button);
+  document.addEventListener('visibilitychange', () => {
+    if (app.current && document.visibilityState === 'visible') scheduleRead(app.current);
+    updateTitle();
+    onChange();
+  });
+}

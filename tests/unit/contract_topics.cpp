@@ -1,0 +1,95 @@
+// The Store contract for topics and read markers (server/backend/store.hpp), run against every
+// backend kind: a topic's page, the topic list with counts and unread, markers that never go back,
+// archived rooms kept as stored.
+#include <catch2/catch.hpp>
+
+#include "await.hpp"
+#include "backend_fixture.hpp"
+
+namespace outloud::testing {
+namespace {
+
+using backend::Page;
+using backend::RoomProgress;
+using protocol::Room;
+using protocol::TopicSummary;
+
+const protocol::User kAuthor{"u-author", "Ann Author", "essex-cc"};
+
+std::vector<std::int64_t> seqs(const Page& page) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : page.messages) out.push_back(m.seq);
+  return out;
+}
+
+TEST_CASE("store: topics are listed by last activity with counts and unread, and read alone", "[contract][store]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "store-topics");
+    auto& store = backends->store();
+    Room room{"forum", "Forum", protocol::RoomKind::room, kAuthor.id, now_ms(), std::nullopt};
+    await_value<Room>([&](auto done) { store.create_room(room, done); });
+    // budget 1, 2, 4; parking 3, 5; events 6
+    for (const char* topic : {"budget", "budget", "parking", "budget", "parking", "events"}) {
+      auto request = make_append("forum", kAuthor, std::string("about ") + topic);
+      request.topic = topic;
+      await_value<backend::AppendResult>([&](auto done) { store.append(request, done); });
+    }
+    auto list = [&](std::string user, std::int64_t before, int limit) {
+      return await_value<std::vector<TopicSummary>>([&](auto done) { store.list_topics("forum", user, before, limit, done); });
+    };
+    auto topics = list("u-reader", 0, 10);
+    REQUIRE(topics.size() == 3);
+    CHECK(topics[0].topic == "events");
+    CHECK(topics[0].last_seq == 6);
+    CHECK(topics[1].topic == "parking");
+    CHECK(topics[1].count == 2);
+    CHECK(topics[1].unread == 2);
+    CHECK(topics[2].topic == "budget");
+    CHECK(topics[2].count == 3);
+    CHECK(topics[2].last_seq == 4);
+    CHECK(topics[2].last_ts > 0);
+    auto older = list("u-reader", 5, 10);
+    REQUIRE(older.size() == 1);
+    CHECK(older[0].topic == "budget");
+    CHECK(list("u-reader", 0, 1).size() == 1);
+
+    auto page = [&](std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit) {
+      return await_value<Page>([&](auto done) { store.topic_page("forum", "budget", before, after, limit, done); });
+    };
+    CHECK(seqs(page(std::nullopt, std::nullopt, 10)) == std::vector<std::int64_t>{1, 2, 4});
+    CHECK(seqs(page(std::nullopt, std::nullopt, 2)) == std::vector<std::int64_t>{2, 4});
+    CHECK(seqs(page(4, std::nullopt, 10)) == std::vector<std::int64_t>{1, 2});
+    CHECK(seqs(page(std::nullopt, 1, 1)) == std::vector<std::int64_t>{2});
+    CHECK(page(std::nullopt, std::nullopt, 10).head == 6);
+
+    // Markers: the room's covers every topic; a topic's its own; neither goes back.
+    auto mark = [&](std::string topic, std::int64_t seq) {
+      return await_value<std::int64_t>([&](auto done) { store.mark_read("u-reader", "forum", topic, seq, done); });
+    };
+    CHECK(mark("", 4) == 4);
+    CHECK(mark("", 2) == 4);
+    CHECK(mark("parking", 5) == 5);
+    topics = list("u-reader", 0, 10);
+    CHECK(topics[0].unread == 1);  // events 6
+    CHECK(topics[1].unread == 0);  // parking read to 5
+    CHECK(topics[2].unread == 0);  // budget, all <= 4
+    CHECK(list("u-other", 0, 10)[2].unread == 3);
+    auto progress = await_value<std::vector<RoomProgress>>(
+        [&](auto done) { store.read_progress("u-reader", {"forum", "nowhere"}, done); });
+    REQUIRE(progress.size() == 2);
+    CHECK(progress[0].last_seq == 6);
+    CHECK(progress[0].read == 4);
+    CHECK(progress[1].last_seq == 0);
+    CHECK(progress[1].read == 0);
+
+    // Archived is kept.
+    room.archived = true;
+    await_value<Room>([&](auto done) { store.update_room(room, done); });
+    auto found = await_value<std::optional<Room>>([&](auto done) { store.get_room("forum", done); });
+    REQUIRE(found.has_value());
+    CHECK(found->archived);
+  }
+}
+
+}  // namespace
+}  // namespace outloud::testing
