@@ -105,6 +105,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_reply_bytes = std::to_string(defaults.max_reply_bytes),
                        worker_threads = std::to_string(defaults.worker_threads),
                        max_exports = std::to_string(defaults.max_exports),
+                       store_readers = std::to_string(defaults.store_readers),
                        max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
@@ -210,6 +211,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
     ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
      "session records built at once; more wait their turn")
+    ("store-readers", po::value(&store_readers)->default_value(store_readers)->value_name("N"),
+     "embedded mode: read-only SQLite connections (one thread each) that read history pages and records "
+     "beside the writer; 0: the writer's thread reads them too")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -331,6 +335,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
     o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
     o.max_exports = whole_number("max-exports", max_exports, 1, 64);
+    o.store_readers = whole_number("store-readers", store_readers, 0, 64);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

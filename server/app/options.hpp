@@ -74,6 +74,7 @@ struct Options {
   std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
   std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
   std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
+  std::size_t store_readers = 2;                    // --store-readers: SQLite read-only connections for pages
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -16,6 +16,7 @@
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/log.hpp"
+#include "server/embedded/sqlite_pages.hpp"
 #include "server/embedded/sqlite_schema.hpp"
 #include "server/embedded/sqlite_statement.hpp"
 
@@ -32,26 +33,12 @@ using protocol::Room;
 
 namespace {
 
+using pages::read_message;
 using schema::kMessageColumns;
 
 std::optional<std::int64_t> retention(const Room& room) {
   if (!room.retention_days) return std::nullopt;
   return std::int64_t{*room.retention_days};
-}
-
-Message read_message(const sqlite::Use& row) {
-  Message m;
-  m.room = row.text(0);
-  m.seq = row.int64(1);
-  m.ts = row.int64(2);
-  m.from = {row.text(3), row.text(4), row.text(5)};
-  m.topic = row.text(6);
-  m.text = row.text(7);
-  if (auto tag = row.optional_text(8)) m.tag = protocol::tag_from(*tag);
-  m.reply_to = row.optional_int64(9);
-  m.nonce = row.optional_text(10);
-  m.from.guest = row.int64(11) != 0;
-  return m;
 }
 
 Room read_room(const sqlite::Use& row) {
@@ -67,10 +54,6 @@ Room read_room(const sqlite::Use& row) {
   r.label = row.text(8);
   if (auto days = row.optional_int64(9)) r.retention_days = static_cast<int>(*days);
   return r;
-}
-
-std::string select_messages(const char* where_and_order) {
-  return std::string("SELECT ") + kMessageColumns + " FROM messages WHERE " + where_and_order;
 }
 
 }  // namespace
@@ -371,18 +354,15 @@ class SqliteStore::Impl {
     list_rooms_page_ = sqlite::Statement(db_,
         (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms WHERE id > ?1 ORDER BY id LIMIT ?2").c_str());
     count_rooms_ = sqlite::Statement(db_, "SELECT COUNT(*) FROM rooms");
-    room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
-    // Retention may have deleted the newest messages: the seq goes on from what was deleted.
-    max_seq_ = sqlite::Statement(db_,
-        "SELECT max(COALESCE((SELECT MAX(seq) FROM messages WHERE room = ?1), 0), "
-        "(SELECT deleted_through FROM rooms WHERE id = ?1))");
+    room_exists_ = sqlite::Statement(db_, pages::kRoomExists);
+    max_seq_ = sqlite::Statement(db_, pages::kLastSeq);
     find_nonce_ = sqlite::Statement(db_, schema::kFindNonce);
     insert_message_ = sqlite::Statement(db_,
         (std::string("INSERT INTO messages(") + kMessageColumns +
          ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").c_str());
-    latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
-    after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
-    before_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3").c_str());
+    latest_ = sqlite::Statement(db_, pages::latest_sql().c_str());
+    after_ = sqlite::Statement(db_, pages::after_sql().c_str());
+    before_ = sqlite::Statement(db_, pages::before_sql().c_str());
     load_state_ = sqlite::Statement(db_, "SELECT version, json FROM room_state WHERE room = ?1");
     insert_state_ = sqlite::Statement(db_,
         "INSERT INTO room_state(room, version, json) VALUES(?1, 1, ?2) ON CONFLICT(room) DO NOTHING");
@@ -551,11 +531,19 @@ class SqliteStore::Impl {
 // ---------------------------------------------------------------------------------------------
 
 SqliteStore::SqliteStore(std::string path, backend::Bus& bus, SqliteStoreOptions options)
-    : impl_(std::make_unique<Impl>(std::move(path), bus, options)) {}
+    : impl_(std::make_unique<Impl>(path, bus, options)) {
+  // The writer has created and migrated the file by now, in WAL mode, which readers need.
+  if (options.readers > 0 && !path.empty() && path != ":memory:") {
+    readers_ = std::make_unique<SqliteReaders>(path, options.readers, options.busy_timeout_ms);
+  }
+}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() { close(); }
 
-void SqliteStore::close() { impl_->close(); }
+void SqliteStore::close() {
+  if (readers_) readers_->close();
+  impl_->close();
+}
 
 int SqliteStore::schema_version() { return schema::kVersion; }
 
@@ -599,17 +587,20 @@ void SqliteStore::append(AppendRequest request, Callback<AppendResult> done) {
 }
 
 void SqliteStore::latest(std::string room, int limit, Callback<Page> done) {
+  if (readers_) return readers_->latest(std::move(room), limit, std::move(done));
   impl_->submit<Page>(false, std::move(done),
                       [room = std::move(room), limit](Impl& impl) { return impl.latest(room, limit); });
 }
 
 void SqliteStore::after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) {
+  if (readers_) return readers_->after(std::move(room), after_seq, limit, std::move(done));
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), after_seq, limit](Impl& impl) {
     return impl.after(room, after_seq, limit);
   });
 }
 
 void SqliteStore::before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) {
+  if (readers_) return readers_->before(std::move(room), before_seq, limit, std::move(done));
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), before_seq, limit](Impl& impl) {
     return impl.before(room, before_seq, limit);
   });
