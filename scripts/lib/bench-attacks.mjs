@@ -126,12 +126,12 @@ BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROOMS})
 INSERT INTO rooms(id, title, kind, created_by, created_at, parent)
   SELECT printf('attack-room-%05d', i), printf('Room %d', i), 'room', 'u-seed', 1700000000000 + i, NULL FROM n;
-INSERT INTO rooms VALUES('probe-room', 'Probe', 'room', 'u-seed', 1700000000000, NULL);
-INSERT INTO rooms VALUES('big-history', 'Large messages', 'room', 'u-seed', 1700000000000, NULL);
+INSERT INTO rooms(id, title, kind, created_by, created_at, parent) VALUES('probe-room', 'Probe', 'room', 'u-seed', 1700000000000, NULL);
+INSERT INTO rooms(id, title, kind, created_by, created_at, parent) VALUES('big-history', 'Large messages', 'room', 'u-seed', 1700000000000, NULL);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
 INSERT INTO messages(room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce)
   SELECT 'big-history', i, 1700000000000 + i, 'u-seed', 'Seed', 'essex-cc', 'general', printf('%.16000c', 'x'), NULL, NULL, NULL FROM n;
-INSERT INTO rooms VALUES('the-record', 'A long session', 'session', 'u-seed', 1700000000000, NULL);
+INSERT INTO rooms(id, title, kind, created_by, created_at, parent) VALUES('the-record', 'A long session', 'session', 'u-seed', 1700000000000, NULL);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECORD_MESSAGES})
 INSERT INTO messages(room, seq, ts, user_id, user_name, user_org, topic, text, tag, reply_to, nonce)
   SELECT 'the-record', i, 1700000000000 + i, 'u-seed', 'Seed', 'essex-cc', 'general',

@@ -106,6 +106,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        worker_threads = std::to_string(defaults.worker_threads),
                        max_exports = std::to_string(defaults.max_exports),
                        search_scan = std::to_string(defaults.search_scan),
+                       store_readers = std::to_string(defaults.store_readers),
                        max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
@@ -213,6 +214,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "session records built at once; more wait their turn")
     ("search-scan", po::value(&search_scan)->default_value(search_scan)->value_name("N"),
      "Redis store (no index): the most messages one search page reads, newest first; the reply's next goes on")
+    ("store-readers", po::value(&store_readers)->default_value(store_readers)->value_name("N"),
+     "embedded mode: read-only SQLite connections (one thread each) that read history pages and records "
+     "beside the writer; 0: the writer's thread reads them too")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -335,6 +339,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
     o.max_exports = whole_number("max-exports", max_exports, 1, 64);
     o.search_scan = whole_number("search-scan", search_scan, 1, 1'000'000);
+    o.store_readers = whole_number("store-readers", store_readers, 0, 64);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

@@ -75,6 +75,7 @@ struct Options {
   std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
   std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
   std::size_t search_scan = 1000;                   // --search-scan: Redis store: newest messages one search reads
+  std::size_t store_readers = 2;                    // --store-readers: SQLite read-only connections for pages
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

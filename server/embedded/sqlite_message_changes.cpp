@@ -10,6 +10,7 @@ using backend::ChangeKind;
 using backend::Error;
 using protocol::ErrorCode;
 using protocol::Message;
+using pages::read_message;
 
 namespace {
 
@@ -30,31 +31,6 @@ std::string qualified_message_columns() {
 const char kHex[] = "0123456789ABCDEF";
 
 }  // namespace
-
-Message read_message(const sqlite::Use& row, int first) {
-  const int c = first;
-  Message m;
-  m.room = row.text(c + 0);
-  m.seq = row.int64(c + 1);
-  m.ts = row.int64(c + 2);
-  m.from = {row.text(c + 3), row.text(c + 4), row.text(c + 5)};
-  m.topic = row.text(c + 6);
-  m.text = row.text(c + 7);
-  if (auto tag = row.optional_text(c + 8)) m.tag = protocol::tag_from(*tag);
-  m.reply_to = row.optional_int64(c + 9);
-  m.nonce = row.optional_text(c + 10);
-  m.from.guest = row.int64(c + 11) != 0;
-  m.edited_at = row.optional_int64(c + 12);
-  if (auto deleted_at = row.optional_int64(c + 13)) {
-    protocol::Deletion deletion;
-    deletion.at = *deleted_at;
-    deletion.by = {row.text(c + 14), row.text(c + 15), row.text(c + 16)};
-    deletion.by.guest = deletion.by.id == m.from.id && m.from.guest;  // a guest never removes others'
-    deletion.reason = row.optional_text(c + 17);
-    m.deleted = std::move(deletion);
-  }
-  return m;
-}
 
 std::string fts_query(const std::string& room, const std::vector<std::string>& terms) {
   std::string query = "room_key : \"";

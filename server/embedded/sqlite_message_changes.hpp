@@ -5,12 +5,10 @@
 #include <sqlite3.h>
 
 #include "server/backend/store.hpp"
+#include "server/embedded/sqlite_pages.hpp"
 #include "server/embedded/sqlite_statement.hpp"
 
 namespace outloud::embedded {
-
-// One row of OUTLOUD_SQLITE_MESSAGE_COLUMNS, starting at column `first`.
-protocol::Message read_message(const sqlite::Use& row, int first = 0);
 
 // FTS5 query text that matches `terms` as literal words inside `room`: every term is a quoted
 // string, so no user input is read as an operator (AND, NEAR, *, ^, column filters).

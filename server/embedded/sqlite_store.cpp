@@ -19,6 +19,7 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/log.hpp"
 #include "server/embedded/sqlite_message_changes.hpp"
+#include "server/embedded/sqlite_pages.hpp"
 #include "server/embedded/sqlite_schema.hpp"
 #include "server/embedded/sqlite_statement.hpp"
 
@@ -35,6 +36,7 @@ using protocol::Room;
 
 namespace {
 
+using pages::read_message;
 using schema::kMessageColumns;
 
 std::optional<std::int64_t> retention(const Room& room) {
@@ -56,10 +58,6 @@ Room read_room(const sqlite::Use& row) {
   if (auto days = row.optional_int64(9)) r.retention_days = static_cast<int>(*days);
   r.archived = row.int64(10) != 0;
   return r;
-}
-
-std::string select_messages(const char* where_and_order) {
-  return std::string("SELECT ") + kMessageColumns + " FROM messages WHERE " + where_and_order;
 }
 
 }  // namespace
@@ -436,18 +434,15 @@ class SqliteStore::Impl {
     list_rooms_page_ = sqlite::Statement(db_,
         (std::string("SELECT ") + schema::kRoomColumns + " FROM rooms WHERE id > ?1 ORDER BY id LIMIT ?2").c_str());
     count_rooms_ = sqlite::Statement(db_, "SELECT COUNT(*) FROM rooms");
-    room_exists_ = sqlite::Statement(db_, "SELECT 1 FROM rooms WHERE id = ?1");
-    // Retention may have deleted the newest messages: the seq goes on from what was deleted.
-    max_seq_ = sqlite::Statement(db_,
-        "SELECT max(COALESCE((SELECT MAX(seq) FROM messages WHERE room = ?1), 0), "
-        "(SELECT deleted_through FROM rooms WHERE id = ?1))");
+    room_exists_ = sqlite::Statement(db_, pages::kRoomExists);
+    max_seq_ = sqlite::Statement(db_, pages::kLastSeq);
     find_nonce_ = sqlite::Statement(db_, schema::kFindNonce);
     insert_message_ = sqlite::Statement(db_,
         (std::string("INSERT INTO messages(") + schema::kInsertMessageColumns +
          ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").c_str());
-    latest_ = sqlite::Statement(db_, select_messages("room = ?1 ORDER BY seq DESC LIMIT ?2").c_str());
-    after_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3").c_str());
-    before_ = sqlite::Statement(db_, select_messages("room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3").c_str());
+    latest_ = sqlite::Statement(db_, pages::latest_sql().c_str());
+    after_ = sqlite::Statement(db_, pages::after_sql().c_str());
+    before_ = sqlite::Statement(db_, pages::before_sql().c_str());
     // Topics: the topic index makes a topic's page and its unread count cost their own size.
     const std::string by_topic =
         std::string("SELECT ") + kMessageColumns + " FROM messages INDEXED BY messages_by_topic WHERE room = ?1 AND topic = ?2 ";
@@ -644,11 +639,19 @@ class SqliteStore::Impl {
 // ---------------------------------------------------------------------------------------------
 
 SqliteStore::SqliteStore(std::string path, backend::Bus& bus, SqliteStoreOptions options)
-    : impl_(std::make_unique<Impl>(std::move(path), bus, options)) {}
+    : impl_(std::make_unique<Impl>(path, bus, options)) {
+  // The writer has created and migrated the file by now, in WAL mode, which readers need.
+  if (options.readers > 0 && !path.empty() && path != ":memory:") {
+    readers_ = std::make_unique<SqliteReaders>(path, options.readers, options.busy_timeout_ms);
+  }
+}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() { close(); }
 
-void SqliteStore::close() { impl_->close(); }
+void SqliteStore::close() {
+  if (readers_) readers_->close();
+  impl_->close();
+}
 
 int SqliteStore::schema_version() { return schema::kVersion; }
 
@@ -692,17 +695,20 @@ void SqliteStore::append(AppendRequest request, Callback<AppendResult> done) {
 }
 
 void SqliteStore::latest(std::string room, int limit, Callback<Page> done) {
+  if (readers_) return readers_->latest(std::move(room), limit, std::move(done));
   impl_->submit<Page>(false, std::move(done),
                       [room = std::move(room), limit](Impl& impl) { return impl.latest(room, limit); });
 }
 
 void SqliteStore::after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) {
+  if (readers_) return readers_->after(std::move(room), after_seq, limit, std::move(done));
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), after_seq, limit](Impl& impl) {
     return impl.after(room, after_seq, limit);
   });
 }
 
 void SqliteStore::before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) {
+  if (readers_) return readers_->before(std::move(room), before_seq, limit, std::move(done));
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), before_seq, limit](Impl& impl) {
     return impl.before(room, before_seq, limit);
   });

@@ -1,5 +1,6 @@
-// The single-process store: one SQLite file in WAL mode. Every SQLite call runs on one worker
-// thread owned by the store, so callers never block; callbacks are called from that thread.
+// The single-process store: one SQLite file in WAL mode. Every write runs on one worker thread
+// owned by the store, so callers never block; pages of messages are read on a small pool of
+// read-only connections beside it (SqliteReaders). Callbacks are called from those threads.
 // Appends queued together are written in one transaction (group commit: one fsync per batch);
 // their bus events are published only after COMMIT, in seq order, then their callbacks run.
 // Each request of a batch runs inside its own SAVEPOINT: one that fails is rolled back and
@@ -14,6 +15,7 @@
 
 #include "server/backend/bus.hpp"
 #include "server/backend/store.hpp"
+#include "server/embedded/sqlite_readers.hpp"
 
 namespace outloud::embedded {
 
@@ -25,6 +27,9 @@ struct SqliteStoreOptions {
   int busy_timeout_ms = 5000;      // wait for another process holding the file (a backup tool)
   std::size_t max_batch = 1000;    // requests handled in one transaction at most; 1: one per request
   std::int64_t max_db_pages = 0;   // 0: unlimited; else writes beyond it fail cleanly (disk quota)
+  // Read-only connections (each on its own thread) that read pages of messages beside the writer;
+  // 0: the writer's thread reads them too, between its batches (always so for ":memory:").
+  std::size_t readers = 2;
 };
 
 class SqliteStore final : public backend::Store {
@@ -78,6 +83,7 @@ class SqliteStore final : public backend::Store {
 
  private:
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<SqliteReaders> readers_;  // null: pages are read on the writer's thread
 };
 
 }  // namespace outloud::embedded

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { figure } from '../lib/cluster.mjs';
-import { SANITIZE, UNTHROTTLED, killAll, scaled, startServer, tmpDir } from '../lib/server.mjs';
+import { UNTHROTTLED, asanEnv, killAll, scaled, startServer, tmpDir } from '../lib/server.mjs';
 
 after(killAll);
 
@@ -23,8 +23,7 @@ const BURST = 100;
 async function sendAndTrace(extraArgs) {
   assert.ok(fs.existsSync(SHIM), `${SHIM} is missing: build the outloud-fsync-log target`);
   const log = path.join(tmpDir('outloud-fsync-'), 'fsync.log');
-  const env = { LD_PRELOAD: SHIM, OUTLOUD_FSYNC_LOG: log };
-  if (SANITIZE) env.ASAN_OPTIONS = `${process.env.ASAN_OPTIONS ? `${process.env.ASAN_OPTIONS}:` : ''}verify_asan_link_order=0`;
+  const env = { LD_PRELOAD: SHIM, OUTLOUD_FSYNC_LOG: log, ...asanEnv('verify_asan_link_order=0') };
   const server = await startServer({ args: [...UNTHROTTLED, ...extraArgs], env });
   const c = await connectAs(server.wsUrl, 'Fiona Fsync', 'essex-cc');
   const room = uniqueId('fsync');

@@ -12,6 +12,13 @@ export const TIME_SCALE = SANITIZE ? 4 : 1;
 export const scaled = (ms) => Math.round(ms * TIME_SCALE);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Environment for one server of an ASan build: ASAN_OPTIONS with `options` (e.g.
+// 'quarantine_size_mb=0') after those of the test run; nothing on other builds.
+export function asanEnv(options) {
+  if (!SANITIZE) return {};
+  return { ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ? `${process.env.ASAN_OPTIONS}:` : ''}${options}` };
+}
+
 // Resolves with what `promise` resolves to, or with `fallback` after `ms`; the timer is cleared
 // either way, so a finished test does not keep the process alive.
 export function within(promise, ms, fallback = null) {
