@@ -124,7 +124,7 @@ struct BreakoutClose {
 struct BreakoutPlace {
   std::string room;
   std::string user;
-  std::optional<int> group;  // 1..50
+  std::optional<int> group{};  // 1..50
 };
 struct AgendaItem {
   std::string title;  // 1..200 characters
@@ -146,7 +146,7 @@ struct Lock {
 enum class RecordFormat { markdown, html };
 struct Export {
   std::string room;
-  std::string tz;  // extension: the zone the record's times are written in ("Europe/London", "+01:00"); empty: UTC
+  std::string tz{};  // extension: the zone the record's times are written in ("Europe/London", "+01:00"); empty: UTC
   RecordFormat format = RecordFormat::markdown;  // extension: "html" gives a printable page
 };
 
