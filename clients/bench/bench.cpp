@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "frame_fields.hpp"
 #include "json_build.hpp"
 #include "ws_session.hpp"
 
@@ -24,17 +25,8 @@ namespace {
 constexpr const char* kOrgs[] = {"essex-cc", "nhs-north", "police-east", "uni-leeds", "shelter-uk"};
 constexpr int kConnectsInFlight = 100;
 
-std::string_view get_string(const rapidjson::Value& object, const char* key) {
-  const auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::int64_t get_int(const rapidjson::Value& object, const char* key, std::int64_t fallback = -1) {
-  const auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsInt64()) return fallback;
-  return it->value.GetInt64();
-}
+using client::get_int;
+using client::get_string;
 
 // The send time embedded in a bench message: "bench <conn> <n> <ns> xxx…". -1 when absent.
 std::int64_t embedded_send_ns(std::string_view text) {
@@ -188,10 +180,10 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
       return;
     }
     const auto type = get_string(doc, "type");
-    const std::int64_t re = get_int(doc, "re");
+    const std::int64_t re = get_int(doc, "re").value_or(-1);
     if (type == "message") {
       if (get_string(doc, "room") != room) return;
-      const std::int64_t seq = get_int(doc, "seq");
+      const std::int64_t seq = get_int(doc, "seq").value_or(-1);
       ++deliveries;
       if (seq == expected_seq) {
         ++expected_seq;
@@ -206,14 +198,14 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     } else if (type == "sent") {
       if (auto it = send_times.find(re); it != send_times.end()) {
         ++acks;
-        bench.record_ack(room_index, get_int(doc, "seq"), it->second, now);
+        bench.record_ack(room_index, get_int(doc, "seq").value_or(-1), it->second, now);
         send_times.erase(it);
       }
     } else if (type == "welcome") {
       if (re == hello_id) state = State::welcomed;
     } else if (type == "joined") {
       if (re != join_id) return;
-      const std::int64_t head = get_int(doc, "head", 0);
+      const std::int64_t head = get_int(doc, "head").value_or(0);
       expected_seq = head + 1;
       last_seq = head;
       joined = true;

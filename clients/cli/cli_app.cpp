@@ -14,32 +14,14 @@
 #include <thread>
 
 #include "display.hpp"
+#include "event_lines.hpp"
+#include "frame_fields.hpp"
 #include "json_build.hpp"
 
 namespace outloud::client {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string_view get_string(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) return {};
-  const auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> get_int(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) return std::nullopt;
-  const auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
-  return it->value.GetInt64();
-}
-
-const rapidjson::Value* get_member(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) return nullptr;
-  const auto it = object.FindMember(key);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
 
 std::string compact_json(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
@@ -53,10 +35,6 @@ std::optional<std::string> reply_to_of(const rapidjson::Value& frame) {
   const auto* re = get_member(frame, "re");
   if (!re || re->IsNull()) return std::nullopt;
   return compact_json(*re);
-}
-
-std::string who_text(const rapidjson::Value& user) {
-  return terminal_safe(get_string(user, "name")) + " (" + terminal_safe(get_string(user, "org")) + ")";
 }
 
 }  // namespace
@@ -215,7 +193,9 @@ void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& d
   }
   if (doc.HasParseError() || !doc.IsObject()) return;
   const auto type = get_string(doc, "type");
-  if (type == "error") {
+  // `/create -p`: the room being there already is what was wanted.
+  const bool exists_ok = re && exists_ok_re_ == *re && get_string(doc, "code") == "conflict";
+  if (type == "error" && !exists_ok) {
     exit_code_ = std::max(exit_code_, kExitServerError);
     if (re && *re == hello_re_) {
       std::fprintf(stderr, "outloud: the server refused hello: %s\n",
@@ -226,8 +206,10 @@ void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& d
   if (type == "welcome" && re && *re == hello_re_) {
     welcomed_ = true;
     ever_welcomed_ = true;
+    note_self(doc);
   }
   track_room_change(doc);
+  track_open_poll(doc);
   if (re && awaiting_ && *re == *awaiting_) {
     awaiting_.reset();
     reply_timer_.cancel();
@@ -235,6 +217,37 @@ void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& d
     unreplied_frames_ = false;
   }
   pump_script();
+}
+
+void CliApp::note_self(const rapidjson::Document& welcome) {
+  if (const auto* user = get_member(welcome, "user")) self_id_ = std::string(get_string(*user, "id"));
+}
+
+// `/vote <n>` and `/poll close` name the room's open poll, as the latest poll event or joined told it.
+void CliApp::track_open_poll(const rapidjson::Document& doc) {
+  const auto type = get_string(doc, "type");
+  const rapidjson::Value* poll = nullptr;
+  std::string room;
+  // The reply to `/poll open` names the new poll: it may come before the poll event.
+  if (type == "ok" && !get_string(doc, "poll").empty() && !compose_.current_room.empty()) {
+    compose_.open_poll[compose_.current_room] = std::string(get_string(doc, "poll"));
+    return;
+  }
+  if (type == "poll") {
+    poll = get_member(doc, "poll");
+    room = std::string(get_string(doc, "room"));
+  } else if (type == "joined") {
+    const auto* session = get_member(doc, "session");
+    const auto* joined = get_member(doc, "room");
+    if (!session || !joined) return;
+    room = std::string(get_string(*joined, "id"));
+    poll = get_member(*session, "poll");
+    if (!poll || !poll->IsObject()) compose_.open_poll.erase(room);
+  }
+  if (!poll || !poll->IsObject() || room.empty()) return;
+  const std::string id(get_string(*poll, "id"));
+  if (get_bool(*poll, "open")) compose_.open_poll[room] = id;
+  else if (compose_.open_poll.contains(room) && compose_.open_poll[room] == id) compose_.open_poll.erase(room);
 }
 
 void CliApp::track_room_change(const rapidjson::Document& doc) {
@@ -281,13 +294,17 @@ void CliApp::pump_script() {
         std::fputs(std::string(command_help()).c_str(), stderr);
         break;
       case LocalAction::who:
+        // A script asked for something it cannot have: it fails (the joined frame lists presence).
         std::fprintf(stderr, "outloud: line %d: /who is interactive only; the joined frame lists presence\n",
                      line_number_);
+        exit_code_ = std::max(exit_code_, kExitUsage);
         break;
       case LocalAction::none:
         break;
     }
+    if (!outcome.note.empty()) std::fprintf(stderr, "outloud: %s\n", outcome.note.c_str());
     if (outcome.frame.empty()) continue;
+    if (outcome.exists_ok && outcome.re) exists_ok_re_ = *outcome.re;
     session_->send(std::move(outcome.frame));
     if (outcome.re) {
       // One request at a time: a script's `join` is confirmed before its `send` goes out.
@@ -368,7 +385,7 @@ void CliApp::handle_interactive_line(const std::string& line) {
     }
     return print("! not connected (reconnecting)");
   }
-  if (outcome.re) pending_[*outcome.re] = {outcome.type, outcome.room, outcome.frame, false};
+  if (outcome.re) pending_[*outcome.re] = {outcome.type, outcome.room, outcome.frame, false, outcome.exists_ok};
   session_->send(std::move(outcome.frame));
   show_prompt();
 }
@@ -384,8 +401,10 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
     }
   }
 
+  track_open_poll(doc);
   if (type == "welcome" && re && *re == hello_re_) {
     welcomed_ = true;
+    note_self(doc);
     const bool first = !ever_welcomed_;
     ever_welcomed_ = true;
     reconnect_attempt_ = 0;
@@ -395,6 +414,9 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
     rejoin_rooms();
     if (first && !options_.room.empty()) handle_interactive_line("/join " + options_.room);
     return;
+  }
+  if (type == "error" && request && request->exists_ok && get_string(doc, "code") == "conflict") {
+    return print("* " + terminal_safe(request->room) + " exists already (/join " + terminal_safe(request->room) + ")");
   }
   if (type == "error") {
     const std::string text = "! " + terminal_safe(get_string(doc, "code")) + ": " +
@@ -500,7 +522,9 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
     return print("[" + terminal_safe(room) + "] * " + who_text(*user) + " " + verb);
   }
   if (type == "sent" || type == "pong" || type == "typing") return;  // the message event follows a `sent`
-  // Frames this client does not render specially (facilitation events and the like).
+  if (auto line = event_line(doc, self_id_)) return print(*line);
+  if (type == "ok") return show_prompt();
+  // Frames this client does not render specially.
   print("* " + terminal_safe(type) + ": " + terminal_safe(compact_json(doc)));
 }
 
@@ -549,8 +573,7 @@ void CliApp::on_joined(const rapidjson::Document& doc) {
           std::string(get_string(entry, "state"))};
     }
   }
-  const bool recovered = get_member(doc, "recovered") && (*get_member(doc, "recovered")).IsBool() &&
-                         (*get_member(doc, "recovered")).GetBool();
+  const bool recovered = get_bool(doc, "recovered");
   if (known) {
     print("* rejoined " + terminal_safe(id) + (recovered ? " (nothing missed)" : ""));
   } else {

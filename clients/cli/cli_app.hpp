@@ -59,6 +59,7 @@ class CliApp {
     std::string room;
     std::string frame;  // interactive sends are resent (same nonce) after a reconnect
     bool resend = false;  // not yet sent on the current connection
+    bool exists_ok = false;  // `/create -p`
   };
 
   void connect();
@@ -91,6 +92,8 @@ class CliApp {
 
   // shared bookkeeping of confirmed joins/leaves
   void track_room_change(const rapidjson::Document& doc);
+  void track_open_poll(const rapidjson::Document& doc);
+  void note_self(const rapidjson::Document& welcome);
 
   boost::asio::io_context& io_;
   CliOptions options_;
@@ -105,6 +108,8 @@ class CliApp {
   bool quitting_ = false;
   int exit_code_ = kExitOk;
   std::string hello_re_;
+  std::string self_id_;      // the signed-in user's id
+  std::string exists_ok_re_;  // scripted: the `/create -p` request whose conflict is no failure
 
   // scripted mode
   std::deque<std::string> script_lines_;

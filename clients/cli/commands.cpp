@@ -4,8 +4,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <random>
+#include <vector>
 
 #include "json_build.hpp"
 
@@ -78,13 +81,123 @@ LineOutcome raw_frame(std::string_view line) {
   return out;
 }
 
-LineOutcome send_text(std::string_view text, const ComposeState& state, std::int64_t& next_id) {
+LineOutcome send_text(std::string_view text, ComposeState& state, std::int64_t& next_id) {
   if (state.current_room.empty()) return usage("no current room: /join a room first (see /help)");
   Request r("send", next_id);
   r.json.add("room", state.current_room).add("text", text).add("topic", state.topic);
   if (!state.tag.empty()) r.json.add("tag", state.tag);
+  state.tag.clear();  // a tag is for one message, as in the web client
   r.json.add("nonce", make_nonce());
   return r.done("send", state.current_room);
+}
+
+// Splits "a | b | c" at '|', each part trimmed.
+std::vector<std::string_view> split_bars(std::string_view text) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const auto bar = text.find('|');
+    parts.push_back(trim(text.substr(0, bar)));
+    if (bar == std::string_view::npos) return parts;
+    text.remove_prefix(bar + 1);
+  }
+}
+
+// The facilitation commands of a session (facilitation.md), all about the current room.
+std::optional<LineOutcome> session_command(std::string_view command, std::string_view args, ComposeState& state,
+                                           std::int64_t& next_id) {
+  static constexpr std::string_view kSession[] = {"hand", "floor", "timer", "poll", "vote", "breakout"};
+  if (std::find(std::begin(kSession), std::end(kSession), command) == std::end(kSession)) return std::nullopt;
+  if (state.current_room.empty()) return usage("no current room: /join a session first");
+  const std::string& room = state.current_room;
+  Request r(command, next_id);
+  r.json.add("room", room);
+  std::string_view rest;
+  const auto word = first_word(args, rest);
+
+  if (command == "hand") {
+    if (!word.empty() && word != "up" && word != "down") return usage("usage: /hand [up|down]");
+    r.json.add_bool("up", word != "down");
+  } else if (command == "floor") {
+    if (!rest.empty()) return usage("usage: /floor [<user id>|next]");
+    if (word.empty() || word == "next") r.json.add_null("user");
+    else r.json.add("user", word);
+  } else if (command == "timer") {
+    if (word == "start") {
+      std::string_view label;
+      const auto seconds = parse_int(first_word(rest, label));
+      if (!seconds || *seconds < 1 || *seconds > 86400) return usage("usage: /timer start <seconds 1-86400> [label]");
+      r.json.add("action", "start").add("seconds", *seconds).add("label", label);
+    } else if ((word == "pause" || word == "resume" || word == "stop") && rest.empty()) {
+      r.json.add("action", word);
+    } else {
+      return usage("usage: /timer start <seconds> [label] | /timer pause | /timer resume | /timer stop");
+    }
+  } else if (command == "poll") {
+    if (word == "close") {
+      const std::string poll = rest.empty() && state.open_poll.contains(room) ? state.open_poll.at(room) : std::string(rest);
+      if (poll.empty()) return usage("usage: /poll close [poll id] (no open poll known)");
+      r.json.add("action", "close").add("poll", poll);
+    } else if (word == "open") {
+      bool multi = false, named = false;
+      std::string_view text = rest;
+      for (std::string_view after; ; text = after) {
+        const auto flag = first_word(text, after);
+        if (flag == "--multi") multi = true;
+        else if (flag == "--named") named = true;
+        else break;
+      }
+      const auto parts = split_bars(text);
+      if (parts.size() < 3 || parts.size() > 11 || parts.front().empty())
+        return usage("usage: /poll open [--multi] [--named] <question> | <option> | <option> … (2 to 10 options)");
+      r.json.add("action", "open").add("question", parts.front());
+      r.json.add_strings("options", std::vector<std::string_view>(parts.begin() + 1, parts.end()));
+      r.json.add_bool("multi", multi).add_bool("anonymous", !named);
+    } else {
+      return usage("usage: /poll open [--multi] [--named] <question> | <option> | … | /poll close [poll id]");
+    }
+  } else if (command == "vote") {
+    // "/vote p1 2" or, for the room's open poll, "/vote 2"; numbers as shown (1 = the first option).
+    std::string poll(word);
+    std::string_view numbers = rest;
+    if (parse_int(word)) {
+      if (!state.open_poll.contains(room)) return usage("usage: /vote <poll id> <number>… (no open poll known)");
+      poll = state.open_poll.at(room);
+      numbers = args;
+    }
+    std::vector<int> choices;
+    for (std::string_view after; !trim(numbers).empty(); numbers = after) {
+      const auto n = parse_int(first_word(numbers, after));
+      if (!n || *n < 1 || *n > 10) return usage("usage: /vote [poll id] <option number 1-10>…");
+      choices.push_back(*n - 1);
+    }
+    if (poll.empty() || choices.empty()) return usage("usage: /vote [poll id] <option number>…");
+    r.json.add("poll", poll).add_ints("choices", choices);
+  } else if (command == "breakout") {
+    if (word == "open") {
+      std::string_view more;
+      const auto groups = parse_int(first_word(rest, more));
+      const int minutes = more.empty() ? 0 : parse_int(more).value_or(-1);
+      if (!groups || *groups < 1 || *groups > 50 || minutes < 0 || minutes > 600 || (!more.empty() && minutes == 0))
+        return usage("usage: /breakout open <groups 1-50> [minutes 1-600]");
+      r.json.add("action", "open").add("groups", *groups).add("strategy", "mix");
+      if (minutes > 0) r.json.add("minutes", minutes);
+    } else if (word == "close" && rest.empty()) {
+      r.json.add("action", "close");
+    } else if (word == "place" && !rest.empty()) {
+      std::string_view group_text;
+      const auto user = first_word(rest, group_text);
+      const int group = group_text.empty() ? 0 : parse_int(group_text).value_or(-1);
+      if (group < 0 || group > 50 || (!group_text.empty() && group == 0))
+        return usage("usage: /breakout place <user id> [group number]");
+      r.json.add("action", "place").add("user", user);
+      if (group > 0) r.json.add("group", group);
+    } else if (word == "broadcast" && !rest.empty()) {
+      r.json.add("action", "broadcast").add("text", rest);
+    } else {
+      return usage("usage: /breakout open <groups> [minutes] | close | place <user id> [group] | broadcast <text>");
+    }
+  }
+  return r.done(std::string(command), room);
 }
 
 }  // namespace
@@ -100,7 +213,7 @@ std::string make_nonce() {
 std::string_view command_help() {
   return "Commands:\n"
          "  /rooms                 list rooms\n"
-         "  /create <room> [title] create a room (id: a-z 0-9 . _ ~ -)\n"
+         "  /create [-p] <room> [title]  create a room (id: a-z 0-9 . _ ~ -); -p: fine if it exists\n"
          "  /join <room>           join a room and make it current\n"
          "  /leave [room]          leave the current (or given) room\n"
          "  /history [n]           the latest n messages of the current room (default 20)\n"
@@ -110,7 +223,14 @@ std::string_view command_help() {
          "  /delete <seq>          delete one of your messages\n"
          "  /remove <seq> <reason> remove a message, with a reason on the record (owner, facilitators)\n"
          "  /topic <topic>         topic of the messages you send (default: general)\n"
-         "  /tag learn|do|reflect|share|none   tag of the messages you send\n"
+         "  /tag learn|do|reflect|share [text] tag your next message (only that one), or send text tagged\n"
+         "  /hand [up|down]        raise or lower your hand\n"
+         "  /floor [<user id>|next]   give the floor (facilitators)\n"
+         "  /timer start <seconds> [label] | pause | resume | stop   (facilitators)\n"
+         "  /poll open [--multi] [--named] <question> | <option> | <option>…   (facilitators)\n"
+         "  /poll close [poll id]  (facilitators)\n"
+         "  /vote [poll id] <n>…   vote for option n (1 = the first) of the open poll\n"
+         "  /breakout open <groups> [minutes] | close | place <user id> [group] | broadcast <text>\n"
          "  /away, /back           set your presence state\n"
          "  /sleep <ms>            pause a script\n"
          "  /help, /quit\n"
@@ -132,13 +252,18 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
   if (command == "rooms") return Request("rooms", next_id).done("rooms", "");
   if (command == "create") {
     std::string_view title;
-    const auto room = first_word(args, title);
-    if (room.empty()) return usage("usage: /create <room> [title…]");
+    auto room = first_word(args, title);
+    const bool exists_ok = room == "-p";
+    if (exists_ok) room = first_word(title, title);
+    if (room.empty()) return usage("usage: /create [-p] <room> [title…]");
     Request r("create", next_id);
     r.json.add("room", room).add("kind", "room");
     if (!title.empty()) r.json.add("title", title);
-    return r.done("create", std::string(room));
+    auto out = r.done("create", std::string(room));
+    out.exists_ok = exists_ok;
+    return out;
   }
+  if (auto session = session_command(command, args, state, next_id)) return std::move(*session);
   if (command == "join") {
     std::string_view extra;
     const auto room = first_word(args, extra);
@@ -205,15 +330,18 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
     return out;
   }
   if (command == "tag") {
-    if (args == "none") {
+    std::string_view text;
+    const auto tag = first_word(args, text);
+    if (tag == "none" && text.empty()) {
       state.tag.clear();
-    } else if (args == "learn" || args == "do" || args == "reflect" || args == "share") {
-      state.tag = std::string(args);
+    } else if (tag == "learn" || tag == "do" || tag == "reflect" || tag == "share") {
+      state.tag = std::string(tag);
+      if (!text.empty()) return send_text(text, state, next_id);
     } else {
-      return usage("usage: /tag learn|do|reflect|share|none");
+      return usage("usage: /tag learn|do|reflect|share [text] | /tag none");
     }
     LineOutcome out;
-    out.note = "tag: " + (state.tag.empty() ? std::string("none") : state.tag);
+    out.note = state.tag.empty() ? std::string("tag: none") : "tag: " + state.tag + ", for your next message only";
     return out;
   }
   if (command == "away" || command == "back") {

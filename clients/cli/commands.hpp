@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,8 @@ namespace outloud::client {
 struct ComposeState {
   std::string current_room;
   std::string topic = "general";
-  std::string tag;  // empty: none
+  std::string tag;  // empty: none; like the web client's, it applies to the next message only
+  std::map<std::string, std::string> open_poll;  // room -> id of its open poll (for `/vote <n>`)
 };
 
 enum class LocalAction { none, help, quit, who, sleep };
@@ -26,6 +28,7 @@ struct LineOutcome {
   int sleep_ms = 0;
   std::string error;                // a usage error: nothing is sent
   std::string note;                 // informational text for the user (e.g. "topic set")
+  bool exists_ok = false;           // `/create -p`: a `conflict` reply (the room exists) is not a failure
 };
 
 // `next_id` supplies request ids and is advanced for every request built.

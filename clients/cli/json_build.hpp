@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace outloud::client {
 
@@ -28,6 +29,30 @@ class JsonObject {
     return *this;
   }
   JsonObject& add(std::string_view key, int value) { return add(key, static_cast<std::int64_t>(value)); }
+  JsonObject& add_bool(std::string_view key, bool value) {
+    writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    writer_.Bool(value);
+    return *this;
+  }
+  JsonObject& add_null(std::string_view key) {
+    writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    writer_.Null();
+    return *this;
+  }
+  JsonObject& add_strings(std::string_view key, const std::vector<std::string_view>& values) {
+    writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    writer_.StartArray();
+    for (auto value : values) writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    writer_.EndArray();
+    return *this;
+  }
+  JsonObject& add_ints(std::string_view key, const std::vector<int>& values) {
+    writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    writer_.StartArray();
+    for (int value : values) writer_.Int(value);
+    writer_.EndArray();
+    return *this;
+  }
   std::string finish() {
     writer_.EndObject();
     return std::string(buffer_.GetString(), buffer_.GetSize());

@@ -85,6 +85,14 @@ export const facilitationCommands = {
     return this.request({ type: 'breakout', room, action: 'close' });
   },
 
+  /**
+   * Puts a late joiner into an open group: `group` (a number from 1), or, without it, the group
+   * that best keeps organisations mixed. Resolves with `{type: 'ok', group: <group room id>}`.
+   */
+  placeInGroup(room, user, group) {
+    return this.request({ type: 'breakout', room, action: 'place', user, ...(group ? { group } : {}) });
+  },
+
   /** @param {string} room @param {Array<{title: string, minutes: number}>} items */
   setAgenda(room, items) {
     return this.request({ type: 'agenda', room, items });
@@ -99,9 +107,10 @@ export const facilitationCommands = {
     return this.request({ type: 'lock', room, locked: !!locked });
   },
 
-  /** The session record as Markdown. */
+  /** The session record as Markdown, times in this browser's time zone. */
   async exportRecord(room) {
-    const reply = await this.request({ type: 'export', room }, { retry: true });
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    const reply = await this.request({ type: 'export', room, tz }, { retry: true });
     return reply.markdown;
   },
 };

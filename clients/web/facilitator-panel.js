@@ -3,6 +3,8 @@
 // record controls. Only what the person's role allows is shown: the server would refuse the rest.
 
 import { h, clear, replaceChildrenKeepingFocus } from './dom.js';
+import { countdown, renderLateJoiners } from './breakout-clock.js';
+import { recordHref, printableRecordLink } from './record-links.js';
 import { orgBadge } from './messages-view.js';
 import {
   GIVABLE_ROLES,
@@ -372,6 +374,8 @@ export class FacilitatorPanel {
     e.breakoutForm.hidden = b.open;
     e.breakoutLive.hidden = !b.open;
     e.breakoutSummary.textContent = b.open ? `${b.groups.length} open` : '';
+    if (b.open && b.endsAt) e.breakoutSummary.append(' · ', countdown(b.endsAt));
+    renderLateJoiners(e.breakoutLive, b, (user, group) => this.actions.placeInGroup(user, group));
     if (!e.breakoutManual.hidden) this.renderAssignRows();
     if (!b.open || !this.differs('groups', [this.room, b.groups])) return;
     replaceChildrenKeepingFocus(
@@ -564,8 +568,9 @@ export class FacilitatorPanel {
     e.lockNote.textContent = locked
       ? 'Locked: only facilitators and the owner can write.'
       : 'Everyone but observers can write.';
-    e.recordLink.href = `/api/rooms/${encodeURIComponent(model.room)}/export.md`;
+    e.recordLink.href = recordHref(model.room, 'md');
     e.recordLink.setAttribute('download', `${model.room}.md`);
+    printableRecordLink(e.recordLink, model.room);
   }
 
   // ---- the whole panel -----------------------------------------------------------------------

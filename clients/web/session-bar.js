@@ -3,6 +3,7 @@
 // this is, with whom, and the way back.
 
 import { h, replaceChildrenKeepingFocus } from './dom.js';
+import { countdown } from './breakout-clock.js';
 import { orgBadge } from './messages-view.js';
 import { PollView } from './poll-view.js';
 import {
@@ -195,7 +196,9 @@ export class SessionBar {
         { class: 'sb-breakout-text' },
         h('strong', { text: `You are in group ${groupNumber(mine.group)}` }),
         others.length ? [' with ', ...peopleList(others)] : ' on your own',
-        s.breakouts.endsAt ? `, until ${new Date(s.breakouts.endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}` : '',
+        s.breakouts.endsAt ? `, until ${new Date(s.breakouts.endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} (` : '',
+        s.breakouts.endsAt ? countdown(s.breakouts.endsAt) : '',
+        s.breakouts.endsAt ? ')' : '',
         '.',
       ),
       h('button', {
@@ -225,6 +228,7 @@ export class SessionBar {
       : g.endsAt
         ? ` · until ${new Date(g.endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`
         : '';
+    if (!g.closed && g.endsAt) e.groupBarStatus.append(' (', countdown(g.endsAt), ')');
     e.groupBarBack.hidden = !g.parent;
     e.groupBarBack.onclick = () => this.actions.backToMain(g.parent);
   }

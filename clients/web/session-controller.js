@@ -141,7 +141,9 @@ export function onSessionEvent(ev) {
   } else if (app.current && app.rooms.get(app.current)?.info?.parent === ev.room) {
     renderSession(app.rooms.get(app.current));
     if (change.kind === 'breakout' || change.kind === 'timer') announceSessionChange(rs, ev, change);
-  } else if (change.kind === 'breakout' && change.assigned) {
+  }
+  if (change.kind === 'breakout' && change.warning) toast('One minute left in the breakout groups.', 'info');
+  else if (!current && change.kind === 'breakout' && change.assigned && app.rooms.get(app.current)?.info?.parent !== ev.room) {
     const title = rs.info ? rs.info.title || rs.id : rs.id;
     toast(`${title}: you are in breakout group ${groupNumber(change.assigned.group)}. Open the session to join it.`, 'info');
   }
@@ -188,6 +190,8 @@ function announceSessionChange(rs, ev, change) {
         announce(`${s.breakouts.groups.length} breakout groups are open.`);
       } else if (change.closed) {
         announce('The breakout groups are closed.');
+      } else if (change.warning) {
+        announce('One minute left in the breakout groups.');
       }
       break;
     case 'agenda': {
@@ -237,6 +241,7 @@ export function setupSession() {
     openBreakout: (opts) => sessionRequest('open the groups', (c, r) => c.openBreakout(r, opts)),
     broadcast: (text) => sessionRequest('send to the groups', (c, r) => c.broadcast(r, text)),
     closeBreakout: () => sessionRequest('close the groups', (c, r) => c.closeBreakout(r)),
+    placeInGroup: (user, group) => sessionRequest('place them in a group', (c, r) => c.placeInGroup(r, user, group)),
     setAgenda: (items) => sessionRequest('save the agenda', (c, r) => c.setAgenda(r, items)),
     moveAgenda: (action) => sessionRequest('move through the agenda', (c, r) => c.moveAgenda(r, action)),
     lock: (locked) => sessionRequest(locked ? 'lock the room' : 'unlock the room', (c, r) => c.lock(r, locked)),

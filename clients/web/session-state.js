@@ -1,6 +1,8 @@
 // A room's facilitation state as the client keeps it (facilitation.md): built from the `session`
 // of a `joined` reply and kept up to date by the server's events. Pure: no DOM, no network.
 
+import { breakoutEventBefore, breakoutEventAfter, lateFromSnapshot } from './breakout-state.js';
+
 /** Roles that may run a session. */
 export const LEAD_ROLES = Object.freeze(['owner', 'facilitator']);
 /** Roles a lead may give (the owner role can be neither given nor taken). */
@@ -107,6 +109,7 @@ export function sessionFromJoined(frame, meId, receivedAt) {
       groups,
       endsAt: open && frame.breakouts.ends_at ? frame.breakouts.ends_at : null,
       mine: open ? findMine(groups, meId) : null,
+      late: lateFromSnapshot(frame.breakouts),
     };
   }
   s.locked = !!frame.locked;
@@ -146,27 +149,14 @@ export function applyEvent(s, ev, { meId, now }) {
       else s.polls[i] = ev.poll;
       return { kind: 'poll', opened, closed: !ev.poll.open, poll: ev.poll };
     }
-    case 'breakout':
-      if (ev.state === 'closed') {
-        const wasMine = s.breakouts.mine;
-        s.breakouts = { ...s.breakouts, open: false, endsAt: null, mine: null };
-        return { kind: 'breakout', closed: true, wasMine };
-      }
-      if (Array.isArray(ev.groups)) {
-        // The overview: every group (the lead who opened them, and anyone not placed).
-        s.breakouts = { open: true, groups: ev.groups, endsAt: ev.ends_at || null, mine: findMine(ev.groups, meId) };
-        return { kind: 'breakout', overview: true };
-      }
-      if (ev.group) {
-        const mine = { group: ev.group, members: Array.isArray(ev.members) ? ev.members : [] };
-        // Groups of an earlier round are dropped the first time a group of a new round arrives.
-        const groups = s.breakouts.open ? s.breakouts.groups.filter((g) => g.group !== mine.group) : [];
-        groups.push(mine);
-        groups.sort((a, b) => a.group.localeCompare(b.group, undefined, { numeric: true }));
-        s.breakouts = { open: true, groups, endsAt: ev.ends_at || null, mine };
-        return { kind: 'breakout', assigned: mine };
-      }
-      return null;
+    case 'breakout': {
+      // Warnings, late joiners and group-room copies: breakout-clock.js.
+      const early = breakoutEventBefore(s, ev);
+      if (early !== undefined) return early;
+      const change = applyBreakout(s, ev, meId);
+      breakoutEventAfter(s, ev);
+      return change;
+    }
     case 'agenda':
       s.agenda = {
         items: Array.isArray(ev.items) ? ev.items : [],
@@ -263,3 +253,28 @@ export function pollShares(poll) {
     return { option, count, percent: Math.round(share * 100), width: share };
   });
 }
+
+/** The breakout events of facilitation.md: the close, the overview, one's own group. */
+function applyBreakout(s, ev, meId) {
+  if (ev.state === 'closed') {
+    const wasMine = s.breakouts.mine;
+    s.breakouts = { ...s.breakouts, open: false, endsAt: null, mine: null };
+    return { kind: 'breakout', closed: true, wasMine };
+  }
+  if (Array.isArray(ev.groups)) {
+    // The overview: every group (the lead who opened them, and anyone not placed).
+    s.breakouts = { open: true, groups: ev.groups, endsAt: ev.ends_at || null, mine: findMine(ev.groups, meId) };
+    return { kind: 'breakout', overview: true };
+  }
+  if (ev.group) {
+    const mine = { group: ev.group, members: Array.isArray(ev.members) ? ev.members : [] };
+    // Groups of an earlier round are dropped the first time a group of a new round arrives.
+    const groups = s.breakouts.open ? s.breakouts.groups.filter((g) => g.group !== mine.group) : [];
+    groups.push(mine);
+    groups.sort((a, b) => a.group.localeCompare(b.group, undefined, { numeric: true }));
+    s.breakouts = { open: true, groups, endsAt: ev.ends_at || null, mine };
+    return { kind: 'breakout', assigned: mine };
+  }
+  return null;
+}
+

@@ -248,11 +248,16 @@ ClientBody read_vote(const FieldReader& f, const ParseLimits&) {
 }
 
 ClientBody read_breakout(const FieldReader& f, const ParseLimits& limits) {
-  static constexpr std::array<std::string_view, 3> kActions = {"open", "broadcast", "close"};
+  static constexpr std::array<std::string_view, 4> kActions = {"open", "broadcast", "close", "place"};
   static constexpr std::array<std::string_view, 3> kStrategies = {"mix", "random", "manual"};
   const std::size_t action = choice(f, "action", kActions);
   if (action == 1) return BreakoutBroadcast{f.room(), f.string("text", {1, limits.max_text_chars})};
   if (action == 2) return BreakoutClose{f.room()};
+  if (action == 3) {
+    BreakoutPlace place{f.room(), f.user_id("user"), std::nullopt};
+    if (const auto group = f.optional_integer("group", 1, 50)) place.group = static_cast<int>(*group);
+    return place;
+  }
   BreakoutOpen open;
   open.room = f.room();
   if (const auto groups = f.optional_integer("groups", 1, 50)) open.groups = static_cast<int>(*groups);
@@ -295,7 +300,12 @@ ClientBody read_agenda(const FieldReader& f, const ParseLimits&) {
 
 ClientBody read_lock(const FieldReader& f, const ParseLimits&) { return Lock{f.room(), f.boolean("locked")}; }
 
-ClientBody read_export(const FieldReader& f, const ParseLimits&) { return Export{f.room()}; }
+ClientBody read_export(const FieldReader& f, const ParseLimits&) {
+  static constexpr std::array<std::string_view, 2> kFormats = {"markdown", "html"};
+  Export request{f.room(), f.optional_string("tz", {1, 64}).value_or(""), RecordFormat::markdown};
+  if (f.present("format")) request.format = static_cast<RecordFormat>(choice(f, "format", kFormats));
+  return request;
+}
 
 // ---- accounts, organisations and access ----
 

@@ -430,6 +430,7 @@ int run_server(const Options& options) {
   hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
   hub_options.search_scan = static_cast<int>(options.search_scan);
   hub_options.labels = split_labels(options.labels);
+  hub_options.breakout_minute_ms = static_cast<std::int64_t>(options.test_breakout_minute_ms);
   hub_options.retention_sweep_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));
   auto hub = core::Hub::create(io.get_executor(),

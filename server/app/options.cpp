@@ -96,6 +96,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        presence_ttl = std::to_string(defaults.presence_ttl_ms),
                        presence_refresh = std::to_string(defaults.presence_refresh_ms),
                        presence_sweep = std::to_string(defaults.presence_sweep_ms), test_fault_after_ms = "0",
+                       test_breakout_minute_ms = std::to_string(defaults.test_breakout_minute_ms),
                        hello_timeout = format_number(defaults.hello_timeout_s),
                        max_connections = std::to_string(defaults.max_connections),
                        max_connections_per_address = std::to_string(defaults.max_connections_per_address),
@@ -193,6 +194,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "for tests only: SQLite never syncs to disk (a crash of the machine may lose acknowledged messages)")
     ("test-fault-after-ms", po::value(&test_fault_after_ms)->default_value(test_fault_after_ms)->value_name("MS"),
      "for tests only: an I/O handler throws after MS ms, to check that the server then exits 1 (0: never)")
+    ("test-breakout-minute-ms",
+     po::value(&test_breakout_minute_ms)->default_value(test_breakout_minute_ms)->value_name("MS"),
+     "for tests only: a breakout round's `minutes` last MS ms each (the warning comes one such minute before the end)")
     ("hello-timeout", po::value(&hello_timeout)->default_value(hello_timeout)->value_name("SECONDS"),
      "close a WebSocket (1008) that has not said a successful hello within this many seconds")
     ("max-connections", po::value(&max_connections)->default_value(max_connections)->value_name("N"),
@@ -348,6 +352,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.presence_refresh_ms = whole_number("presence-refresh-ms", presence_refresh, 10, 3'600'000);
     o.presence_sweep_ms = whole_number("presence-sweep-ms", presence_sweep, 10, 3'600'000);
     o.test_fault_after_ms = whole_number("test-fault-after-ms", test_fault_after_ms, 0, 3'600'000);
+    o.test_breakout_minute_ms = whole_number("test-breakout-minute-ms", test_breakout_minute_ms, 100, 60'000);
     if (o.presence_refresh_ms >= o.presence_ttl_ms) {
       throw UsageError("--presence-refresh-ms (" + presence_refresh + ") must be shorter than --presence-ttl-ms (" +
                        presence_ttl + "), or live entries would expire between refreshes");

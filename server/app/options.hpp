@@ -66,6 +66,7 @@ struct Options {
   std::size_t presence_sweep_ms = 2'000;     // --presence-sweep-ms: how often a node sweeps expired entries
   bool unsafe_no_fsync = false;              // --unsafe-no-fsync: SQLite synchronous=OFF (to prove a test catches it)
   std::size_t test_fault_after_ms = 0;       // --test-fault-after-ms: an I/O handler throws then; 0: never
+  std::size_t test_breakout_minute_ms = 60'000;  // --test-breakout-minute-ms: how long a breakout `minute` lasts
 
   // ---- limits per request (the hub) ----
   double create_rate = 30;                          // --create-rate: rooms one user may create per minute; 0: unlimited

@@ -82,15 +82,15 @@ void Hub::closed(std::uint64_t connection_id) {
   asio::post(impl_->strand(), [impl = impl_, connection_id] { impl->closed(connection_id); });
 }
 
-void Hub::export_markdown(std::string room, backend::Callback<std::string> done) {
-  asio::post(impl_->strand(), [impl = impl_, room = std::move(room), done = std::move(done)]() mutable {
-    impl->export_markdown(std::move(room), std::move(done));
+void Hub::export_record(p::Export request, backend::Callback<std::string> done) {
+  asio::post(impl_->strand(), [impl = impl_, request = std::move(request), done = std::move(done)]() mutable {
+    impl->export_markdown(std::move(request), std::move(done));
   });
 }
 
-void Hub::export_markdown_as(accounts::Identity who, std::string room, backend::Callback<std::string> done) {
-  asio::post(impl_->strand(), [impl = impl_, who = std::move(who), room = std::move(room), done = std::move(done)]() mutable {
-    impl->export_as(who, room, std::move(done));
+void Hub::export_record_as(accounts::Identity who, p::Export request, backend::Callback<std::string> done) {
+  asio::post(impl_->strand(), [impl = impl_, who = std::move(who), request = std::move(request), done = std::move(done)]() mutable {
+    impl->export_as(who, request, std::move(done));
   });
 }
 
@@ -636,18 +636,7 @@ void Hub::Impl::join_finish(std::uint64_t conn_id, OptId re, p::Join join, backe
       join_reply(conn_id, re, join, std::move(page), recovered);
     };
     // A first-time participant is recorded before `joined`, so its roles and the record know them.
-    const auto user = *conn->user;
-    if (!facilitation::note_participant(local->state, user).changed) return reply();
-    transact(
-        join.room,
-        [user](const facilitation::SessionState& state, const p::Room&, const std::vector<p::PresenceEntry>&) {
-          return facilitation::note_participant(state, user);
-        },
-        false,
-        [reply, room = join.room](Result<facilitation::Outcome> noted) mutable {
-          if (!noted) log::warn("participant not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
-          reply();
-        });
+    note_arrival(join.room, *conn->user, std::move(reply));
   });
 }
 

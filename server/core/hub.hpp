@@ -52,6 +52,8 @@ struct HubOptions {
   // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
   std::chrono::milliseconds gap_retry_initial{200};
   std::chrono::milliseconds gap_retry_max{5000};
+  // How long a breakout round's `minute` lasts: 60 s, shorter only in tests.
+  std::int64_t breakout_minute_ms = 60'000;
 };
 
 struct Backends {
@@ -81,12 +83,13 @@ class Hub : public backend::BusHandler {
   void handle(std::uint64_t connection_id, protocol::ClientFrame frame);
   void closed(std::uint64_t connection_id);
 
-  // The room's session record as Markdown (facilitation.md "The record"); not_found if no such room.
-  void export_markdown(std::string room, backend::Callback<std::string> done);
+  // The room's session record (facilitation.md "The record") as Markdown or printable HTML, times in
+  // the request's zone; not_found if no such room, bad_request for an unknown zone.
+  void export_record(protocol::Export request, backend::Callback<std::string> done);
   // accounts mode: the record for `who` (GET /api/rooms/<room>/export.md): the owner, a facilitator
   // or an administrator; `not_found` if the room is missing or hidden from them, else `forbidden`.
   // Audited.
-  void export_markdown_as(accounts::Identity who, std::string room, backend::Callback<std::string> done);
+  void export_record_as(accounts::Identity who, protocol::Export request, backend::Callback<std::string> done);
 
   // Refuses new writes, waits for those in flight to be acknowledged, then calls `done`.
   void drain(std::function<void()> done);

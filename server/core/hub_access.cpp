@@ -461,8 +461,9 @@ void Hub::Impl::on_set_role(std::uint64_t conn_id, const OptId& re, const p::Set
 
 // ---- the record ----
 
-void Hub::Impl::export_as(const accounts::Identity& who, const std::string& room, backend::Callback<std::string> done) {
-  room_access(who.account.user, room, [this, who, room, done](Result<std::optional<RoomAccess>> found) {
+void Hub::Impl::export_as(const accounts::Identity& who, const p::Export& request, backend::Callback<std::string> done) {
+  const std::string& room = request.room;
+  room_access(who.account.user, room, [this, who, request, room, done](Result<std::optional<RoomAccess>> found) {
     if (!found) return done(found.error());
     // Administrators may read any room's record; to anyone else a hidden room does not exist.
     const bool exists = found.value().has_value();
@@ -470,20 +471,22 @@ void Hub::Impl::export_as(const accounts::Identity& who, const std::string& room
       return done(backend::Error{p::ErrorCode::not_found, "no room '" + room + "'"});
     }
     const auto meta = found.value()->room;
-    role_in(meta, who.account.user.id, [this, who, meta, done](Result<p::Role> role) {
+    role_in(meta, who.account.user.id, [this, who, meta, request, done](Result<p::Role> role) {
       if (!role) return done(role.error());
       if (!leads(role.value()) && !who.account.admin) {
         return done(backend::Error{p::ErrorCode::forbidden, "the record is for the owner, facilitators and administrators"});
       }
       backends_.accounts->members(access_room_id(meta), on_strand<std::vector<accounts::MemberView>>(
-          [this, who, meta, done](Result<std::vector<accounts::MemberView>> members) {
+          [this, who, meta, request, done](Result<std::vector<accounts::MemberView>> members) {
             if (!members) return done(members.error());
             std::vector<p::MemberInfo> permissions;
             for (const auto& view : members.value()) {
               if (view.membership.sponsor && view.user.org != meta.org) permissions.push_back(member_info(view, meta));
             }
             backends_.accounts->record(who.account.user, accounts::kAuditExport, meta.id, "label " + meta.label);
-            export_markdown(meta.id, done, std::move(permissions));
+            auto what = request;
+            what.room = meta.id;
+            export_markdown(std::move(what), done, std::move(permissions));
           }));
     });
   });

@@ -25,17 +25,19 @@ using Messages = std::vector<p::Message>;
 
 // One record being gathered. Every step runs on a worker; backend answers are posted to one.
 struct ExportJob : std::enable_shared_from_this<ExportJob> {
-  ExportJob(backend::Store& store, std::shared_ptr<asio::thread_pool> workers, std::string room,
+  ExportJob(backend::Store& store, std::shared_ptr<asio::thread_pool> workers, p::Export request,
             backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions)
       : store(store),
         workers(std::move(workers)),
-        room(std::move(room)),
+        room(request.room),
+        request(std::move(request)),
         done(std::move(done)),
         permissions(std::move(permissions)) {}
 
   backend::Store& store;
   std::shared_ptr<asio::thread_pool> workers;
   std::string room;
+  p::Export request;  // the zone and the form
   backend::Callback<std::string> done;
   std::vector<p::MemberInfo> permissions;  // given across organisations (access.md), for the record
   p::Room meta;
@@ -118,7 +120,12 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
   }
 
   void build() {
-    auto markdown = facilitation::export_markdown(meta, state, messages, groups, permissions);
+    // The zone's rule is a small file read: here, on a worker.
+    auto clock = facilitation::RecordClock::named(request.tz);
+    if (!clock) return finish(clock.error());
+    auto markdown = request.format == p::RecordFormat::html
+                        ? facilitation::export_html(meta, state, messages, groups, permissions, clock.value())
+                        : facilitation::export_markdown(meta, state, messages, groups, permissions, clock.value());
     Messages().swap(messages);
     std::vector<facilitation::GroupRecord>().swap(groups);
     malloc_trim(0);  // the pages read were large and short-lived: give the memory back
@@ -142,19 +149,23 @@ void yield_to_io_threads() {
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
 }
 
-void Hub::Impl::export_markdown(std::string room, backend::Callback<std::string> done,
+void Hub::Impl::export_markdown(p::Export request, backend::Callback<std::string> done,
                                 std::vector<p::MemberInfo> permissions) {
+  if (!facilitation::RecordClock::plausible(request.tz)) {
+    return done(backend::Error{p::ErrorCode::bad_request,
+                               "tz must be UTC, +HH:MM, -HH:MM or a time zone name such as Europe/London"});
+  }
   if (exports_running_ >= std::max(1, options_.max_exports_at_once)) {
-    exports_waiting_.push_back([this, room = std::move(room), done = std::move(done),
+    exports_waiting_.push_back([this, request = std::move(request), done = std::move(done),
                                 permissions = std::move(permissions)]() mutable {
-      start_export(std::move(room), std::move(done), std::move(permissions));
+      start_export(std::move(request), std::move(done), std::move(permissions));
     });
     return;
   }
-  start_export(std::move(room), std::move(done), std::move(permissions));
+  start_export(std::move(request), std::move(done), std::move(permissions));
 }
 
-void Hub::Impl::start_export(std::string room, backend::Callback<std::string> done,
+void Hub::Impl::start_export(p::Export request, backend::Callback<std::string> done,
                              std::vector<p::MemberInfo> permissions) {
   ++exports_running_;
   auto finished = [weak = weak_from_this(), strand = strand_, done = std::move(done)](Result<std::string> result) {
@@ -163,7 +174,7 @@ void Hub::Impl::start_export(std::string room, backend::Callback<std::string> do
       if (auto self = weak.lock()) self->export_finished();
     });
   };
-  std::make_shared<ExportJob>(backends_.store, workers_, std::move(room), std::move(finished), std::move(permissions))
+  std::make_shared<ExportJob>(backends_.store, workers_, std::move(request), std::move(finished), std::move(permissions))
       ->start();
 }
 
@@ -184,11 +195,13 @@ void Hub::Impl::export_finished() {
 }
 
 void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
-  backend::Callback<std::string> answer = [weak = weak_from_this(), strand = strand_, conn_id, re,
-                                           room = request.room](Result<std::string> markdown) mutable {
+  backend::Callback<std::string> answer = [weak = weak_from_this(), strand = strand_, conn_id, re, room = request.room,
+                                           html = request.format == p::RecordFormat::html](
+                                              Result<std::string> markdown) mutable {
     // On a worker: the frame (as big as the record) is written here too, then only sent from the strand.
-    Result<std::string> frame = markdown ? Result<std::string>(facilitation::export_frame(re, room, markdown.value()))
-                                         : Result<std::string>(markdown.error());
+    Result<std::string> frame =
+        markdown ? Result<std::string>(facilitation::export_frame(re, room, markdown.value(), html ? "html" : "markdown"))
+                 : Result<std::string>(markdown.error());
     if (markdown) std::string().swap(markdown.value());
     asio::post(strand, [weak, conn_id, re, frame = std::move(frame)]() mutable {
       auto self = weak.lock();
@@ -199,8 +212,8 @@ void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Expor
   };
   // accounts mode: the owner, facilitators and administrators only, and audited (hub_access.cpp).
   auto* conn = connection(conn_id);
-  if (accounts_mode() && conn && conn->identity) return export_as(*conn->identity, request.room, std::move(answer));
-  export_markdown(request.room, std::move(answer));
+  if (accounts_mode() && conn && conn->identity) return export_as(*conn->identity, request, std::move(answer));
+  export_markdown(request, std::move(answer));
 }
 
 }  // namespace outloud::core

@@ -63,8 +63,16 @@ void Hub::Impl::adopt_state(LocalRoom& room, std::int64_t version, facilitation:
   schedule_timer(room);
 }
 
+facilitation::Context Hub::Impl::session_context(const p::Room& meta, std::vector<p::PresenceEntry> present,
+                                                 std::uint64_t seed) const {
+  facilitation::Context context{meta, now_ms(), std::move(present), seed};
+  context.limits.minute_ms = options_.breakout_minute_ms;
+  return context;
+}
+
+// One timer per room for whatever is due first: the session timer, the groups' warning or close.
 void Hub::Impl::schedule_timer(LocalRoom& room) {
-  const auto deadline = facilitation::timer_deadline(room.state);
+  const auto deadline = facilitation::next_deadline(room.state);
   if (!deadline) {
     if (room.timer) room.timer->cancel();
     room.timer_deadline = 0;
@@ -83,12 +91,13 @@ void Hub::Impl::fire_timer(const std::string& room) {
   if (auto* local = local_room(room)) local->timer_deadline = 0;
   transact(
       room,
-      [](const facilitation::SessionState& state, const p::Room& meta, const std::vector<p::PresenceEntry>&) {
-        return facilitation::expire_timer(state, facilitation::Context{meta, now_ms(), {}, 0});
+      [this](const facilitation::SessionState& state, const p::Room& meta, const std::vector<p::PresenceEntry>&) {
+        return facilitation::expire_due(state, session_context(meta));
       },
       false,
       [this, room](Result<facilitation::Outcome> outcome) {
-        // Only the node whose compare-and-set wins sees `changed` and announces `done`.
+        // Only the node whose compare-and-set wins sees `changed` and announces `done`, the warning
+        // or the close. Whatever else is due is scheduled when the new state is adopted.
         if (!outcome) {
           log::warn("timer of room %s: %s", room.c_str(), outcome.error().message.c_str());
           // Try again shortly: the time is up and somebody must say so.
@@ -176,6 +185,7 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
   auto shared = std::make_shared<facilitation::Outcome>(std::move(outcome));
   auto after_roles = [this, room, actor, shared, done] {
     for (auto& event : shared->events) publish_event(room, std::move(event.payload), {}, std::move(event.only_users));
+    for (auto& [target, frame] : shared->room_events) publish_event(target, std::move(frame));
     auto posts = std::make_shared<std::size_t>(shared->posts.size() + 1);
     auto after_post = [posts, done] {
       if (--*posts == 0) done();
@@ -258,6 +268,26 @@ void Hub::Impl::append_as(const p::User& actor, const std::string& room, std::st
                          }));
 }
 
+void Hub::Impl::note_arrival(const std::string& room, const p::User& user, std::function<void()> done) {
+  auto* local = local_room(room);
+  // The cached state says whether anything is to be noted; transact decides on the stored one.
+  if (!local || !facilitation::note_arrival(local->state, local->meta, user).changed) return done();
+  transact(
+      room,
+      [user](const facilitation::SessionState& state, const p::Room& meta, const std::vector<p::PresenceEntry>&) {
+        return facilitation::note_arrival(state, meta, user);
+      },
+      false,
+      [this, room, done](Result<facilitation::Outcome> noted) {
+        if (!noted) {
+          log::warn("participant not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
+          return done();
+        }
+        if (!noted.value().changed) return done();
+        carry_out(room, p::User{}, std::move(noted.value()), done);
+      });
+}
+
 void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body) {
   const std::string* room = p::room_of(body);
   if (!room) return fail(conn_id, re, p::ErrorCode::bad_request, "frame without a room");
@@ -269,9 +299,9 @@ void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p:
   const auto seed = random_seed();
   transact(
       *room,
-      [actor, body, seed](const facilitation::SessionState& state, const p::Room& meta,
+      [this, actor, body, seed](const facilitation::SessionState& state, const p::Room& meta,
                           const std::vector<p::PresenceEntry>& present) {
-        return facilitation::apply(state, facilitation::Context{meta, now_ms(), present, seed}, actor, body);
+        return facilitation::apply(state, session_context(meta, present, seed), actor, body);
       },
       needs_presence,
       [this, conn_id, re, room = *room, actor, body](Result<facilitation::Outcome> outcome) {

@@ -148,9 +148,9 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void closed(std::uint64_t conn_id);
   void on_bus_event(backend::BusEvent event);
   void on_bus_reconnected();
-  void export_markdown(std::string room, backend::Callback<std::string> done,
+  void export_markdown(p::Export request, backend::Callback<std::string> done,
                        std::vector<p::MemberInfo> permissions = {});
-  void export_as(const accounts::Identity& who, const std::string& room, backend::Callback<std::string> done);
+  void export_as(const accounts::Identity& who, const p::Export& request, backend::Callback<std::string> done);
   void drain(std::function<void()> done);
   // accounts mode: subscribes to sign-outs on every node and starts the retention sweep.
   void start();
@@ -290,6 +290,11 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
                  std::function<void()> done);
   void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);
+  // A member joining the room: remembered as a participant, and listed as a late joiner when its
+  // groups are open and they are in none. Then `done`.
+  void note_arrival(const std::string& room, const p::User& user, std::function<void()> done);
+  facilitation::Context session_context(const p::Room& meta, std::vector<p::PresenceEntry> present = {},
+                                        std::uint64_t seed = 0) const;
 
   // ---- the live room list and notices to people (hub_room_events.cpp) ----
  public:
@@ -376,7 +381,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::deque<std::function<void()>> history_reads_waiting_;
   int exports_running_ = 0;
   std::deque<std::function<void()>> exports_waiting_;
-  void start_export(std::string room, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
+  void start_export(p::Export request, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
   void export_finished();
   // After the last record went out, its memory (freed on the I/O threads) is given back to the system.
   std::unique_ptr<asio::steady_timer> trim_timer_;

@@ -6,6 +6,7 @@
 
 #include "server/facilitation/events.hpp"
 #include "server/facilitation/grouping.hpp"
+#include "server/facilitation/json_writers.hpp"
 
 namespace outloud::facilitation {
 namespace {
@@ -81,6 +82,52 @@ Poll* find_poll(SessionState& state, const std::string& id) {
 }
 
 const std::string* room_field(const p::ClientBody& body) { return p::room_of(body); }
+
+// The owner and facilitators: who sees the overview of the groups and the late joiners.
+std::vector<std::string> leader_ids(const SessionState& state, const p::Room& room) {
+  std::vector<std::string> out;
+  if (!room.created_by.empty()) out.push_back(room.created_by);
+  for (const auto& [user, role] : state.roles)
+    if (role == Role::facilitator && user != room.created_by) out.push_back(user);
+  return out;
+}
+
+// Every group and the late joiners, for the leaders.
+Outbound leaders_overview(const SessionState& state, const p::Room& room, const std::vector<p::PresenceEntry>* present) {
+  return {breakout_overview_event(room.id, resolve_groups(state, present), state.breakouts.ends_at,
+                                  resolve_all(state, present, state.breakouts.late)),
+          leader_ids(state, room)};
+}
+
+bool in_a_group(const SessionState& state, const std::string& user) {
+  return std::any_of(state.breakouts.groups.begin(), state.breakouts.groups.end(), [&](const BreakoutGroup& group) {
+    return std::find(group.members.begin(), group.members.end(), user) != group.members.end();
+  });
+}
+
+// {"type":"ok",<key>:<value>}: what the request made (a poll's id, the group `place` chose).
+std::string ok_with(const char* key, const std::string& value) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  w.Key("type");
+  json::write_string(w, "ok");
+  w.Key(key);
+  json::write_string(w, value);
+  w.EndObject();
+  return json::text_of(buffer);
+}
+
+// The round ends: everyone in the room and in every group room is told.
+void close_breakouts(Outcome& out, const std::string& room) {
+  auto& breakouts = out.state.breakouts;
+  breakouts.open = false;
+  breakouts.ends_at.reset();
+  breakouts.warn_at.reset();
+  breakouts.late.clear();
+  out.events.push_back({breakout_closed_event(room), {}});
+  for (const auto& group : breakouts.groups) out.room_events.emplace_back(group.room, breakout_closed_event(group.room, room));
+}
 
 // One command being applied: the state copy it changes and what goes out.
 class Command {
@@ -197,6 +244,7 @@ class Command {
     poll.open = true;
     state().polls.push_back(poll);
     to_everyone(poll_event(room(), poll));
+    out_.reply_json = ok_with("poll", poll.id);
     return changed();
   }
 
@@ -296,7 +344,14 @@ class Command {
     breakouts.open = true;
     breakouts.groups.clear();
     breakouts.ends_at.reset();
-    if (command.minutes) breakouts.ends_at = context_.now_ms + std::int64_t{*command.minutes} * 60'000;
+    breakouts.warn_at.reset();
+    breakouts.late.clear();
+    if (command.minutes) {
+      const std::int64_t minute = context_.limits.minute_ms;
+      breakouts.ends_at = context_.now_ms + std::int64_t{*command.minutes} * minute;
+      // One minute before the end; a one-minute round is warned at once.
+      breakouts.warn_at = std::max(context_.now_ms, *breakouts.ends_at - minute);
+    }
     for (int i = 0; i < n; ++i) {
       const std::string id = context_.room.id + "~" + std::to_string(i + 1);
       breakouts.groups.push_back({id, groups[static_cast<std::size_t>(i)]});
@@ -326,7 +381,7 @@ class Command {
       }
       out_.events.push_back(std::move(event));
     }
-    Outbound overview{breakout_overview_event(room(), resolved, breakouts.ends_at), {actor_.id}};
+    Outbound overview{breakout_overview_event(room(), resolved, breakouts.ends_at, {}), {actor_.id}};
     placed.insert(actor_.id);
     for (const auto& entry : context_.present)
       if (placed.insert(entry.user.id).second) overview.only_users.push_back(entry.user.id);
@@ -345,9 +400,55 @@ class Command {
   Outcome operator()(const p::BreakoutClose&) {
     if (!leads(role_)) return refuse(ErrorCode::forbidden, "only facilitators may close breakout groups");
     if (!state().breakouts.open) return refuse(ErrorCode::conflict, "no breakout groups are open");
-    state().breakouts.open = false;
-    state().breakouts.ends_at.reset();
-    to_everyone(breakout_closed_event(room()));
+    close_breakouts(out_, room());
+    return changed();
+  }
+
+  Outcome operator()(const p::BreakoutPlace& command) {
+    if (!leads(role_)) return refuse(ErrorCode::forbidden, "only facilitators may place people in groups");
+    auto& breakouts = state().breakouts;
+    if (!breakouts.open || breakouts.groups.empty()) return refuse(ErrorCode::conflict, "no breakout groups are open");
+    const auto person = find_user(before_, &context_.present, command.user);
+    if (!person) return refuse(ErrorCode::not_found, "no such participant in this room");
+    if (role_of(before_, context_.room, command.user) != Role::member)
+      return refuse(ErrorCode::conflict, "only members are placed; facilitators and observers may join any group");
+    if (command.group && static_cast<std::size_t>(*command.group) > breakouts.groups.size())
+      return refuse(ErrorCode::bad_request, "there are " + std::to_string(breakouts.groups.size()) + " groups");
+
+    // Out of wherever they were (moving someone is placing them again), then into the chosen group.
+    std::optional<std::size_t> was;
+    Groups members;
+    for (std::size_t i = 0; i < breakouts.groups.size(); ++i) {
+      auto& list = breakouts.groups[i].members;
+      if (auto it = std::find(list.begin(), list.end(), command.user); it != list.end()) {
+        was = i;
+        list.erase(it);
+      }
+      members.push_back(list);
+    }
+    std::size_t target = 0;
+    if (command.group) {
+      target = static_cast<std::size_t>(*command.group - 1);
+    } else {
+      target = best_group_for(person->org, members, [&](const std::string& id) {
+        return resolve(state(), &context_.present, id).org;
+      });
+    }
+    if (was == target) return unchanged();
+    breakouts.groups[target].members.push_back(command.user);
+    std::erase(breakouts.late, command.user);
+    remember(state(), *person);
+
+    // Told like everyone was when the groups opened: the group's members (the newcomer with them).
+    const auto resolved = resolve_groups(state(), &context_.present);
+    for (std::size_t i : {target, was.value_or(target)}) {
+      Outbound event{breakout_group_event(room(), resolved[i], breakouts.ends_at), {}};
+      for (const auto& member : resolved[i].members) event.only_users.push_back(member.id);
+      if (!event.only_users.empty()) out_.events.push_back(std::move(event));
+      if (!was) break;
+    }
+    out_.events.push_back(leaders_overview(state(), context_.room, &context_.present));
+    out_.reply_json = ok_with("group", breakouts.groups[target].room);
     return changed();
   }
 
@@ -437,6 +538,7 @@ bool is_facilitation_frame(const p::ClientBody& body) {
          std::holds_alternative<p::PollOpen>(body) || std::holds_alternative<p::PollClose>(body) ||
          std::holds_alternative<p::Vote>(body) || std::holds_alternative<p::BreakoutOpen>(body) ||
          std::holds_alternative<p::BreakoutBroadcast>(body) || std::holds_alternative<p::BreakoutClose>(body) ||
+         std::holds_alternative<p::BreakoutPlace>(body) ||
          std::holds_alternative<p::AgendaSet>(body) || std::holds_alternative<p::AgendaMove>(body) ||
          std::holds_alternative<p::Lock>(body) || std::holds_alternative<p::Export>(body);
 }
@@ -503,6 +605,50 @@ Outcome expire_timer(const SessionState& state, const Context& context) {
   return out;
 }
 
+Outcome note_arrival(const SessionState& state, const p::Room& room, const p::User& user) {
+  Outcome out = note_participant(state, user);
+  auto& breakouts = out.state.breakouts;
+  if (!breakouts.open || role_of(state, room, user.id) != Role::member || in_a_group(state, user.id)) return out;
+  if (std::find(breakouts.late.begin(), breakouts.late.end(), user.id) != breakouts.late.end()) return out;
+  breakouts.late.push_back(user.id);
+  out.changed = true;
+  out.events.push_back(leaders_overview(out.state, room, nullptr));
+  return out;
+}
+
+Outcome expire_due(const SessionState& state, const Context& context) {
+  Outcome out = expire_timer(state, context);
+  auto& breakouts = out.state.breakouts;
+  if (!breakouts.open) return out;
+  const std::string& room = context.room.id;
+  if (breakouts.ends_at && *breakouts.ends_at <= context.now_ms) {
+    close_breakouts(out, room);
+    out.changed = true;
+    return out;
+  }
+  if (breakouts.warn_at && *breakouts.warn_at <= context.now_ms) {
+    breakouts.warn_at.reset();
+    const std::int64_t ends_at = breakouts.ends_at.value_or(context.now_ms);
+    out.events.push_back({breakout_warning_event(room, ends_at, context.now_ms), {}});
+    for (const auto& group : breakouts.groups)
+      out.room_events.emplace_back(group.room, breakout_warning_event(group.room, ends_at, context.now_ms, room));
+    out.changed = true;
+  }
+  return out;
+}
+
+std::optional<std::int64_t> next_deadline(const SessionState& state) {
+  std::optional<std::int64_t> next = timer_deadline(state);
+  auto earlier = [&](const std::optional<std::int64_t>& at) {
+    if (at && (!next || *at < *next)) next = at;
+  };
+  if (state.breakouts.open) {
+    earlier(state.breakouts.warn_at);
+    earlier(state.breakouts.ends_at);
+  }
+  return next;
+}
+
 std::optional<std::int64_t> timer_deadline(const SessionState& state) {
   if (state.timer && state.timer->state == TimerState::running) return state.timer->ends_at;
   return std::nullopt;
@@ -517,6 +663,7 @@ std::string session_json(const SessionState& state, const p::Room& room, std::in
     if (user != room.created_by && role != Role::owner && role != Role::member)
       view.roles.emplace_back(resolve(state, nullptr, user), role);
   view.groups = resolve_groups(state, nullptr);
+  view.late = resolve_all(state, nullptr, state.breakouts.late);
   return session_object(state, view, now_ms);
 }
 

@@ -13,6 +13,7 @@
 #include "outloud/protocol/client_frames.hpp"
 #include "outloud/protocol/server_frames.hpp"
 #include "outloud/protocol/types.hpp"
+#include "server/facilitation/record_clock.hpp"
 #include "server/facilitation/state.hpp"
 
 namespace outloud::facilitation {
@@ -20,6 +21,7 @@ namespace outloud::facilitation {
 // Explicit, configurable limits of the engine (additive to the agreed interface).
 struct Limits {
   std::size_t max_polls = 200;  // polls per room over its lifetime; opening one more is a conflict
+  std::int64_t minute_ms = 60'000;  // how long a breakout `minute` lasts (shorter only under a test flag)
 };
 
 struct Context {
@@ -44,6 +46,7 @@ struct Outcome {
   std::vector<Outbound> events;
   std::vector<protocol::Room> rooms_to_create;  // breakout group rooms (created if missing)
   std::vector<std::pair<std::string, std::string>> posts;  // (room, text) sent by the actor
+  std::vector<std::pair<std::string, std::string>> room_events;  // (another room, frame) for everyone there
   std::optional<std::string> reply_json;  // a reply other than {"type":"ok"}; the hub fills `re`
 };
 
@@ -72,11 +75,19 @@ Outcome inherit_roles(const SessionState& group_state, const protocol::Room& gro
 // Remembers a participant (joined the room at least once) for roles and the record. changed=false
 // when already known.
 Outcome note_participant(const SessionState& state, const protocol::User& user);
+// note_participant, and a member who (re)joins the room while its groups are open and is in none is
+// a late joiner: listed for the facilitators (an overview `breakout` event to the leaders).
+Outcome note_arrival(const SessionState& state, const protocol::Room& room, const protocol::User& user);
 
 // When a running timer's time is up (ends_at <= now): the `done` event, once. Otherwise unchanged.
 Outcome expire_timer(const SessionState& state, const Context& context);
 // When the running timer ends (ms since the epoch), if one runs.
 std::optional<std::int64_t> timer_deadline(const SessionState& state);
+// Everything whose time has come: the timer's `done`, the groups' one-minute warning, the groups'
+// close. Each once: the state records it, and only the compare-and-set winner announces it.
+Outcome expire_due(const SessionState& state, const Context& context);
+// The earliest moment expire_due has something to do, if any.
+std::optional<std::int64_t> next_deadline(const SessionState& state);
 
 // The `session` object of a `joined` reply: hands, floor, timer, open poll, agenda, breakouts, locked.
 std::string session_json(const SessionState& state, const protocol::Room& room, std::int64_t now_ms);
@@ -87,10 +98,17 @@ struct GroupRecord {
   std::vector<protocol::Message> messages;
 };
 // `permissions`: the members let in across organisations (access.md), listed with sponsor and reason.
+// Times are written in `clock`'s zone, named in the record.
 std::string export_markdown(const protocol::Room& room, const SessionState& state,
                             const std::vector<protocol::Message>& messages, const std::vector<GroupRecord>& groups,
-                            const std::vector<protocol::MemberInfo>& permissions = {});
+                            const std::vector<protocol::MemberInfo>& permissions = {},
+                            const RecordClock& clock = RecordClock());
+// The same record as one printable HTML page, each poll's result drawn as inline SVG bars.
+std::string export_html(const protocol::Room& room, const SessionState& state,
+                        const std::vector<protocol::Message>& messages, const std::vector<GroupRecord>& groups,
+                        const std::vector<protocol::MemberInfo>& permissions, const RecordClock& clock);
+// `field`: "markdown", or "html" for the printable page (then also "format":"html").
 std::string export_frame(const std::optional<protocol::RequestId>& re, const std::string& room,
-                         const std::string& markdown);
+                         const std::string& markdown, std::string_view field = "markdown");
 
 }  // namespace outloud::facilitation

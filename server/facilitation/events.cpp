@@ -144,7 +144,7 @@ std::string breakout_group_event(std::string_view room, const ResolvedGroup& gro
 }
 
 std::string breakout_overview_event(std::string_view room, const std::vector<ResolvedGroup>& groups,
-                                    std::optional<std::int64_t> ends_at) {
+                                    std::optional<std::int64_t> ends_at, const std::vector<protocol::User>& late) {
   return event("breakout", room, [&](Writer& w) {
     w.Key("state");
     write_string(w, "open");
@@ -153,13 +153,35 @@ std::string breakout_overview_event(std::string_view room, const std::vector<Res
     for (const auto& group : groups) group_object(w, group);
     w.EndArray();
     json::write_optional_int64(w, "ends_at", ends_at);
+    w.Key("late");
+    users(w, late);
   });
 }
 
-std::string breakout_closed_event(std::string_view room) {
-  return event("breakout", room, [](Writer& w) {
+std::string breakout_closed_event(std::string_view room, std::optional<std::string_view> parent) {
+  return event("breakout", room, [&](Writer& w) {
+    if (parent) {
+      w.Key("parent");
+      write_string(w, *parent);
+    }
     w.Key("state");
     write_string(w, "closed");
+  });
+}
+
+std::string breakout_warning_event(std::string_view room, std::int64_t ends_at, std::int64_t now_ms,
+                                   std::optional<std::string_view> parent) {
+  return event("breakout", room, [&](Writer& w) {
+    if (parent) {
+      w.Key("parent");
+      write_string(w, *parent);
+    }
+    w.Key("state");
+    write_string(w, "warning");
+    w.Key("ends_at");
+    w.Int64(ends_at);
+    w.Key("remaining_ms");
+    w.Int64(std::max<std::int64_t>(0, ends_at - now_ms));
   });
 }
 
@@ -211,6 +233,8 @@ std::string session_object(const SessionState& state, const SessionView& view, s
   for (const auto& group : view.groups) group_object(w, group);
   w.EndArray();
   if (state.breakouts.open) json::write_optional_int64(w, "ends_at", state.breakouts.ends_at);
+  w.Key("late");
+  users(w, view.late);
   w.EndObject();
   w.Key("locked");
   w.Bool(state.locked);

@@ -27,9 +27,14 @@ std::string poll_event(std::string_view room, const Poll& poll);
 std::string breakout_group_event(std::string_view room, const ResolvedGroup& group,
                                  std::optional<std::int64_t> ends_at);
 // Extension: to those not distributed (owner, facilitators, observers): every group at once.
+// `late`: members who joined while the groups were open and are in none yet.
 std::string breakout_overview_event(std::string_view room, const std::vector<ResolvedGroup>& groups,
-                                    std::optional<std::int64_t> ends_at);
-std::string breakout_closed_event(std::string_view room);
+                                    std::optional<std::int64_t> ends_at, const std::vector<protocol::User>& late);
+// `parent` is set when the event goes into a group room (`room` is the group room then).
+std::string breakout_closed_event(std::string_view room, std::optional<std::string_view> parent = std::nullopt);
+// Extension: one minute is left (sent to the session room and into every group room).
+std::string breakout_warning_event(std::string_view room, std::int64_t ends_at, std::int64_t now_ms,
+                                   std::optional<std::string_view> parent = std::nullopt);
 std::string agenda_event(std::string_view room, const std::vector<AgendaEntry>& items, int current);
 // Extension: the room's lock changed.
 std::string lock_event(std::string_view room, bool locked);
@@ -42,6 +47,7 @@ struct SessionView {
   std::optional<protocol::User> floor;
   std::vector<std::pair<protocol::User, protocol::Role>> roles;  // owner first, then non-default roles
   std::vector<ResolvedGroup> groups;
+  std::vector<protocol::User> late;
 };
 std::string session_object(const SessionState& state, const SessionView& view, std::int64_t now_ms);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,5 +48,28 @@ Groups mix_groups(const std::vector<protocol::User>& people, int groups, std::ui
 // (the lowest index on a tie).
 Groups manual_groups(const std::map<std::string, int>& assign, const std::vector<std::string>& rest, int groups,
                      std::uint64_t seed);
+
+// Where one more person (a late joiner of organisation `org`) goes without breaking the mix rule:
+// among the smallest groups (so sizes keep differing by at most one), the one holding the fewest of
+// `org` (an empty org is nobody else's), the lowest index on a tie. `org_of` gives a member's org.
+// `groups` must not be empty.
+template <typename OrgOf>
+std::size_t best_group_for(const std::string& org, const Groups& groups, OrgOf&& org_of) {
+  std::size_t best = 0;
+  std::size_t best_size = SIZE_MAX, best_same = SIZE_MAX;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    std::size_t same = 0;
+    if (!org.empty())
+      for (const auto& member : groups[i])
+        if (org_of(member) == org) ++same;
+    const std::size_t size = groups[i].size();
+    if (size < best_size || (size == best_size && same < best_same)) {
+      best = i;
+      best_size = size;
+      best_same = same;
+    }
+  }
+  return best;
+}
 
 }  // namespace outloud::facilitation

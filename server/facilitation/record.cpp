@@ -1,7 +1,8 @@
 // The session record (facilitation.md "The record") as Markdown. User-written text is kept as
 // written but confined: message texts go into block quotes (every line prefixed, so no heading, list
 // or fence in a message can escape into the record's own structure) and names and titles are
-// single-line with Markdown punctuation backslash-escaped (renders exactly as written).
+// single-line with a backslash only before what would otherwise act as Markdown or HTML (renders
+// exactly as written, and reads as written: "A&E", not "A\&E").
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -13,22 +14,47 @@
 
 #include "server/facilitation/engine.hpp"
 #include "server/facilitation/events.hpp"
+#include "server/facilitation/record_parts.hpp"
 
 namespace outloud::facilitation {
 namespace {
 
 namespace p = protocol;
 
-// One line, Markdown punctuation escaped: for names, titles, options, org ids.
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_punct(char c) { return std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(c) != std::string_view::npos; }
+
+// Would `<` at text[i] open an HTML tag, comment or autolink; would `&` start an entity?
+bool opens_html(std::string_view text, std::size_t i) {
+  if (i + 1 >= text.size()) return false;
+  const char next = text[i + 1];
+  if (text[i] == '<') return is_alnum(next) || next == '/' || next == '!' || next == '?';
+  std::size_t j = i + 1;
+  while (j < text.size() && (is_alnum(text[j]) || text[j] == '#')) ++j;
+  return j > i + 1 && j < text.size() && text[j] == ';';
+}
+
+// One line for names, titles, options, org ids: a backslash only where the character would act
+// as Markdown here (emphasis, code, links, strikethrough, HTML, or a block marker at the start).
 std::string inline_text(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-      continue;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    const char prev = i > 0 ? text[i - 1] : ' ';
+    const char next = i + 1 < text.size() ? text[i + 1] : ' ';
+    bool escape = false;
+    switch (c) {
+      case '`': case '*': case '~': escape = true; break;
+      case '_': escape = !is_alnum(prev) || !is_alnum(next); break;  // intraword `_` is no emphasis
+      case ']': escape = next == '(' || next == '['; break;         // no link without `](` or `][`
+      case '\\': escape = is_punct(next); break;
+      case '<': case '&': escape = opens_html(text, i); break;
+      case '#': case '>': case '+': case '-': case '=': escape = i == 0; break;  // a block marker
+      default: break;
     }
-    if (std::string_view("\\`*_[]<>#|~!&").find(c) != std::string_view::npos) out += '\\';
+    if (escape) out += '\\';
     out += c;
   }
   return out;
@@ -45,8 +71,8 @@ std::string code(std::string_view id) {
   return out;
 }
 
-// A message text as a block quote. Only `<` and `&` are escaped (no raw HTML or entities can take
-// effect); the writer's own Markdown still renders inside the quote.
+// A message text as a block quote. Only a `<` or `&` that would start HTML or an entity is escaped
+// (no raw HTML or entities can take effect); the writer's own Markdown still renders inside the quote.
 std::string quoted(std::string_view text) {
   std::string out;
   bool line_start = true;
@@ -60,37 +86,11 @@ std::string quoted(std::string_view text) {
     }
     if (line_start) out += "> ";
     line_start = false;
-    if (c == '<' || c == '&') out += '\\';
+    if ((c == '<' || c == '&') && opens_html(text, i)) out += '\\';
     out += c;
   }
   out += line_start ? ">\n" : "\n";
   return out;
-}
-
-std::string utc_time(std::int64_t ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> point{milliseconds{ms}};
-  const auto day = floor<days>(point);
-  const year_month_day date{day};
-  const hh_mm_ss<milliseconds> time{point - day};
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02d:%02d:%02d UTC", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()));
-  return buffer;
-}
-
-constexpr std::array<p::Tag, 4> kTags = {p::Tag::learn, p::Tag::do_, p::Tag::reflect, p::Tag::share};
-
-std::string_view tag_heading(p::Tag tag) {
-  switch (tag) {
-    case p::Tag::learn: return "Learn";
-    case p::Tag::do_: return "Do";
-    case p::Tag::reflect: return "Reflect";
-    case p::Tag::share: return "Share";
-  }
-  return "Other";
 }
 
 std::string org_label(const p::User& user) {
@@ -98,43 +98,45 @@ std::string org_label(const p::User& user) {
 }
 
 // What stands in a taken-back message's place: a removal keeps who removed it and why.
-std::string deletion_note(const p::Deletion& deletion, const p::User& author) {
+std::string deletion_note(const RecordClock& clock, const p::Deletion& deletion, const p::User& author) {
   if (!deletion.reason) {
     return std::string(deletion.by.id == author.id ? "_Deleted by its author" : "_Deleted") + " on " +
-           utc_time(deletion.at) + "._\n";
+           clock.format(deletion.at) + "._\n";
   }
   return "_Removed by " + inline_text(deletion.by.name) + " (" + org_label(deletion.by) + ") on " +
-         utc_time(deletion.at) + ". Reason: " + inline_text(*deletion.reason) + "_\n";
+         clock.format(deletion.at) + ". Reason: " + inline_text(*deletion.reason) + "_\n";
 }
 
-std::string message_block(const p::Message& message, std::string_view where = {}) {
+std::string message_block(const RecordClock& clock, const p::Message& message, std::string_view where = {}) {
   std::string out = "**" + inline_text(message.from.name) + "** (" + org_label(message.from) + ") · " +
-                    utc_time(message.ts) + " · #" + std::to_string(message.seq);
+                    clock.format(message.ts) + " · #" + std::to_string(message.seq);
   if (!where.empty()) out += " · " + std::string(where);
   if (message.topic != "general") out += " · topic " + inline_text(message.topic);
   if (message.tag) out += " · " + std::string(tag_heading(*message.tag));
   if (message.reply_to) out += " · reply to #" + std::to_string(*message.reply_to);
-  if (message.edited_at) out += " · edited " + utc_time(*message.edited_at);
-  out += "\n\n" + (message.deleted ? deletion_note(*message.deleted, message.from) : quoted(message.text)) + "\n";
+  if (message.edited_at) out += " · edited " + clock.format(*message.edited_at);
+  out += "\n\n" + (message.deleted ? deletion_note(clock, *message.deleted, message.from) : quoted(message.text)) + "\n";
   return out;
 }
 
-std::string messages_section(const std::vector<p::Message>& messages) {
+std::string messages_section(const RecordClock& clock, const std::vector<p::Message>& messages) {
   if (messages.empty()) return "_No messages._\n\n";
   std::string out;
-  for (const auto& message : messages) out += message_block(message);
+  for (const auto& message : messages) out += message_block(clock, message);
   return out;
 }
 
 }  // namespace
 
 std::string export_markdown(const p::Room& room, const SessionState& state, const std::vector<p::Message>& messages,
-                            const std::vector<GroupRecord>& groups, const std::vector<p::MemberInfo>& permissions) {
+                            const std::vector<GroupRecord>& groups, const std::vector<p::MemberInfo>& permissions,
+                            const RecordClock& clock) {
   // The information-governance label comes first, as on a paper record.
   std::string md = "**" + inline_text(room.label) + "**\n\n";
   md += "# " + inline_text(room.title.empty() ? room.id : room.title) + "\n\n";
   md += "Room " + code(room.id) + " · " + std::string(p::to_string(room.kind)) + " · created " +
-        utc_time(room.created_at) + "\n\n";
+        clock.format(room.created_at) + "\n\n";
+  md += "Times are in " + inline_text(clock.name()) + ".\n\n";
   md += "Label: " + inline_text(room.label) + " · visibility: " + std::string(p::to_string(room.visibility));
   if (!room.org.empty()) md += " · organisation: " + code(room.org);
   md += room.retention_days ? " · messages kept " + std::to_string(*room.retention_days) + " days" : std::string();
@@ -145,19 +147,11 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
     md += "- " + inline_text(given.user.name) + " (" + code(given.user.org) + ") as " +
           std::string(p::to_string(given.role)) + ", let in by " +
           (given.sponsor ? inline_text(given.sponsor->name) + " (" + code(given.sponsor->org) + ")" : "unknown") +
-          " on " + utc_time(given.since) + ": " + inline_text(given.reason.value_or("")) + "\n";
+          " on " + clock.format(given.since) + ": " + inline_text(given.reason.value_or("")) + "\n";
   }
   md += "\n";
 
-  // Who took part: everyone who joined, and anyone who wrote without being recorded as joining.
-  std::vector<p::User> people = state.participants;
-  auto add_author = [&people](const p::User& user) {
-    if (std::none_of(people.begin(), people.end(), [&](const p::User& known) { return known.id == user.id; }))
-      people.push_back(user);
-  };
-  for (const auto& message : messages) add_author(message.from);
-  for (const auto& group : groups)
-    for (const auto& message : group.messages) add_author(message.from);
+  const std::vector<p::User> people = record_people(state, messages, groups);
   md += "## Participants\n\n";
   if (people.empty()) md += "_Nobody has joined._\n";
   std::vector<std::string> org_order;
@@ -213,7 +207,7 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
     md += "\n";
   }
 
-  md += "## Messages\n\n" + messages_section(messages);
+  md += "## Messages\n\n" + messages_section(clock, messages);
 
   if (!groups.empty()) {
     md += "## Breakout groups\n\n";
@@ -233,31 +227,27 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
         }
         md += "\n\n";
       }
-      md += messages_section(group.messages);
+      md += messages_section(clock, group.messages);
     }
   }
 
+  const auto tagged = tagged_in_order(messages, groups);
   for (p::Tag tag : kTags) {
     md += "## " + std::string(tag_heading(tag)) + "\n\n";
     bool any = false;
-    for (const auto& message : messages)
-      if (message.tag == tag) {
-        md += message_block(message);
-        any = true;
-      }
-    for (const auto& group : groups)
-      for (const auto& message : group.messages)
-        if (message.tag == tag) {
-          md += message_block(message, "in " + code(group.room.id));
-          any = true;
-        }
+    for (const auto& [message, group] : tagged) {
+      if (message->tag != tag) continue;
+      md += group ? message_block(clock, *message, "in " + code(group->id)) : message_block(clock, *message);
+      any = true;
+    }
     if (!any) md += "_Nothing tagged._\n\n";
   }
   while (md.size() > 1 && md[md.size() - 1] == '\n' && md[md.size() - 2] == '\n') md.pop_back();
   return md;
 }
 
-std::string export_frame(const std::optional<p::RequestId>& re, const std::string& room, const std::string& markdown) {
+std::string export_frame(const std::optional<p::RequestId>& re, const std::string& room, const std::string& markdown,
+                         std::string_view field) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   w.StartObject();
@@ -273,7 +263,11 @@ std::string export_frame(const std::optional<p::RequestId>& re, const std::strin
   }
   w.Key("room");
   w.String(room.data(), static_cast<rapidjson::SizeType>(room.size()));
-  w.Key("markdown");
+  if (field != "markdown") {
+    w.Key("format");
+    w.String(field.data(), static_cast<rapidjson::SizeType>(field.size()));
+  }
+  w.Key(field.data(), static_cast<rapidjson::SizeType>(field.size()));
   w.String(markdown.data(), static_cast<rapidjson::SizeType>(markdown.size()));
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());

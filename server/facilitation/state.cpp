@@ -151,6 +151,9 @@ std::string state_to_json(const SessionState& state) {
   }
   w.EndArray();
   json::write_optional_int64(w, "ends_at", state.breakouts.ends_at);
+  json::write_optional_int64(w, "warn_at", state.breakouts.warn_at);
+  w.Key("late");
+  write_strings(w, state.breakouts.late);
   w.Key("rooms");
   write_strings(w, state.breakouts.rooms);
   w.EndObject();
@@ -250,6 +253,8 @@ SessionState state_from_json(std::string_view json) {
       }
     }
     if (breakouts->HasMember("ends_at")) state.breakouts.ends_at = read_int(*breakouts, "ends_at");
+    if (breakouts->HasMember("warn_at")) state.breakouts.warn_at = read_int(*breakouts, "warn_at");
+    state.breakouts.late = read_strings(read_array(*breakouts, "late"));
     state.breakouts.rooms = read_strings(read_array(*breakouts, "rooms"));
   }
 

@@ -51,6 +51,8 @@ struct Breakouts {
   bool open = false;
   std::vector<BreakoutGroup> groups;  // the latest round; kept after close as the record of who was where
   std::optional<std::int64_t> ends_at;
+  std::optional<std::int64_t> warn_at;  // the one-minute warning, until it has gone out
+  std::vector<std::string> late;        // members who joined the room while groups were open, not yet placed
   std::vector<std::string> rooms;     // every group room ever created from this room, in order
   bool operator==(const Breakouts&) const = default;
 };

@@ -10,6 +10,7 @@
 #include "server/core/log.hpp"
 #include "server/mail/mailer.hpp"
 #include "server/mail/sign_in_mail.hpp"
+#include "server/net/export_request.hpp"
 #include "server/net/http_api_body.hpp"
 #include "server/net/http_api_json.hpp"
 
@@ -18,15 +19,6 @@ namespace http = boost::beast::http;
 using protocol::ErrorCode;
 
 namespace {
-
-constexpr std::string_view kExportPrefix = "/api/rooms/", kExportSuffix = "/export.md";
-
-std::optional<std::string> export_room(std::string_view path) {
-  if (path.size() <= kExportPrefix.size() + kExportSuffix.size()) return std::nullopt;
-  if (path.substr(0, kExportPrefix.size()) != kExportPrefix) return std::nullopt;
-  if (path.substr(path.size() - kExportSuffix.size()) != kExportSuffix) return std::nullopt;
-  return std::string(path.substr(kExportPrefix.size(), path.size() - kExportPrefix.size() - kExportSuffix.size()));
-}
 
 HttpApi::Response response(http::status status, std::string_view type, std::string body) {
   HttpApi::Response res{status, 11};
@@ -115,7 +107,7 @@ HttpApi::~HttpApi() = default;
 bool HttpApi::handles(std::string_view path) const {
   if (path.substr(0, 5) != "/api/") return false;
   // In open and jwt mode the record keeps its own route (the session's), as before accounts.
-  return accounts_ || !export_room(path);
+  return accounts_ || !export_request(path, {});
 }
 
 void HttpApi::handle(const Request& request, const std::string& path, std::string client,
@@ -142,7 +134,7 @@ void HttpApi::handle(const Request& request, const std::string& path, std::strin
   if (path == "/api/me") return get ? me(call) : method_not_allowed("GET, HEAD");
   const bool accounts_post = path == "/api/setup" || path == "/api/redeem" || path == "/api/sign-in" ||
                              path == "/api/sign-in/confirm" || path == "/api/sign-out";
-  const auto room = export_room(path);
+  const auto room = export_request(path, call->query);
   if (!accounts_ || (!accounts_post && path != "/api/audit" && !room)) {
     return call->respond(failure(http::status::not_found, ErrorCode::not_found, "no such endpoint"));
   }
@@ -350,24 +342,25 @@ void HttpApi::audit(std::shared_ptr<Call> call) {
 
 // ---- the record ----
 
-void HttpApi::export_record(std::shared_ptr<Call> call, std::string room) {
+void HttpApi::export_record(std::shared_ptr<Call> call, protocol::Export record) {
+  const std::string room = record.room;
   const auto token = call->token();
   if (!token) {
     auto res = failure(http::status::unauthorized, ErrorCode::unauthenticated, "sign in first");
     res.set(http::field::www_authenticate, "Bearer");
     return call->respond(std::move(res));
   }
-  with_identity(call, [call, room](accounts::Identity identity) {
+  with_identity(call, [call, room, record](accounts::Identity identity) {
     if (!protocol::is_valid_slug(room)) {
       return call->respond(failure(http::status::not_found, ErrorCode::not_found, "no such room"));
     }
     // The hub decides, as for the `export` frame: the owner, a facilitator (of the facilitation
     // state) or an administrator; a room hidden from this person is not_found, as one that does not
     // exist; the record carries the label and the permissions given across organisations; audited.
-    call->hub->export_markdown_as(std::move(identity), room, [call, room](backend::Result<std::string> record) {
-      if (!record) return call->respond(failure(record.error()));
-      auto res = response(http::status::ok, "text/markdown; charset=utf-8", std::move(record.value()));
-      res.set(http::field::content_disposition, "attachment; filename=\"" + room + ".md\"");
+    call->hub->export_record_as(std::move(identity), record, [call, record](backend::Result<std::string> text) {
+      if (!text) return call->respond(failure(text.error()));
+      auto res = response(http::status::ok, record_content_type(record), std::move(text.value()));
+      res.set(http::field::content_disposition, "attachment; filename=\"" + record_file_name(record) + "\"");
       call->respond(std::move(res));
     });
   });

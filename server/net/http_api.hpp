@@ -72,7 +72,7 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   void confirm(std::shared_ptr<Call> call);
   void sign_out(std::shared_ptr<Call> call);
   void audit(std::shared_ptr<Call> call);
-  void export_record(std::shared_ptr<Call> call, std::string room);
+  void export_record(std::shared_ptr<Call> call, protocol::Export record);
   // Runs `then` with the caller's identity, or answers 401.
   void with_identity(std::shared_ptr<Call> call, std::function<void(accounts::Identity)> then);
   // setup, redeem and confirm: limited per address, counted as failed unless the code was right.

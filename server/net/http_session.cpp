@@ -21,6 +21,7 @@
 
 #include "server/core/log.hpp"
 #include "server/net/attempt_limiter.hpp"
+#include "server/net/export_request.hpp"
 #include "server/net/static_files.hpp"
 #include "server/net/websocket_session.hpp"
 
@@ -209,10 +210,11 @@ void HttpSession::route(Request&& request) {
     return write(make_error(version, false, http::status::not_found, "Not found"));
   }
 
-  constexpr std::string_view kExportPrefix = "/api/rooms/", kExportSuffix = "/export.md";
-  const bool is_export = path.size() > kExportPrefix.size() + kExportSuffix.size() &&
-                         path.compare(0, kExportPrefix.size(), kExportPrefix) == 0 &&
-                         path.compare(path.size() - kExportSuffix.size(), kExportSuffix.size(), kExportSuffix) == 0;
+  const std::string_view target = request.target();
+  const auto question = target.find('?');
+  const auto record = export_request(path, question == std::string_view::npos ? std::string_view()
+                                                                               : target.substr(question + 1));
+  const bool is_export = record.has_value();
   const bool known = path == "/healthz" || path == "/metrics" || is_export;
   if (!is_read_only(request.method())) {
     // Nothing here changes state over HTTP; every route is GET/HEAD only.
@@ -235,10 +237,7 @@ void HttpSession::route(Request&& request) {
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }
-  if (is_export) {
-    return serve_export(request, path.substr(kExportPrefix.size(),
-                                             path.size() - kExportPrefix.size() - kExportSuffix.size()));
-  }
+  if (record) return serve_export(request, *record);
   serve_static(request, path);
 }
 
@@ -267,9 +266,10 @@ void HttpSession::serve_static(const Request& request, const std::string& path) 
   write(std::move(res));
 }
 
-void HttpSession::serve_export(const Request& request, const std::string& room) {
+void HttpSession::serve_export(const Request& request, const protocol::Export& record) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
+  const std::string& room = record.room;
   if (!protocol::is_valid_slug(room)) {
     return write(make_error(version, keep_alive, http::status::not_found, "No such room"));
   }
@@ -286,19 +286,20 @@ void HttpSession::serve_export(const Request& request, const std::string& room) 
     }
   }
   // The hub answers on another thread; come back to this session's strand before touching it.
-  context_->hub->export_markdown(
-      room, [self = shared_from_this(), room, version, keep_alive](backend::Result<std::string> result) {
-        asio::post(self->stream_.get_executor(), [self, room, version, keep_alive, result = std::move(result)]() mutable {
+  context_->hub->export_record(
+      record, [self = shared_from_this(), record, version, keep_alive](backend::Result<std::string> result) {
+        asio::post(self->stream_.get_executor(), [self, record, version, keep_alive, result = std::move(result)]() mutable {
           if (!result) {
             const auto& error = result.error();
             const auto status = error.code == protocol::ErrorCode::not_found     ? http::status::not_found
                                 : error.code == protocol::ErrorCode::unavailable ? http::status::service_unavailable
+                                : error.code == protocol::ErrorCode::bad_request ? http::status::bad_request
                                                                                  : http::status::internal_server_error;
             return self->write(make_error(version, keep_alive, status, error.message));
           }
-          auto res = make_response(version, keep_alive, http::status::ok, "text/markdown; charset=utf-8",
+          auto res = make_response(version, keep_alive, http::status::ok, record_content_type(record),
                                    std::move(result.value()));
-          res.set(http::field::content_disposition, "attachment; filename=\"" + room + ".md\"");
+          res.set(http::field::content_disposition, "attachment; filename=\"" + record_file_name(record) + "\"");
           res.set(http::field::cache_control, "no-store");
           self->write(std::move(res));
         });

@@ -11,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "outloud/protocol/client_frames.hpp"
 #include "server/net/config.hpp"
 
 namespace outloud::net {
@@ -30,7 +31,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void route(Request&& request);
   void serve_static(const Request& request, const std::string& path);
-  void serve_export(const Request& request, const std::string& room);
+  void serve_export(const Request& request, const protocol::Export& record);
   void serve_api(const Request& request, const std::string& path);  // http_api.hpp
   // Writes the response (bodyless for HEAD), then reads the next request or closes.
   template <class Response>

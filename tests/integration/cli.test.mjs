@@ -175,6 +175,103 @@ describe('outloud scripted mode', { timeout: scaled(60000) }, () => {
   });
 });
 
+describe('outloud in a session (scripted)', { timeout: scaled(60000) }, () => {
+  test('the README pipeline runs twice: /create -p is fine when the room exists, a real error still fails', async () => {
+    const room = uniqueId('twice');
+    const input = `/create -p ${room} Affordable housing\n/join ${room}\nHello from the CLI\n`;
+    for (const attempt of [1, 2]) {
+      const r = await run('outloud', cli('Sam Twice', 'nhs-mse'), { input }).done;
+      assert.equal(r.code, 0, `run ${attempt}: ${r.stderr}`);
+      assert.equal(r.frames.filter((f) => f.type === 'sent').length, 1, `run ${attempt} sent its line`);
+      if (attempt === 2) assert.equal(r.frames.find((f) => f.type === 'error')?.code, 'conflict', 'the server still said so');
+    }
+    const plain = await run('outloud', cli('Sam Twice', 'nhs-mse'), { input: `/create ${room}\n` }).done;
+    assert.equal(plain.code, 1, 'without -p an existing room is an error');
+  });
+
+  test('/who in a script exits non-zero', async () => {
+    const room = uniqueId('who');
+    const r = await run('outloud', cli('Wendy Who', 'essex-cc'), { input: `/create ${room}\n/join ${room}\n/who\n` }).done;
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /\/who is interactive only/);
+  });
+
+  test('/tag tags the next message only; /tag <tag> <text> sends one tagged line', async () => {
+    const room = uniqueId('tag');
+    const r = await run('outloud', cli('Tia Tag', 'essex-cc'), {
+      input: `/create ${room}\n/join ${room}\n/tag learn\nfirst, tagged\nsecond, not tagged\n/tag do ring the ward\n`,
+    }).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /tag: learn, for your next message only/);
+    const messages = r.frames.filter((f) => f.type === 'message');
+    assert.deepEqual(messages.map((m) => [m.text, m.tag ?? null]),
+      [['first, tagged', 'learn'], ['second, not tagged', null], ['ring the ward', 'do']]);
+  });
+
+  test('/hand, /floor, /timer, /poll and /vote drive a session', async () => {
+    const room = uniqueId('sess');
+    const host = run('outloud', cli('Hal Host', 'essex-cc'), { keepOpen: true });
+    host.write(`{"type":"create","id":"c","room":"${room}","kind":"session"}\n/join ${room}\n`);
+    await host.waitFor((out) => out.includes('"type":"joined"'), 'the host to join');
+    const member = await run('outloud', cli('Mo Member', 'nhs-mse'), {
+      input: `/join ${room}\n/hand\n/hand down\n/hand up\n`,
+    }).done;
+    assert.equal(member.code, 0, member.stderr);
+    assert.equal(member.frames.filter((f) => f.type === 'ok').length, 3, 'each /hand answered');
+    // The host, still there, saw the queue change three times.
+    await host.waitFor((out) => (out.match(/"type":"hands"/g) || []).length >= 3, 'three hands events');
+
+    host.write('/floor next\n/timer start 90 Pairs\n/timer pause\n/poll open --named Which first? | Housing | Transport\n/vote 2\n/poll close\n');
+    host.end();
+    const r = await host.done;
+    assert.equal(r.code, 0, r.stderr);
+    const queues = r.frames.filter((f) => f.type === 'hands').map((f) => f.queue.map((u) => u.name));
+    assert.deepEqual(queues, [['Mo Member'], [], ['Mo Member'], []], 'up, down, up, then given the floor');
+    assert.equal(r.frames.find((f) => f.type === 'floor')?.user?.name, 'Mo Member');
+    const timers = r.frames.filter((f) => f.type === 'timer');
+    assert.deepEqual(timers.map((t) => [t.state, t.label]), [['running', 'Pairs'], ['paused', 'Pairs']]);
+    const polls = r.frames.filter((f) => f.type === 'poll').map((f) => f.poll);
+    assert.equal(polls[0].question, 'Which first?');
+    assert.deepEqual(polls[0].options, ['Housing', 'Transport']);
+    assert.equal(polls[0].anonymous, false);
+    assert.deepEqual(polls.at(-1).counts, [0, 1], '/vote 2 is the second option of the open poll');
+    assert.equal(polls.at(-1).open, false, '/poll close closed the open poll');
+    assert.equal(r.frames.filter((f) => f.type === 'error').length, 0, JSON.stringify(r.frames.filter((f) => f.type === 'error')));
+  });
+
+  test('session commands check their arguments before sending anything', async () => {
+    const room = uniqueId('usage');
+    const r = await run('outloud', cli('Una Usage', 'essex-cc'), {
+      input: `/create ${room}\n/join ${room}\n/timer start soon\n/poll open Only one | option\n/vote\n/hand sideways\n`,
+    }).done;
+    assert.equal(r.code, 2);
+    for (const usage of [/\/timer start <seconds/, /\/poll open/, /\/vote/, /\/hand \[up\|down\]/]) assert.match(r.stderr, usage);
+  });
+});
+
+describe('outloud interactive session lines', { timeout: scaled(30000) }, () => {
+  test('facilitation events print as sentences, not JSON', async () => {
+    const room = uniqueId('lines');
+    const setup = await run('outloud', cli('Fay Facil', 'essex-cc'), { input: `{"type":"create","id":"c","room":"${room}","kind":"session"}\n` }).done;
+    assert.equal(setup.code, 0, setup.stderr);
+    const viewer = run('outloud', cli('Vic Viewer', 'nhs-mse', '--interactive', '--room', room), { keepOpen: true, json: false });
+    await viewer.waitFor((out) => out.includes(`joined ${room}`), 'the viewer to join');
+    viewer.write('/hand\n');
+    await viewer.waitFor((out) => out.includes(`[${room}] * hands up (1): 1. you`), 'the hands line');
+    const host = await run('outloud', cli('Fay Facil', 'essex-cc'), {
+      input: `/join ${room}\n/timer start 300 Check-in\n/poll open Ready? | Yes | No\n/breakout open 1 5\n`,
+    }).done;
+    assert.equal(host.code, 0, host.stderr);
+    await viewer.waitFor((out) => out.includes(`[${room}] * timer "Check-in": 5:00 left`) || out.includes(`[${room}] * timer "Check-in": 4:59 left`), 'the timer line');
+    await viewer.waitFor((out) => out.includes('poll p1: Ready?') && out.includes('1) Yes') && out.includes('/vote p1 <number>'), 'the poll lines');
+    await viewer.waitFor((out) => out.includes(`breakout: you are in group ${room}~1 on your own, until`), 'the breakout line');
+    viewer.write('/quit\n');
+    const r = await viewer.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/\* (hands|timer|poll|breakout): \{/.test(r.stdout), `raw JSON printed:\n${r.stdout}`);
+  });
+});
+
 describe('outloud interactive rendering', { timeout: scaled(30000) }, () => {
   test('messages are printed readably and terminal control sequences are neutralised', async () => {
     const room = uniqueId('tty');

@@ -168,6 +168,13 @@ struct BreakoutBroadcast {
 struct BreakoutClose {
   std::string room;
 };
+// Extension: puts one member (a late joiner) into an open round's group: the given group number
+// (1-based), or the one that best keeps the mix rule.
+struct BreakoutPlace {
+  std::string room;
+  std::string user;
+  std::optional<int> group{};  // 1..50
+};
 struct AgendaItem {
   std::string title;  // 1..200 characters
   int minutes = 0;    // 0..600
@@ -185,8 +192,11 @@ struct Lock {
   std::string room;
   bool locked = true;
 };
+enum class RecordFormat { markdown, html };
 struct Export {
   std::string room;
+  std::string tz{};  // extension: the zone the record's times are written in ("Europe/London", "+01:00"); empty: UTC
+  RecordFormat format = RecordFormat::markdown;  // extension: "html" gives a printable page
 };
 
 // ---- accounts, organisations and access (access.md) ----
@@ -248,7 +258,7 @@ struct EndSession {
 
 using ClientBody = std::variant<Hello, Ping, Status, Create, ListRooms, Join, Leave, Send, History, Typing,
                                 SetRole, Hand, Floor, Timer, PollOpen, PollClose, Vote, BreakoutOpen,
-                                BreakoutBroadcast, BreakoutClose, AgendaSet, AgendaMove, Lock, Export,
+                                BreakoutBroadcast, BreakoutClose, BreakoutPlace, AgendaSet, AgendaMove, Lock, Export,
                                 ListOrgs, PutOrg, SetOrgAdmin, People, Invite, ListInvitations, RevokeInvitation,
                                 RoomSettings, ListMembers, AddMember, RemoveMember, ReadAudit, MakeToken,
                                 ListSessions, EndSession, Edit, Delete, RemoveMessage, Changes, Search,
