@@ -74,6 +74,10 @@ struct Options {
   std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
   std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
   std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
+  // Members joined with `presence_limit` get a room's presence changes coalesced: at most one
+  // batch per flush interval in a room with this many members on the node, each change at once below.
+  std::size_t presence_immediate_below = 20;        // --presence-immediate-below: members
+  std::size_t presence_flush_ms = 250;              // --presence-flush-ms: between batches of a busy room
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -183,7 +183,7 @@ void Hub::Impl::export_finished() {
   next();
 }
 
-void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
+void Hub::Impl::on_export(std::uint64_t conn_id, const Request& re, const p::Export& request) {
   backend::Callback<std::string> answer = [weak = weak_from_this(), strand = strand_, conn_id, re,
                                            room = request.room](Result<std::string> markdown) mutable {
     // On a worker: the frame (as big as the record) is written here too, then only sent from the strand.

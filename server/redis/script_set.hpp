@@ -15,6 +15,7 @@ struct ScriptSet {
   Script presence_leave{lua::kPresenceLeave};
   Script presence_set_state{lua::kPresenceSetState};
   Script presence_list{lua::kPresenceList};
+  Script presence_page{lua::kPresencePage};
   Script presence_refresh{lua::kPresenceRefresh};
   Script presence_sweep{lua::kPresenceSweep};
 };
