@@ -43,6 +43,13 @@ struct LocalRoom {
   RoomSequencer sequencer;
   RoomMembers members;  // this node's connections in the room
   int presence_online = 0;  // users present, as last counted for a presence batch
+  // Joins waiting for their first-time participant to be recorded (see record_participants).
+  struct WaitingParticipant {
+    p::User user;
+    std::function<void()> then;
+  };
+  std::vector<WaitingParticipant> participants_waiting;
+  bool recording_participants = false;
   // The room's facilitation session as last loaded or announced on the bus.
   std::int64_t session_version = -1;  // -1: not loaded
   facilitation::SessionState session;
@@ -256,6 +263,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void join_finish(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);
   void join_reply(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);
   void abandon_join(std::uint64_t conn_id, const std::string& room);
+  void record_participants(const std::string& room);
   // Leaving: drops the member; announces `leave` if it was the user's last connection.
   void remove_member(std::uint64_t conn_id, const std::string& room);
   void drop_room_if_empty(const std::string& room);

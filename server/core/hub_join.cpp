@@ -128,19 +128,36 @@ void Hub::Impl::join_finish(std::uint64_t conn_id, Request re, p::Join join, bac
       join_reply(conn_id, re, join, std::move(page), recovered);
     };
     // A first-time participant is recorded before `joined`, so its roles and the record know them.
-    const auto user = *conn->user;
-    if (!facilitation::note_participant(local->session, user).changed) return reply();
-    transact(
-        join.room,
-        [user](const facilitation::SessionState& state, const p::Room&, const std::vector<p::PresenceEntry>&) {
-          return facilitation::note_participant(state, user);
-        },
-        false,
-        [reply, room = join.room](Result<facilitation::Outcome> noted) mutable {
-          if (!noted) log::warn("participant not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
-          reply();
-        });
+    if (facilitation::knows_participant(local->session, *conn->user)) return reply();
+    local->participants_waiting.push_back({*conn->user, std::move(reply)});
+    if (!local->recording_participants) record_participants(join.room);
   });
+}
+
+// One save records everyone who joined meanwhile: a storm of joins costs a few state writes, not
+// one each (and a compare-and-set conflict for all but one of them).
+void Hub::Impl::record_participants(const std::string& room) {
+  auto* local = local_room(room);
+  if (!local) return;
+  local->recording_participants = !local->participants_waiting.empty();
+  if (!local->recording_participants) return;
+  auto batch = std::move(local->participants_waiting);
+  local->participants_waiting.clear();
+  std::vector<p::User> users;
+  users.reserve(batch.size());
+  for (const auto& waiting : batch) users.push_back(waiting.user);
+  transact(
+      room,
+      [users = std::move(users)](const facilitation::SessionState& state, const p::Room&,
+                                 const std::vector<p::PresenceEntry>&) {
+        return facilitation::note_participants(state, users);
+      },
+      false,
+      [this, room, batch = std::move(batch)](Result<facilitation::Outcome> noted) mutable {
+        if (!noted) log::warn("participants not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
+        for (auto& waiting : batch) waiting.then();
+        record_participants(room);
+      });
 }
 
 void Hub::Impl::join_reply(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered) {

@@ -491,6 +491,20 @@ Outcome note_participant(const SessionState& state, const p::User& user) {
   return out;
 }
 
+Outcome note_participants(const SessionState& state, const std::vector<p::User>& users) {
+  Outcome out;
+  out.state = state;
+  for (const auto& user : users) out.changed = remember(out.state, user) || out.changed;
+  return out;
+}
+
+bool knows_participant(const SessionState& state, const p::User& user) {
+  for (const auto& known : state.participants) {
+    if (known.id == user.id) return known == user;
+  }
+  return false;
+}
+
 Outcome expire_timer(const SessionState& state, const Context& context) {
   Outcome out;
   out.state = state;

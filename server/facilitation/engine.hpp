@@ -72,6 +72,10 @@ Outcome inherit_roles(const SessionState& group_state, const protocol::Room& gro
 // Remembers a participant (joined the room at least once) for roles and the record. changed=false
 // when already known.
 Outcome note_participant(const SessionState& state, const protocol::User& user);
+// Many at once (a storm of joins is recorded in a few saves, not one each).
+Outcome note_participants(const SessionState& state, const std::vector<protocol::User>& users);
+// True if `user` is among the participants as they are now: nothing to record.
+bool knows_participant(const SessionState& state, const protocol::User& user);
 
 // When a running timer's time is up (ends_at <= now): the `done` event, once. Otherwise unchanged.
 Outcome expire_timer(const SessionState& state, const Context& context);

@@ -4,7 +4,7 @@
 // to the contract, in the same room, still gets the whole list and an event per change. On one
 // node and on two nodes sharing a real Redis.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { startCluster, waitUntil } from '../lib/cluster.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
@@ -124,10 +124,12 @@ describe('large rooms: paged and coalesced presence', { timeout: scaled(60000) }
     }
   });
 
-  let cluster;
-  before(async () => { cluster = await startCluster({ nodes: 2, name: 'bigpres', args: ARGS }); });
-  after(async () => { await cluster?.stop(); });
   test('two nodes through Redis', async () => {
-    await scenario(cluster.nodes.map((n) => n.wsUrl));
+    const cluster = await startCluster({ nodes: 2, name: 'bigpres', args: ARGS });
+    try {
+      await scenario(cluster.nodes.map((n) => n.wsUrl));
+    } finally {
+      await cluster.stop();
+    }
   });
 });
