@@ -33,7 +33,7 @@ function personRow(user, meId) {
   return h(
     'span',
     { class: 'person-line' },
-    h('span', { class: 'person-name', text: user.name }),
+    h('span', { class: 'person-name', dir: 'auto', text: user.name }),
     user.id === meId ? h('span', { class: 'you', text: '(you)' }) : null,
     orgBadge(user.org || '?', 'org-badge--small'),
   );
@@ -584,6 +584,7 @@ export class FacilitatorPanel {
     this.model = model ? { ...model, lead: isLead(model.role) } : null;
     if (!model) {
       e.facilitationPanel.hidden = true;
+      e.handsCard.hidden = true; // pinned above the panel, outside it
       return;
     }
     const lead = this.model.lead;
@@ -591,7 +592,10 @@ export class FacilitatorPanel {
     e.facilitationPanel.hidden = !isSession && !lead;
     e.facilitationPanel.classList.toggle('is-lead', lead);
     e.facilitationPanel.dataset.kind = model.kind;
-    if (e.facilitationPanel.hidden) return;
+    if (e.facilitationPanel.hidden) {
+      e.handsCard.hidden = true;
+      return;
+    }
     const s = model.session;
 
     for (const card of e.facilitationPanel.querySelectorAll('.lead-only')) card.hidden = !lead;

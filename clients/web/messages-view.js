@@ -3,6 +3,7 @@
 
 import { h, clear, shortTime, fullTime, initials, preview } from './dom.js';
 import { orgColourClass } from './identity.js';
+import { messageText } from './message-text.js';
 
 const TAG_LABELS = { learn: 'Learn', do: 'Do', reflect: 'Reflect', share: 'Share' };
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -15,7 +16,7 @@ export function orgBadge(org, extraClass = '') {
 
 /** A person's name with their organisation's badge, on one line. @param {{name: string, org: string}} user */
 export function personInline(user) {
-  return h('span', { class: 'person-inline' }, h('span', { class: 'person-name', text: user.name }), ' ', orgBadge(user.org, 'org-badge--small'));
+  return h('span', { class: 'person-inline' }, h('span', { class: 'person-name', dir: 'auto', text: user.name }), ' ', orgBadge(user.org, 'org-badge--small'));
 }
 
 export class MessageListView {
@@ -34,9 +35,19 @@ export class MessageListView {
     this.lookup = lookup;
     this.onReply = onReply;
     this.jumpButton.addEventListener('click', () => this.scrollToBottom());
+    /** Whether the reader is at the newest messages (kept there when the box changes size). */
+    this.atBottom = true;
     this.scroller.addEventListener('scroll', () => {
-      if (this.isNearBottom()) this.jumpButton.hidden = true;
+      this.atBottom = this.isNearBottom();
+      if (this.atBottom) this.jumpButton.hidden = true;
     });
+    // A poll, a timer or the agenda appearing above the list shrinks its box: a reader who was at
+    // the newest messages stays there instead of having them pushed out of view.
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver(() => {
+        if (this.atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+      }).observe(this.scroller);
+    }
   }
 
   /** Replaces the whole list (room switch, reset, first join). */
@@ -121,6 +132,7 @@ export class MessageListView {
   }
 
   scrollToBottom() {
+    this.atBottom = true;
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.jumpButton.hidden = true;
   }
@@ -145,7 +157,7 @@ export class MessageListView {
     const head = h(
       'div',
       { class: 'msg-head' },
-      h('span', { class: 'msg-author', text: m.from.name }),
+      h('span', { class: 'msg-author', dir: 'auto', text: m.from.name }),
       orgBadge(m.from.org),
       time,
       m.topic && m.topic !== 'general' ? h('span', { class: 'topic-chip', text: `#${m.topic}` }) : null,
@@ -153,7 +165,7 @@ export class MessageListView {
     );
     const body = h('div', { class: 'msg-body' }, head);
     if (m.reply_to !== null && m.reply_to !== undefined) body.append(this._replyRef(m.reply_to));
-    body.append(h('p', { class: 'msg-text', text: m.text }));
+    body.append(...messageText(m.text));
     const actions = h(
       'div',
       { class: 'msg-actions' },
@@ -212,13 +224,13 @@ export class MessageListView {
       h(
         'div',
         { class: 'msg-head' },
-        h('span', { class: 'msg-author', text: p.from.name }),
+        h('span', { class: 'msg-author', dir: 'auto', text: p.from.name }),
         orgBadge(p.from.org),
         p.topic && p.topic !== 'general' ? h('span', { class: 'topic-chip', text: `#${p.topic}` }) : null,
         p.tag && TAG_LABELS[p.tag] ? h('span', { class: `tag-badge tag-${p.tag}`, text: TAG_LABELS[p.tag] }) : null,
       ),
       p.replyTo != null ? this._replyRef(p.replyTo) : null,
-      h('p', { class: 'msg-text', text: p.text }),
+      ...messageText(p.text),
       h('p', { class: 'msg-status', text: 'Sending…' }),
     );
     return h(

@@ -30,7 +30,7 @@ export class OpenSignIn {
             type: 'button',
             class: `org-chip ${orgColourClass(org.id)}`,
             title: org.label,
-            'aria-label': `${org.label} (${org.id})`,
+            'aria-label': `${org.id}: ${org.label}`, // starts with the visible text (WCAG 2.5.3)
             on: {
               click: () => {
                 this.org.value = org.id;

@@ -17,7 +17,7 @@ function personItem(p, meId, { showOrg, roleOf }) {
     'li',
     { class: `person person--${p.state}`, dataset: { user: p.user.id, org: p.user.org, state: p.state } },
     h('span', { class: `status-dot status-dot--${p.state}`, 'aria-hidden': 'true' }),
-    h('span', { class: 'person-name', text: p.user.name }),
+    h('span', { class: 'person-name', dir: 'auto', text: p.user.name }),
     you ? h('span', { class: 'you', text: '(you)' }) : null,
     ROLE_TAGS[role] ? h('span', { class: `role-tag role-tag--${role}`, text: ROLE_TAGS[role] }) : null,
     showOrg ? orgBadge(p.user.org, 'org-badge--small') : null,

@@ -5,6 +5,9 @@ import { h, replaceChildrenKeepingFocus } from './dom.js';
 import { pollShares } from './session-state.js';
 import { orgBadge } from './messages-view.js';
 
+/** How long a closed poll's result shows before it puts itself away. */
+export const POLL_RESULT_SHOWN_MS = 30000;
+
 function votesText(count) {
   return `${count} vote${count === 1 ? '' : 's'}`;
 }
@@ -26,6 +29,8 @@ export class PollView {
     this.changing = new Set();
     /** Closed poll ids the person put away. */
     this.dismissed = new Set();
+    /** Timers that put a closed poll's result away by themselves, by poll id. */
+    this.autoHide = new Map();
     this.busy = false;
     this.last = null;
     this.parts = null;
@@ -37,6 +42,8 @@ export class PollView {
     this.ballots.clear();
     this.changing.clear();
     this.dismissed.clear();
+    for (const timer of this.autoHide.values()) clearTimeout(timer);
+    this.autoHide.clear();
   }
 
   /**
@@ -52,6 +59,17 @@ export class PollView {
       return;
     }
     this.container.hidden = false;
+    // A closed poll's result stays a while for people to read, then goes away by itself, so that it
+    // does not keep the newest messages out of view.
+    if (!poll.open && !this.autoHide.has(poll.id)) {
+      this.autoHide.set(
+        poll.id,
+        setTimeout(() => {
+          this.dismissed.add(poll.id);
+          this.rerender();
+        }, POLL_RESULT_SHOWN_MS),
+      );
+    }
     const mine = this.myBallot(poll, ctx.meId);
     // Leads see the results and vote only when they choose to; others get the ballot first.
     const voting = poll.open && ctx.canVote && (this.changing.has(poll.id) || (!mine && !ctx.lead));

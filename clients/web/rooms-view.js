@@ -26,14 +26,6 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen })
     const count = unread(room.id);
     const online = typeof room.online === 'number' ? room.online : null;
     const isCurrent = room.id === current;
-    const label = [
-      room.title || room.id,
-      kindLabel(room.kind),
-      online !== null ? `${online} online` : null,
-      count ? `${count} unread` : null,
-    ]
-      .filter(Boolean)
-      .join(', ');
     list.append(
       h(
         'li',
@@ -44,16 +36,20 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen })
             type: 'button',
             class: `room-button${isCurrent ? ' is-current' : ''}${joined(room.id) ? ' is-joined' : ''}`,
             'aria-current': isCurrent ? 'true' : null,
-            'aria-label': label,
             on: { click: () => onOpen(room.id) },
           },
           h('span', { class: `room-kind-icon kind-${room.kind || 'room'}`, 'aria-hidden': 'true' }),
           h(
             'span',
             { class: 'room-text' },
-            h('span', { class: 'room-name', text: room.title || room.id }),
+            h('span', { class: 'room-name', dir: 'auto', text: room.title || room.id }),
+            // The id is in the button's name too: rooms with the same title sound different.
             h('span', { class: 'room-sub', text: `${kindLabel(room.kind)} · ${room.id}` }),
           ),
+          // What the badges show, said in words (the badges themselves are hidden from screen readers).
+          online !== null || count
+            ? h('span', { class: 'sr-only', text: [online !== null ? `, ${online} online` : '', count ? `, ${count} unread` : ''].join('') })
+            : null,
           count ? h('span', { class: 'unread', 'aria-hidden': 'true', text: count > 99 ? '99+' : String(count) }) : null,
           online !== null
             ? h(

@@ -16,6 +16,8 @@ import {
 } from './session-state.js';
 
 const TIMER_STATUS = { paused: 'Paused', stopped: 'Stopped', done: "Time's up" };
+/** How long a finished or stopped timer stays in the bar before it goes away. */
+export const TIMER_ENDED_SHOWN_MS = 10000;
 
 function personLabel(user) {
   return `${user.name} (${user.org || 'no organisation'})`;
@@ -23,7 +25,7 @@ function personLabel(user) {
 
 function peopleList(users) {
   return users.map((u, i) =>
-    h('span', { class: 'person-inline' }, i ? (i === users.length - 1 ? ' and ' : ', ') : '', h('span', { text: u.name }), ' ', orgBadge(u.org || '?', 'org-badge--small')),
+    h('span', { class: 'person-inline' }, i ? (i === users.length - 1 ? ' and ' : ', ') : '', h('span', { dir: 'auto', text: u.name }), ' ', orgBadge(u.org || '?', 'org-badge--small')),
   );
 }
 
@@ -38,6 +40,8 @@ export class SessionBar {
     this.actions = actions;
     this.poll = new PollView(els.sbPoll, { vote: actions.vote, close: actions.closePoll });
     this.timer = null;
+    /** The finished or stopped timer shown, and since when: {key, since}. */
+    this.ended = null;
     this.handBusy = false;
     this.handUp = false;
     this.promptShown = null;
@@ -108,7 +112,8 @@ export class SessionBar {
 
     // Timer.
     this.timer = s.timer;
-    e.sbTimer.hidden = !s.timer;
+    this.noteEnded(s.timer);
+    e.sbTimer.hidden = !s.timer || this.endedLongAgo(Date.now());
     if (s.timer) {
       e.sbTimer.dataset.state = s.timer.state;
       e.sbTimerLabel.textContent = s.timer.label || 'Timer';
@@ -118,6 +123,10 @@ export class SessionBar {
     }
 
     e.sbLocked.hidden = !s.locked;
+
+    // Everyone sees how many hands are up, in the bar above the messages.
+    e.sbHandsCount.textContent = String(s.hands.length);
+    e.sbHands.classList.toggle('is-up', s.hands.length > 0);
 
     // Own hand: not for observers (the server refuses them) nor for leads (they run the queue).
     const canRaise = model.role === 'member';
@@ -139,10 +148,28 @@ export class SessionBar {
     });
   }
 
+  /** Remembers when the timer shown finished or was stopped ("Time's up" goes away after a while). */
+  noteEnded(t) {
+    if (!t || (t.state !== 'done' && t.state !== 'stopped')) {
+      this.ended = null;
+      return;
+    }
+    const key = JSON.stringify([t.state, t.label, t.durationMs, t.endsAt]);
+    if (!this.ended || this.ended.key !== key) this.ended = { key, since: Date.now() };
+  }
+
+  endedLongAgo(now) {
+    return !!this.ended && now - this.ended.since >= TIMER_ENDED_SHOWN_MS;
+  }
+
   /** Updates the countdown (called every half second while a timer shows). */
   tick(now) {
     const t = this.timer;
     if (!t) return;
+    if (this.endedLongAgo(now)) {
+      this.els.sbTimer.hidden = true;
+      return;
+    }
     const text = t.state === 'done' ? '0:00' : formatClock(timerRemaining(t, now));
     if (this.els.sbTimerClock.textContent !== text) this.els.sbTimerClock.textContent = text;
     this.els.sbTimer.classList.toggle('is-low', t.state === 'running' && timerRemaining(t, now) <= 10000);

@@ -11,16 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { WAIT, launchBrowser, waitOnline, waitForText } from '../lib/browser.mjs';
+import { SCREENSHOTS as SHOTS, WAIT, launchBrowser, waitOnline, waitForText } from '../lib/browser.mjs';
+import { AXE_SCRIPT, assertAccessible } from '../lib/a11y.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The client under test is the source tree's (the build copies the same files).
 const WEB_ROOT = process.env.OUTLOUD_WEB_ROOT || path.resolve(here, '../../clients/web');
-// Screenshots of the main screens, kept as build artefacts.
-const SHOTS = process.env.OUTLOUD_ARTIFACTS
-  ? path.join(process.env.OUTLOUD_ARTIFACTS, 'screenshots')
-  : path.resolve(process.env.OUTLOUD_BIN || path.join(here, '../../build/bin'), '../screenshots');
 const REASON = 'Leads hospital discharge for the trust';
 
 let server;
@@ -127,11 +124,12 @@ async function createRoom(person, { title, id, isPrivate }) {
 
 test('setup, organisations, invitations, a private room with a guest, the record, the audit log, sign-out', { timeout: scaled(180000) }, async () => {
   // ---- first run: the setup link makes the first organisation and its administrator ------------
-  const fiona = await browser.openPage({ url: await setupLink(), name: 'Fiona Reid', contextOptions: { acceptDownloads: true } });
+  const fiona = await browser.openPage({ url: await setupLink(), name: 'Fiona Reid', contextOptions: { acceptDownloads: true }, initScript: AXE_SCRIPT });
   const F = fiona.page;
   await untilVisible(fiona, '#setup-form');
   assert.equal(await F.$eval('#mode-banner', (n) => n.hidden), true, 'no open-mode banner in accounts mode');
   await shot(fiona, '01-setup');
+  await assertAccessible(F, 'setup (accounts sign-in)');
   await F.fill('#setup-form input[name="name"]', 'Fiona Reid');
   await F.fill('#setup-form input[name="org"]', 'essex-cc');
   await F.fill('#setup-form input[name="org_name"]', 'Essex County Council');
@@ -158,6 +156,7 @@ test('setup, organisations, invitations, a private room with a guest, the record
   }
   assert.match(await F.textContent('#org-table tr[data-org="nhs-mse"]'), /mse\.nhs\.uk, nhs\.net/);
   await shot(fiona, '02-administration');
+  await assertAccessible(F, 'administration');
 
   // ---- a colleague from the NHS, invited by the administrator ---------------------------------
   await F.click('#invite-button');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
-  WAIT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
+  WAIT, WEB_ROOT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
 } from '../lib/browser.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
@@ -17,7 +17,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ nodeId: 'web-node', args: UNTHROTTLED });
+  server = await startServer({ nodeId: 'web-node', args: [...UNTHROTTLED, '--web-root', WEB_ROOT] });
   browser = await launchBrowser();
 });
 

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  WAIT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
+  WAIT, WEB_ROOT, assertExactlyOnce, joinRoom, launchBrowser, send, shownSeqs, waitForText, waitOnline,
 } from '../lib/browser.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { figure, startCluster } from '../lib/cluster.mjs';
-import { scaled } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled } from '../lib/server.mjs';
 
 const SCREENSHOT = process.env.OUTLOUD_CLUSTER_SCREENSHOT || '/tmp/outloud-web-cluster.png';
 
@@ -18,7 +18,7 @@ let browser;
 const clients = [];
 
 before(async () => {
-  cluster = await startCluster({ nodes: 3, name: 'web' });
+  cluster = await startCluster({ nodes: 3, name: 'web', args: [...UNTHROTTLED, '--web-root', WEB_ROOT] });
   browser = await launchBrowser();
 });
 

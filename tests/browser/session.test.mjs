@@ -48,6 +48,9 @@ async function until(page, what, fn, arg) {
   }
 }
 
+/** A facilitator picks one of the tools (tool-tabs.js): Timer, Poll, Groups, Agenda, People, Room. */
+const tool = (page, key) => page.click(`#tool-tabs [data-tool="${key}"]`);
+
 const textOf = (page, selector) => page.$eval(selector, (node) => node.textContent.trim());
 
 async function untilText(page, selector, expected, what = `${selector} shows “${expected}”`) {
@@ -104,6 +107,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await F.waitForSelector('#facilitation-panel.is-lead:not([hidden])', { timeout: WAIT });
   assert.equal(await textOf(F, '#fac-role-note'), 'You run this room as its owner.');
 
+  await tool(F, 'agenda');
   await F.click('#agenda-edit summary');
   const agenda = [['Check-in', '5'], ['Questions to the group', '10'], ['Small groups', '15'], ['Share back', '10']];
   for (let i = 0; i < agenda.length; i++) {
@@ -145,6 +149,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await waitForMessage(F, 'University research team; listening mostly today.');
   await untilText(F, '#not-spoken-note', 'Everyone here has spoken.');
 
+  await tool(F, 'agenda');
   await F.click('#agenda-next');
   await everyone(all, (p) => untilText(p.page, '#sb-agenda-text', '2/4 Questions to the group'));
 
@@ -172,6 +177,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   assert.equal(await nadia.page.getAttribute('#sb-hand-button', 'aria-pressed'), 'false', 'the floor takes her hand down');
 
   // ---- a three-second timer that runs out -------------------------------------------------------
+  await tool(F, 'timer');
   await F.fill('#timer-minutes', '0');
   await F.fill('#timer-seconds', '3');
   await F.fill('#timer-label', 'Think quietly');
@@ -197,6 +203,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await everyone(participants, (p) => untilText(p.page, '#sb-timer-status', 'Stopped'));
 
   // ---- a poll with votes and its chart -------------------------------------------------------
+  await tool(F, 'poll');
   await F.fill('#poll-question', 'Which should we work on first?');
   await F.fill('#poll-options li:nth-child(1) input', 'Housing');
   await F.fill('#poll-options li:nth-child(2) input', 'Transport');
@@ -255,6 +262,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await everyone(all, (p) => untilText(p.page, '#sb-floor-text', 'Open'));
 
   // ---- roles and the lock change what a participant can do, live -------------------------------
+  await tool(F, 'people');
   await F.selectOption('#roles-list li[data-user] select[aria-label^="Role of Tom Reed"]', 'observer');
   await tom.page.waitForSelector('#composer-blocked:not([hidden])', { timeout: WAIT });
   assert.equal(await tom.page.isVisible('#sb-hand-button'), false, 'an observer has no hand to raise');
@@ -264,12 +272,16 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await tom.page.waitForSelector('#sb-hand-button', { state: 'visible', timeout: WAIT });
   // A participant made facilitator gets the tools at once, and loses them again.
   await F.selectOption('select[aria-label^="Role of Nadia Shah"]', 'facilitator');
+  await nadia.page.waitForSelector('#tool-tabs', { state: 'visible', timeout: WAIT });
+  await tool(nadia.page, 'timer');
   await nadia.page.waitForSelector('#timer-card', { state: 'visible', timeout: WAIT });
   await everyone([fay, sam], (p) => untilText(p.page, '#presence-groups .org-group[data-org="nhs-mse"] .role-tag', 'Facilitator'));
   assert.equal(await nadia.page.isVisible('#sb-hand-button'), false, 'a facilitator runs the queue rather than joins it');
   await F.selectOption('select[aria-label^="Role of Nadia Shah"]', 'member');
   await nadia.page.waitForSelector('#timer-card', { state: 'hidden', timeout: WAIT });
+  await nadia.page.waitForSelector('#tool-tabs', { state: 'hidden', timeout: WAIT });
 
+  await tool(F, 'room');
   await F.click('#lock-button');
   await everyone(participants, (p) => p.page.waitForSelector('#composer-blocked:not([hidden])', { timeout: WAIT }));
   assert.match(await textOf(sam.page, '#composer-blocked'), /locked/);
@@ -278,7 +290,9 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await everyone(participants, (p) => p.page.waitForSelector('#composer:not([hidden])', { timeout: WAIT }));
 
   // ---- mixed breakout groups -----------------------------------------------------------------
+  await tool(F, 'agenda');
   await F.click('#agenda-next');
+  await tool(F, 'groups');
   await F.fill('#breakout-count', '2');
   await F.selectOption('#breakout-strategy', 'mix');
   await F.click('#breakout-form button[type="submit"]');
@@ -336,6 +350,7 @@ test('a facilitated session from check-in to the record', { timeout: scaled(1200
   await send(sam, 'Back from the groups: we agreed a shared list of people waiting on housing.', 'share');
 
   // ---- the record ----------------------------------------------------------------------------
+  await tool(F, 'room');
   const [download] = await Promise.all([F.waitForEvent('download', { timeout: WAIT }), F.click('#record-link')]);
   assert.equal(download.suggestedFilename(), `${ROOM}.md`);
   const record = fs.readFileSync(await download.path(), 'utf8');

@@ -2,11 +2,28 @@
 // storage) per person, every page's script errors and CSP violations collected, and the page
 // steps the tests share (sign in, wait online, send, read the message list).
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { scaled } from './server.mjs';
 
 export const CHROMIUM = process.env.OUTLOUD_CHROMIUM || '/usr/bin/chromium';
 export const WAIT = scaled(10000);
+/**
+ * Where the browser tests save screenshots of the main screens (a build artefact, for reviewing how
+ * the product looks): $OUTLOUD_ARTIFACTS/screenshots, else <build>/screenshots next to $OUTLOUD_BIN.
+ */
+export const SCREENSHOTS = process.env.OUTLOUD_ARTIFACTS
+  ? path.join(process.env.OUTLOUD_ARTIFACTS, 'screenshots')
+  : path.resolve(process.env.OUTLOUD_BIN || path.join(path.dirname(fileURLToPath(import.meta.url)), '../../build/bin'), '../screenshots');
+
+/** Saves a screenshot of the page as SCREENSHOTS/<name>.png. */
+export function saveScreenshot(page, name) {
+  return page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** The web client the tests serve (`--web-root`): this tree's, not the one copied into the build. */
+export const WEB_ROOT = process.env.OUTLOUD_WEB_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../clients/web');
 
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
