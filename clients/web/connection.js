@@ -11,6 +11,7 @@ import { LAST_ROOM_KEY } from './room-store.js';
 import { refreshRooms, roomFromHash, onRoomChanged, onMemberChanged } from './room-directory.js';
 import { focusRoom, focusRooms, openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
+import { PRESENCE_PAGE, watchLargeRoomPresence } from './presence-paging.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
 
 const REFUSED_AGAIN_MS = 5000;
@@ -112,7 +113,7 @@ export function start({ identity = null, token = null, user = null }) {
   el.statusSelect.value = 'online';
   app.manualStatus = 'online';
 
-  const options = { url: wsUrl() };
+  const options = { url: wsUrl(), presenceLimit: PRESENCE_PAGE };
   if (identity) Object.assign(options, { name: identity.name, org: identity.org });
   else if (token) options.token = token;
   const client = new OutloudClient(options);
@@ -122,6 +123,7 @@ export function start({ identity = null, token = null, user = null }) {
   client.on('joined', onJoined);
   client.on('message', onMessage);
   client.on('presence', onPresence);
+  watchLargeRoomPresence(client);
   client.on('typing', onTyping);
   client.on('room', onRoomChanged);
   client.on('member', onMemberChanged);
