@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -100,6 +102,7 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
   std::atomic<int> pending_creates{0};
   std::atomic<std::int64_t> last_seq{0};
   std::atomic<std::uint64_t> deliveries{0}, gaps{0}, duplicates{0}, sends{0}, acks{0}, failed_sends{0};
+  std::atomic<std::uint64_t> presence_frames{0};
 
   void start() {
     WsSession::Options options;
@@ -138,7 +141,10 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
 
   void join() {
     join_id = next_id++;
-    session->send(JsonObject("join").add("id", join_id).add("room", room).add("limit", 1).finish());
+    JsonObject frame("join");
+    frame.add("id", join_id).add("room", room).add("limit", 1);
+    if (bench.options_.presence_limit > 0) frame.add("presence_limit", bench.options_.presence_limit);
+    session->send(frame.finish());
   }
 
   void start_sending(Clock::time_point first, std::chrono::nanoseconds every) {
@@ -195,6 +201,8 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
       }
       last_seq = expected_seq - 1;
       bench.record_delivery(slow, embedded_send_ns(get_string(doc, "text")), now);
+    } else if (type == "presence" || type == "presence_batch") {
+      ++presence_frames;
     } else if (type == "sent") {
       if (auto it = send_times.find(re); it != send_times.end()) {
         ++acks;
@@ -293,7 +301,7 @@ BenchReport Bench::run() {
   std::vector<std::thread> threads;
   for (int i = 0; i < options_.threads; ++i) threads.emplace_back([this] { io_.run(); });
 
-  if (connect_all(report) && create_rooms(report) && join_all(report)) {
+  if (connect_all(report) && create_rooms(report) && join_all(report) && !options_.join_only) {
     send_phase();
     drain(report);
     resume_slow();
@@ -364,7 +372,31 @@ bool Bench::create_rooms(BenchReport& report) {
   return true;
 }
 
+namespace {
+
+// The process's user + system CPU time in seconds, or -1 if it cannot be read.
+double process_cpu_seconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
 bool Bench::join_all(BenchReport& report) {
+  const double cpu_before = process_cpu_seconds(options_.server_pid);
+  const auto started = Clock::now();
   std::vector<std::shared_ptr<Connection>> joining;
   for (const auto& c : connections_) {
     if (c->state != Connection::State::welcomed) continue;
@@ -378,6 +410,20 @@ bool Bench::join_all(BenchReport& report) {
         return true;
       },
       options_.join_seconds);
+  report.join_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (cpu_before >= 0) {
+    // The storm's cost includes the presence it sets off: wait until the server is idle (no CPU
+    // for 300 ms, at most 10 s), then count.
+    double last = process_cpu_seconds(options_.server_pid);
+    int idle_ticks = 0;
+    for (int i = 0; i < 100 && idle_ticks < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const double now = process_cpu_seconds(options_.server_pid);
+      idle_ticks = now - last < 0.005 ? idle_ticks + 1 : 0;
+      last = now;
+    }
+    report.join_server_cpu = last - cpu_before;
+  }
   for (const auto& c : joining)
     if (c->joined) ++(c->slow ? report.slow.joined : report.readers.joined);
   if (report.readers.joined == 0) {
@@ -475,6 +521,7 @@ void Bench::collect(BenchReport& report) {
     report.total_sent += c->sends;
     report.total_acks += c->acks;
     report.unacknowledged += c->sends - c->acks - c->failed_sends;
+    report.presence_frames += c->presence_frames;
     group.deliveries += c->deliveries;
     group.gaps += c->gaps;
     group.duplicates += c->duplicates;

@@ -34,6 +34,11 @@ struct BenchOptions {
   std::string room_prefix = "bench";
   double drain_seconds = 5.0;  // after sending stops, longest wait for the last deliveries
   double join_seconds = 30.0;  // longest wait for every connection to join (a busy machine needs more)
+  // Join storm: every connection joins at once; the join is timed (and the server's CPU measured
+  // when its pid is given). With presence_limit, joins ask for paged, coalesced presence.
+  int presence_limit = 0;  // 0: the spec's join (whole presence list, an event per change)
+  bool join_only = false;  // stop after the join storm: no sending
+  int server_pid = 0;      // read /proc/<pid>/stat for the server's CPU time during the storm
 };
 
 // Figures of one group of connections (the readers, or the slow consumers).
@@ -68,6 +73,9 @@ struct BenchReport {
   std::map<std::string, std::uint64_t> errors;  // error frames by code
   int connection_failures = 0;         // could not connect, handshake or hello
   std::string aborted;                 // why the run stopped early, if it did
+  double join_seconds = 0;             // first join sent -> last `joined` received
+  double join_server_cpu = -1;         // server CPU-s from the first join until it went idle (-1: unknown)
+  std::uint64_t presence_frames = 0;   // `presence` and `presence_batch` frames received by everyone
   GroupReport readers;
   GroupReport slow;
 };

@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
       ("room-prefix", po::value(&o.room_prefix)->default_value("bench"), "rooms are named PREFIX-0 .. PREFIX-(R-1)")
       ("drain", po::value(&o.drain_seconds)->default_value(5.0), "longest wait for the last deliveries (s)")
       ("join-timeout", po::value(&o.join_seconds)->default_value(30.0), "longest wait for every connection to join (s, max 300)")
+      ("presence-limit", po::value(&o.presence_limit)->default_value(0),
+       "join with this presence_limit (paged, coalesced presence; 0: the spec's join)")
+      ("join-only", po::bool_switch(&o.join_only), "join storm only: time the joins, send nothing")
+      ("server-pid", po::value(&o.server_pid)->default_value(0), "measure this server process's CPU during the joins")
       ("json", po::bool_switch(&json), "print one JSON object instead of text")
       ("allow-remote", po::bool_switch(&allow_remote), "allow a non-loopback server address");
   po::variables_map values;
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   if (!(o.drain_seconds >= 0 && o.drain_seconds <= 60)) return usage_error("--drain must be 0..60 s");
   if (!(o.join_seconds > 0 && o.join_seconds <= 300)) return usage_error("--join-timeout must be 0..300 s");
   if (o.message_bytes < 40 || o.message_bytes > 16000) return usage_error("--message-bytes must be 40..16000");
+  if (o.presence_limit < 0 || o.presence_limit > 200) return usage_error("--presence-limit must be 0..200");
   if (o.threads < 1 || o.threads > 4) return usage_error("--threads must be 1..4");
   if (o.room_prefix.empty() || o.room_prefix.size() > 50) return usage_error("--room-prefix must be 1..50 characters");
 

@@ -92,6 +92,11 @@ std::string report_text(const BenchOptions& o, const BenchReport& r) {
   std::snprintf(line, sizeof line, "  connections      %d connected, %d joined, %d failed to connect\n",
                 r.readers.connected + r.slow.connected, r.readers.joined + r.slow.joined, r.connection_failures);
   out += line;
+  std::snprintf(line, sizeof line, "  join storm       %.3f s wall, server %s CPU-s, %llu presence frames received\n",
+                r.join_seconds,
+                r.join_server_cpu < 0 ? "?" : std::to_string(r.join_server_cpu).c_str(),
+                static_cast<unsigned long long>(r.presence_frames));
+  out += line;
   std::snprintf(line, sizeof line,
                 "  messages         %llu sent, %llu `sent` acks (measured window); %llu / %llu overall, %llu unacknowledged\n",
                 static_cast<unsigned long long>(r.messages_sent), static_cast<unsigned long long>(r.sent_acks),
@@ -153,6 +158,12 @@ std::string report_json(const BenchOptions& o, const BenchReport& r) {
   if (r.aborted.empty()) w.Null(); else w.String(r.aborted.c_str());
   w.Key("connection_failures");
   w.Int(r.connection_failures);
+  w.Key("join_seconds");
+  w.Double(r.join_seconds);
+  w.Key("join_server_cpu_s");
+  if (r.join_server_cpu < 0) w.Null(); else w.Double(r.join_server_cpu);
+  w.Key("presence_frames");
+  w.Uint64(r.presence_frames);
   w.Key("messages_sent");
   w.Uint64(r.messages_sent);
   w.Key("sent_acks");

@@ -42,6 +42,7 @@ std::optional<std::string> reply_to_of(const rapidjson::Value& frame) {
 CliApp::CliApp(asio::io_context& io, CliOptions options)
     : io_(io), options_(std::move(options)), reply_timer_(io), pause_timer_(io) {
   stdout_is_tty_ = !options_.scripted && ::isatty(STDOUT_FILENO);
+  compose_.paged_presence = !options_.scripted;
 }
 
 int CliApp::run() {
@@ -504,22 +505,49 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
   }
   if (type == "message") return render_message(doc, false);
   if (type == "presence") {
-    const std::string room(get_string(doc, "room"));
     const auto* user = get_member(doc, "user");
     if (!user) return;
+    apply_presence_change(doc);
     const std::string event(get_string(doc, "event"));
     const std::string state(get_string(doc, "state"));
-    auto it = rooms_.find(room);
-    if (it != rooms_.end()) {
-      const std::string id(get_string(*user, "id"));
-      if (event == "leave") {
-        it->second.presence.erase(id);
-      } else {
-        it->second.presence[id] = {std::string(get_string(*user, "name")), std::string(get_string(*user, "org")), state};
-      }
-    }
     const std::string verb = event == "join" ? "joined" : event == "leave" ? "left" : "is now " + terminal_safe(state);
-    return print("[" + terminal_safe(room) + "] * " + who_text(*user) + " " + verb);
+    return print("[" + terminal_safe(get_string(doc, "room")) + "] * " + who_text(*user) + " " + verb);
+  }
+  if (type == "presence_page") {
+    auto it = rooms_.find(std::string(get_string(doc, "room")));
+    if (it == rooms_.end()) return;
+    if (const auto* entries = get_member(doc, "presence")) add_presence_entries(it->second, *entries);
+    it->second.online = static_cast<int>(get_int(doc, "online").value_or(it->second.online));
+    if (const auto next = get_string(doc, "next"); !next.empty()) request_presence_page(it->first, next);
+    return;
+  }
+  if (type == "presence_batch") {
+    const std::string room(get_string(doc, "room"));
+    const auto* changes = get_member(doc, "changes");
+    if (!changes || !changes->IsArray()) return;
+    int joined = 0, left = 0;
+    for (const auto& change : changes->GetArray()) {
+      if (!apply_presence_change(change)) continue;
+      const auto event = get_string(change, "event");
+      joined += event == "join";
+      left += event == "leave";
+    }
+    auto it = rooms_.find(room);
+    if (it != rooms_.end()) it->second.online = static_cast<int>(get_int(doc, "online").value_or(it->second.online));
+    // A busy room's batch is summed up; a few changes read as the contract's events do.
+    if (changes->Size() <= 3) {
+      for (const auto& change : changes->GetArray()) {
+        const auto* user = get_member(change, "user");
+        if (!user) continue;
+        const std::string event(get_string(change, "event"));
+        const std::string verb =
+            event == "join" ? "joined" : event == "leave" ? "left" : "is now " + terminal_safe(get_string(change, "state"));
+        print("[" + terminal_safe(room) + "] * " + who_text(*user) + " " + verb);
+      }
+      return;
+    }
+    return print("[" + terminal_safe(room) + "] * " + std::to_string(joined) + " joined, " + std::to_string(left) +
+                 " left; " + std::to_string(it == rooms_.end() ? 0 : it->second.online) + " present");
   }
   if (type == "sent" || type == "pong" || type == "typing") return;  // the message event follows a `sent`
   if (auto line = event_line(doc, self_id_)) return print(*line);
@@ -564,21 +592,16 @@ void CliApp::on_joined(const rapidjson::Document& doc) {
   RoomView& view = rooms_[id];
   view.title = std::string(get_string(*room, "title"));
   view.presence.clear();
-  if (const auto* presence = get_member(doc, "presence"); presence && presence->IsArray()) {
-    for (const auto& entry : presence->GetArray()) {
-      const auto* user = get_member(entry, "user");
-      if (!user) continue;
-      view.presence[std::string(get_string(*user, "id"))] = {
-          std::string(get_string(*user, "name")), std::string(get_string(*user, "org")),
-          std::string(get_string(entry, "state"))};
-    }
-  }
+  if (const auto* presence = get_member(doc, "presence")) add_presence_entries(view, *presence);
+  view.online = static_cast<int>(get_int(doc, "online").value_or(static_cast<std::int64_t>(view.presence.size())));
+  // A large room's `joined` holds a first page: the rest follows page by page.
+  if (const auto next = get_string(doc, "presence_next"); !next.empty()) request_presence_page(id, next);
   const bool recovered = get_bool(doc, "recovered");
   if (known) {
     print("* rejoined " + terminal_safe(id) + (recovered ? " (nothing missed)" : ""));
   } else {
     print("* joined " + terminal_safe(id) + " \u2014 " + terminal_safe(view.title) + "; " +
-          std::to_string(view.presence.size()) + " present (/who)");
+          std::to_string(view.online) + " present (/who)");
   }
   const auto* messages = get_member(doc, "messages");
   if (messages && messages->IsArray() && !messages->Empty()) {
@@ -591,11 +614,44 @@ void CliApp::on_joined(const rapidjson::Document& doc) {
   view.last_seq = std::max(view.last_seq, get_int(doc, "head").value_or(0));
 }
 
+void CliApp::request_presence_page(const std::string& room, std::string_view after) {
+  JsonObject page("presence_page");
+  page.add("id", next_id_++).add("room", room).add("after", after).add("limit", kPresencePage);
+  session_->send(page.finish());
+}
+
+void CliApp::add_presence_entries(RoomView& view, const rapidjson::Value& entries) {
+  if (!entries.IsArray()) return;
+  for (const auto& entry : entries.GetArray()) {
+    const auto* user = get_member(entry, "user");
+    if (!user) continue;
+    view.presence[std::string(get_string(*user, "id"))] = {std::string(get_string(*user, "name")),
+                                                           std::string(get_string(*user, "org")),
+                                                           std::string(get_string(entry, "state"))};
+  }
+}
+
+bool CliApp::apply_presence_change(const rapidjson::Value& change) {
+  const auto* user = get_member(change, "user");
+  auto it = rooms_.find(std::string(get_string(change, "room")));
+  if (!user || it == rooms_.end()) return false;
+  auto& presence = it->second.presence;
+  const std::string id(get_string(*user, "id"));
+  if (get_string(change, "event") == "leave") return presence.erase(id) > 0;
+  PresenceView person{std::string(get_string(*user, "name")), std::string(get_string(*user, "org")),
+                      std::string(get_string(change, "state"))};
+  auto found = presence.find(id);
+  if (found != presence.end() && found->second.state == person.state) return false;  // already known
+  presence[id] = std::move(person);
+  return true;
+}
+
 void CliApp::rejoin_rooms() {
   for (const auto& [room, view] : rooms_) {
     const std::int64_t id = next_id_++;
     JsonObject join("join");
     join.add("id", id).add("room", room);
+    if (compose_.paged_presence) join.add("presence_limit", kPresencePage);
     if (view.last_seq > 0) join.add("since", view.last_seq);
     pending_[std::to_string(id)] = {"rejoin", room, "", false};
     session_->send(join.finish());

@@ -53,6 +53,7 @@ class CliApp {
     std::string title;
     std::int64_t last_seq = 0;  // highest seq printed: rejoins ask for everything after it
     std::map<std::string, PresenceView> presence;  // by user id
+    int online = 0;  // users present, as the server last counted them
   };
   struct PendingRequest {
     std::string type;
@@ -83,6 +84,11 @@ class CliApp {
   void on_interactive_frame(const rapidjson::Document& doc);
   void render_message(const rapidjson::Value& message, bool from_history);
   void on_joined(const rapidjson::Document& doc);
+  // Large rooms: the rest of the presence list, page by page, and coalesced changes.
+  void request_presence_page(const std::string& room, std::string_view after);
+  void add_presence_entries(RoomView& view, const rapidjson::Value& entries);
+  // Applies one `presence` event; true if it changed who is present (or their state).
+  bool apply_presence_change(const rapidjson::Value& change);
   void rejoin_rooms();
   void schedule_reconnect(const std::string& why);
   void print(const std::string& text);  // one block of output, above the prompt

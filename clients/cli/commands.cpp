@@ -269,7 +269,9 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
     const auto room = first_word(args, extra);
     if (room.empty() || !extra.empty()) return usage("usage: /join <room>");
     Request r("join", next_id);
+    // Presence by pages and batches (protocol/README.md "Large rooms"): a room of thousands joins fast.
     r.json.add("room", room);
+    if (state.paged_presence) r.json.add("presence_limit", kPresencePage);
     return r.done("join", std::string(room));
   }
   if (command == "leave") {

@@ -9,12 +9,18 @@
 
 namespace outloud::client {
 
+// Presence entries asked for per page (in `joined` and each `presence_page`).
+inline constexpr int kPresencePage = 100;
+
 // What the next plain line is sent with. current_room changes when the server confirms a join/leave.
 struct ComposeState {
   std::string current_room;
   std::string topic = "general";
   std::string tag;  // empty: none; like the web client's, it applies to the next message only
   std::map<std::string, std::string> open_poll;  // room -> id of its open poll (for `/vote <n>`)
+  // Interactive sessions join with paged, batched presence (large rooms); scripts get the
+  // contract's frames unchanged.
+  bool paged_presence = false;
 };
 
 enum class LocalAction { none, help, quit, who, sleep };

@@ -12,6 +12,7 @@ import { refreshRooms, roomFromHash, onRoomChanged, onMemberChanged } from './ro
 import { focusRoom, focusRooms, openRoom, onJoined, onMessage, onPresence, onTyping, showRoom } from './room-screen.js';
 import { SESSION_EVENTS, onSessionEvent } from './session-controller.js';
 import { onChanged, catchUpChanges, onRoleChanged } from './message-tools.js';
+import { PRESENCE_PAGE, watchLargeRoomPresence } from './presence-paging.js';
 import { showAdmin, hideAdmin } from './page-chrome.js';
 import { attachThreads } from './threads.js';
 
@@ -114,7 +115,7 @@ export function start({ identity = null, token = null, user = null }) {
   el.statusSelect.value = 'online';
   app.manualStatus = 'online';
 
-  const options = { url: wsUrl() };
+  const options = { url: wsUrl(), presenceLimit: PRESENCE_PAGE };
   if (identity) Object.assign(options, { name: identity.name, org: identity.org });
   else if (token) options.token = token;
   const client = new OutloudClient(options);
@@ -124,6 +125,7 @@ export function start({ identity = null, token = null, user = null }) {
   client.on('joined', onJoined);
   client.on('message', onMessage);
   client.on('presence', onPresence);
+  watchLargeRoomPresence(client);
   client.on('typing', onTyping);
   client.on('changed', onChanged);
   client.on('joined', catchUpChanges);

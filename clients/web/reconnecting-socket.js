@@ -543,6 +543,8 @@ export class ReconnectingSocket {
   async _joinRoom(roomId, { rejoin, limit }) {
     let room = this._rooms.get(roomId);
     const frame = { type: 'join', room: roomId };
+    // Large rooms (protocol/README.md): a first page of presence, the rest paged, changes batched.
+    if (this.options.presenceLimit) frame.presence_limit = this.options.presenceLimit;
     if (rejoin && room) {
       frame.since = room.lastSeq;
       frame.limit = room.limit;

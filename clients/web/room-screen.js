@@ -106,10 +106,15 @@ export function onMessage(m) {
 }
 
 export function onPresence(ev) {
-  const rs = app.rooms.get(ev.room);
+  onPresenceChanges(ev.room, [ev]);
+}
+
+/** Applies presence changes (none: a page of presence was merged) and renders once. */
+export function onPresenceChanges(room, changes) {
+  const rs = app.rooms.get(room);
   if (!rs) return;
-  applyPresence(rs, ev);
-  if (app.current === ev.room) {
+  for (const ev of changes) applyPresence(rs, ev);
+  if (app.current === room) {
     renderPeoplePanel(rs);
     renderTyping(rs);
     renderSession(rs);

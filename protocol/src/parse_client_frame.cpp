@@ -138,7 +138,18 @@ ClientBody read_join(const FieldReader& f, const ParseLimits&) {
   join.room = f.room();
   join.since = f.optional_integer("since", 0, kMaxSafeInteger);
   if (const auto limit = f.optional_integer("limit", 1, 200)) join.limit = static_cast<int>(*limit);
+  if (const auto limit = f.optional_integer("presence_limit", 1, kMaxPresencePage)) {
+    join.presence_limit = static_cast<int>(*limit);
+  }
   return join;
+}
+
+ClientBody read_presence_page(const FieldReader& f, const ParseLimits&) {
+  PresencePage page;
+  page.room = f.room();
+  page.after = f.optional_string("after", {1, kMaxPresenceCursor});
+  if (const auto limit = f.optional_integer("limit", 1, kMaxPresencePage)) page.limit = static_cast<int>(*limit);
+  return page;
 }
 
 ClientBody read_leave(const FieldReader& f, const ParseLimits&) { return Leave{f.room()}; }
@@ -416,7 +427,7 @@ struct FrameType {
   std::string_view name;
   BodyReader read;
 };
-constexpr std::array<FrameType, 42> kFrameTypes = {{
+constexpr std::array<FrameType, 43> kFrameTypes = {{
     {"hello", read_hello},   {"ping", read_ping},     {"status", read_status},     {"create", read_create},
     {"rooms", read_rooms},   {"join", read_join},     {"leave", read_leave},       {"send", read_send},
     {"history", read_history}, {"typing", read_typing}, {"role", read_role},       {"hand", read_hand},
@@ -429,6 +440,7 @@ constexpr std::array<FrameType, 42> kFrameTypes = {{
     {"edit", detail::read_edit}, {"delete", detail::read_delete}, {"remove_message", detail::read_remove_message},
     {"changes", detail::read_changes}, {"search", detail::read_search},
     {"topics", read_topics}, {"read", read_mark_read},
+    {"presence_page", read_presence_page},
 }};
 
 ClientBody read_body(const FieldReader& fields, const ParseLimits& limits) {

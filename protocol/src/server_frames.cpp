@@ -113,6 +113,49 @@ std::string joined_frame(const OptId& re, const JoinedReply& reply) {
   out.end_object();
   out.key("session");
   out.raw_object(reply.session_json);
+  if (reply.online) {
+    out.key("online");
+    out.integer(*reply.online);
+    out.key("presence_next");
+    if (reply.presence_next) {
+      out.string(*reply.presence_next);
+    } else {
+      out.null();
+    }
+  }
+  return close(out);
+}
+
+std::string presence_page_frame(const OptId& re, std::string_view room, const std::vector<PresenceEntry>& presence,
+                                const std::optional<std::string>& next, int online) {
+  JsonOut out;
+  open_reply(out, "presence_page", re);
+  room_id_member(out, room);
+  out.key("presence");
+  out.start_array();
+  for (const PresenceEntry& entry : presence) out.presence(entry);
+  out.end_array();
+  out.key("online");
+  out.integer(online);
+  out.key("next");
+  if (next) {
+    out.string(*next);
+  } else {
+    out.null();
+  }
+  return close(out);
+}
+
+std::string presence_batch_event(std::string_view room, const std::vector<std::string_view>& changes, int online) {
+  JsonOut out;
+  open_reply(out, "presence_batch", std::nullopt);
+  room_id_member(out, room);
+  out.key("online");
+  out.integer(online);
+  out.key("changes");
+  out.start_array();
+  for (const std::string_view change : changes) out.raw_object(change);
+  out.end_array();
   return close(out);
 }
 

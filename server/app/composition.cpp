@@ -426,6 +426,8 @@ int run_server(const Options& options) {
   hub_options.max_rooms = static_cast<std::int64_t>(options.max_rooms);
   hub_options.max_requests_in_flight = static_cast<int>(options.max_requests_in_flight);
   hub_options.max_reply_bytes = options.max_reply_bytes;
+  hub_options.presence_immediate_below = options.presence_immediate_below;
+  hub_options.presence_flush_interval = std::chrono::milliseconds(options.presence_flush_ms);
   hub_options.worker_threads = static_cast<int>(options.worker_threads);
   hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
   hub_options.search_scan = static_cast<int>(options.search_scan);

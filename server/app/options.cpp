@@ -108,6 +108,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_exports = std::to_string(defaults.max_exports),
                        search_scan = std::to_string(defaults.search_scan),
                        store_readers = std::to_string(defaults.store_readers),
+                       presence_immediate_below = std::to_string(defaults.presence_immediate_below),
+                       presence_flush_ms = std::to_string(defaults.presence_flush_ms),
                        max_failed_attempts = std::to_string(defaults.max_failed_attempts);
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
@@ -208,6 +210,10 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "rooms one user may create per minute (all at once, then one every 60/N s); 0: unlimited; beyond: rate_limited")
     ("max-rooms", po::value(&max_total_rooms)->default_value(max_total_rooms)->value_name("N"),
      "rooms on this server in all, breakout groups aside (0: unlimited); beyond: forbidden")
+    ("presence-immediate-below", po::value(&presence_immediate_below)->default_value(presence_immediate_below)->value_name("N"),
+     "rooms with fewer members on this node send each presence change at once (to members joined with presence_limit)")
+    ("presence-flush-ms", po::value(&presence_flush_ms)->default_value(presence_flush_ms)->value_name("MS"),
+     "larger rooms send their presence changes coalesced, one batch at most this often")
     ("max-requests-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),
      "frames of one connection being carried out or waiting at once; beyond: rate_limited")
     ("max-reply-bytes", po::value(&max_reply_bytes)->default_value(max_reply_bytes)->value_name("N"),
@@ -339,6 +345,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.create_rate = real_number("create-rate", create_rate, 0, 1e6, false);
     o.max_rooms = whole_number("max-rooms", max_total_rooms, 0, 1'000'000'000);
     o.max_requests_in_flight = whole_number("max-requests-in-flight", max_in_flight, 1, 100'000);
+    o.presence_immediate_below = whole_number("presence-immediate-below", presence_immediate_below, 0, 1'000'000);
+    o.presence_flush_ms = whole_number("presence-flush-ms", presence_flush_ms, 10, 60'000);
     o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
     o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
     o.max_exports = whole_number("max-exports", max_exports, 1, 64);

@@ -77,6 +77,10 @@ struct Options {
   std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
   std::size_t search_scan = 1000;                   // --search-scan: Redis store: newest messages one search reads
   std::size_t store_readers = 2;                    // --store-readers: SQLite read-only connections for pages
+  // Members joined with `presence_limit` get a room's presence changes coalesced: at most one
+  // batch per flush interval in a room with this many members on the node, each change at once below.
+  std::size_t presence_immediate_below = 20;        // --presence-immediate-below: members
+  std::size_t presence_flush_ms = 250;              // --presence-flush-ms: between batches of a busy room
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error

@@ -15,14 +15,16 @@ namespace outloud::backend {
 
 struct BusEvent {
   enum class Kind {
-    message,  // payload: the `message` event JSON; seq: its seq
-    event,    // payload: a frame for the room's connections (presence, typing, facilitation)
-    state,    // payload: the room's facilitation state JSON; seq: its version
+    message,   // payload: the `message` event JSON; seq: its seq
+    event,     // payload: a frame for the room's connections (typing, facilitation)
+    presence,  // payload: a `presence` event (members with batched presence get it coalesced)
+    state,     // payload: the room's facilitation state JSON; version: its version
     control,  // payload: an instruction to every node's hub, not for clients (core/hub_access.cpp)
   };
   Kind kind = Kind::event;
   std::string room;
-  std::int64_t seq = 0;
+  std::int64_t seq = 0;      // message: its seq in the room
+  std::int64_t version = 0;  // state: the facilitation state's version
   std::string exclude_user;             // event: skip the connections of this user id
   std::vector<std::string> only_users;  // event: when not empty, only these users' connections
   std::shared_ptr<const std::string> payload;

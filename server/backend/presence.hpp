@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,13 @@
 #include "server/backend/result.hpp"
 
 namespace outloud::backend {
+
+// A bounded part of a room's presence (large rooms page it instead of listing it whole).
+struct PresencePage {
+  std::vector<protocol::PresenceEntry> entries;
+  std::optional<std::string> next;  // opaque cursor of the next page; none: this was the last
+  int online = 0;                   // users present in the room
+};
 
 class PresenceRegistry {
  public:
@@ -24,6 +32,10 @@ class PresenceRegistry {
                          Callback<bool> done) = 0;
   // One entry per user present.
   virtual void list(std::string room, Callback<std::vector<protocol::PresenceEntry>> done) = 0;
+  // About `limit` entries after the cursor `after` (empty: from the start), in an order of the
+  // registry's own, and the room's count. Each user present for the whole paging is listed at
+  // least once (a Redis page may repeat one: clients merge by user id).
+  virtual void page(std::string room, std::string after, int limit, Callback<PresencePage> done) = 0;
   // Users present in each room, in the order given.
   virtual void online_counts(std::vector<std::string> rooms, Callback<std::vector<int>> done) = 0;
   // Users whose every connection in a room vanished without a leave (their node died), called on any

@@ -49,6 +49,13 @@ struct HubOptions {
   int max_exports_at_once = 1;
   int max_history_reads_at_once = 4;
   int search_scan = 1000;  // stores without a search index read at most this many messages per search
+  // Presence of large rooms (protocol/README.md "Large rooms"), for members that join with
+  // `presence_limit`: their presence changes are coalesced into one `presence_batch` per room at
+  // most every presence_flush_interval, except in rooms with fewer than presence_immediate_below
+  // members on this node, where each change goes out at once (small groups feel live).
+  std::chrono::milliseconds presence_flush_interval{250};
+  std::size_t presence_immediate_below = 20;
+  int presence_page_default = 100;  // `presence_page` without a limit
   // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
   std::chrono::milliseconds gap_retry_initial{200};
   std::chrono::milliseconds gap_retry_max{5000};

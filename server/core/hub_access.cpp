@@ -82,7 +82,7 @@ void Hub::Impl::subscribe_sessions(int attempt) {
   });
 }
 
-void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const OptId& re, const p::Hello& hello) {
+void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello) {
   auto* conn = connection(conn_id);
   std::optional<std::string> token = hello.token;
   if (!token && !hello.name) token = conn->connection->upgrade_token();
@@ -144,7 +144,7 @@ void Hub::Impl::evict(const std::string& room, const std::string& user) {
   auto* local = local_room(room);
   if (!local) return;
   std::vector<std::uint64_t> gone;
-  for (const auto& [conn_id, member] : local->members) {
+  for (const auto& [conn_id, member] : local->members.members()) {
     if (member.user_id == user) gone.push_back(conn_id);
   }
   for (auto conn_id : gone) remove_member(conn_id, room);
@@ -178,7 +178,7 @@ void Hub::Impl::room_access(const p::User& user, const std::string& room, Access
   }));
 }
 
-void Hub::Impl::with_visible_room(std::uint64_t conn_id, const OptId& re, const std::string& room,
+void Hub::Impl::with_visible_room(std::uint64_t conn_id, const Request& re, const std::string& room,
                                   std::function<void(RoomAccess)> next) {
   auto* conn = connection(conn_id);
   room_access(*conn->user, room, [this, conn_id, re, room, next](Result<std::optional<RoomAccess>> found) {
@@ -201,7 +201,7 @@ void Hub::Impl::role_in(const p::Room& room, const std::string& user, std::funct
 
 // ---- frames ----
 
-void Hub::Impl::on_access_frame(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body) {
+void Hub::Impl::on_access_frame(std::uint64_t conn_id, const Request& re, const p::ClientBody& body) {
   if (auto* settings = std::get_if<p::RoomSettings>(&body)) return on_room_settings(conn_id, re, *settings);
   if (!accounts_mode()) {
     return fail(conn_id, re, p::ErrorCode::bad_request, "this server does not run with --auth accounts");
@@ -282,7 +282,7 @@ void Hub::Impl::on_access_frame(std::uint64_t conn_id, const OptId& re, const p:
       body);
 }
 
-void Hub::Impl::on_invite(std::uint64_t conn_id, const OptId& re, const p::Invite& invite) {
+void Hub::Impl::on_invite(std::uint64_t conn_id, const Request& re, const p::Invite& invite) {
   const accounts::Identity who = *connection(conn_id)->identity;
   accounts::InviteRequest request{invite.org, invite.room, invite.role, invite.guest, invite.uses, invite.hours};
   auto make = [this, conn_id, re, who, request](std::optional<p::Role> room_role) {
@@ -307,7 +307,7 @@ void Hub::Impl::on_invite(std::uint64_t conn_id, const OptId& re, const p::Invit
   });
 }
 
-void Hub::Impl::on_room_settings(std::uint64_t conn_id, const OptId& re, const p::RoomSettings& settings) {
+void Hub::Impl::on_room_settings(std::uint64_t conn_id, const Request& re, const p::RoomSettings& settings) {
   if (settings.label && std::find(options_.labels.begin(), options_.labels.end(), *settings.label) == options_.labels.end()) {
     std::string allowed;
     for (const auto& label : options_.labels) allowed += (allowed.empty() ? "" : ", ") + label;
@@ -358,7 +358,7 @@ void Hub::Impl::on_room_settings(std::uint64_t conn_id, const OptId& re, const p
   });
 }
 
-void Hub::Impl::on_members(std::uint64_t conn_id, const OptId& re, const p::ListMembers& request) {
+void Hub::Impl::on_members(std::uint64_t conn_id, const Request& re, const p::ListMembers& request) {
   with_visible_room(conn_id, re, request.room, [this, conn_id, re](RoomAccess access) {
     const auto room = access.room;
     backends_.accounts->members(access_room_id(room), on_strand<std::vector<accounts::MemberView>>(
@@ -381,7 +381,7 @@ void Hub::Impl::on_members(std::uint64_t conn_id, const OptId& re, const p::List
   });
 }
 
-void Hub::Impl::on_add(std::uint64_t conn_id, const OptId& re, const p::AddMember& add) {
+void Hub::Impl::on_add(std::uint64_t conn_id, const Request& re, const p::AddMember& add) {
   const accounts::Identity who = *connection(conn_id)->identity;
   with_visible_room(conn_id, re, add.room, [this, conn_id, re, add, who](RoomAccess access) {
     if (access.room.kind == p::RoomKind::breakout) {
@@ -417,7 +417,7 @@ void Hub::Impl::on_add(std::uint64_t conn_id, const OptId& re, const p::AddMembe
   });
 }
 
-void Hub::Impl::on_remove(std::uint64_t conn_id, const OptId& re, const p::RemoveMember& remove) {
+void Hub::Impl::on_remove(std::uint64_t conn_id, const Request& re, const p::RemoveMember& remove) {
   const accounts::Identity who = *connection(conn_id)->identity;
   with_visible_room(conn_id, re, remove.room, [this, conn_id, re, remove, who](RoomAccess access) {
     role_in(access.room, who.account.user.id, [this, conn_id, re, remove, who, room = access.room](Result<p::Role> role) {
@@ -443,7 +443,7 @@ void Hub::Impl::on_remove(std::uint64_t conn_id, const OptId& re, const p::Remov
   });
 }
 
-void Hub::Impl::on_set_role(std::uint64_t conn_id, const OptId& re, const p::SetRole& set) {
+void Hub::Impl::on_set_role(std::uint64_t conn_id, const Request& re, const p::SetRole& set) {
   if (!accounts_mode() || set.role == p::Role::member || set.role == p::Role::observer) {
     return on_facilitation(conn_id, re, p::ClientBody(set));
   }

@@ -18,7 +18,7 @@ constexpr std::size_t kMaxCreateAllowances = 4096;
 bool Hub::Impl::admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id) {
   const auto limit = static_cast<std::size_t>(std::max(1, options_.max_requests_in_flight));
   if (static_cast<std::size_t>(conn.in_flight->load()) + conn.waiting_frames < limit) return true;
-  fail(conn_id, Re{id, nullptr, nullptr}, p::ErrorCode::rate_limited,
+  fail(conn_id, Request{id, nullptr, nullptr}, p::ErrorCode::rate_limited,
        "too many requests in flight on this connection (" + std::to_string(limit) + "): wait for the replies");
   return false;
 }
@@ -42,7 +42,7 @@ bool Hub::Impl::take_create_token(const std::string& user_id) {
   return it->second.bucket.try_take(now);
 }
 
-void Hub::Impl::admit_create(std::uint64_t conn_id, const OptId& re, std::function<void()> create) {
+void Hub::Impl::admit_create(std::uint64_t conn_id, const Request& re, std::function<void()> create) {
   const auto& user = *connection(conn_id)->user;
   if (!take_create_token(user.id)) {
     return fail(conn_id, re, p::ErrorCode::rate_limited,
@@ -62,7 +62,7 @@ void Hub::Impl::admit_create(std::uint64_t conn_id, const OptId& re, std::functi
   }));
 }
 
-void Hub::Impl::answer_history(std::uint64_t conn_id, const OptId& re, std::string room, bool keep_newest,
+void Hub::Impl::answer_history(std::uint64_t conn_id, const Request& re, std::string room, bool keep_newest,
                                Result<backend::Page> page) {
   off_strand(
       [re, room = std::move(room), keep_newest, page = std::move(page), budget = options_.max_reply_bytes]() mutable

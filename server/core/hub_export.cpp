@@ -194,7 +194,7 @@ void Hub::Impl::export_finished() {
   next();
 }
 
-void Hub::Impl::on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request) {
+void Hub::Impl::on_export(std::uint64_t conn_id, const Request& re, const p::Export& request) {
   backend::Callback<std::string> answer = [weak = weak_from_this(), strand = strand_, conn_id, re, room = request.room,
                                            html = request.format == p::RecordFormat::html](
                                               Result<std::string> markdown) mutable {

@@ -45,12 +45,12 @@ std::string with_re(const p::OptId& re, const std::string& json) {
 void Hub::Impl::ensure_state(const std::string& room, std::function<void(std::optional<backend::Error>)> next) {
   auto* local = local_room(room);
   if (!local) return next(backend::unavailable("room closed on this node"));
-  if (local->state_version >= 0) return next(std::nullopt);
+  if (local->session_version >= 0) return next(std::nullopt);
   backends_.store.load_state(room, on_strand<backend::RoomState>([this, room, next](Result<backend::RoomState> loaded) {
     auto* local = local_room(room);
     if (!local) return next(backend::unavailable("room closed on this node"));
     if (!loaded) return next(loaded.error());
-    if (loaded.value().version > local->state_version) {
+    if (loaded.value().version > local->session_version) {
       adopt_state(*local, loaded.value().version, facilitation::state_from_json(loaded.value().json));
     }
     next(std::nullopt);
@@ -58,8 +58,8 @@ void Hub::Impl::ensure_state(const std::string& room, std::function<void(std::op
 }
 
 void Hub::Impl::adopt_state(LocalRoom& room, std::int64_t version, facilitation::SessionState state) {
-  room.state_version = version;
-  room.state = std::move(state);
+  room.session_version = version;
+  room.session = std::move(state);
   schedule_timer(room);
 }
 
@@ -72,7 +72,7 @@ facilitation::Context Hub::Impl::session_context(const p::Room& meta, std::vecto
 
 // One timer per room for whatever is due first: the session timer, the groups' warning or close.
 void Hub::Impl::schedule_timer(LocalRoom& room) {
-  const auto deadline = facilitation::next_deadline(room.state);
+  const auto deadline = facilitation::next_deadline(room.session);
   if (!deadline) {
     if (room.timer) room.timer->cancel();
     room.timer_deadline = 0;
@@ -104,7 +104,7 @@ void Hub::Impl::fire_timer(const std::string& room) {
           if (auto* local = local_room(room)) {
             local->timer_deadline = 0;
             local->timer.reset();
-            local->state_version = -1;
+            local->session_version = -1;
             ensure_state(room, [](std::optional<backend::Error>) {});
           }
           return;
@@ -126,7 +126,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
       if ((outcome.error || !outcome.changed) && cached) {
         // The cache may not have heard of a change made on another node yet (a participant who
         // just joined there): decide refusals and no-ops on the stored state only.
-        if (auto* local = local_room(room)) local->state_version = -1;
+        if (auto* local = local_room(room)) local->session_version = -1;
         return transact(room, transition, needs_presence, done, attempt + 1);
       }
       if (outcome.error || !outcome.changed) return done(std::move(outcome));
@@ -138,16 +138,16 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
             if (!saved) return done(saved.error());
             if (!saved.value()) {
               // Somebody else (another node, another command) saved first: redo on their state.
-              if (auto* local = local_room(room)) local->state_version = -1;
+              if (auto* local = local_room(room)) local->session_version = -1;
               return transact(room, transition, needs_presence, done, attempt + 1);
             }
-            if (auto* local = local_room(room); local && version + 1 > local->state_version) {
+            if (auto* local = local_room(room); local && version + 1 > local->session_version) {
               adopt_state(*local, version + 1, outcome.state);
             }
             backend::BusEvent event;
             event.kind = backend::BusEvent::Kind::state;
             event.room = room;
-            event.seq = version + 1;
+            event.version = version + 1;
             event.payload = make_frame(std::move(json));
             backends_.bus.publish(std::move(event), [](Result<backend::Unit>) {});
             done(std::move(outcome));
@@ -162,8 +162,8 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
   };
   // The cached state is tried first; compare-and-set catches it being stale.
   auto* local = local_room(room);
-  if (local && local->state_version >= 0 && !local->meta.id.empty()) {
-    return with_state(true, local->state_version, local->meta, local->state);
+  if (local && local->session_version >= 0 && !local->meta.id.empty()) {
+    return with_state(true, local->session_version, local->meta, local->session);
   }
   backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room, with_state, done](
                                                                      Result<std::optional<p::Room>> found) {
@@ -230,7 +230,7 @@ void Hub::Impl::sync_group_roles(const std::string& session, std::vector<std::st
                                  std::function<void()> done) {
   auto* local = local_room(session);
   if (!local || groups.empty()) return done();
-  const auto session_state = local->state;
+  const auto session_state = local->session;
   const auto session_meta = local->meta;
   auto remaining = std::make_shared<std::size_t>(groups.size());
   for (auto& group : groups) {
@@ -268,27 +268,7 @@ void Hub::Impl::append_as(const p::User& actor, const std::string& room, std::st
                          }));
 }
 
-void Hub::Impl::note_arrival(const std::string& room, const p::User& user, std::function<void()> done) {
-  auto* local = local_room(room);
-  // The cached state says whether anything is to be noted; transact decides on the stored one.
-  if (!local || !facilitation::note_arrival(local->state, local->meta, user).changed) return done();
-  transact(
-      room,
-      [user](const facilitation::SessionState& state, const p::Room& meta, const std::vector<p::PresenceEntry>&) {
-        return facilitation::note_arrival(state, meta, user);
-      },
-      false,
-      [this, room, done](Result<facilitation::Outcome> noted) {
-        if (!noted) {
-          log::warn("participant not recorded in %s: %s", room.c_str(), noted.error().message.c_str());
-          return done();
-        }
-        if (!noted.value().changed) return done();
-        carry_out(room, p::User{}, std::move(noted.value()), done);
-      });
-}
-
-void Hub::Impl::on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body) {
+void Hub::Impl::on_facilitation(std::uint64_t conn_id, const Request& re, const p::ClientBody& body) {
   const std::string* room = p::room_of(body);
   if (!room) return fail(conn_id, re, p::ErrorCode::bad_request, "frame without a room");
   if (!is_active_member(conn_id, *room)) {

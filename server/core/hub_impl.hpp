@@ -21,6 +21,7 @@
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/hub.hpp"
+#include "server/core/room_members.hpp"
 #include "server/core/room_sequencer.hpp"
 #include "server/facilitation/engine.hpp"
 #include "server/facilitation/state.hpp"
@@ -34,27 +35,28 @@ using backend::Result;
 
 std::int64_t now_ms();
 
-// A connection's place in a room on this node.
-struct Member {
-  std::string user_id;
-  // The member's connection, at hand for fan-out (no lookup per delivery). The member is removed
-  // before its connection leaves the hub.
-  std::shared_ptr<Connection> connection;
-  bool active = false;             // `joined` was sent: live events flow
-  std::int64_t skip_through = 0;   // messages up to this seq were in `joined`
-  std::vector<backend::BusEvent> held;  // events that arrived while joining, sent after `joined`
-};
-
 struct LocalRoom {
   p::Room meta;
   bool ready = false;  // subscribed on the bus and its sequencer primed
   bool preparing = false;
   std::vector<std::function<void(bool)>> ready_waiters;
   RoomSequencer sequencer;
-  std::map<std::uint64_t, Member> members;  // by connection id
-  // The room's facilitation state as last loaded or announced on the bus.
-  std::int64_t state_version = -1;  // -1: not loaded
-  facilitation::SessionState state;
+  RoomMembers members;  // this node's connections in the room
+  int presence_online = 0;  // users present, as last counted for a presence batch
+  // Joins waiting for their first-time participant to be recorded (see record_participants).
+  struct WaitingParticipant {
+    p::User user;
+    std::function<void()> then;
+  };
+  std::vector<WaitingParticipant> participants_waiting;
+  bool recording_participants = false;
+  // The room's facilitation session as last loaded or announced on the bus.
+  std::int64_t session_version = -1;  // -1: not loaded
+  facilitation::SessionState session;
+  // Presence changes for members with batched presence go out at most every
+  // HubOptions::presence_flush_interval (see hub_presence.cpp).
+  std::unique_ptr<asio::steady_timer> presence_timer;
+  bool presence_flush_running = false;
   std::unique_ptr<asio::steady_timer> timer;
   std::int64_t timer_deadline = 0;
   // A failed read of missing messages is tried again on this timer, with backoff.
@@ -71,15 +73,15 @@ struct ConnState {
   // Rooms joined again while already in them: the presence entry of the first join stands, so a
   // re-join that fails must take it away (see remove_member).
   std::set<std::string> rejoining;
-  p::PresenceState state = p::PresenceState::online;
+  p::PresenceState presence_state = p::PresenceState::online;
   // A create, join, leave or facilitation frame holds its room until it is answered; later frames
   // of this connection about that room wait, so a client may pipeline "join, send".
-  struct Held {
+  struct RoomQueue {
     std::uint64_t hold = 0;   // which hold: a late release of an earlier one must not free this one
     bool answered = false;    // the holding frame was answered: the next frame may go
     std::deque<p::ClientFrame> frames;
   };
-  std::map<std::string, Held> held;  // by room
+  std::map<std::string, RoomQueue> waiting_on_room;  // by room
   std::size_t waiting_frames = 0;
   std::uint64_t holds_taken = 0;
   // Frames dispatched and not yet done with (see InFlight); with waiting_frames, capped.
@@ -105,7 +107,7 @@ class InFlight {
   std::shared_ptr<std::atomic<int>> count_;
 };
 
-// A connection's hold on a room (see ConnState::waiting): released by the reply to the frame that
+// A connection's hold on a room (see ConnState::waiting_on_room): released by the reply to the frame that
 // took it, or at the latest when the last continuation that could answer it is gone.
 class RoomHold {
  public:
@@ -128,8 +130,9 @@ class RoomHold {
   std::function<void()> on_release_;
 };
 
-// The request id of a frame being carried out, and the hold on its room if it takes one.
-struct Re {
+// A frame being carried out: its request id (answered as `re`), the hold on its room if it takes
+// one, and its place among the connection's frames in flight.
+struct Request {
   p::OptId id;
   std::shared_ptr<RoomHold> hold;
   std::shared_ptr<InFlight> busy;
@@ -186,35 +189,34 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   }
 
  private:
-  using OptId = Re;
   static constexpr std::size_t kMaxWaitingFrames = 256;
 
   void dispatch(std::uint64_t conn_id, p::ClientFrame frame);
   void release_room(std::uint64_t conn_id, const std::string& room, std::uint64_t hold);
   std::shared_ptr<RoomHold> hold_room(std::uint64_t conn_id, const std::string& room);
   // Sends the reply to a frame and releases the room it held.
-  void reply(std::uint64_t conn_id, const Re& re, std::string frame);
+  void reply(std::uint64_t conn_id, const Request& re, std::string frame);
 
   // Replies.
   void send_to(std::uint64_t conn_id, std::string frame);
-  void fail(std::uint64_t conn_id, const OptId& re, p::ErrorCode code, std::string message);
-  void fail(std::uint64_t conn_id, const OptId& re, const backend::Error& error);
+  void fail(std::uint64_t conn_id, const Request& re, p::ErrorCode code, std::string message);
+  void fail(std::uint64_t conn_id, const Request& re, const backend::Error& error);
   ConnState* connection(std::uint64_t conn_id);
   LocalRoom* local_room(const std::string& room);
   bool is_active_member(std::uint64_t conn_id, const std::string& room);
 
   // Commands.
-  void on_hello(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
-  void on_create(std::uint64_t conn_id, const OptId& re, const p::Create& create);
-  void on_rooms(std::uint64_t conn_id, const OptId& re, const p::ListRooms& list);
-  void on_join(std::uint64_t conn_id, const OptId& re, const p::Join& join);
-  void on_leave(std::uint64_t conn_id, const OptId& re, const p::Leave& leave);
-  void on_send(std::uint64_t conn_id, const OptId& re, const p::Send& send);
-  void on_history(std::uint64_t conn_id, const OptId& re, const p::History& history);
-  void on_typing(std::uint64_t conn_id, const OptId& re, const p::Typing& typing);
-  void on_status(std::uint64_t conn_id, const OptId& re, const p::Status& status);
-  void on_facilitation(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body);
-  void on_export(std::uint64_t conn_id, const OptId& re, const p::Export& request);
+  void on_hello(std::uint64_t conn_id, const Request& re, const p::Hello& hello);
+  void on_create(std::uint64_t conn_id, const Request& re, const p::Create& create);
+  void on_rooms(std::uint64_t conn_id, const Request& re, const p::ListRooms& list);
+  void on_join(std::uint64_t conn_id, const Request& re, const p::Join& join);
+  void on_leave(std::uint64_t conn_id, const Request& re, const p::Leave& leave);
+  void on_send(std::uint64_t conn_id, const Request& re, const p::Send& send);
+  void on_history(std::uint64_t conn_id, const Request& re, const p::History& history);
+  void on_typing(std::uint64_t conn_id, const Request& re, const p::Typing& typing);
+  void on_status(std::uint64_t conn_id, const Request& re, const p::Status& status);
+  void on_facilitation(std::uint64_t conn_id, const Request& re, const p::ClientBody& body);
+  void on_export(std::uint64_t conn_id, const Request& re, const p::Export& request);
 
   // access.md (hub_access.cpp).
  public:
@@ -229,22 +231,22 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
  private:
   bool accounts_mode() const { return backends_.accounts != nullptr; }
-  void on_hello_accounts(std::uint64_t conn_id, const OptId& re, const p::Hello& hello);
-  void on_access_frame(std::uint64_t conn_id, const OptId& re, const p::ClientBody& body);
+  void on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello);
+  void on_access_frame(std::uint64_t conn_id, const Request& re, const p::ClientBody& body);
   // The room as `user` may see it; none if it does not exist. Open and jwt modes: always visible.
   void room_access(const p::User& user, const std::string& room, AccessNext next);
   bool sees(const p::User& user, const p::Room& room, const std::set<std::string>& member_of) const;
   // The user's role in the room: owner, else the facilitation state's (loaded from the store).
   void role_in(const p::Room& room, const std::string& user, std::function<void(Result<p::Role>)> next);
   // Answers `re` with `not_found` unless the room exists and is visible to the connection's person.
-  void with_visible_room(std::uint64_t conn_id, const OptId& re, const std::string& room,
+  void with_visible_room(std::uint64_t conn_id, const Request& re, const std::string& room,
                          std::function<void(RoomAccess)> next);
-  void on_room_settings(std::uint64_t conn_id, const OptId& re, const p::RoomSettings& settings);
-  void on_members(std::uint64_t conn_id, const OptId& re, const p::ListMembers& request);
-  void on_add(std::uint64_t conn_id, const OptId& re, const p::AddMember& add);
-  void on_remove(std::uint64_t conn_id, const OptId& re, const p::RemoveMember& remove);
-  void on_invite(std::uint64_t conn_id, const OptId& re, const p::Invite& invite);
-  void on_set_role(std::uint64_t conn_id, const OptId& re, const p::SetRole& set);
+  void on_room_settings(std::uint64_t conn_id, const Request& re, const p::RoomSettings& settings);
+  void on_members(std::uint64_t conn_id, const Request& re, const p::ListMembers& request);
+  void on_add(std::uint64_t conn_id, const Request& re, const p::AddMember& add);
+  void on_remove(std::uint64_t conn_id, const Request& re, const p::RemoveMember& remove);
+  void on_invite(std::uint64_t conn_id, const Request& re, const p::Invite& invite);
+  void on_set_role(std::uint64_t conn_id, const Request& re, const p::SetRole& set);
   void publish_control(const std::string& room, std::string json);
   void on_control(const backend::BusEvent& event);
   void close_session(const std::string& session_id);
@@ -257,10 +259,11 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void with_ready_room(const std::string& room, std::function<void(LocalRoom*, std::optional<backend::Error>)> next);
   void prepare_room(const std::string& room);
   void finish_prepare(const std::string& room, bool ok);
-  void join_read_snapshot(std::uint64_t conn_id, OptId re, p::Join join);
-  void join_finish(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered);
-  void join_reply(std::uint64_t conn_id, OptId re, p::Join join, backend::Page page, bool recovered);
+  void join_read_snapshot(std::uint64_t conn_id, Request re, p::Join join);
+  void join_finish(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);
+  void join_reply(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);
   void abandon_join(std::uint64_t conn_id, const std::string& room);
+  void record_participants(const std::string& room);
   // Leaving: drops the member; announces `leave` if it was the user's last connection.
   void remove_member(std::uint64_t conn_id, const std::string& room);
   void drop_room_if_empty(const std::string& room);
@@ -273,7 +276,24 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void deliver_event(LocalRoom& room, const backend::BusEvent& event);
   void publish_event(const std::string& room, std::string frame, std::string exclude_user = {},
                      std::vector<std::string> only_users = {},
-                     backend::Callback<backend::Unit> published = nullptr);  // any thread
+                     backend::Callback<backend::Unit> published = nullptr,
+                     backend::BusEvent::Kind kind = backend::BusEvent::Kind::event);  // any thread
+  // What the room index hands out goes to the connection (if it is still open).
+  auto send_to_member() {
+    // Each member keeps its connection at hand: no lookup per delivery.
+    return [](const RoomMembers::Member& member, const Frame& frame) {
+      if (member.connection) member.connection->send(frame);
+    };
+  }
+
+  // Presence (hub_presence.cpp).
+  // A `presence` event about `user` for the others in the room.
+  void publish_presence(const std::string& room, std::string frame, std::string user_id,
+                        backend::Callback<backend::Unit> published = nullptr);
+  void deliver_presence(LocalRoom& room, const backend::BusEvent& event);
+  void schedule_presence_flush(LocalRoom& room, bool just_flushed);
+  void flush_presence(const std::string& room);
+  void on_presence_page(std::uint64_t conn_id, const Request& re, const p::PresencePage& page);
   std::string conn_key(std::uint64_t conn_id) const;
 
   // Facilitation.
@@ -290,9 +310,6 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
                  std::function<void()> done);
   void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);
-  // A member joining the room: remembered as a participant, and listed as a late joiner when its
-  // groups are open and they are in none. Then `done`.
-  void note_arrival(const std::string& room, const p::User& user, std::function<void()> done);
   facilitation::Context session_context(const p::Room& meta, std::vector<p::PresenceEntry> present = {},
                                         std::uint64_t seed = 0) const;
 
@@ -311,16 +328,16 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Sends `frame` to every connection of these users, on every node.
   void notify_users(std::vector<std::string> users, std::string frame);
   // The `rooms` reply, with each room's last seq and the person's read marker.
-  void finish_rooms_listing(std::uint64_t conn_id, const OptId& re, std::vector<p::RoomListing> listing,
+  void finish_rooms_listing(std::uint64_t conn_id, const Request& re, std::vector<p::RoomListing> listing,
                             std::optional<std::string> next);
   // Breakout groups: archived when their groups close, listed again when they reopen.
   void note_breakout_rooms(const std::string& session, const facilitation::Outcome& outcome);
   void set_archived(const std::string& room, bool archived);
 
   // ---- topics, read markers, mentions (hub_topics.cpp) ----
-  void on_topics(std::uint64_t conn_id, const OptId& re, const p::ListTopics& list);
-  void on_topic_history(std::uint64_t conn_id, const OptId& re, const p::History& history);
-  void on_mark_read(std::uint64_t conn_id, const OptId& re, const p::MarkRead& read);
+  void on_topics(std::uint64_t conn_id, const Request& re, const p::ListTopics& list);
+  void on_topic_history(std::uint64_t conn_id, const Request& re, const p::History& history);
+  void on_mark_read(std::uint64_t conn_id, const Request& re, const p::MarkRead& read);
   // A stored message that names people (`@Display Name`) sends each of them a `mention` event.
   void note_mentions(const p::Message& message);
 
@@ -328,14 +345,14 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // False (and answered rate_limited) when the connection has too many frames in flight.
   bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id);
   // Per-user token bucket and the total, then `create`; or an answer saying which limit was hit.
-  void admit_create(std::uint64_t conn_id, const OptId& re, std::function<void()> create);
+  void admit_create(std::uint64_t conn_id, const Request& re, std::function<void()> create);
   bool take_create_token(const std::string& user_id);
   void route(std::uint64_t conn_id, p::ClientFrame frame);
   // accounts mode: `identity` is who signed in, on which session.
-  void finish_hello(std::uint64_t conn_id, const OptId& re, Result<p::User> user,
+  void finish_hello(std::uint64_t conn_id, const Request& re, Result<p::User> user,
                     std::optional<accounts::Identity> identity = std::nullopt);
   // The history page trimmed to the byte budget and serialized, off the strand; sent from it.
-  void answer_history(std::uint64_t conn_id, const OptId& re, std::string room, bool keep_newest,
+  void answer_history(std::uint64_t conn_id, const Request& re, std::string room, bool keep_newest,
                       Result<backend::Page> page);
   // History pages read at once on this node: a page can be 200 large messages, and the store serves
   // everyone's sends too. `read` runs when a slot is free; the answer frees it.
@@ -345,13 +362,13 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void sync_group_roles(const std::string& session, std::vector<std::string> groups, std::function<void()> done);
 
   // ---- edits, removal and search (hub_messages.cpp) ----
-  void on_edit(std::uint64_t conn_id, const OptId& re, const p::Edit& edit);
-  void on_delete(std::uint64_t conn_id, const OptId& re, const p::Delete& remove);
-  void on_remove_message(std::uint64_t conn_id, const OptId& re, const p::RemoveMessage& remove);
-  void on_changes(std::uint64_t conn_id, const OptId& re, const p::Changes& changes);
-  void on_search(std::uint64_t conn_id, const OptId& re, const p::Search& search);
-  void change_message(std::uint64_t conn_id, const OptId& re, backend::ChangeRequest request);
-  void answer_page(std::uint64_t conn_id, const OptId& re, std::function<Result<std::string>()> build);
+  void on_edit(std::uint64_t conn_id, const Request& re, const p::Edit& edit);
+  void on_delete(std::uint64_t conn_id, const Request& re, const p::Delete& remove);
+  void on_remove_message(std::uint64_t conn_id, const Request& re, const p::RemoveMessage& remove);
+  void on_changes(std::uint64_t conn_id, const Request& re, const p::Changes& changes);
+  void on_search(std::uint64_t conn_id, const Request& re, const p::Search& search);
+  void change_message(std::uint64_t conn_id, const Request& re, backend::ChangeRequest request);
+  void answer_page(std::uint64_t conn_id, const Request& re, std::function<Result<std::string>()> build);
 
   void write_started() { ++writes_in_flight_; }
   void write_finished();

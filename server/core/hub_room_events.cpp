@@ -177,7 +177,7 @@ void Hub::Impl::on_notice(const backend::BusEvent& event) {
   }
 }
 
-void Hub::Impl::finish_rooms_listing(std::uint64_t conn_id, const OptId& re, std::vector<p::RoomListing> listing,
+void Hub::Impl::finish_rooms_listing(std::uint64_t conn_id, const Request& re, std::vector<p::RoomListing> listing,
                                      std::optional<std::string> next) {
   auto* conn = connection(conn_id);
   if (!conn) return;

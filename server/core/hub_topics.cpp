@@ -36,7 +36,7 @@ bool names(std::string_view text, const std::vector<std::size_t>& marks, std::st
 
 }  // namespace
 
-void Hub::Impl::on_topics(std::uint64_t conn_id, const OptId& re, const p::ListTopics& list) {
+void Hub::Impl::on_topics(std::uint64_t conn_id, const Request& re, const p::ListTopics& list) {
   with_visible_room(conn_id, re, list.room, [this, conn_id, re, list](const RoomAccess&) {
     auto* conn = connection(conn_id);
     if (!conn) return;
@@ -58,7 +58,7 @@ void Hub::Impl::on_topics(std::uint64_t conn_id, const OptId& re, const p::ListT
   });
 }
 
-void Hub::Impl::on_topic_history(std::uint64_t conn_id, const OptId& re, const p::History& history) {
+void Hub::Impl::on_topic_history(std::uint64_t conn_id, const Request& re, const p::History& history) {
   backend::Callback<backend::Page> answer = [self = shared_from_this(), conn_id, re, room = history.room,
                                              keep_newest = !history.after](Result<backend::Page> page) mutable {
     self->answer_history(conn_id, re, std::move(room), keep_newest, std::move(page));
@@ -71,7 +71,7 @@ void Hub::Impl::on_topic_history(std::uint64_t conn_id, const OptId& re, const p
   });
 }
 
-void Hub::Impl::on_mark_read(std::uint64_t conn_id, const OptId& re, const p::MarkRead& read) {
+void Hub::Impl::on_mark_read(std::uint64_t conn_id, const Request& re, const p::MarkRead& read) {
   // Only rooms one may see get markers: nobody fills the store with made-up room ids.
   with_visible_room(conn_id, re, read.room, [this, conn_id, re, read](const RoomAccess&) {
     auto* conn = connection(conn_id);
@@ -101,7 +101,7 @@ void Hub::Impl::note_mentions(const p::Message& message) {
   if (!local) return;
   // Everyone who ever joined the room can be named; the sender naming themself is not a mention.
   std::vector<std::string> named;
-  for (const auto& person : local->state.participants) {
+  for (const auto& person : local->session.participants) {
     if (named.size() >= kMaxMentions) break;
     if (person.id != message.from.id && names(text, marks, person.name)) named.push_back(person.id);
   }

@@ -85,6 +85,25 @@ void MemoryPresence::list(std::string room, backend::Callback<std::vector<protoc
   if (done) done(std::move(entries));
 }
 
+void MemoryPresence::page(std::string room, std::string after, int limit,
+                          backend::Callback<backend::PresencePage> done) {
+  backend::PresencePage page;
+  {
+    std::lock_guard lock(mutex_);
+    auto room_it = rooms_.find(room);
+    if (room_it != rooms_.end()) {
+      const auto& members = room_it->second;
+      page.online = static_cast<int>(members.size());
+      auto it = after.empty() ? members.begin() : members.upper_bound(after);
+      for (; it != members.end() && static_cast<int>(page.entries.size()) < limit; ++it) {
+        page.entries.push_back({it->second.user, it->second.state, it->second.since});
+      }
+      if (it != members.end() && !page.entries.empty()) page.next = page.entries.back().user.id;
+    }
+  }
+  if (done) done(std::move(page));
+}
+
 void MemoryPresence::online_counts(std::vector<std::string> rooms, backend::Callback<std::vector<int>> done) {
   std::vector<int> counts;
   counts.reserve(rooms.size());

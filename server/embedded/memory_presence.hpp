@@ -28,6 +28,8 @@ class MemoryPresence final : public backend::PresenceRegistry {
                  backend::Callback<bool> done) override;
   // Ordered by `since`, then user id.
   void list(std::string room, backend::Callback<std::vector<protocol::PresenceEntry>> done) override;
+  // By user id; the cursor is the last user id of the page.
+  void page(std::string room, std::string after, int limit, backend::Callback<backend::PresencePage> done) override;
   void online_counts(std::vector<std::string> rooms, backend::Callback<std::vector<int>> done) override;
   void set_expiry_handler(std::function<void(std::string room, protocol::User user)> handler) override;
 

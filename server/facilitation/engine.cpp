@@ -593,6 +593,20 @@ Outcome note_participant(const SessionState& state, const p::User& user) {
   return out;
 }
 
+Outcome note_participants(const SessionState& state, const std::vector<p::User>& users) {
+  Outcome out;
+  out.state = state;
+  for (const auto& user : users) out.changed = remember(out.state, user) || out.changed;
+  return out;
+}
+
+bool knows_participant(const SessionState& state, const p::User& user) {
+  for (const auto& known : state.participants) {
+    if (known.id == user.id) return known == user;
+  }
+  return false;
+}
+
 Outcome expire_timer(const SessionState& state, const Context& context) {
   Outcome out;
   out.state = state;
@@ -605,15 +619,38 @@ Outcome expire_timer(const SessionState& state, const Context& context) {
   return out;
 }
 
-Outcome note_arrival(const SessionState& state, const p::Room& room, const p::User& user) {
-  Outcome out = note_participant(state, user);
-  auto& breakouts = out.state.breakouts;
-  if (!breakouts.open || role_of(state, room, user.id) != Role::member || in_a_group(state, user.id)) return out;
-  if (std::find(breakouts.late.begin(), breakouts.late.end(), user.id) != breakouts.late.end()) return out;
-  breakouts.late.push_back(user.id);
-  out.changed = true;
-  out.events.push_back(leaders_overview(out.state, room, nullptr));
+namespace {
+
+// A member who (re)joins while groups are open and is in none: listed for the facilitators.
+bool is_new_late_joiner(const SessionState& state, const p::Room& room, const p::User& user) {
+  const auto& breakouts = state.breakouts;
+  if (!breakouts.open || role_of(state, room, user.id) != Role::member || in_a_group(state, user.id)) return false;
+  return std::find(breakouts.late.begin(), breakouts.late.end(), user.id) == breakouts.late.end();
+}
+
+}  // namespace
+
+Outcome note_arrivals(const SessionState& state, const p::Room& room, const std::vector<p::User>& users) {
+  Outcome out = note_participants(state, users);
+  bool late = false;
+  for (const auto& user : users) {
+    if (!is_new_late_joiner(out.state, room, user)) continue;
+    out.state.breakouts.late.push_back(user.id);
+    late = true;
+  }
+  if (late) {
+    out.changed = true;
+    out.events.push_back(leaders_overview(out.state, room, nullptr));
+  }
   return out;
+}
+
+Outcome note_arrival(const SessionState& state, const p::Room& room, const p::User& user) {
+  return note_arrivals(state, room, {user});
+}
+
+bool arrival_noted(const SessionState& state, const p::Room& room, const p::User& user) {
+  return knows_participant(state, user) && !is_new_late_joiner(state, room, user);
 }
 
 Outcome expire_due(const SessionState& state, const Context& context) {

@@ -78,6 +78,14 @@ Outcome note_participant(const SessionState& state, const protocol::User& user);
 // note_participant, and a member who (re)joins the room while its groups are open and is in none is
 // a late joiner: listed for the facilitators (an overview `breakout` event to the leaders).
 Outcome note_arrival(const SessionState& state, const protocol::Room& room, const protocol::User& user);
+// Many at once (a storm of joins is recorded in a few saves, not one each).
+Outcome note_participants(const SessionState& state, const std::vector<protocol::User>& users);
+// True if `user` is among the participants as they are now: nothing to record.
+bool knows_participant(const SessionState& state, const protocol::User& user);
+// note_arrival for many at once (the hub records a storm of joins in a few saves).
+Outcome note_arrivals(const SessionState& state, const protocol::Room& room, const std::vector<protocol::User>& users);
+// True if noting `user`'s arrival would change nothing: a known participant, not a new late joiner.
+bool arrival_noted(const SessionState& state, const protocol::Room& room, const protocol::User& user);
 
 // When a running timer's time is up (ends_at <= now): the `done` event, once. Otherwise unchanged.
 Outcome expire_timer(const SessionState& state, const Context& context);

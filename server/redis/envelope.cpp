@@ -38,10 +38,12 @@ std::string encode_envelope(const backend::BusEvent& event) {
   switch (event.kind) {
     case backend::BusEvent::Kind::message: out += 'm'; break;
     case backend::BusEvent::Kind::event: out += 'e'; break;
+    case backend::BusEvent::Kind::presence: out += 'p'; break;
     case backend::BusEvent::Kind::state: out += 's'; break;
     case backend::BusEvent::Kind::control: out += 'c'; break;
   }
-  append_field(out, std::to_string(event.seq));
+  // One number field: a message's seq, or a state's version.
+  append_field(out, std::to_string(event.kind == backend::BusEvent::Kind::state ? event.version : event.seq));
   append_field(out, event.exclude_user);
   append_field(out, std::to_string(event.only_users.size()));
   for (const auto& user : event.only_users) append_field(out, user);
@@ -55,6 +57,7 @@ std::optional<backend::BusEvent> decode_envelope(std::string_view text) {
   switch (text[2]) {
     case 'm': event.kind = backend::BusEvent::Kind::message; break;
     case 'e': event.kind = backend::BusEvent::Kind::event; break;
+    case 'p': event.kind = backend::BusEvent::Kind::presence; break;
     case 's': event.kind = backend::BusEvent::Kind::state; break;
     case 'c': event.kind = backend::BusEvent::Kind::control; break;
     default: return std::nullopt;
@@ -67,7 +70,7 @@ std::optional<backend::BusEvent> decode_envelope(std::string_view text) {
   auto seq_value = to_int(*seq);
   auto count = to_int(*count_text);
   if (!seq_value || !count || *count < 0 || *count > static_cast<std::int64_t>(text.size())) return std::nullopt;
-  event.seq = *seq_value;
+  (event.kind == backend::BusEvent::Kind::state ? event.version : event.seq) = *seq_value;
   event.exclude_user = std::string(*exclude);
   event.only_users.reserve(static_cast<std::size_t>(*count));
   for (std::int64_t i = 0; i < *count; ++i) {

@@ -174,6 +174,20 @@ end
 return out
 )lua";
 
+// KEYS: users, state, since. ARGV: HSCAN cursor, count. Returns {next cursor, users present,
+// {user JSON, state, since}...}.
+inline constexpr const char* kPresencePage = R"lua(
+local scan = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', tonumber(ARGV[2]))
+local out = {scan[1], redis.call('HLEN', KEYS[1])}
+local users = scan[2]
+for i = 1, #users, 2 do
+  out[#out + 1] = users[i + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[2], users[i]) or 'online'
+  out[#out + 1] = redis.call('HGET', KEYS[3], users[i]) or '0'
+end
+return out
+)lua";
+
 // Pushes the deadline of this node's live entries. KEYS: expiry. ARGV: ttl ms, member...
 // XX: an entry already swept stays gone.
 inline constexpr const char* kPresenceRefresh = OUTLOUD_REDIS_NOW R"lua(

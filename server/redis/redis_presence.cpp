@@ -100,6 +100,28 @@ void RedisPresence::list(std::string room, Callback<std::vector<protocol::Presen
       });
 }
 
+void RedisPresence::page(std::string room, std::string after, int limit, Callback<backend::PresencePage> done) {
+  if (after.empty()) after = "0";
+  scripts_->presence_page.run(
+      connection_, {keys_.presence(room, "users"), keys_.presence(room, "state"), keys_.presence(room, "since")},
+      {std::move(after), std::to_string(std::max(1, limit))}, [done = std::move(done)](Result<Reply> reply) {
+        if (auto error = failure_of(reply)) return done(*error);
+        const auto& elements = reply.value().elements;
+        if (elements.size() < 2) return done(backend::internal_error("bad presence page reply"));
+        backend::PresencePage page;
+        if (elements[0].str != "0") page.next = elements[0].str;
+        page.online = static_cast<int>(elements[1].integer);
+        for (std::size_t i = 2; i + 2 < elements.size(); i += 3) {
+          auto user = decode_user(elements[i].str);
+          long long since = 0;
+          if (!user || !reply_int(elements[i + 2], since)) continue;
+          auto state = protocol::presence_state_from(elements[i + 1].str);
+          page.entries.push_back({std::move(*user), state.value_or(protocol::PresenceState::online), since});
+        }
+        done(std::move(page));
+      });
+}
+
 void RedisPresence::online_counts(std::vector<std::string> rooms, Callback<std::vector<int>> done) {
   if (rooms.empty()) return done(std::vector<int>{});
   // Pipelined HLENs; the replies come back in order on the one connection, all on the strand.

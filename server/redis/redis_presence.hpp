@@ -41,6 +41,8 @@ class RedisPresence final : public backend::PresenceRegistry,
   void set_state(std::string room, std::string user_id, protocol::PresenceState state,
                  backend::Callback<bool> done) override;
   void list(std::string room, backend::Callback<std::vector<protocol::PresenceEntry>> done) override;
+  // HSCAN of the users hash: the cursor is Redis's; a page may repeat a user seen before.
+  void page(std::string room, std::string after, int limit, backend::Callback<backend::PresencePage> done) override;
   void online_counts(std::vector<std::string> rooms, backend::Callback<std::vector<int>> done) override;
   void set_expiry_handler(std::function<void(std::string room, protocol::User user)> handler) override;
 

@@ -19,6 +19,7 @@ struct ScriptSet {
   Script presence_leave{lua::kPresenceLeave};
   Script presence_set_state{lua::kPresenceSetState};
   Script presence_list{lua::kPresenceList};
+  Script presence_page{lua::kPresencePage};
   Script presence_refresh{lua::kPresenceRefresh};
   Script presence_sweep{lua::kPresenceSweep};
   Script topic_page{lua::kTopicPage};

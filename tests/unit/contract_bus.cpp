@@ -51,7 +51,7 @@ TEST_CASE("bus: events reach the handler for subscribed rooms only, with every f
     publish(bus, event);
     BusEvent state = make_event("housing", R"({"locked":true})");
     state.kind = BusEvent::Kind::state;
-    state.seq = 3;
+    state.version = 3;
     publish(bus, state);
 
     // Events of one publisher arrive in order, so had `transport` been delivered it would be first.
@@ -65,7 +65,7 @@ TEST_CASE("bus: events reach the handler for subscribed rooms only, with every f
     CHECK(events[0].only_users == std::vector<std::string>{"u-bob", "u-carol"});
     CHECK(*events[0].payload == R"({"type":"presence"})");
     CHECK(events[1].kind == BusEvent::Kind::state);
-    CHECK(events[1].seq == 3);
+    CHECK(events[1].version == 3);
     CHECK(events[1].exclude_user.empty());
     CHECK(events[1].only_users.empty());
     CHECK(*events[1].payload == R"({"locked":true})");

@@ -133,5 +133,33 @@ TEST_CASE("presence: concurrent joins of one user report exactly one first", "[c
   }
 }
 
+TEST_CASE("presence: pages list every user present at least once, with the count", "[contract][presence]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "presence-page");
+    auto& presence = backends->presence();
+    Registry registry{presence};
+    for (int i = 0; i < 7; ++i) {
+      const protocol::User user{"u-" + std::to_string(i), "Person " + std::to_string(i), "essex-cc"};
+      CHECK(registry.join("big", "node-1/" + std::to_string(i), user));
+    }
+    std::vector<std::string> seen;
+    std::string after;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = await_value<backend::PresencePage>([&](auto done) { presence.page("big", after, 3, done); });
+      CHECK(page.online == 7);
+      for (const auto& entry : page.entries) seen.push_back(entry.user.id);
+      if (!page.next) break;
+      after = *page.next;
+    }
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    CHECK(seen.size() == 7);
+    auto empty = await_value<backend::PresencePage>([&](auto done) { presence.page("nobody", "", 3, done); });
+    CHECK(empty.entries.empty());
+    CHECK(empty.online == 0);
+    CHECK_FALSE(empty.next);
+  }
+}
+
 }  // namespace
 }  // namespace outloud::testing

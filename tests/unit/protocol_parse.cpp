@@ -238,6 +238,23 @@ TEST_CASE("join, leave", "[protocol]") {
   refused_naming(R"({"type":"join","id":1})", "room");
   refused_naming(R"({"type":"join","id":1,"room":null})", "room");
 
+  // Large rooms: paged presence.
+  CHECK_FALSE(plain.presence_limit.has_value());
+  CHECK(accepted_as<Join>(R"({"type":"join","room":"r","presence_limit":200})").presence_limit == 200);
+  refused_naming(R"({"type":"join","id":1,"room":"r","presence_limit":0})", "presence_limit");
+  refused_naming(R"({"type":"join","id":1,"room":"r","presence_limit":201})", "presence_limit");
+  const auto page = accepted_as<PresencePage>(R"({"type":"presence_page","id":2,"room":"r","after":"u-1","limit":50})");
+  CHECK(page.room == "r");
+  CHECK(page.after == "u-1");
+  CHECK(page.limit == 50);
+  const auto first = accepted_as<PresencePage>(R"({"type":"presence_page","room":"r"})");
+  CHECK_FALSE(first.after.has_value());
+  CHECK_FALSE(first.limit.has_value());
+  refused_naming(R"({"type":"presence_page","id":1})", "room");
+  refused_naming(R"({"type":"presence_page","id":1,"room":"r","after":""})", "after");
+  refused_naming(R"({"type":"presence_page","id":1,"room":"r","after":")" + repeat("c", 257) + "\"}", "after");
+  refused_naming(R"({"type":"presence_page","id":1,"room":"r","limit":201})", "limit");
+
   CHECK(accepted_as<Leave>(R"({"type":"leave","id":5,"room":"housing"})").room == "housing");
   refused_naming(R"({"type":"leave","id":1})", "room");
   refused_naming(R"({"type":"leave","id":1,"room":"A"})", "room");

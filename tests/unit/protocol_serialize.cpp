@@ -118,6 +118,27 @@ TEST_CASE("joined", "[protocol]") {
   CHECK_FALSE(document["recovered"].GetBool());
   CHECK(std::string(document["you"]["role"].GetString()) == "member");
   CHECK(document["session"].IsObject());
+  CHECK_FALSE(document.HasMember("online"));  // the contract's joined, unless paged
+
+  JoinedReply paged = empty;
+  paged.online = 1200;
+  paged.presence_next = "17";
+  const auto with_page = parsed(joined_frame(std::nullopt, paged));
+  CHECK(with_page["online"].GetInt() == 1200);
+  CHECK(std::string(with_page["presence_next"].GetString()) == "17");
+  paged.presence_next.reset();
+  CHECK(parsed(joined_frame(std::nullopt, paged))["presence_next"].IsNull());
+}
+
+TEST_CASE("presence_page and presence_batch", "[protocol]") {
+  CHECK(presence_page_frame(RequestId{std::int64_t{9}}, "housing",
+                            {PresenceEntry{kPaul, PresenceState::online, 5}}, std::string("c2"), 3) ==
+        R"({"type":"presence_page","re":9,"room":"housing","presence":[{"user":)" + kPaulJson +
+            R"(,"state":"online","since":5}],"online":3,"next":"c2"})");
+  CHECK(parsed(presence_page_frame(std::nullopt, "housing", {}, std::nullopt, 0))["next"].IsNull());
+  const std::string change = presence_event("housing", PresenceEvent::join, kPaul, PresenceState::online);
+  CHECK(presence_batch_event("housing", {change, change}, 7) ==
+        R"({"type":"presence_batch","room":"housing","online":7,"changes":[)" + change + "," + change + "]}");
 }
 
 TEST_CASE("sent and history", "[protocol]") {

@@ -26,6 +26,22 @@ TEST_CASE("redis url: host, port and database are read; mistakes are explained",
   CHECK(std::get<Endpoint>(v6).host == "::1");
   CHECK(std::get<Endpoint>(v6).port == 7000);
 
+  // Presence changes keep their kind; a state's number is its version.
+  backend::BusEvent presence;
+  presence.kind = backend::BusEvent::Kind::presence;
+  presence.payload = std::make_shared<const std::string>("{\"type\":\"presence\"}");
+  auto decoded_presence = decode_envelope(encode_envelope(presence));
+  REQUIRE(decoded_presence);
+  CHECK(decoded_presence->kind == backend::BusEvent::Kind::presence);
+  backend::BusEvent state;
+  state.kind = backend::BusEvent::Kind::state;
+  state.version = 9;
+  state.payload = std::make_shared<const std::string>("{}");
+  auto decoded_state = decode_envelope(encode_envelope(state));
+  REQUIRE(decoded_state);
+  CHECK(decoded_state->version == 9);
+  CHECK(decoded_state->seq == 0);
+
   for (const char* bad : {"http://x:1", "redis://", "redis://:6379", "redis://h:0", "redis://h:70000",
                           "redis://h:12ab", "redis://h:1/x", "redis://user@h:1", "redis://:@h:1", "redis://:p%zz@h",
                           "redis://[::1"}) {

@@ -42,6 +42,18 @@ struct Join {
   std::string room;
   std::optional<std::int64_t> since;  // >= 0
   std::optional<int> limit;           // 1..200
+  // 1..kMaxPresencePage: `joined` carries this many presence entries at most, with the count and a
+  // cursor for the rest, and presence changes come coalesced (`presence_batch`). Absent: the
+  // spec's behaviour (the whole list, one `presence` event per change).
+  std::optional<int> presence_limit;
+};
+inline constexpr int kMaxPresencePage = 200;
+inline constexpr std::size_t kMaxPresenceCursor = 256;
+// The next page of a joined room's presence (protocol/README.md "Large rooms").
+struct PresencePage {
+  std::string room;
+  std::optional<std::string> after;  // the `next` of the previous page (opaque); absent: the first
+  std::optional<int> limit;          // 1..kMaxPresencePage
 };
 struct Leave {
   std::string room;
@@ -262,7 +274,7 @@ using ClientBody = std::variant<Hello, Ping, Status, Create, ListRooms, Join, Le
                                 ListOrgs, PutOrg, SetOrgAdmin, People, Invite, ListInvitations, RevokeInvitation,
                                 RoomSettings, ListMembers, AddMember, RemoveMember, ReadAudit, MakeToken,
                                 ListSessions, EndSession, Edit, Delete, RemoveMessage, Changes, Search,
-                                ListTopics, MarkRead>;
+                                ListTopics, MarkRead, PresencePage>;
 
 struct ClientFrame {
   std::optional<RequestId> id;

@@ -39,9 +39,19 @@ struct JoinedReply {
   bool recovered = false;
   Role role = Role::member;  // serialized as "you":{"role":...}
   std::string session_json = "{}";  // the room's facilitation state, already JSON (raw)
+  // A join with `presence_limit`: `presence` is a first page; these say how many users are
+  // present in all and where the next page starts (none: that was all).
+  std::optional<int> online;
+  std::optional<std::string> presence_next;
 };
 std::string joined_frame(const OptId& re, const JoinedReply& reply);
 std::string left_frame(const OptId& re, std::string_view room);
+// A page of a room's presence (`presence_page`); `next` absent: the last page.
+std::string presence_page_frame(const OptId& re, std::string_view room, const std::vector<PresenceEntry>& presence,
+                                const std::optional<std::string>& next, int online);
+// Presence changes of a room coalesced into one event: `changes` are `presence` event frames, in
+// order; `online` is the number of users present when the batch was made.
+std::string presence_batch_event(std::string_view room, const std::vector<std::string_view>& changes, int online);
 
 std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq, std::int64_t ts);
 std::string history_frame(const OptId& re, std::string_view room, const std::vector<Message>& messages);

@@ -1,0 +1,121 @@
+// Delivery: what the bus brings for a room goes to its members on this node, messages through
+// the room's sequencer (in seq order, gaps filled from the store).
+#include "server/core/hub_impl.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::core {
+
+void Hub::Impl::publish_event(const std::string& room, std::string frame, std::string exclude_user,
+                              std::vector<std::string> only_users, backend::Callback<backend::Unit> published,
+                              backend::BusEvent::Kind kind) {
+  backend::BusEvent event;
+  event.kind = kind;
+  event.room = room;
+  event.exclude_user = std::move(exclude_user);
+  event.only_users = std::move(only_users);
+  event.payload = make_frame(std::move(frame));
+  backends_.bus.publish(std::move(event), [room, done = std::move(published)](Result<backend::Unit> result) {
+    if (!result) log::warn("event for room %s not published: %s", room.c_str(), result.error().message.c_str());
+    if (done) done(std::move(result));
+  });
+}
+
+void Hub::Impl::on_bus_event(backend::BusEvent event) {
+  if (is_notice(event)) return on_notice(event);
+  if (event.kind == backend::BusEvent::Kind::control) return on_control(event);
+  auto* local = local_room(event.room);
+  if (!local) return;
+  switch (event.kind) {
+    case backend::BusEvent::Kind::message:
+      apply_sequencer(event.room, local->sequencer.on_message(event.seq, event.payload));
+      break;
+    case backend::BusEvent::Kind::event:
+      deliver_event(*local, event);
+      break;
+    case backend::BusEvent::Kind::presence:
+      deliver_presence(*local, event);
+      break;
+    case backend::BusEvent::Kind::state:
+      if (event.version > local->session_version && event.payload) {
+        adopt_state(*local, event.version, facilitation::state_from_json(*event.payload));
+      }
+      break;
+    case backend::BusEvent::Kind::control:
+      break;
+  }
+}
+
+void Hub::Impl::on_bus_reconnected() {
+  // Pub/sub dropped whatever was published while we were away: read it from the store.
+  for (auto& [name, local] : rooms_) {
+    // If we were away longer than presence entries live, other nodes swept ours: put them back
+    // (joining again with the same key is a no-op otherwise) and announce whoever was missing.
+    for (const auto& [conn_id, member] : local->members.members()) {
+      auto* conn = connection(conn_id);
+      if (!member.active || !conn) continue;
+      backends_.presence.join(name, conn_key(conn_id), *conn->user,
+                              on_strand<bool>([this, room = name, user = *conn->user](Result<bool> first) {
+                                if (first && first.value()) {
+                                  publish_presence(room, p::presence_event(room, p::PresenceEvent::join, user,
+                                                                        p::PresenceState::online),
+                                                user.id);
+                                }
+                              }));
+    }
+    if (local->ready) apply_sequencer(name, local->sequencer.resync());
+    // The facilitation state may have moved on too.
+    local->session_version = -1;
+    ensure_state(name, [](std::optional<backend::Error>) {});
+  }
+}
+
+void Hub::Impl::apply_sequencer(const std::string& room, RoomSequencer::Actions actions) {
+  auto* local = local_room(room);
+  if (!local) return;
+  for (auto& [seq, frame] : actions.emit) emit_message(*local, seq, frame);
+  if (actions.fetch) fetch_missing(room, *actions.fetch);
+}
+
+void Hub::Impl::fetch_missing(const std::string& room, RoomSequencer::Fetch fetch) {
+  metrics_.bus_gaps_filled++;
+  backends_.store.after(room, fetch.after, fetch.limit,
+                        on_strand<backend::Page>([this, room, limit = fetch.limit](Result<backend::Page> page) {
+                          auto* local = local_room(room);
+                          if (!local) return;
+                          if (!page) {
+                            log::warn("filling room %s from the store failed: %s", room.c_str(),
+                                      page.error().message.c_str());
+                            local->sequencer.on_fetch_failed();
+                            retry_fetch_later(*local);
+                            return;
+                          }
+                          local->fetch_failures = 0;
+                          std::vector<std::pair<std::int64_t, Frame>> fetched;
+                          for (const auto& message : page.value().messages) {
+                            fetched.emplace_back(message.seq, make_frame(p::message_event(message)));
+                          }
+                          apply_sequencer(room, local->sequencer.on_fetched(std::move(fetched), limit));
+                        }));
+}
+
+// A quiet room gets no next message to set it going again: a timer does.
+void Hub::Impl::retry_fetch_later(LocalRoom& room) {
+  const auto delay = std::min(options_.gap_retry_max, options_.gap_retry_initial * (1 << std::min(room.fetch_failures, 16)));
+  room.fetch_failures++;
+  if (!room.fetch_retry) room.fetch_retry = std::make_unique<asio::steady_timer>(strand_);
+  room.fetch_retry->expires_after(delay);
+  room.fetch_retry->async_wait([self = shared_from_this(), name = room.meta.id](boost::system::error_code error) {
+    if (error) return;
+    if (auto* local = self->local_room(name)) self->apply_sequencer(name, local->sequencer.retry());
+  });
+}
+
+void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {
+  metrics_.deliveries += room.members.deliver_message(seq, frame, send_to_member());
+}
+
+void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {
+  room.members.deliver_event(event, false, send_to_member());
+}
+
+}  // namespace outloud::core

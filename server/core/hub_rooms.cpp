@@ -1,0 +1,153 @@
+// Rooms: creating, listing, and opening one on this node (subscribed, its sequencer primed)
+// before anyone joins it here; closing it when its last member here is gone.
+#include "server/core/hub_impl.hpp"
+#include "server/core/log.hpp"
+
+namespace outloud::core {
+
+void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Create& create) {
+  if (facilitation::is_breakout_room_id(create.room)) {
+    return fail(conn_id, re, p::ErrorCode::forbidden,
+                "room ids ending in ~<number> are reserved for the breakout groups of a session");
+  }
+  const auto user = *connection(conn_id)->user;
+  if (user.guest) return fail(conn_id, re, p::ErrorCode::forbidden, "guests cannot create rooms");
+  admit_create(conn_id, re, [this, conn_id, re, create, user] {
+    p::Room room{create.room, create.title.empty() ? create.room : create.title, create.kind, user.id, now_ms(),
+                 std::nullopt};
+    room.org = user.org;
+    room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
+    ++creates_in_flight_;
+    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
+                                  --creates_in_flight_;
+                                  if (!created) return fail(conn_id, re, created.error());
+                                  if (!accounts_mode()) {
+                                    announce_room(created.value());
+                                    return reply(conn_id, re, p::created_frame(re, created.value()));
+                                  }
+                                  // The creator is the room's first member, as its owner.
+                                  backends_.accounts->ensure_member(
+                                      created.value(), user, p::Role::owner,
+                                      on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
+                                                                          Result<accounts::Membership> member) {
+                                        if (!member) return fail(conn_id, re, member.error());
+                                        announce_room(room);
+                                        reply(conn_id, re, p::created_frame(re, room));
+                                      }));
+                                }));
+  });
+}
+
+// One page per request, however many rooms there are: the reply's size and the work are bounded.
+// In accounts mode the page leaves out what the person may not see (private rooms, and every room
+// for a guest, are listed only for their members), so a page may hold fewer rooms than its limit.
+void Hub::Impl::on_rooms(std::uint64_t conn_id, const Request& re, const p::ListRooms& list) {
+  const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, options_.rooms_page_max);
+  auto list_page = [this, conn_id, re, list, limit](std::optional<std::set<std::string>> member_of) {
+    // One more than the page says whether another page follows.
+    backends_.store.list_rooms_page(
+        list.after.value_or(""), limit + 1,
+        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of,
+                                         archived = list.archived](Result<std::vector<p::Room>> rooms) mutable {
+          if (!rooms) return fail(conn_id, re, rooms.error());
+          auto* conn = connection(conn_id);
+          if (!conn) return;
+          auto page = std::move(rooms.value());
+          std::optional<std::string> next;
+          if (static_cast<int>(page.size()) > limit) {
+            page.resize(static_cast<std::size_t>(limit));
+            next = page.back().id;
+          }
+          if (member_of) {
+            std::erase_if(page, [&](const p::Room& room) { return !sees(*conn->user, room, *member_of); });
+          }
+          if (!archived) std::erase_if(page, [](const p::Room& room) { return room.archived; });
+          std::vector<std::string> ids;
+          for (const auto& room : page) ids.push_back(room.id);
+          backends_.presence.online_counts(
+              std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
+                                                           next = std::move(next)](Result<std::vector<int>> counts) {
+                if (!counts) return fail(conn_id, re, counts.error());
+                std::vector<p::RoomListing> listing;
+                for (std::size_t i = 0; i < page.size(); ++i) {
+                  listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
+                }
+                finish_rooms_listing(conn_id, re, std::move(listing), next);
+              }));
+        }));
+  };
+  if (!accounts_mode()) return list_page(std::nullopt);
+  backends_.accounts->rooms_of(connection(conn_id)->user->id, on_strand<std::vector<std::string>>(
+      [this, conn_id, re, list_page](Result<std::vector<std::string>> mine) {
+        if (!mine) return fail(conn_id, re, mine.error());
+        list_page(std::set<std::string>(mine.value().begin(), mine.value().end()));
+      }));
+}
+
+// A room is ready on this node once the bus delivers its events here and its sequencer knows
+// where the stored history ends; only then may members read their snapshots (see join_finish).
+void Hub::Impl::with_ready_room(const std::string& room,
+                                std::function<void(LocalRoom*, std::optional<backend::Error>)> next) {
+  auto* local = local_room(room);
+  if (local && local->ready) return next(local, std::nullopt);
+  if (!local) {
+    auto created = std::make_unique<LocalRoom>();
+    local = created.get();
+    rooms_[room] = std::move(created);
+    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+  }
+  local->ready_waiters.push_back([this, room, next](bool ok) {
+    auto* current = local_room(room);
+    if (!ok || !current) return next(nullptr, backend::unavailable("the room could not be opened on this node"));
+    next(current, std::nullopt);
+  });
+  if (!local->preparing) prepare_room(room);
+}
+
+void Hub::Impl::prepare_room(const std::string& room) {
+  local_room(room)->preparing = true;
+  backends_.store.get_room(room, on_strand<std::optional<p::Room>>([this, room](Result<std::optional<p::Room>> found) {
+    auto* local = local_room(room);
+    if (!local) return;
+    if (!found || !found.value()) return finish_prepare(room, false);
+    local->meta = *found.value();
+    backends_.bus.subscribe(room, on_strand<backend::Unit>([this, room](Result<backend::Unit> subscribed) {
+      if (!local_room(room)) return;
+      if (!subscribed) return finish_prepare(room, false);
+      backends_.store.latest(room, 0, on_strand<backend::Page>([this, room](Result<backend::Page> page) {
+        auto* local = local_room(room);
+        if (!local) return;
+        if (!page) return finish_prepare(room, false);
+        apply_sequencer(room, local->sequencer.prime(page.value().head));
+        finish_prepare(room, true);
+      }));
+    }));
+  }));
+}
+
+void Hub::Impl::finish_prepare(const std::string& room, bool ok) {
+  auto* local = local_room(room);
+  if (!local) return;
+  local->preparing = false;
+  local->ready = ok;
+  auto waiters = std::move(local->ready_waiters);
+  local->ready_waiters.clear();
+  if (!ok) {
+    backends_.bus.unsubscribe(room);
+    rooms_.erase(room);
+    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+  }
+  for (auto& waiter : waiters) waiter(ok);
+}
+
+
+void Hub::Impl::drop_room_if_empty(const std::string& room) {
+  auto* local = local_room(room);
+  if (!local || !local->members.empty() || local->preparing || !local->ready_waiters.empty()) return;
+  // Keep no subscription for a room with no member here.
+  backends_.bus.unsubscribe(room);
+  rooms_.erase(room);
+  metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+}
+
+}  // namespace outloud::core

@@ -1,0 +1,130 @@
+// The room index alone: no hub, no sockets. Who gets what, in which order, while joining and after.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/core/room_members.hpp"
+
+using outloud::backend::BusEvent;
+using outloud::core::Frame;
+using outloud::core::RoomMembers;
+
+namespace {
+
+Frame text(std::string value) { return std::make_shared<const std::string>(std::move(value)); }
+
+// Records every send as "conn:payload".
+struct Outbox {
+  std::vector<std::string> sent;
+  auto sender() {
+    return [this](std::uint64_t conn, const Frame& frame) { sent.push_back(std::to_string(conn) + ":" + *frame); };
+  }
+};
+
+BusEvent event(std::string payload, std::string exclude = {}, std::vector<std::string> only = {}) {
+  BusEvent e;
+  e.kind = BusEvent::Kind::event;
+  e.exclude_user = std::move(exclude);
+  e.only_users = std::move(only);
+  e.payload = text(std::move(payload));
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("room index: a joining member gets nothing live, then what was kept, less what `joined` had",
+          "[room_members][hub]") {
+  RoomMembers room;
+  Outbox out;
+  room.add_joining(1, "alice", false);
+  CHECK(room.contains(1));
+  CHECK_FALSE(room.is_active(1));
+
+  CHECK(room.deliver_message(5, text("m5"), out.sender()) == 0);
+  room.deliver_event(event("typing"), false, out.sender());
+  CHECK(room.deliver_message(6, text("m6"), out.sender()) == 0);
+  CHECK(out.sent.empty());
+
+  // `joined` carried messages up to 5: 6 follows, with the event in its place.
+  CHECK(room.activate(1, 5, out.sender()) == 1);
+  CHECK(out.sent == std::vector<std::string>{"1:typing", "1:m6"});
+  CHECK(room.is_active(1));
+  CHECK(room.activate(1, 5, out.sender()) == 0);  // once only
+
+  out.sent.clear();
+  CHECK(room.deliver_message(7, text("m7"), out.sender()) == 1);
+  CHECK(out.sent == std::vector<std::string>{"1:m7"});
+}
+
+TEST_CASE("room index: messages up to the snapshot are never sent twice", "[room_members][hub]") {
+  RoomMembers room;
+  Outbox out;
+  room.add_joining(1, "alice", false);
+  room.deliver_message(3, text("m3"), out.sender());
+  room.activate(1, 4, out.sender());
+  CHECK(out.sent.empty());
+  // A message the sequencer emits late but that `joined` already had is skipped.
+  CHECK(room.deliver_message(4, text("m4"), out.sender()) == 0);
+  CHECK(room.deliver_message(5, text("m5"), out.sender()) == 1);
+  CHECK(out.sent == std::vector<std::string>{"1:m5"});
+}
+
+TEST_CASE("room index: events honour exclude_user and only_users", "[room_members][hub]") {
+  RoomMembers room;
+  Outbox out;
+  for (std::uint64_t id : {1, 2, 3}) {
+    room.add_joining(id, id == 1 ? "alice" : id == 2 ? "bob" : "carol", false);
+    room.activate(id, 0, out.sender());
+  }
+  room.deliver_event(event("e1", "alice"), false, out.sender());
+  room.deliver_event(event("e2", {}, {"carol"}), false, out.sender());
+  CHECK(out.sent == std::vector<std::string>{"2:e1", "3:e1", "3:e2"});
+}
+
+TEST_CASE("room index: re-joining starts over, removing forgets", "[room_members][hub]") {
+  RoomMembers room;
+  Outbox out;
+  room.add_joining(1, "alice", true);
+  room.activate(1, 0, out.sender());
+  CHECK(room.has_batched_members());
+  room.add_joining(1, "alice", false);  // again, without batching
+  CHECK_FALSE(room.is_active(1));
+  CHECK_FALSE(room.has_batched_members());
+  CHECK(room.size() == 1);
+  CHECK(room.remove(1));
+  CHECK_FALSE(room.remove(1));
+  CHECK(room.empty());
+}
+
+TEST_CASE("room index: batched presence skips the per-change event and arrives as one batch",
+          "[room_members][hub]") {
+  RoomMembers room;
+  Outbox out;
+  room.add_joining(1, "alice", false);  // the spec's client: one event per change
+  room.add_joining(2, "bob", true);     // batched
+  room.activate(1, 0, out.sender());
+  room.activate(2, 0, out.sender());
+  room.add_joining(3, "carol", true);   // still joining
+
+  BusEvent change = event("p1", "dave");
+  change.kind = BusEvent::Kind::presence;
+  room.deliver_event(change, true, out.sender());
+  CHECK(out.sent == std::vector<std::string>{"1:p1"});
+  CHECK(room.queue_presence_change(change.payload));
+  CHECK_FALSE(room.queue_presence_change(text("p2")));  // already armed
+  CHECK(room.presence_queued());
+  const auto changes = room.take_presence_changes();
+  REQUIRE(changes.size() == 2);
+  CHECK(*changes[0] == "p1");
+  CHECK_FALSE(room.presence_queued());
+
+  out.sent.clear();
+  room.deliver_presence_batch(text("batch"), out.sender());
+  CHECK(out.sent == std::vector<std::string>{"2:batch"});
+  // The joining member gets it right after its `joined`.
+  out.sent.clear();
+  room.activate(3, 0, out.sender());
+  CHECK(out.sent == std::vector<std::string>{"3:batch"});
+}
