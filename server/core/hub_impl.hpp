@@ -89,6 +89,8 @@ struct ConnState {
   // A `hello` is being checked off the strand: later frames wait for its answer, in order.
   bool authenticating = false;
   std::deque<p::ClientFrame> before_welcome;
+  // The connection asked for `rooms`: it follows the live room list (room_list events) from then on.
+  bool follows_room_list = false;
 };
 
 // Called first by every job on the worker threads: they run at a lower priority (nice 10) than the

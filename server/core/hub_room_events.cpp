@@ -143,7 +143,8 @@ void Hub::Impl::on_notice(const backend::BusEvent& event) {
   const bool is_open = open == routing.MemberEnd() || !open->value.IsBool() || open->value.GetBool();
   Frame removal;
   for (auto& [id, conn] : connections_) {
-    if (!conn.user) continue;
+    // Only connections that listed rooms follow the list: a script or bot that never asked hears nothing.
+    if (!conn.user || !conn.follows_room_list) continue;
     const auto& user = *conn.user;
     const bool sees_it = !accounts_mode() || user.id == owner_id || named.count(user.id) || (is_open && !user.guest);
     if (sees_it) {

@@ -23,6 +23,8 @@ async function prepare() {
   owner = await suite.person(admin, 'Fiona Reid', { org: 'council' });
   colleague = await suite.person(admin, 'Colin Colleague', { org: 'council' });
   member = await suite.person(admin, 'Priya Police', { org: 'police' });
+  // room_list events go to connections that have listed rooms (protocol/README.md).
+  for (const person of [colleague, member]) await person.request({ type: 'rooms' });
 }
 
 const listEvent = (id) => (f) => f.type === 'room_list' && f.room?.id === id;
@@ -40,6 +42,7 @@ describe('accounts: room list events and mentions follow access', { timeout: sca
     assert.deepEqual(dropped, { type: 'room_list', event: 'remove', room: { id: room } });
     await ok(owner, { type: 'add', room, user: member.user.id, reason: 'Police lead on the case' });
     guest = await suite.person(owner, 'Rita Resident', { org: 'resident', room, guest: true });
+    await guest.request({ type: 'rooms' });
 
     // A change of the private room: its members (and the guest in it) hear of it; nobody else does,
     // not even its id.

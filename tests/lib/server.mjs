@@ -249,6 +249,8 @@ export async function killAll() {
   const waits = [];
   for (const child of running) {
     waits.push(new Promise((resolve) => { child.once('exit', resolve); }));
+    // Children are unreferenced while they run; the wait for their exit must keep the loop alive.
+    child.ref?.();
     try { child.kill('SIGKILL'); } catch { /* gone */ }
   }
   await Promise.all(waits);
