@@ -94,6 +94,8 @@ test('a facilitator at 1280×800 keeps the hand queue and "not heard from yet" i
 
   // ---- Paul creates the session; focus goes into the new room ----------------------------------
   await createRoom(P, 'Town centre safety', ROOM, 'session');
+  // Focus moves once the room is joined, which may come after its title shows: wait for it.
+  await P.waitForFunction(() => document.activeElement?.id === 'composer-text', null, { timeout: WAIT }).catch(() => {});
   assert.equal(await P.evaluate(() => document.activeElement.id), 'composer-text', 'focus goes to the message box after creating a room');
 
   // ---- twelve participants from four organisations; five raise their hands ---------------------

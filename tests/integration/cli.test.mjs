@@ -222,6 +222,9 @@ describe('outloud in a session (scripted)', { timeout: scaled(60000) }, () => {
     await host.waitFor((out) => (out.match(/"type":"hands"/g) || []).length >= 3, 'three hands events');
 
     host.write('/floor next\n/timer start 90 Pairs\n/timer pause\n/poll open --named Which first? | Housing | Transport\n/vote 2\n/poll close\n');
+    // The closed poll is an event that may come after the reply to `/poll close`: wait for it
+    // before ending the script (which exits once every request is answered).
+    await host.waitFor((out) => /"type":"poll"[^\n]*"open":false/.test(out), 'the closed poll');
     host.end();
     const r = await host.done;
     assert.equal(r.code, 0, r.stderr);
