@@ -31,13 +31,6 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------

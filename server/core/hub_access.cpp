@@ -13,13 +13,6 @@ namespace outloud::core {
 
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
-
 // Sign-outs travel on this bus channel; room ids are slugs, so it can never be a room's.
 constexpr const char* kSessionsChannel = "!sessions";
 // Close code for a socket whose session ended (sign-out or revocation): application range.

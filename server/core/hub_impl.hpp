@@ -31,6 +31,14 @@ namespace outloud::core {
 
 namespace asio = boost::asio;
 namespace p = protocol;
+
+// std::visit over lambdas: one overload per alternative.
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 using backend::Result;
 
 std::int64_t now_ms();

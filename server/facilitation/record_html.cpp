@@ -29,11 +29,11 @@ std::string esc(std::string_view text) {
   return out;
 }
 
-std::string org_label(const p::User& user) { return user.org.empty() ? "no organisation" : esc(user.org); }
+std::string html_org_label(const p::User& user) { return user.org.empty() ? "no organisation" : esc(user.org); }
 
 std::string name_of(const std::vector<p::User>& people, const std::string& id) {
   auto who = std::find_if(people.begin(), people.end(), [&](const p::User& u) { return u.id == id; });
-  return who != people.end() ? esc(who->name) + " (" + org_label(*who) + ")" : esc(id);
+  return who != people.end() ? esc(who->name) + " (" + html_org_label(*who) + ")" : esc(id);
 }
 
 constexpr std::string_view kStyle =
@@ -72,7 +72,7 @@ std::string poll_chart(const Poll& poll, const std::vector<int>& counts) {
 
 std::string message_html(const RecordClock& clock, const p::Message& message, const p::Room* group = nullptr) {
   std::string out = "<div class=\"msg\"><div class=\"head\"><strong>" + esc(message.from.name) + "</strong> (" +
-                    org_label(message.from) + ") · " + esc(clock.format(message.ts)) + " · #" +
+                    html_org_label(message.from) + ") · " + esc(clock.format(message.ts)) + " · #" +
                     std::to_string(message.seq);
   if (group) out += " · in " + esc(group->title.empty() ? group->id : group->title);
   if (message.topic != "general") out += " · topic " + esc(message.topic);
@@ -84,7 +84,7 @@ std::string message_html(const RecordClock& clock, const p::Message& message, co
     const auto& deletion = *message.deleted;
     // What stands in a taken-back message's place: a removal keeps who removed it and why.
     out += "<p class=\"text\"><em>";
-    out += deletion.reason ? "Removed by " + esc(deletion.by.name) + " (" + org_label(deletion.by) + ") on " +
+    out += deletion.reason ? "Removed by " + esc(deletion.by.name) + " (" + html_org_label(deletion.by) + ") on " +
                                  esc(clock.format(deletion.at)) + ". Reason: " + esc(*deletion.reason)
                            : std::string(deletion.by.id == message.from.id ? "Deleted by its author" : "Deleted") +
                                  " on " + esc(clock.format(deletion.at)) + ".";
@@ -139,7 +139,7 @@ std::string export_html(const p::Room& room, const SessionState& state, const st
   if (!people.empty()) h += "<ul>\n";
   for (const auto& org : org_order) {
     const auto& list = by_org[org];
-    h += "<li><strong>" + org_label(*list.front()) + "</strong> (" + std::to_string(list.size()) + "): ";
+    h += "<li><strong>" + html_org_label(*list.front()) + "</strong> (" + std::to_string(list.size()) + "): ";
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i) h += ", ";
       h += esc(list[i]->name);

@@ -1,13 +1,8 @@
 #include "server/net/cookie.hpp"
+#include "server/net/header_values.hpp"
 
 namespace outloud::net {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 std::string attributes(const CookieSettings& settings) {
   std::string out = "; Path=/; HttpOnly; SameSite=Lax";
@@ -20,10 +15,10 @@ std::string attributes(const CookieSettings& settings) {
 std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     const auto semicolon = header.find(';');
-    const std::string_view pair = trim(header.substr(0, semicolon));
+    const std::string_view pair = trim_ows(header.substr(0, semicolon));
     const auto equals = pair.find('=');
-    if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == name) {
-      std::string_view value = trim(pair.substr(equals + 1));
+    if (equals != std::string_view::npos && trim_ows(pair.substr(0, equals)) == name) {
+      std::string_view value = trim_ows(pair.substr(equals + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
       return value;
     }
@@ -46,7 +41,7 @@ std::string cleared_session_cookie(const CookieSettings& settings) {
 std::optional<std::string> request_token(std::string_view authorization, std::string_view cookie_header) {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() > kBearer.size() && authorization.substr(0, kBearer.size()) == kBearer) {
-    const auto token = trim(authorization.substr(kBearer.size()));
+    const auto token = trim_ows(authorization.substr(kBearer.size()));
     if (!token.empty()) return std::string(token);
   }
   if (auto value = find_cookie(cookie_header, kSessionCookie); value && !value->empty()) return std::string(*value);

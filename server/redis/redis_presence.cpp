@@ -14,7 +14,7 @@ using backend::Result;
 
 namespace {
 
-std::optional<backend::Error> failure_of(const Result<Reply>& reply) {
+std::optional<backend::Error> presence_failure(const Result<Reply>& reply) {
   if (!reply.ok()) return reply.error();
   if (reply.value().is_error()) {
     log::error("redis presence: command failed: %s", reply.value().str.c_str());
@@ -44,7 +44,7 @@ void RedisPresence::join(std::string room, std::string conn_key, protocol::User 
       connection_, {keys_.presence_expiry()}, std::move(args),
       [self = shared_from_this(), room = std::move(room), entry = std::move(entry),
        done = std::move(done)](Result<Reply> reply) mutable {
-        if (auto error = failure_of(reply)) return done(*error);
+        if (auto error = presence_failure(reply)) return done(*error);
         const auto& elements = reply.value().elements;
         if (elements.empty()) return done(backend::internal_error("bad presence reply"));
         if (!self->stopped_) self->local_.insert(std::move(entry));
@@ -60,7 +60,7 @@ void RedisPresence::leave(std::string room, std::string conn_key, std::string us
   scripts_->presence_leave.run(connection_, {keys_.presence_expiry()}, std::move(args),
                                [self = shared_from_this(), entry, done = std::move(done)](Result<Reply> reply) {
                                  self->local_.erase(entry);
-                                 if (auto error = failure_of(reply)) return done(*error);
+                                 if (auto error = presence_failure(reply)) return done(*error);
                                  done(reply.value().integer == 1);
                                });
   // Stop refreshing at once, even if Redis cannot be told now: the entry then expires by itself.
@@ -72,7 +72,7 @@ void RedisPresence::set_state(std::string room, std::string user_id, protocol::P
   scripts_->presence_set_state.run(connection_, {keys_.presence(room, "state")},
                                    {std::move(user_id), std::string(protocol::to_string(state))},
                                    [done = std::move(done)](Result<Reply> reply) {
-                                     if (auto error = failure_of(reply)) return done(*error);
+                                     if (auto error = presence_failure(reply)) return done(*error);
                                      done(reply.value().integer == 1);
                                    });
 }
@@ -81,7 +81,7 @@ void RedisPresence::list(std::string room, Callback<std::vector<protocol::Presen
   scripts_->presence_list.run(
       connection_, {keys_.presence(room, "users"), keys_.presence(room, "state"), keys_.presence(room, "since")}, {},
       [done = std::move(done)](Result<Reply> reply) {
-        if (auto error = failure_of(reply)) return done(*error);
+        if (auto error = presence_failure(reply)) return done(*error);
         const auto& elements = reply.value().elements;
         std::vector<protocol::PresenceEntry> entries;
         entries.reserve(elements.size() / 3);
@@ -105,7 +105,7 @@ void RedisPresence::page(std::string room, std::string after, int limit, Callbac
   scripts_->presence_page.run(
       connection_, {keys_.presence(room, "users"), keys_.presence(room, "state"), keys_.presence(room, "since")},
       {std::move(after), std::to_string(std::max(1, limit))}, [done = std::move(done)](Result<Reply> reply) {
-        if (auto error = failure_of(reply)) return done(*error);
+        if (auto error = presence_failure(reply)) return done(*error);
         const auto& elements = reply.value().elements;
         if (elements.size() < 2) return done(backend::internal_error("bad presence page reply"));
         backend::PresencePage page;
@@ -137,7 +137,7 @@ void RedisPresence::online_counts(std::vector<std::string> rooms, Callback<std::
   gather->done = std::move(done);
   for (std::size_t i = 0; i < rooms.size(); ++i) {
     connection_->command({"HLEN", keys_.presence(rooms[i], "users")}, [gather, i](Result<Reply> reply) {
-      if (auto error = failure_of(reply)) {
+      if (auto error = presence_failure(reply)) {
         if (!gather->error) gather->error = *error;
       } else {
         gather->counts[i] = static_cast<int>(reply.value().integer);
@@ -235,7 +235,7 @@ void RedisPresence::sweep_now() {
                                {keys_.presence_prefix(), std::to_string(options_.sweep_batch)},
                                [weak = weak_from_this()](Result<Reply> reply) {
                                  auto self = weak.lock();
-                                 if (!self || failure_of(reply)) return;
+                                 if (!self || presence_failure(reply)) return;
                                  const auto& elements = reply.value().elements;
                                  for (std::size_t i = 0; i + 1 < elements.size(); i += 2) {
                                    self->report_expired(elements[i].str, elements[i + 1].str);
