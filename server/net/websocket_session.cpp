@@ -1,6 +1,7 @@
 #include "server/net/websocket_session.hpp"
 
 #include "server/net/cookie.hpp"
+#include "server/net/header_values.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -31,12 +32,6 @@ std::uint64_t next_connection_id() {
   return ++counter;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 bool is_quiet_error(const error_code& ec) {
   return ec == websocket::error::closed || ec == asio::error::operation_aborted || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == beast::error::timeout;
@@ -49,7 +44,7 @@ bool offers_subprotocol(const http::request<http::string_body>& request, std::st
     std::string_view list = it->value();
     while (!list.empty()) {
       const auto comma = list.find(',');
-      if (trim(list.substr(0, comma)) == name) return true;
+      if (trim_ows(list.substr(0, comma)) == name) return true;
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
     }
@@ -295,6 +290,9 @@ void WebSocketSession::close_inbox() {
 
 void WebSocketSession::close(std::uint16_t code, std::string reason) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    // What was sent before the close (a `sent` waiting in the inbox behind a busy write, say the last
+    // ack of a shutdown's drain) leaves before the close frame: once closing, nothing more is queued.
+    self->drain_inbox();
     self->begin_close(code, std::move(reason), self->context_->ws.close_timeout);
   });
 }

@@ -242,17 +242,28 @@ describe('SIGTERM with several threads', { timeout: scaled(60000) }, () => {
       for (let i = 0; i < 200; i++) ids.push(writer.send({ type: 'send', room, text: `m${i}` }));
       await writer.next((f) => f.re === ids[0], scaled(5000));
       await srv.stop('SIGTERM');
-      assert.ok(await within(writer.closed, scaled(5000)), 'the connection was not closed');
+      assert.ok(await within(writer.closed, scaled(5000)), `the connection was not closed\n${srv.stderr.slice(-2000)}`);
       const answered = new Set(writer.frames.filter((f) => 're' in f).map((f) => f.re));
       const sentSeqs = writer.frames.filter((f) => f.type === 'sent').map((f) => f.seq);
       // Sends the server began before the drain were answered `sent`; later ones `unavailable` or
       // never read. What matters: no gap — every stored message up to the last ack was answered.
+      // (When the drain's budget ran out on a very slow machine, the server closed with writes still
+      // in flight and says so: those sends stay unanswered, and their retries are answered later.)
+      const budgetRanOut = /writes still unacknowledged/.test(srv.stderr);
       const lastAnswered = Math.max(...ids.filter((id) => answered.has(id)));
-      for (const id of ids) if (id < lastAnswered) assert.ok(answered.has(id), `send ${id} was not answered`);
+      for (const id of ids) {
+        if (id < lastAnswered && !budgetRanOut) assert.ok(answered.has(id), `send ${id} was not answered\n${srv.stderr.slice(-2000)}`);
+      }
       const restarted = await startServer({ dataPath: srv.dataPath, args: UNTHROTTLED });
       const reader = await connectAs(restarted.wsUrl, 'Reader', 'essex-cc');
       const joined = await reader.join(room, { limit: 1 });
-      assert.equal(joined.head, Math.max(0, ...sentSeqs), `round ${round}: stored ${joined.head}, acknowledged ${sentSeqs.length}`);
+      const lastAcked = Math.max(0, ...sentSeqs);
+      const detail = `round ${round}: stored up to ${joined.head}, acknowledged ${sentSeqs.length} (last seq ${lastAcked})\n${srv.stderr.slice(-2000)}`;
+      assert.ok(joined.head >= lastAcked, `an acknowledged message was lost: ${detail}`);
+      // A stored message without its `sent` is the race this test is for, unless the machine was so
+      // slow that the drain's budget ran out first (the server says so; the client's retry with the
+      // same nonce is then answered from the store).
+      if (joined.head > lastAcked) assert.ok(budgetRanOut, `stored but not acknowledged: ${detail}`);
       await reader.close();
       await restarted.stop();
     }
