@@ -100,7 +100,7 @@ export function backoffDelay(attempt, { initialDelayMs, maxDelayMs, factor, jitt
 export const DEFAULT_OPTIONS = {
   requestTimeoutMs: 10000,
   connectTimeoutMs: 10000,
-  // A silent drop is noticed within heartbeatMs + heartbeatMs/3 + heartbeatTimeoutMs (7.3 s): see _startHeartbeat.
+  // A silent drop is noticed within heartbeatMs + heartbeatMs/3 + heartbeatTimeoutMs + 0.5 s (7.8 s): see _startHeartbeat.
   heartbeatMs: 2500,
   heartbeatTimeoutMs: 4000,
   typingIntervalMs: 3000,
