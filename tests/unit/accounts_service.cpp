@@ -15,7 +15,7 @@
 #include "server/embedded/sqlite_accounts.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace accounts_service_test {
 
 using accounts::Accounts;
 using accounts::Identity;
@@ -178,5 +178,5 @@ TEST_CASE("accounts: a session ends at once and is announced; only its owner or 
   CHECK(ended == std::vector<std::string>{cli.session.id, bob_in.session.id});
 }
 
-}  // namespace
+}  // namespace accounts_service_test
 }  // namespace outloud::testing

@@ -15,6 +15,9 @@
 
 #include "server/app/options.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace app_options_test {
+
 namespace fs = std::filesystem;
 using outloud::app::Options;
 using outloud::app::parse_options;
@@ -450,3 +453,5 @@ TEST_CASE("options: the hub's limits per request", "[app]") {
     CHECK(refused.err.find(std::string(bad).substr(2, std::string(bad).find('=') - 2)) != std::string::npos);
   }
 }
+
+}  // namespace app_options_test

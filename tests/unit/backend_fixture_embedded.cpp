@@ -11,7 +11,7 @@
 
 namespace outloud::testing {
 
-namespace {
+namespace backend_fixture_embedded_test {
 
 class EmbeddedBackends final : public BackendSet {
  public:
@@ -36,6 +36,6 @@ const bool registered = register_backend_kind(
       return std::make_unique<EmbeddedBackends>(name);
     });
 
-}  // namespace
+}  // namespace backend_fixture_embedded_test
 
 }  // namespace outloud::testing

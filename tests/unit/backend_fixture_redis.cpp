@@ -12,7 +12,7 @@
 
 namespace outloud::testing {
 
-namespace {
+namespace backend_fixture_redis_test {
 
 class RedisBackendSet final : public BackendSet {
  public:
@@ -36,6 +36,6 @@ const bool registered = register_backend_kind(
       return std::make_unique<RedisBackendSet>(name);
     });
 
-}  // namespace
+}  // namespace backend_fixture_redis_test
 
 }  // namespace outloud::testing

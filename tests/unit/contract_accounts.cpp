@@ -13,7 +13,7 @@
 #include "server/accounts/secrets.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_accounts_test {
 
 using accounts::Account;
 using accounts::AccountStore;
@@ -497,5 +497,5 @@ TEST_CASE("accounts: the audit log keeps unique increasing times and pages newes
   }
 }
 
-}  // namespace
+}  // namespace contract_accounts_test
 }  // namespace outloud::testing

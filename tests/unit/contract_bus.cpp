@@ -9,7 +9,7 @@
 #include "backend_fixture.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_bus_test {
 
 using backend::BusEvent;
 
@@ -124,5 +124,5 @@ TEST_CASE("bus: an unsubscribed room gets nothing more", "[contract][bus]") {
   }
 }
 
-}  // namespace
+}  // namespace contract_bus_test
 }  // namespace outloud::testing

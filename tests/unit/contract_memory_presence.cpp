@@ -8,7 +8,7 @@
 #include "server/embedded/memory_presence.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_memory_presence_test {
 
 TEST_CASE("memory presence: list is ordered by since, then user id", "[presence][embedded]") {
   std::atomic<std::int64_t> clock{1000};
@@ -35,5 +35,5 @@ TEST_CASE("memory presence: list is ordered by since, then user id", "[presence]
   CHECK_FALSE(expired);
 }
 
-}  // namespace
+}  // namespace contract_memory_presence_test
 }  // namespace outloud::testing

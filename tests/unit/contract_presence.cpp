@@ -9,7 +9,7 @@
 #include "backend_fixture.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_presence_test {
 
 using protocol::PresenceEntry;
 using protocol::PresenceState;
@@ -161,5 +161,5 @@ TEST_CASE("presence: pages list every user present at least once, with the count
   }
 }
 
-}  // namespace
+}  // namespace contract_presence_test
 }  // namespace outloud::testing

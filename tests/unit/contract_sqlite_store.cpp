@@ -16,7 +16,7 @@
 #include "server/embedded/sqlite_store.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_sqlite_store_test {
 
 using backend::AppendRequest;
 using backend::AppendResult;
@@ -300,5 +300,5 @@ TEST_CASE("sqlite store: one transaction per request (max_batch 1) keeps the sam
   }
 }
 
-}  // namespace
+}  // namespace contract_sqlite_store_test
 }  // namespace outloud::testing

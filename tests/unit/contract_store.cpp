@@ -13,7 +13,7 @@
 #include "outloud/protocol/parse_message.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_store_test {
 
 using backend::AppendRequest;
 using backend::AppendResult;
@@ -373,5 +373,5 @@ TEST_CASE("store: room state is saved by compare-and-set on its version", "[cont
   }
 }
 
-}  // namespace
+}  // namespace contract_store_test
 }  // namespace outloud::testing

@@ -8,7 +8,7 @@
 #include "backend_fixture.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_store_access_test {
 
 using backend::AppendResult;
 using backend::Page;
@@ -120,5 +120,5 @@ TEST_CASE("store: retention deletes the oldest messages before a time, a batch a
   }
 }
 
-}  // namespace
+}  // namespace contract_store_access_test
 }  // namespace outloud::testing

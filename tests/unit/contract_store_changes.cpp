@@ -6,7 +6,7 @@
 #include "backend_fixture.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_store_changes_test {
 
 using backend::ChangeKind;
 using backend::ChangePage;
@@ -175,5 +175,5 @@ TEST_CASE("store: search finds every word, newest first, in one room, never dele
   }
 }
 
-}  // namespace
+}  // namespace contract_store_changes_test
 }  // namespace outloud::testing

@@ -7,7 +7,7 @@
 #include "backend_fixture.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace contract_topics_test {
 
 using backend::Page;
 using backend::RoomProgress;
@@ -91,5 +91,5 @@ TEST_CASE("store: topics are listed by last activity with counts and unread, and
   }
 }
 
-}  // namespace
+}  // namespace contract_topics_test
 }  // namespace outloud::testing

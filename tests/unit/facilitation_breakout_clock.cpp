@@ -7,6 +7,9 @@
 #include "server/facilitation/record_clock.hpp"
 #include "tests/unit/facilitation_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace facilitation_breakout_clock_test {
+
 using namespace facilitation_test;
 
 namespace {
@@ -118,3 +121,5 @@ TEST_CASE("facilitation: the record's clock", "[facilitation]") {
     REQUIRE(refused.error().code == p::ErrorCode::bad_request);
   }
 }
+
+}  // namespace facilitation_breakout_clock_test

@@ -7,6 +7,9 @@
 
 #include "tests/unit/facilitation_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace facilitation_engine_test {
+
 using namespace facilitation_test;
 
 TEST_CASE("facilitation: roles are changed by the owner and facilitators only", "[facilitation]") {
@@ -588,3 +591,5 @@ TEST_CASE("facilitation: people placed in groups are remembered for the record",
       if (str(member["id"]) == late.id) found = str(member["name"]) == late.name && str(member["org"]) == late.org;
   REQUIRE(found);
 }
+
+}  // namespace facilitation_engine_test

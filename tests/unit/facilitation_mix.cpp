@@ -12,6 +12,9 @@
 
 #include "server/facilitation/grouping.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace facilitation_mix_test {
+
 namespace f = outloud::facilitation;
 namespace p = outloud::protocol;
 
@@ -321,3 +324,5 @@ TEST_CASE("facilitation: the seeded generator is uniform enough and platform-ind
   for (int i = 0; i < 60000; ++i) ++buckets[random.below(6)];
   for (int count : buckets) REQUIRE(std::abs(count - 10000) < 500);
 }
+
+}  // namespace facilitation_mix_test

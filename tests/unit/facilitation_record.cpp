@@ -3,6 +3,9 @@
 
 #include "tests/unit/facilitation_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace facilitation_record_test {
+
 using namespace facilitation_test;
 
 namespace {
@@ -230,3 +233,5 @@ TEST_CASE("facilitation: the export frame", "[facilitation]") {
   frame = parse(f::export_frame(std::nullopt, "housing", ""));
   REQUIRE_FALSE(frame.HasMember("re"));
 }
+
+}  // namespace facilitation_record_test

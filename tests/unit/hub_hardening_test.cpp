@@ -2,6 +2,9 @@
 // fixes (acks before a drain closes, a failed re-join, a failed gap fetch in a quiet room).
 #include "hub_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace hub_hardening_test {
+
 namespace {
 
 std::string code_of(const rapidjson::Document& doc) {
@@ -249,3 +252,5 @@ TEST_CASE("hub: frames sent right after hello wait for its answer", "[hub]") {
   CHECK(code_of(early->next(reply_to(2))) == "created");
   CHECK(code_of(early->next(reply_to(3))) == "joined");
 }
+
+}  // namespace hub_hardening_test

@@ -1,6 +1,9 @@
 // The hub over the real embedded backends, with fake connections: the domain without sockets.
 #include "hub_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace hub_test {
+
 TEST_CASE("hub: frames before hello are unauthenticated; ping is allowed", "[hub]") {
   HubFixture hub;
   auto stranger = hub.open_anonymous();
@@ -163,3 +166,5 @@ TEST_CASE("hub: a pipelined create, join, send and leave are carried out in orde
   if (!sent) CHECK(std::string(paul->next(reply_to(4))["type"].GetString()) == "sent");
   CHECK(left);
 }
+
+}  // namespace hub_test

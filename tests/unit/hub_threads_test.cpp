@@ -8,6 +8,9 @@
 
 #include "hub_fixture.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace hub_threads_test {
+
 TEST_CASE("hub: four I/O threads, concurrent senders in three rooms: per-room order, each message once",
           "[hub][threads]") {
   core::HubOptions options;
@@ -87,3 +90,5 @@ TEST_CASE("hub: four I/O threads, concurrent senders in three rooms: per-room or
   CHECK(eventually([&] { return hub.metrics().deliveries.load() >= kRooms * per_room * kSenders; }));
   CHECK(hub.metrics().deliveries.load() == kRooms * per_room * kSenders);
 }
+
+}  // namespace hub_threads_test

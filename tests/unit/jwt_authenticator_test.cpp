@@ -7,6 +7,9 @@
 
 #include "server/core/jwt_authenticator.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace jwt_authenticator_test {
+
 namespace {
 
 std::string make_token(const std::string& secret, jwt_alg_t alg, long exp_offset_s, bool with_org = true) {
@@ -185,3 +188,5 @@ TEST_CASE("jwt: sub, name and org follow hello's rules", "[jwt]") {
   CHECK_THAT(with(R"("u")", R"("Name")", R"("Essex CC")"), Catch::Contains("'org'"));
   CHECK_THAT(with(R"("u")", R"("Name")", R"("org\n")"), Catch::Contains("'org'"));
 }
+
+}  // namespace jwt_authenticator_test

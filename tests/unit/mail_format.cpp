@@ -5,6 +5,9 @@
 #include "server/mail/mailer.hpp"
 #include "server/mail/smtp_mailer.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace mail_format_test {
+
 using namespace outloud::mail;
 
 TEST_CASE("format_message: headers, CRLF body, no header injection", "[mail]") {
@@ -30,3 +33,5 @@ TEST_CASE("is_valid_address", "[mail]") {
     CHECK_FALSE(is_valid_address(bad));
   }
 }
+
+}  // namespace mail_format_test

@@ -8,6 +8,9 @@
 
 #include "server/net/admission.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_admission_test {
+
 using outloud::net::Admission;
 using outloud::net::ConnectionLimits;
 using boost::asio::ip::make_address;
@@ -79,3 +82,5 @@ TEST_CASE("admission: a moved ticket is released once", "[net][admission]") {
   CHECK(admission.open() == 0);
   CHECK(admit(admission, "203.0.113.6"));
 }
+
+}  // namespace net_admission_test

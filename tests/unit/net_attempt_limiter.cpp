@@ -6,6 +6,9 @@
 
 #include "server/net/attempt_limiter.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_attempt_limiter_test {
+
 using outloud::net::AttemptLimiter;
 using namespace std::chrono_literals;
 
@@ -75,3 +78,5 @@ TEST_CASE("AttemptLimiter: attempts count from their start, and stop counting wh
   limiter.succeeded("a", t0 + 4ms);
   CHECK(limiter.tracked() == 0);
 }
+
+}  // namespace net_attempt_limiter_test

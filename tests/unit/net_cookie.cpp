@@ -4,6 +4,9 @@
 
 #include "server/net/cookie.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_cookie_test {
+
 using namespace outloud::net;
 using namespace std::chrono_literals;
 
@@ -33,3 +36,5 @@ TEST_CASE("request_token: Bearer first, then the cookie", "[net][cookie]") {
   CHECK(request_token("Bearer ", "outloud_session=") == std::nullopt);
   CHECK(request_token("", "") == std::nullopt);
 }
+
+}  // namespace net_cookie_test

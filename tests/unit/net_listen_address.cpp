@@ -6,6 +6,9 @@
 
 #include "server/net/listen_address.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_listen_address_test {
+
 using outloud::net::endpoint_text;
 using outloud::net::parse_listen_address;
 using outloud::net::resolve_listen_address;
@@ -83,3 +86,5 @@ TEST_CASE("resolve_listen_address: numeric hosts, IPv4 first; endpoint_text", "[
     if (local[i].address().is_v4()) CHECK(local[i - 1].address().is_v4());  // IPv4 first
   }
 }
+
+}  // namespace net_listen_address_test

@@ -4,6 +4,9 @@
 
 #include "server/net/origin_policy.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_origin_policy_test {
+
 using outloud::net::normalize_origin;
 using outloud::net::OriginPolicy;
 
@@ -67,3 +70,5 @@ TEST_CASE("OriginPolicy: --public-url and --allowed-origin", "[net][origin]") {
   CHECK_FALSE(policy.allows(true, "https://evil.chat.example.org", "10.0.0.5:8080"));    // a subdomain
   CHECK(policy.allows(true, "http://10.0.0.5:8080", "10.0.0.5:8080"));                   // still its Host
 }
+
+}  // namespace net_origin_policy_test

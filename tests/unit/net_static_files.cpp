@@ -10,6 +10,9 @@
 
 #include "server/net/static_files.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_static_files_test {
+
 namespace fs = std::filesystem;
 using outloud::net::content_info;
 using outloud::net::decode_target_path;
@@ -178,3 +181,5 @@ TEST_CASE("content_info: type and revalidation per kind of file", "[net]") {
   CHECK_FALSE(content_info("icon.png").revalidate);
   CHECK_FALSE(content_info("favicon.ico").revalidate);
 }
+
+}  // namespace net_static_files_test

@@ -6,6 +6,9 @@
 
 #include "server/net/token_bucket.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_token_bucket_test {
+
 using outloud::net::TokenBucket;
 using namespace std::chrono_literals;
 
@@ -94,3 +97,5 @@ TEST_CASE("TokenBucket: the default arguments read the steady clock", "[net]") {
   CHECK(bucket.try_take());
   CHECK_FALSE(bucket.try_take());
 }
+
+}  // namespace net_token_bucket_test

@@ -17,6 +17,9 @@
 
 #include "server/net/ws_framing.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace net_ws_framing_test {
+
 namespace asio = boost::asio;
 namespace websocket = boost::beast::websocket;
 using outloud::net::ws_framing::frame_header;
@@ -149,3 +152,5 @@ TEST_CASE("a close with the largest control payload is read whole", "[net][ws_fr
   CHECK(seen.close.code == 1008);
   CHECK(std::string(seen.close.reason.data(), seen.close.reason.size()) == reason);
 }
+
+}  // namespace net_ws_framing_test

@@ -8,6 +8,9 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "parse_expectations.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_access_test {
+
 using namespace outloud::protocol;
 using outloud::testing::accepted_as;
 using outloud::testing::refused_naming;
@@ -194,3 +197,5 @@ TEST_CASE("access serializers", "[protocol]") {
     CHECK(s["sessions"][0]["current"].GetBool());
   }
 }
+
+}  // namespace protocol_access_test

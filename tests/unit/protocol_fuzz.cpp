@@ -11,6 +11,9 @@
 #include "outloud/protocol/client_frames.hpp"
 #include "outloud/protocol/server_frames.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_fuzz_test {
+
 using namespace outloud::protocol;
 
 namespace {
@@ -135,3 +138,5 @@ TEST_CASE("mutated frames give a frame or a bad_request, never a crash", "[proto
   CHECK(accepted > 300);
   CHECK(refused > 5000);
 }
+
+}  // namespace protocol_fuzz_test

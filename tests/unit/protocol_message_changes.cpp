@@ -9,6 +9,9 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "parse_expectations.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_message_changes_test {
+
 using namespace outloud::protocol;
 using Catch::Matchers::Contains;
 using outloud::testing::accepted_as;
@@ -92,3 +95,5 @@ TEST_CASE("an edited and a removed MESSAGE are written and read back", "[protoco
   CHECK(found == R"({"type":"found","re":"s","room":"r","query":"budget","messages":[],"next":null})");
   CHECK_THAT(found_frame(std::nullopt, "r", "q", {}, 40, 1000), Contains(R"("next":40,"scanned":1000})"));
 }
+
+}  // namespace protocol_message_changes_test

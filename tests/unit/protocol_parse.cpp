@@ -6,6 +6,9 @@
 
 #include "outloud/protocol/client_frames.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_parse_test {
+
 using namespace outloud::protocol;
 using Catch::Matchers::Contains;
 
@@ -348,3 +351,5 @@ TEST_CASE("room_of names the room a frame concerns", "[protocol]") {
   CHECK(room_of(accepted(R"({"type":"status","state":"away"})").body) == nullptr);
   CHECK(room_of(accepted(R"({"type":"hello","token":"t"})").body) == nullptr);
 }
+
+}  // namespace protocol_parse_test

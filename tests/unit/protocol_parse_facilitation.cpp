@@ -6,6 +6,9 @@
 #include "outloud/protocol/client_frames.hpp"
 #include "parse_expectations.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_parse_facilitation_test {
+
 using namespace outloud::protocol;
 using Catch::Matchers::Contains;
 using outloud::testing::accepted_as;
@@ -226,3 +229,5 @@ TEST_CASE("lock and export", "[protocol]") {
   refused_naming(R"({"type":"export","id":"f"})", "room");
   refused_naming(R"({"type":"export","id":"f","room":"Housing"})", "room");
 }
+
+}  // namespace protocol_parse_facilitation_test

@@ -8,6 +8,9 @@
 #include "outloud/protocol/parse_message.hpp"
 #include "outloud/protocol/server_frames.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_serialize_test {
+
 using namespace outloud::protocol;
 
 namespace {
@@ -233,3 +236,5 @@ TEST_CASE("parse_message_json reads back every MESSAGE", "[protocol]") {
   }
   CHECK_FALSE(parse_message_json(std::string(100000, '[')).has_value());
 }
+
+}  // namespace protocol_serialize_test

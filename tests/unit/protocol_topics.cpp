@@ -5,7 +5,7 @@
 #include "parse_expectations.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace protocol_topics_test {
 
 using namespace protocol;
 
@@ -68,5 +68,5 @@ TEST_CASE("protocol: topics, read, mention and room_list frames are serialized a
   CHECK_THAT(rooms_frame(std::nullopt, {{room, 2, 9, 4}}), Catch::Matchers::Contains(R"("online":2,"last_seq":9,"read":4})"));
 }
 
-}  // namespace
+}  // namespace protocol_topics_test
 }  // namespace outloud::testing

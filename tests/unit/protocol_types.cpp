@@ -3,6 +3,9 @@
 
 #include "outloud/protocol/types.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_types_test {
+
 using namespace outloud::protocol;
 
 TEST_CASE("every error code has its contract name", "[protocol]") {
@@ -83,3 +86,5 @@ TEST_CASE("is_valid_utf8 follows RFC 3629", "[protocol]") {
     CHECK_FALSE(is_valid_utf8(bad));
   }
 }
+
+}  // namespace protocol_types_test

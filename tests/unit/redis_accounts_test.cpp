@@ -14,7 +14,7 @@
 #include "server/accounts/secrets.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace redis_accounts_test {
 
 using accounts::Invitation;
 using accounts::Session;
@@ -141,5 +141,5 @@ TEST_CASE("redis accounts: calls fail with unavailable while Redis is down, and 
   CHECK_FALSE(await_value<bool>([&](auto done) { store.has_admin(done); }));
 }
 
-}  // namespace
+}  // namespace redis_accounts_test
 }  // namespace outloud::testing

@@ -7,7 +7,7 @@
 #include "server/redis/redis_url.hpp"
 
 namespace outloud::redis {
-namespace {
+namespace redis_codec_test {
 
 TEST_CASE("redis url: host, port and database are read; mistakes are explained", "[redis]") {
   auto parsed = parse_redis_url("redis://10.0.0.5:6380/3");
@@ -103,5 +103,5 @@ TEST_CASE("bus envelope: every field survives, the payload is the frame text byt
   }
 }
 
-}  // namespace
+}  // namespace redis_codec_test
 }  // namespace outloud::redis

@@ -19,7 +19,7 @@
 #include "server/redis/connection.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace redis_master_switch_test {
 
 using namespace std::chrono_literals;
 
@@ -110,5 +110,5 @@ TEST_CASE("redis master switch: ROLE must say master; READONLY is unavailable an
   first.command({"REPLICAOF", "NO", "ONE"});  // a master with no replica shuts down at once
 }
 
-}  // namespace
+}  // namespace redis_master_switch_test
 }  // namespace outloud::testing

@@ -21,7 +21,7 @@
 #include "redis_server.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace redis_nodes_test {
 
 using namespace std::chrono_literals;
 using backend::AppendRequest;
@@ -305,5 +305,5 @@ TEST_CASE("redis durability: acknowledged messages survive a crash of redis-serv
             .message.seq == 21);
 }
 
-}  // namespace
+}  // namespace redis_nodes_test
 }  // namespace outloud::testing

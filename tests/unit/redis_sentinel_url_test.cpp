@@ -6,7 +6,7 @@
 #include "server/redis/redis_url.hpp"
 
 namespace outloud::redis {
-namespace {
+namespace redis_sentinel_url_test {
 
 RedisTarget target_of(const char* url) {
   auto parsed = parse_redis_target(url);
@@ -70,5 +70,5 @@ TEST_CASE("sentinel url: mistakes are explained", "[redis]") {
   CHECK(std::holds_alternative<std::string>(parse_redis_url("redis-sentinel://s1/m")));
 }
 
-}  // namespace
+}  // namespace redis_sentinel_url_test
 }  // namespace outloud::redis

@@ -7,6 +7,9 @@
 
 #include "server/core/room_members.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace room_members_test {
+
 using outloud::backend::BusEvent;
 using outloud::core::Frame;
 using outloud::core::RoomMembers;
@@ -128,3 +131,5 @@ TEST_CASE("room index: batched presence skips the per-change event and arrives a
   room.activate(3, 0, out.sender());
   CHECK(out.sent == std::vector<std::string>{"3:batch"});
 }
+
+}  // namespace room_members_test

@@ -5,6 +5,9 @@
 
 #include "server/core/room_sequencer.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace room_sequencer_test {
+
 using outloud::core::Frame;
 using outloud::core::RoomSequencer;
 
@@ -164,3 +167,5 @@ TEST_CASE("sequencer: messages held ahead of a gap are bounded; past the bound t
   CHECK(emitted == expected);
   CHECK(sequencer.cursor() == 40);
 }
+
+}  // namespace room_sequencer_test

@@ -13,7 +13,7 @@
 #include "server/embedded/sqlite_store.hpp"
 
 namespace outloud::testing {
-namespace {
+namespace sqlite_readers_test {
 
 using backend::AppendResult;
 using backend::Page;
@@ -132,5 +132,5 @@ TEST_CASE("sqlite readers: close finishes the reads queued, later reads are unav
   CHECK(late.error().code == protocol::ErrorCode::unavailable);
 }
 
-}  // namespace
+}  // namespace sqlite_readers_test
 }  // namespace outloud::testing
