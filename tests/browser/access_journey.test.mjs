@@ -92,7 +92,11 @@ async function makeInvitation(person, { guest = false, org }) {
   await page.click('#invite-form button[type="submit"]');
   await until(person, 'the invitation link shows', () => /#invite=/.test(document.getElementById('invite-url').value));
   const url = await page.inputValue('#invite-url');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'invite-url', 'the focus goes to the link');
+  const focus = await page.evaluate(() => {
+    const a = document.activeElement;
+    return { id: a?.id ?? '', what: `${a?.tagName} ${a?.className}`, connection: document.getElementById('conn-pill')?.dataset.state };
+  });
+  assert.equal(focus.id, 'invite-url', `the focus goes to the link (it is on ${focus.what}; connection ${focus.connection})`);
   return url;
 }
 

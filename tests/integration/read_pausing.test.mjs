@@ -31,6 +31,22 @@ function memory(pid) {
   return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
 }
 const mb = (bytes) => (bytes / MiB).toFixed(1);
+
+// Waits until the server's RSS has moved by less than 1 MiB for `quietMs` (or `maxMs` passed):
+// the replies it had read requests for are built and queued, or the memory it gives back is back.
+async function untilRssSteady(pid, { quietMs, maxMs }) {
+  const start = Date.now();
+  let last = memory(pid).rss;
+  let steadySince = Date.now();
+  while (Date.now() - start < maxMs && Date.now() - steadySince < quietMs) {
+    await sleep(100);
+    const now = memory(pid).rss;
+    if (Math.abs(now - last) >= MiB) {
+      last = now;
+      steadySince = Date.now();
+    }
+  }
+}
 const pausedCount = (srv) => new Set([...srv.stderr.matchAll(/ws (\d+): reading paused/g)].map((m) => m[1])).size;
 
 // On an ASan build RSS means something only if freed memory is not held in quarantine and goes
@@ -92,12 +108,12 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
     const list = await flooders(srv, 4);
     const before = memory(srv.pid);
     await floodUntilPaused(srv, list, room, { pausedTarget: list.length });
-    await sleep(scaled(3000));  // whatever was read is answered and queued by now
+    await untilRssSteady(srv.pid, { quietMs: 1000, maxMs: scaled(3000) });  // what was read is answered and queued
     const { rss: loaded, peak } = memory(srv.pid);
     const open = list.filter((c) => !c.closeInfo).length;
     const sent = list.reduce((n, c) => n + c.sent, 0);
     for (const c of list) c.ws.terminate();
-    await sleep(scaled(5000));
+    await untilRssSteady(srv.pid, { quietMs: 1000, maxMs: scaled(5000) });
     const settled = memory(srv.pid).rss;
 
     const growth = peak - before.rss;
@@ -107,7 +123,7 @@ describe('read pausing', { timeout: scaled(180000) }, () => {
     const bound = (list.length * (QUEUE_CAP + 6 * replyBytes) + 32 * MiB) * (SANITIZE ? 9 / 8 : 1);
     console.log(`[figure] ${list.length} non-reading clients, ${sent} history requests of ${mb(replyBytes)} MB ` +
       `(queue cap ${mb(QUEUE_CAP)} MB): RSS before ${mb(before.rss)} MB, peak ${mb(peak)} MB (+${mb(growth)}), ` +
-      `loaded ${mb(loaded)} MB, 5 s after they left ${mb(settled)} MB; bound +${mb(bound)} MB; ` +
+      `loaded ${mb(loaded)} MB, settled after they left ${mb(settled)} MB; bound +${mb(bound)} MB; ` +
       `${pausedCount(srv)} paused, ${open} still open`);
     assert.equal(open, list.length, 'a flooder was dropped (its queue reached 8 times the cap) though the grace is 600 s');
     assert.ok(growth < bound, `RSS grew by ${mb(growth)} MB, over the bound of ${mb(bound)} MB`);
