@@ -113,6 +113,7 @@ let topicRead = null;
  */
 export function readingTopic(room, topic) {
   const closed = topicRead;
+  if (room) flushRead();  // the room as it stood until now was read; from here on, only the topic
   topicRead = room ? { room, topic } : null;
   if (!topicRead && closed && viewing(closed.room)) scheduleRead(closed.room);
 }
