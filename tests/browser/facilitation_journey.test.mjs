@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import {
   WAIT, WEB_ROOT, assertInView, createRoom, joinRoom, launchBrowser, saveScreenshot, until, untilText, waitForText,
 } from '../lib/browser.mjs';
-import { AXE_SCRIPT, assertAccessible } from '../lib/a11y.mjs';
+import { assertAccessible } from '../lib/a11y.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
@@ -84,7 +84,7 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   const started = Date.now();
   const open = (name, org, extra = {}) => browser.openPerson({ url: `${server.url}/`, name, org, viewport: DESKTOP, ...extra });
   const [fay, nadia, sam] = await Promise.all([
-    open('Fay Morgan', 'essex-cc', { initScript: AXE_SCRIPT, contextOptions: { acceptDownloads: true } }),
+    open('Fay Morgan', 'essex-cc', { contextOptions: { acceptDownloads: true } }),
     open('Nadia Shah', 'nhs-mse', { initScript: keepToasts }),
     open('Sam Ortiz', 'essex-police', { viewport: { width: 1000, height: 800 } }),
   ]);

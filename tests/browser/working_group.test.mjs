@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import {
   WAIT, WEB_ROOT, assertInView, createRoom, joinRoom, launchBrowser, saveScreenshot, send, signIn, until, untilText, waitForText,
 } from '../lib/browser.mjs';
-import { AXE_SCRIPT, assertAccessible } from '../lib/a11y.mjs';
+import { assertAccessible } from '../lib/a11y.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
@@ -75,8 +75,8 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   const started = Date.now();
   const desk = (name, org, extra = {}) => browser.openPerson({ url: `${server.url}/`, name, org, viewport: DESKTOP, ...extra });
   const [nadia, paul] = await Promise.all([
-    desk('Nadia Shah', 'nhs-mse', { contextOptions: { permissions: ['notifications'] }, initScript: [AXE_SCRIPT, observeNotifications] }),
-    desk('Paul Ashworth', 'essex-cc', { contextOptions: { acceptDownloads: true }, initScript: AXE_SCRIPT }),
+    desk('Nadia Shah', 'nhs-mse', { contextOptions: { permissions: ['notifications'] }, initScript: observeNotifications }),
+    desk('Paul Ashworth', 'essex-cc', { contextOptions: { acceptDownloads: true } }),
   ]);
   const N = nadia.page;
   const P = paul.page;
@@ -233,7 +233,7 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   await item(N, 'The budget plan').locator('.msg-edited').waitFor({ timeout: WAIT });
 
   // ---- Tom on a 390 px phone: 16 px fields, his own name, the tags, sign-out --------------------
-  const tom = await browser.openPage({ url: `${server.url}/`, name: 'Tom Bell', viewport: PHONE, initScript: AXE_SCRIPT });
+  const tom = await browser.openPage({ url: `${server.url}/`, name: 'Tom Bell', viewport: PHONE });
   const T = tom.page;
   await T.waitForSelector('#signin-form', { state: 'visible', timeout: WAIT });
   assert.equal(await T.textContent('#signin-view h1'), 'Sign in to OutLoud');
