@@ -17,7 +17,8 @@ import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
-const MINUTE_MS = scaled(12000);
+// A breakout minute: long enough for the steps taken meanwhile on a busy machine (4× under ASan).
+const MINUTE_MS = Math.max(scaled(12000), 16000);
 const ROOM = 'town-centre';
 const TITLE = 'Town centre safety';
 /** The ten participants on protocol clients: with Nadia (nhs-mse) and Sam (essex-police), three of each organisation. */
@@ -324,6 +325,7 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   await lee.join(ROOM);
   await until(F, 'the late joiner is listed', (id) => !!document.querySelector(`.late-joiners:not([hidden]) li[data-user="${id}"]`), lee.user.id);
   assert.match(await F.textContent('.late-joiners'), /Lee Late \(uni-essex\)/);
+  await assertInView(F, `.late-joiners li[data-user="${lee.user.id}"] .place-late`, 'when a late joiner arrives');
   await step('with a late joiner listed');
   await saveScreenshot(F, 'facilitation-05-breakout-late-joiner');
   await F.click(`.late-joiners li[data-user="${lee.user.id}"] .place-late`);
