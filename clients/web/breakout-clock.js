@@ -51,7 +51,7 @@ export function renderLateJoiners(live, b, place) {
     section = h('section', { class: 'late-joiners', 'aria-labelledby': 'late-joiners-heading' },
       h('h4', { id: 'late-joiners-heading', class: 'small', text: 'Joined late' }),
       h('ul', { class: 'late-list' }));
-    live.append(section);
+    live.prepend(section);  // above the groups, where the facilitator looks first
   }
   const late = b.open && Array.isArray(b.late) ? b.late : [];
   section.hidden = late.length === 0;

@@ -39,8 +39,15 @@ export class MessageListView {
     this.jumpButton.addEventListener('click', () => this.scrollToBottom());
     /** Whether the reader is at the newest messages (kept there when the box changes size). */
     this.atBottom = true;
+    /** The scroll position the last scroll event saw: below it, the reader has moved up since. */
+    this.lastTop = this.scroller.scrollTop;
     this.scroller.addEventListener('scroll', () => {
-      this.atBottom = this.isNearBottom();
+      // Only a move up leaves the newest messages. A scroll event read after the box shrank (a poll,
+      // a timer or the agenda appearing above it) is not one: the resize observer below scrolls on.
+      const top = this.scroller.scrollTop;
+      const near = this.isNearBottom();
+      if (near || top < this.lastTop) this.atBottom = near;
+      this.lastTop = top;
       if (this.atBottom) this.jumpButton.hidden = true;
     });
     // A poll, a timer or the agenda appearing above the list shrinks its box: a reader who was at
@@ -70,7 +77,9 @@ export class MessageListView {
    */
   insert(message, { stickToBottom = false } = {}) {
     if (this.list.querySelector(`li[data-seq="${message.seq}"]`)) return false;
-    const wasNearBottom = this.isNearBottom();
+    // At the newest: near the end, or there before the box shrank — unless the reader has just
+    // moved up (its scroll event not dispatched yet).
+    const wasNearBottom = this.isNearBottom() || (this.atBottom && this.scroller.scrollTop >= this.lastTop);
     const li = this._messageItem(message);
     const before = this._findInsertionPoint(message.seq);
     this.list.insertBefore(li, before);

@@ -7,6 +7,7 @@ import { h, clear } from './dom.js';
 import { MessageListView } from './messages-view.js';
 import { app, el, toast, announce } from './app-context.js';
 import { setReply } from './composer.js';
+import { readingTopic } from './unread.js';
 
 const TOPICS_PAGE = 100;
 const THREAD_PAGE = 50;
@@ -85,19 +86,18 @@ async function renderTopicList() {
   if (!page.topics.length) topicList.append(h('li', { class: 'muted small', text: 'No topics yet: every message starts one.' }));
   for (const t of page.topics) {
     const unread = thread && thread.room === room && thread.topic === t.topic ? 0 : t.unread;
-    const label = [`# ${t.topic}`, `${t.count} ${t.count === 1 ? 'message' : 'messages'}`, unread ? `${unread} unread` : null]
-      .filter(Boolean)
-      .join(', ');
+    // The button's name is its visible text, with the words the figures stand for for screen readers.
     topicList.append(
       h(
         'li',
         { class: 'topic-item', dataset: { topic: t.topic } },
         h(
           'button',
-          { type: 'button', class: 'topic-button', 'aria-label': label, on: { click: () => openThread(room, t.topic) } },
+          { type: 'button', class: 'topic-button', on: { click: () => openThread(room, t.topic) } },
           h('span', { class: 'topic-name', text: `# ${t.topic}` }),
-          h('span', { class: 'topic-count muted small', text: String(t.count) }),
-          unread ? h('span', { class: 'unread', 'aria-hidden': 'true', text: unread > 999 ? '999+' : String(unread) }) : null,
+          h('span', { class: 'topic-count muted small' }, String(t.count),
+            h('span', { class: 'sr-only', text: ` ${t.count === 1 ? 'message' : 'messages'}` })),
+          unread ? h('span', { class: 'unread' }, unread > 999 ? '999+' : String(unread), h('span', { class: 'sr-only', text: ' unread' })) : null,
         ),
       ),
     );
@@ -109,6 +109,7 @@ export async function openThread(room, topic) {
   if (!app.client) return;
   hideTopicList();
   thread = { room, topic, messages: new Map(), topicBefore: thread ? thread.topicBefore : el.topicInput.value };
+  readingTopic(room, topic);
   title.textContent = `# ${topic}`;
   pane.hidden = false;
   el.messages.hidden = true;
@@ -134,6 +135,7 @@ export function closeThread() {
   thread = null;
   pane.hidden = true;
   el.messages.hidden = false;
+  readingTopic(null);
 }
 
 function markThreadRead() {

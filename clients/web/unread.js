@@ -103,9 +103,24 @@ function roomTitle(room) {
 }
 
 let pendingRead = null;  // the room whose reading is waiting to be told
+/** The thread open on screen, {room, topic}, or null: the person reads that topic alone. */
+let topicRead = null;
+
+/**
+ * A topic's thread opened (or closed: `room` null). While it is open the room is not read as a
+ * whole — messages of other topics stay unread, counted in the topic list — and closing it shows
+ * (so reads) the whole room again.
+ */
+export function readingTopic(room, topic) {
+  const closed = topicRead;
+  if (room) flushRead();  // the room as it stood until now was read; from here on, only the topic
+  topicRead = room ? { room, topic } : null;
+  if (!topicRead && closed && viewing(closed.room)) scheduleRead(closed.room);
+}
 
 /** Tells the server the room on screen is read to its end (debounced). */
 export function scheduleRead(room) {
+  if (topicRead && topicRead.room === room) return;
   if (pendingRead && pendingRead !== room) flushRead();
   pendingRead = room;
   clearTimeout(readTimer);

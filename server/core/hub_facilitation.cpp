@@ -114,7 +114,36 @@ void Hub::Impl::fire_timer(const std::string& room) {
 }
 
 void Hub::Impl::transact(const std::string& room, Transition transition, bool needs_presence,
-                         std::function<void(Result<facilitation::Outcome>)> done, int attempt) {
+                         std::function<void(Result<facilitation::Outcome>)> done) {
+  auto run = [this, room, transition = std::move(transition), needs_presence, done = std::move(done)]() mutable {
+    transact_now(room, std::move(transition), needs_presence,
+                 [this, room, done = std::move(done)](Result<facilitation::Outcome> outcome) {
+                   done(std::move(outcome));
+                   next_transaction(room);
+                 },
+                 0);
+  };
+  auto [queue, idle] = state_queues_.try_emplace(room);
+  if (!idle) return queue->second.push_back(std::move(run));
+  run();
+}
+
+// The room's transaction is done: the next waiting one runs (posted, so a long queue of quick
+// refusals does not nest on the stack), or the room is idle again.
+void Hub::Impl::next_transaction(const std::string& room) {
+  auto queue = state_queues_.find(room);
+  if (queue == state_queues_.end()) return;
+  if (queue->second.empty()) {
+    state_queues_.erase(queue);
+    return;
+  }
+  auto next = std::move(queue->second.front());
+  queue->second.pop_front();
+  asio::post(strand_, [self = shared_from_this(), next = std::move(next)] { next(); });
+}
+
+void Hub::Impl::transact_now(const std::string& room, Transition transition, bool needs_presence,
+                             std::function<void(Result<facilitation::Outcome>)> done, int attempt) {
   if (attempt >= kMaxStateAttempts) {
     return done(backend::Error{p::ErrorCode::conflict, "the session changed too often meanwhile; try again"});
   }
@@ -127,7 +156,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
         // The cache may not have heard of a change made on another node yet (a participant who
         // just joined there): decide refusals and no-ops on the stored state only.
         if (auto* local = local_room(room)) local->session_version = -1;
-        return transact(room, transition, needs_presence, done, attempt + 1);
+        return transact_now(room, transition, needs_presence, done, attempt + 1);
       }
       if (outcome.error || !outcome.changed) return done(std::move(outcome));
       auto json = facilitation::state_to_json(outcome.state);
@@ -139,7 +168,7 @@ void Hub::Impl::transact(const std::string& room, Transition transition, bool ne
             if (!saved.value()) {
               // Somebody else (another node, another command) saved first: redo on their state.
               if (auto* local = local_room(room)) local->session_version = -1;
-              return transact(room, transition, needs_presence, done, attempt + 1);
+              return transact_now(room, transition, needs_presence, done, attempt + 1);
             }
             if (auto* local = local_room(room); local && version + 1 > local->session_version) {
               adopt_state(*local, version + 1, outcome.state);

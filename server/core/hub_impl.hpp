@@ -314,9 +314,16 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   using Transition = std::function<facilitation::Outcome(const facilitation::SessionState&, const p::Room&,
                                                          const std::vector<p::PresenceEntry>&)>;
   // Loads the latest state, applies `transition`, saves with compare-and-set (retrying on conflict),
-  // then carries out the outcome's effects and calls `done` with it.
+  // then carries out the outcome's effects and calls `done` with it. One room's transactions on
+  // this node run one after another, each on the state the one before left: a burst of votes does
+  // not race itself into conflicts (compare-and-set is left for races between nodes).
   void transact(const std::string& room, Transition transition, bool needs_presence,
-                std::function<void(Result<facilitation::Outcome>)> done, int attempt = 0);
+                std::function<void(Result<facilitation::Outcome>)> done);
+  void transact_now(const std::string& room, Transition transition, bool needs_presence,
+                    std::function<void(Result<facilitation::Outcome>)> done, int attempt);
+  void next_transaction(const std::string& room);
+  // Rooms with a transaction under way on this node, and the ones waiting their turn.
+  std::unordered_map<std::string, std::deque<std::function<void()>>> state_queues_;
   void carry_out(const std::string& room, const p::User& actor, facilitation::Outcome outcome,
                  std::function<void()> done);
   void append_as(const p::User& actor, const std::string& room, std::string text, std::function<void()> done);

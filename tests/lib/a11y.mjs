@@ -1,17 +1,25 @@
-// Accessibility checks with axe-core (npm) in the real page: axe is added to a browser context as an
-// init script (so the page's Content-Security-Policy does not stop it), then run on the screen as
-// it stands. Serious and critical violations fail the test, each named with its nodes.
+// Accessibility checks with axe-core (npm) in the real page: axe is evaluated into the page through
+// the browser's debugging protocol when first needed (the page's Content-Security-Policy does not
+// apply there, and pages that are never checked do not parse it on every load), then run on the
+// screen as it stands. Serious and critical violations fail the test, each named with its nodes.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-/** The axe-core script, for `context.addInitScript(AXE_SCRIPT)` (or `initScript: AXE_SCRIPT`). */
-export const AXE_SCRIPT = { path: require.resolve('axe-core/axe.min.js') };
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+/** The axe-core script, for `context.addInitScript(AXE_SCRIPT)`: not needed, assertAccessible adds it. */
+export const AXE_SCRIPT = { path: AXE_PATH };
+let axeSource = null;
 
 /** Runs axe on the page; fails on any serious or critical violation. Returns every violation. */
 export async function assertAccessible(page, screen) {
+  if (!(await page.evaluate(() => !!window.axe))) {
+    axeSource ??= fs.readFileSync(AXE_PATH, 'utf8');
+    await page.evaluate(axeSource);
+  }
   const violations = await page.evaluate(async () => {
-    if (!window.axe) throw new Error('axe-core is not in this page: open it with initScript AXE_SCRIPT');
+    if (!window.axe) throw new Error('axe-core could not be added to this page');
     const result = await window.axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({
       id: v.id,

@@ -41,12 +41,12 @@ export async function launchBrowser() {
    * A person in their own browser context, on the page at `url`, not signed in (yet).
    * `problems` collects page errors and console errors (but those matching
    * `expectedConsoleErrors`); `dialogs` counts the dialogs the page opened (each dismissed).
-   * `initScript` runs in every page of the context before the page's own scripts.
+   * `initScript` (one, or an array) runs in every page of the context before the page's own scripts.
    */
   const openPage = async ({ url, viewport = { width: 1280, height: 820 }, contextOptions = {}, initScript,
     expectedConsoleErrors, ...extra }) => {
     const context = await browser.newContext({ viewport, ...contextOptions });
-    if (initScript) await context.addInitScript(initScript);
+    for (const script of [initScript ?? []].flat()) await context.addInitScript(script);
     const person = { ...extra, context, page: null, problems: [], dialogs: 0 };
     person.page = watchPage(person, await context.newPage(), expectedConsoleErrors);
     people.push(person);
@@ -114,6 +114,53 @@ export async function waitOnline(page) {
 /** The seqs of the messages shown, in page order. */
 export function shownSeqs(page) {
   return page.$$eval('#message-list li.msg[data-seq]', (items) => items.map((li) => Number(li.dataset.seq)));
+}
+
+/**
+ * Waits until `fn(arg)` is truthy in the page (polled, so it also sees changes that fire no event);
+ * on a timeout the error names what was awaited and a screenshot is saved as failure-<what>.png.
+ */
+export async function until(page, what, fn, arg, timeout = WAIT) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  } catch (err) {
+    const file = `failure-${what.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+    await saveScreenshot(page, file).catch(() => {});
+    throw new Error(`${what}: ${err.message.split('\n')[0]} (screenshot ${file}.png)`);
+  }
+}
+
+/** Waits until the element shows (not inside anything hidden) and its text includes `expected`. */
+export function untilText(page, selector, expected, what = `${selector} shows “${expected}”`) {
+  return until(page, what, ([sel, text]) => {
+    const node = document.querySelector(sel);
+    return !!node && !node.closest('[hidden]') && node.textContent.includes(text);
+  }, [selector, expected]);
+}
+
+/** The element's box lies wholly inside the window, and it is not hidden (its geometry, not a style). */
+export async function assertInView(page, selector, when) {
+  const box = await page.$eval(selector, (node) => {
+    const r = node.getBoundingClientRect();
+    const style = getComputedStyle(node);
+    return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height,
+      shown: !node.closest('[hidden]') && r.height > 0 && r.width > 0 && style.visibility !== 'hidden',
+      innerWidth: window.innerWidth, innerHeight: window.innerHeight };
+  });
+  assert.ok(box.shown, `${selector} shows ${when}: ${JSON.stringify(box)}`);
+  assert.ok(box.top >= 0 && box.left >= 0 && box.bottom <= box.innerHeight && box.right <= box.innerWidth,
+    `${selector} is inside the ${box.innerWidth}×${box.innerHeight} window ${when}: ${JSON.stringify(box)}`);
+}
+
+/** Creates a room through the "New room" form and waits until it is the room on screen. */
+export async function createRoom(page, { title, id, kind = 'room' }) {
+  await page.click('#create-room summary');
+  await page.fill('#create-title', title);
+  await page.fill('#create-id', id);
+  if (kind === 'session') await page.check('#create-kind-session', { force: true });
+  await page.click('#create-form button[type="submit"]');
+  await until(page, `room ${id} opens`, (want) => document.getElementById('room-id').textContent === want
+    && !document.getElementById('room-section').hidden, id);
 }
 
 /** Waits until a message with exactly this text shows. */
