@@ -1,14 +1,11 @@
-#include "url.hpp"
+#include "ws_url.hpp"
 
-#include <charconv>
+#include "outloud/protocol/host_port.hpp"
 
 namespace outloud::client {
 
 std::string WsUrl::host_header() const {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  std::string out = ipv6 ? "[" + host + "]" : host;
-  if (port != "80") out += ":" + port;
-  return out;
+  return protocol::HostPort{host, static_cast<std::uint16_t>(std::stoi(port))}.text(80);
 }
 
 std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& error) {
@@ -24,49 +21,21 @@ std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& error) {
   text.remove_prefix(scheme.size());
   WsUrl url;
   const auto slash = text.find_first_of("/?");
-  std::string_view authority = text.substr(0, slash);
+  const std::string_view authority = text.substr(0, slash);
   url.target = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
   if (url.target.front() == '?') url.target.insert(url.target.begin(), '/');
   if (authority.find('@') != std::string_view::npos) {
     error = "credentials in the URL are not supported; use --token";
     return std::nullopt;
   }
-  std::string_view port;
-  if (authority.starts_with("[")) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "unterminated IPv6 address in the URL";
-      return std::nullopt;
-    }
-    url.host = std::string(authority.substr(1, close - 1));
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        error = "unexpected text after the IPv6 address in the URL";
-        return std::nullopt;
-      }
-      port = rest.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) {
-    error = "the URL has no host";
+  auto parsed = protocol::parse_host_port(authority, {.port_required = false, .port_zero_allowed = false});
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    error = "invalid address in the URL: " + *why;
     return std::nullopt;
   }
-  if (port.empty()) {
-    url.port = "80";
-  } else {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      error = "invalid port in the URL: " + std::string(port);
-      return std::nullopt;
-    }
-    url.port = std::to_string(value);
-  }
+  auto& address = std::get<protocol::HostPort>(parsed);
+  url.host = std::move(address.host);
+  url.port = std::to_string(address.port.value_or(80));
   return url;
 }
 
