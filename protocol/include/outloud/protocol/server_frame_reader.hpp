@@ -4,9 +4,9 @@
 // fields, types, ranges, slugs, valid UTF-8); any other frame (facilitation events, access
 // replies) is passed on as its JSON object with its type and `re`.
 //
-// One reader per connection: it keeps its buffers between frames, so reading a `message` or a
-// `sent` allocates nothing once the first few frames have been read (outloud-bench reads one
-// per delivery).
+// One reader per connection (or thread): it keeps its buffers and parses in place, so reading a
+// `message` or a `sent` allocates nothing once the first few frames have been read (outloud-bench
+// reads one per delivery). protocol/README.md "For client authors" has the details.
 #pragma once
 
 #include <cstdint>
@@ -97,7 +97,7 @@ class ServerFrameReader {
 
   // Reads one text frame. False when it is not a JSON object with a string `type`, or when a frame
   // this reader decodes breaks a rule; error() then says which ("field 'seq' must be an integer
-  // from 1 to 2^53"). Everything below refers to the last frame read successfully.
+  // from 1 to 2^53"), while type() and re() still hold what could be read (kind() is `other`).
   bool read(std::string_view text);
   const std::string& error() const { return error_; }
 
