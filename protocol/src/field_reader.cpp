@@ -52,7 +52,7 @@ std::string_view checked_length_view(std::string_view text, Length length, std::
     reject(std::string(what) + " must be " + std::to_string(length.min) + " to " + std::to_string(length.max) +
            " characters long");
   }
-  return std::string(text);
+  return text;
 }
 
 std::int64_t checked_integer(const rapidjson::Value& value, std::int64_t min, std::int64_t max,
