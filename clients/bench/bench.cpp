@@ -1,6 +1,5 @@
 #include "bench.hpp"
 
-#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -13,22 +12,26 @@
 #include <thread>
 #include <unordered_map>
 
-#include "frame_fields.hpp"
-#include "json_build.hpp"
+#include "outloud/protocol/client_serialize.hpp"
+#include "outloud/protocol/server_frame_reader.hpp"
 #include "ws_session.hpp"
 
 namespace outloud::bench {
 namespace asio = boost::asio;
-using client::JsonObject;
 using client::WsSession;
+using protocol::client_frame_json;
+using protocol::ServerFrameKind;
 
 namespace {
 
 constexpr const char* kOrgs[] = {"essex-cc", "nhs-north", "police-east", "uni-leeds", "shelter-uk"};
 constexpr int kConnectsInFlight = 100;
 
-using client::get_int;
-using client::get_string;
+// The integer `re` of a reply (the bench's ids are integers); -1 when there is none.
+std::int64_t reply_id(const protocol::ServerFrameReader& frame) {
+  const auto* id = frame.re() ? std::get_if<std::int64_t>(&*frame.re()) : nullptr;
+  return id ? *id : -1;
+}
 
 // The send time embedded in a bench message: "bench <conn> <n> <ns> xxx…". -1 when absent.
 std::int64_t embedded_send_ns(std::string_view text) {
@@ -103,6 +106,7 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
   std::atomic<std::int64_t> last_seq{0};
   std::atomic<std::uint64_t> deliveries{0}, gaps{0}, duplicates{0}, sends{0}, acks{0}, failed_sends{0};
   std::atomic<std::uint64_t> presence_frames{0};
+  protocol::Send outgoing;  // to `room`; only the text changes from one send to the next
 
   void start() {
     WsSession::Options options;
@@ -118,11 +122,10 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
 
   void on_open() {
     hello_id = next_id++;
-    session->send(JsonObject("hello")
-                      .add("id", hello_id)
-                      .add("name", "bench " + std::to_string(::getpid()) + " #" + std::to_string(index))
-                      .add("org", kOrgs[index % std::size(kOrgs)])
-                      .finish());
+    protocol::Hello hello;
+    hello.name = "bench " + std::to_string(::getpid()) + " #" + std::to_string(index);
+    hello.org = kOrgs[index % std::size(kOrgs)];
+    session->send(client_frame_json(hello_id, hello));
   }
 
   void create_rooms(int count) {
@@ -130,21 +133,17 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     for (int k = 0; k < count; ++k) {
       const std::int64_t id = next_id++;
       create_ids[id] = true;
-      session->send(JsonObject("create")
-                        .add("id", id)
-                        .add("room", bench.room_name(k))
-                        .add("title", "Bench room " + std::to_string(k))
-                        .add("kind", "room")
-                        .finish());
+      session->send(client_frame_json(id, protocol::Create{bench.room_name(k), "Bench room " + std::to_string(k)}));
     }
   }
 
   void join() {
     join_id = next_id++;
-    JsonObject frame("join");
-    frame.add("id", join_id).add("room", room).add("limit", 1);
-    if (bench.options_.presence_limit > 0) frame.add("presence_limit", bench.options_.presence_limit);
-    session->send(frame.finish());
+    protocol::Join frame;
+    frame.room = room;
+    frame.limit = 1;
+    if (bench.options_.presence_limit > 0) frame.presence_limit = bench.options_.presence_limit;
+    session->send(client_frame_json(join_id, frame));
   }
 
   void start_sending(Clock::time_point first, std::chrono::nanoseconds every) {
@@ -174,62 +173,75 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     send_times[id] = now;
     ++sends;
     if (now >= bench.measure_from_ns_ && now < bench.measure_until_ns_) ++bench.measured_sent_;
-    session->send(JsonObject("send").add("id", id).add("room", room).add("text", text).finish());
+    outgoing.room = room;
+    outgoing.text = std::move(text);
+    session->send(client_frame_json(id, outgoing));
   }
 
   void on_text(std::string_view text) {
     const std::int64_t now = bench.now_ns();
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      bench.count_error("client:invalid_json");
+    // One reader per I/O thread: it keeps its buffers, so reading a delivery allocates nothing.
+    thread_local protocol::ServerFrameReader frame;
+    if (!frame.read(text)) {
+      bench.count_error("client:invalid_frame");
       return;
     }
-    const auto type = get_string(doc, "type");
-    const std::int64_t re = get_int(doc, "re").value_or(-1);
-    if (type == "message") {
-      if (get_string(doc, "room") != room) return;
-      const std::int64_t seq = get_int(doc, "seq").value_or(-1);
-      ++deliveries;
-      if (seq == expected_seq) {
-        ++expected_seq;
-      } else if (seq < expected_seq) {
-        ++duplicates;
-      } else {
-        gaps += static_cast<std::uint64_t>(seq - expected_seq);
-        expected_seq = seq + 1;
+    const std::int64_t re = reply_id(frame);
+    switch (frame.kind()) {
+      case ServerFrameKind::message: {
+        const protocol::Message& message = frame.message();
+        if (message.room != room) return;
+        ++deliveries;
+        if (message.seq == expected_seq) {
+          ++expected_seq;
+        } else if (message.seq < expected_seq) {
+          ++duplicates;
+        } else {
+          gaps += static_cast<std::uint64_t>(message.seq - expected_seq);
+          expected_seq = message.seq + 1;
+        }
+        last_seq = expected_seq - 1;
+        bench.record_delivery(slow, embedded_send_ns(message.text), now);
+        return;
       }
-      last_seq = expected_seq - 1;
-      bench.record_delivery(slow, embedded_send_ns(get_string(doc, "text")), now);
-    } else if (type == "presence" || type == "presence_batch") {
-      ++presence_frames;
-    } else if (type == "sent") {
-      if (auto it = send_times.find(re); it != send_times.end()) {
-        ++acks;
-        bench.record_ack(room_index, get_int(doc, "seq").value_or(-1), it->second, now);
-        send_times.erase(it);
+      case ServerFrameKind::presence:
+      case ServerFrameKind::presence_batch:
+        ++presence_frames;
+        return;
+      case ServerFrameKind::sent:
+        if (auto it = send_times.find(re); it != send_times.end()) {
+          ++acks;
+          bench.record_ack(room_index, frame.sent().seq, it->second, now);
+          send_times.erase(it);
+        }
+        return;
+      case ServerFrameKind::welcome:
+        if (re == hello_id) state = State::welcomed;
+        return;
+      case ServerFrameKind::joined:
+        if (re != join_id) return;
+        expected_seq = frame.joined().head + 1;
+        last_seq = frame.joined().head;
+        joined = true;
+        if (slow) session->pause_reading();  // never read again (until the end of the run)
+        return;
+      case ServerFrameKind::created:
+        if (create_ids.erase(re)) --pending_creates;
+        return;
+      case ServerFrameKind::error: {
+        const std::string code(protocol::to_string(frame.error_frame().code));
+        if (create_ids.erase(re)) {
+          --pending_creates;
+          if (code == "conflict") return;  // the room exists already: fine
+        }
+        bench.count_error(code);
+        if (re == hello_id) state = State::failed;
+        if (re == join_id) join_failed = true;
+        if (send_times.erase(re)) ++failed_sends;
+        return;
       }
-    } else if (type == "welcome") {
-      if (re == hello_id) state = State::welcomed;
-    } else if (type == "joined") {
-      if (re != join_id) return;
-      const std::int64_t head = get_int(doc, "head").value_or(0);
-      expected_seq = head + 1;
-      last_seq = head;
-      joined = true;
-      if (slow) session->pause_reading();  // never read again (until the end of the run)
-    } else if (type == "created") {
-      if (create_ids.erase(re)) --pending_creates;
-    } else if (type == "error") {
-      const std::string code(get_string(doc, "code"));
-      if (create_ids.erase(re)) {
-        --pending_creates;
-        if (code == "conflict") return;  // the room exists already: fine
-      }
-      bench.count_error(code.empty() ? "?" : code);
-      if (re == hello_id) state = State::failed;
-      if (re == join_id) join_failed = true;
-      if (send_times.erase(re)) ++failed_sends;
+      default:
+        return;
     }
   }
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "latency_histogram.hpp"
-#include "url.hpp"
+#include "ws_url.hpp"
 
 namespace outloud::bench {
 

@@ -15,8 +15,7 @@
 
 #include "display.hpp"
 #include "event_lines.hpp"
-#include "frame_fields.hpp"
-#include "json_build.hpp"
+#include "outloud/protocol/client_serialize.hpp"
 
 namespace outloud::client {
 namespace asio = boost::asio;
@@ -31,10 +30,11 @@ std::string compact_json(const rapidjson::Value& value) {
 }
 
 // `re` of a reply as JSON text, comparable with the ids we sent.
-std::optional<std::string> reply_to_of(const rapidjson::Value& frame) {
-  const auto* re = get_member(frame, "re");
-  if (!re || re->IsNull()) return std::nullopt;
-  return compact_json(*re);
+std::optional<std::string> reply_to_of(const protocol::ServerFrameReader& frame) {
+  if (!frame.re()) return std::nullopt;
+  if (const auto* number = std::get_if<std::int64_t>(&*frame.re())) return std::to_string(*number);
+  const std::string& text = std::get<std::string>(*frame.re());
+  return compact_json(rapidjson::Value(rapidjson::StringRef(text.data(), text.size())));
 }
 
 }  // namespace
@@ -77,15 +77,15 @@ void CliApp::on_open() {
 
 void CliApp::send_hello() {
   const std::int64_t id = next_id_++;
-  JsonObject hello("hello");
-  hello.add("id", id);
+  protocol::Hello hello;
   if (!options_.token.empty()) {
-    hello.add("token", options_.token);
+    hello.token = options_.token;
   } else {
-    hello.add("name", options_.name).add("org", options_.org);
+    hello.name = options_.name;
+    hello.org = options_.org;
   }
   hello_re_ = std::to_string(id);
-  session_->send(hello.finish());
+  session_->send(protocol::client_frame_json(id, hello));
   if (options_.scripted) {
     awaiting_ = hello_re_;
     arm_reply_timer(hello_re_);
@@ -93,14 +93,10 @@ void CliApp::send_hello() {
 }
 
 void CliApp::on_text(std::string_view text) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (options_.scripted) return on_script_frame(text, doc);
-  if (doc.HasParseError() || !doc.IsObject()) {
-    print("! the server sent a frame that is not a JSON object");
-    return;
-  }
-  on_interactive_frame(doc);
+  const bool valid = frame_.read(text);
+  if (options_.scripted) return on_script_frame(text, valid);
+  if (!valid) return print("! the server sent a frame this client cannot read: " + terminal_safe(frame_.error()));
+  on_interactive_frame();
 }
 
 void CliApp::on_closed(const std::string& why, bool was_open) {
@@ -180,8 +176,9 @@ void CliApp::arm_reply_timer(const std::string& re) {
   });
 }
 
-void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& doc) {
-  const auto re = doc.HasParseError() ? std::nullopt : reply_to_of(doc);
+void CliApp::on_script_frame(std::string_view text, bool valid) {
+  // A frame that breaks the protocol is still printed, and still answers the request it names.
+  const auto re = reply_to_of(frame_);
   const bool ours = re && *re == barrier_re_;
   if (!ours) {
     // Exactly the server's JSON on one line (JSON whitespace outside strings may be a newline).
@@ -192,25 +189,30 @@ void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& d
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
   }
-  if (doc.HasParseError() || !doc.IsObject()) return;
-  const auto type = get_string(doc, "type");
+  if (!valid) {
+    std::fprintf(stderr, "outloud: the server sent a frame this client cannot read: %s\n",
+                 terminal_safe(frame_.error()).c_str());
+  }
+  const auto kind = valid ? frame_.kind() : Kind::other;
   // `/create -p`: the room being there already is what was wanted.
-  const bool exists_ok = re && exists_ok_re_ == *re && get_string(doc, "code") == "conflict";
-  if (type == "error" && !exists_ok) {
+  const bool exists_ok = re && exists_ok_re_ == *re && kind == Kind::error &&
+                         frame_.error_frame().code == protocol::ErrorCode::conflict;
+  if (kind == Kind::error && !exists_ok) {
     exit_code_ = std::max(exit_code_, kExitServerError);
     if (re && *re == hello_re_) {
-      std::fprintf(stderr, "outloud: the server refused hello: %s\n",
-                   terminal_safe(get_string(doc, "message")).c_str());
+      std::fprintf(stderr, "outloud: the server refused hello: %s\n", terminal_safe(frame_.error_frame().message).c_str());
       return quit(kExitServerError);
     }
   }
-  if (type == "welcome" && re && *re == hello_re_) {
+  if (kind == Kind::welcome && re && *re == hello_re_) {
     welcomed_ = true;
     ever_welcomed_ = true;
-    note_self(doc);
+    self_id_ = frame_.welcome().user.id;
   }
-  track_room_change(doc);
-  track_open_poll(doc);
+  if (valid) {
+    track_room_change();
+    track_open_poll();
+  }
   if (re && awaiting_ && *re == *awaiting_) {
     awaiting_.reset();
     reply_timer_.cancel();
@@ -220,46 +222,38 @@ void CliApp::on_script_frame(std::string_view text, const rapidjson::Document& d
   pump_script();
 }
 
-void CliApp::note_self(const rapidjson::Document& welcome) {
-  if (const auto* user = get_member(welcome, "user")) self_id_ = std::string(get_string(*user, "id"));
-}
 
 // `/vote <n>` and `/poll close` name the room's open poll, as the latest poll event or joined told it.
-void CliApp::track_open_poll(const rapidjson::Document& doc) {
-  const auto type = get_string(doc, "type");
-  const rapidjson::Value* poll = nullptr;
+void CliApp::track_open_poll() {
+  std::optional<PollState> poll;
   std::string room;
   // The reply to `/poll open` names the new poll: it may come before the poll event.
-  if (type == "ok" && !get_string(doc, "poll").empty() && !compose_.current_room.empty()) {
-    compose_.open_poll[compose_.current_room] = std::string(get_string(doc, "poll"));
+  if (frame_.kind() == Kind::ok) {
+    if (std::string id = new_poll_id(frame_.json()); !id.empty() && !compose_.current_room.empty())
+      compose_.open_poll[compose_.current_room] = std::move(id);
     return;
   }
-  if (type == "poll") {
-    poll = get_member(doc, "poll");
-    room = std::string(get_string(doc, "room"));
-  } else if (type == "joined") {
-    const auto* session = get_member(doc, "session");
-    const auto* joined = get_member(doc, "room");
-    if (!session || !joined) return;
-    room = std::string(get_string(*joined, "id"));
-    poll = get_member(*session, "poll");
-    if (!poll || !poll->IsObject()) compose_.open_poll.erase(room);
+  if (frame_.kind() == Kind::other && frame_.type() == "poll") {
+    poll = poll_state(frame_.json());
+    if (const auto it = frame_.json().FindMember("room"); it != frame_.json().MemberEnd() && it->value.IsString())
+      room = it->value.GetString();
+  } else if (frame_.kind() == Kind::joined) {
+    room = frame_.joined().room.id;
+    rapidjson::Document session;
+    session.Parse(frame_.joined().session_json.c_str());
+    if (!session.HasParseError()) poll = poll_state(session);
+    if (!poll) compose_.open_poll.erase(room);
   }
-  if (!poll || !poll->IsObject() || room.empty()) return;
-  const std::string id(get_string(*poll, "id"));
-  if (get_bool(*poll, "open")) compose_.open_poll[room] = id;
-  else if (compose_.open_poll.contains(room) && compose_.open_poll[room] == id) compose_.open_poll.erase(room);
+  if (!poll || room.empty()) return;
+  if (poll->open) compose_.open_poll[room] = poll->id;
+  else if (compose_.open_poll.contains(room) && compose_.open_poll[room] == poll->id) compose_.open_poll.erase(room);
 }
 
-void CliApp::track_room_change(const rapidjson::Document& doc) {
-  const auto type = get_string(doc, "type");
-  if (type == "joined") {
-    if (const auto* room = get_member(doc, "room")) {
-      const std::string id(get_string(*room, "id"));
-      if (!id.empty() && options_.scripted) compose_.current_room = id;
-    }
-  } else if (type == "left") {
-    const std::string room(get_string(doc, "room"));
+void CliApp::track_room_change() {
+  if (frame_.kind() == Kind::joined) {
+    if (options_.scripted) compose_.current_room = frame_.joined().room.id;
+  } else if (frame_.kind() == Kind::left) {
+    const std::string& room = frame_.left();
     rooms_.erase(room);
     if (compose_.current_room == room) compose_.current_room = rooms_.empty() ? "" : rooms_.begin()->first;
   }
@@ -319,8 +313,9 @@ void CliApp::pump_script() {
   if (unreplied_frames_) {
     // Frames without an id get no reply unless they fail. A ping of our own, answered after them,
     // tells us that any error they caused has arrived.
-    barrier_re_ = "\"outloud-cli-barrier-" + std::to_string(next_id_++) + "\"";
-    session_->send("{\"type\":\"ping\",\"id\":" + barrier_re_ + "}");
+    const std::string barrier_id = "outloud-cli-barrier-" + std::to_string(next_id_++);
+    barrier_re_ = "\"" + barrier_id + "\"";
+    session_->send(protocol::client_frame_json(barrier_id, protocol::Ping{}));
     awaiting_ = barrier_re_;
     arm_reply_timer(barrier_re_);
     return;
@@ -391,9 +386,9 @@ void CliApp::handle_interactive_line(const std::string& line) {
   show_prompt();
 }
 
-void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
-  const auto type = get_string(doc, "type");
-  const auto re = reply_to_of(doc);
+void CliApp::on_interactive_frame() {
+  const Kind kind = frame_.kind();
+  const auto re = reply_to_of(frame_);
   std::optional<PendingRequest> request;
   if (re) {
     if (auto it = pending_.find(*re); it != pending_.end()) {
@@ -402,259 +397,240 @@ void CliApp::on_interactive_frame(const rapidjson::Document& doc) {
     }
   }
 
-  track_open_poll(doc);
-  if (type == "welcome" && re && *re == hello_re_) {
-    welcomed_ = true;
-    note_self(doc);
-    const bool first = !ever_welcomed_;
-    ever_welcomed_ = true;
-    reconnect_attempt_ = 0;
-    const auto* user = get_member(doc, "user");
-    print("* connected as " + (user ? who_text(*user) : std::string("?")) + " to " + options_.url_text +
-          " (node " + terminal_safe(get_string(doc, "node")) + ")" + (first ? "; /help lists the commands" : ""));
-    rejoin_rooms();
-    if (first && !options_.room.empty()) handle_interactive_line("/join " + options_.room);
-    return;
-  }
-  if (type == "error" && request && request->exists_ok && get_string(doc, "code") == "conflict") {
-    return print("* " + terminal_safe(request->room) + " exists already (/join " + terminal_safe(request->room) + ")");
-  }
-  if (type == "error") {
-    const std::string text = "! " + terminal_safe(get_string(doc, "code")) + ": " +
-                             terminal_safe(get_string(doc, "message")) +
-                             (request ? " (" + request->type + (request->room.empty() ? "" : " " + request->room) + ")"
-                                      : std::string());
-    print(text);
-    if (re && *re == hello_re_) quit(kExitServerError);
-    return;
-  }
-  if (type == "joined") {
-    const bool rejoin = request && request->type == "rejoin";
-    on_joined(doc);
-    const std::string room(get_string(*get_member(doc, "room"), "id"));
-    if (!rejoin) compose_.current_room = room;
-    // Messages typed while the connection was down (or sent but not acknowledged before it
-    // dropped) go out now, with their nonce, so the server stores each once.
-    for (auto& [id, pending] : pending_) {
-      if (pending.type == "send" && pending.room == room && pending.resend) {
-        pending.resend = false;
-        session_->send(pending.frame);
+  track_open_poll();
+  switch (kind) {
+    case Kind::welcome: {
+      if (!re || *re != hello_re_) return;
+      welcomed_ = true;
+      const auto& welcome = frame_.welcome();
+      self_id_ = welcome.user.id;
+      const bool first = !ever_welcomed_;
+      ever_welcomed_ = true;
+      reconnect_attempt_ = 0;
+      print("* connected as " + who_text(welcome.user) + " to " + options_.url_text + " (node " +
+            terminal_safe(welcome.node) + ")" + (first ? "; /help lists the commands" : ""));
+      rejoin_rooms();
+      if (first && !options_.room.empty()) handle_interactive_line("/join " + options_.room);
+      return;
+    }
+    case Kind::error: {
+      const auto& error = frame_.error_frame();
+      if (request && request->exists_ok && error.code == protocol::ErrorCode::conflict) {
+        return print("* " + terminal_safe(request->room) + " exists already (/join " + terminal_safe(request->room) + ")");
       }
+      print("! " + std::string(protocol::to_string(error.code)) + ": " + terminal_safe(error.message) +
+            (request ? " (" + request->type + (request->room.empty() ? "" : " " + request->room) + ")" : std::string()));
+      if (re && *re == hello_re_) quit(kExitServerError);
+      return;
     }
-    show_prompt();
-    return;
-  }
-  if (type == "left") {
-    const std::string room(get_string(doc, "room"));
-    track_room_change(doc);
-    return print("* left " + terminal_safe(room));
-  }
-  if (type == "created") {
-    const auto* room = get_member(doc, "room");
-    if (!room) return;
-    return print("* created " + terminal_safe(get_string(*room, "id")) + " \u2014 " +
-                 terminal_safe(get_string(*room, "title")) + " (/join " + terminal_safe(get_string(*room, "id")) + ")");
-  }
-  if (type == "rooms") {
-    const auto* list = get_member(doc, "rooms");
-    std::string text = "* rooms:";
-    if (list && list->IsArray()) {
-      if (list->Empty()) text += " none yet (/create <room> [title])";
-      for (const auto& room : list->GetArray()) {
-        text += "\n    " + terminal_safe(get_string(room, "id")) + " \u2014 " + terminal_safe(get_string(room, "title")) +
-                " (" + terminal_safe(get_string(room, "kind")) + ", " + std::to_string(get_int(room, "online").value_or(0)) +
-                " online)";
+    case Kind::joined: {
+      const bool rejoin = request && request->type == "rejoin";
+      on_joined(frame_.joined());
+      const std::string& room = frame_.joined().room.id;
+      if (!rejoin) compose_.current_room = room;
+      // Messages typed while the connection was down (or sent but not acknowledged before it
+      // dropped) go out now, with their nonce, so the server stores each once.
+      for (auto& [id, pending] : pending_) {
+        if (pending.type == "send" && pending.room == room && pending.resend) {
+          pending.resend = false;
+          session_->send(pending.frame);
+        }
       }
+      return show_prompt();
     }
-    return print(text);
-  }
-  if (type == "history") {
-    const auto* messages = get_member(doc, "messages");
-    print("* history of " + terminal_safe(get_string(doc, "room")) + ":");
-    if (messages && messages->IsArray())
-      for (const auto& message : messages->GetArray()) render_message(message, true);
-    return;
-  }
-  if (type == "found") {
-    const auto* messages = get_member(doc, "messages");
-    const std::size_t count = messages && messages->IsArray() ? messages->Size() : 0;
-    print("* " + std::to_string(count) + " found for \"" + terminal_safe(get_string(doc, "query")) + "\" in " +
-          terminal_safe(get_string(doc, "room")) + (count > 0 ? ", newest first:" : ""));
-    if (count > 0)
-      for (const auto& message : messages->GetArray()) render_message(message, true);
-    if (const auto next = get_int(doc, "next")) {
-      print("  (more may match before #" + std::to_string(*next) + ": send {\"type\":\"search\",\"room\":\"" +
-            terminal_safe(get_string(doc, "room")) + "\",\"query\":\"" + terminal_safe(get_string(doc, "query")) +
-            "\",\"before\":" + std::to_string(*next) + "})");
+    case Kind::left: {
+      const std::string room = frame_.left();
+      track_room_change();
+      return print("* left " + terminal_safe(room));
     }
-    return;
-  }
-  if (type == "changed") {
-    const auto* message = get_member(doc, "message");
-    if (!message || doc.HasMember("re")) return;  // the reply: the event to everyone follows
-    const std::string seq = std::to_string(get_int(*message, "seq").value_or(0));
-    const std::string room = terminal_safe(get_string(doc, "room"));
-    if (const auto* deleted = get_member(*message, "deleted")) {
-      const auto* by = get_member(*deleted, "by");
-      const auto reason = get_string(*deleted, "reason");
-      return print("[" + room + "] * #" + seq + (reason.empty() ? " deleted" : " removed") +
-                   (by ? " by " + who_text(*by) : std::string()) +
-                   (reason.empty() ? std::string() : ": " + terminal_safe(reason)));
+    case Kind::created: {
+      const auto& room = frame_.created();
+      return print("* created " + terminal_safe(room.id) + " \u2014 " + terminal_safe(room.title) + " (/join " +
+                   terminal_safe(room.id) + ")");
     }
-    return print("[" + room + "] * #" + seq + " edited: " + terminal_safe(get_string(*message, "text"), true));
-  }
-  if (type == "message") return render_message(doc, false);
-  if (type == "presence") {
-    const auto* user = get_member(doc, "user");
-    if (!user) return;
-    apply_presence_change(doc);
-    const std::string event(get_string(doc, "event"));
-    const std::string state(get_string(doc, "state"));
-    const std::string verb = event == "join" ? "joined" : event == "leave" ? "left" : "is now " + terminal_safe(state);
-    return print("[" + terminal_safe(get_string(doc, "room")) + "] * " + who_text(*user) + " " + verb);
-  }
-  if (type == "presence_page") {
-    auto it = rooms_.find(std::string(get_string(doc, "room")));
-    if (it == rooms_.end()) return;
-    if (const auto* entries = get_member(doc, "presence")) add_presence_entries(it->second, *entries);
-    it->second.online = static_cast<int>(get_int(doc, "online").value_or(it->second.online));
-    if (const auto next = get_string(doc, "next"); !next.empty()) request_presence_page(it->first, next);
-    return;
-  }
-  if (type == "presence_batch") {
-    const std::string room(get_string(doc, "room"));
-    const auto* changes = get_member(doc, "changes");
-    if (!changes || !changes->IsArray()) return;
-    int joined = 0, left = 0;
-    for (const auto& change : changes->GetArray()) {
-      if (!apply_presence_change(change)) continue;
-      const auto event = get_string(change, "event");
-      joined += event == "join";
-      left += event == "leave";
+    case Kind::rooms: {
+      const auto& list = frame_.rooms().rooms;
+      std::string text = "* rooms:";
+      if (list.empty()) text += " none yet (/create <room> [title])";
+      for (const auto& listing : list) {
+        text += "\n    " + terminal_safe(listing.room.id) + " \u2014 " + terminal_safe(listing.room.title) + " (" +
+                std::string(protocol::to_string(listing.room.kind)) + ", " + std::to_string(listing.online) + " online)";
+      }
+      return print(text);
     }
-    auto it = rooms_.find(room);
-    if (it != rooms_.end()) it->second.online = static_cast<int>(get_int(doc, "online").value_or(it->second.online));
-    // A busy room's batch is summed up; a few changes read as the contract's events do.
-    if (changes->Size() <= 3) {
-      for (const auto& change : changes->GetArray()) {
-        const auto* user = get_member(change, "user");
-        if (!user) continue;
-        const std::string event(get_string(change, "event"));
-        const std::string verb =
-            event == "join" ? "joined" : event == "leave" ? "left" : "is now " + terminal_safe(get_string(change, "state"));
-        print("[" + terminal_safe(room) + "] * " + who_text(*user) + " " + verb);
+    case Kind::history:
+      print("* history of " + terminal_safe(frame_.history().room) + ":");
+      for (const auto& message : frame_.history().messages) render_message(message, true);
+      return;
+    case Kind::found: {
+      const auto& found = frame_.found();
+      print("* " + std::to_string(found.messages.size()) + " found for \"" + terminal_safe(found.query) + "\" in " +
+            terminal_safe(found.room) + (found.messages.empty() ? "" : ", newest first:"));
+      for (const auto& message : found.messages) render_message(message, true);
+      if (found.next) {
+        protocol::Search next;
+        next.room = found.room;
+        next.query = found.query;
+        next.before = found.next;
+        print("  (more may match before #" + std::to_string(*found.next) + ": send " +
+              terminal_safe(protocol::client_frame_json(std::nullopt, next)) + ")");
       }
       return;
     }
-    return print("[" + terminal_safe(room) + "] * " + std::to_string(joined) + " joined, " + std::to_string(left) +
-                 " left; " + std::to_string(it == rooms_.end() ? 0 : it->second.online) + " present");
+    case Kind::changed: {
+      if (re) return;  // the reply: the event to everyone follows
+      const auto& changed = frame_.changed();
+      const auto& message = changed.message;
+      const std::string seq = std::to_string(message.seq);
+      const std::string room = terminal_safe(changed.room);
+      if (message.deleted) {
+        const auto& reason = message.deleted->reason;
+        return print("[" + room + "] * #" + seq + (reason ? " removed" : " deleted") + " by " +
+                     who_text(message.deleted->by) + (reason ? ": " + terminal_safe(*reason) : std::string()));
+      }
+      return print("[" + room + "] * #" + seq + " edited: " + terminal_safe(message.text, true));
+    }
+    case Kind::message:
+      return render_message(frame_.message(), false);
+    case Kind::presence: {
+      const auto& change = frame_.presence();
+      apply_presence_change(change);
+      return print("[" + terminal_safe(change.room) + "] * " + presence_text(change));
+    }
+    case Kind::presence_page: {
+      const auto& page = frame_.presence_page();
+      auto it = rooms_.find(page.room);
+      if (it == rooms_.end()) return;
+      add_presence_entries(it->second, page.presence);
+      it->second.online = page.online;
+      if (page.next) request_presence_page(it->first, *page.next);
+      return;
+    }
+    case Kind::presence_batch: {
+      const auto& batch = frame_.presence_batch();
+      int joined = 0, left = 0;
+      for (const auto& change : batch.changes) {
+        if (!apply_presence_change(change)) continue;
+        joined += change.event == protocol::PresenceEvent::join;
+        left += change.event == protocol::PresenceEvent::leave;
+      }
+      auto it = rooms_.find(batch.room);
+      if (it != rooms_.end()) it->second.online = batch.online;
+      // A busy room's batch is summed up; a few changes read as the contract's events do.
+      if (batch.changes.size() <= 3) {
+        for (const auto& change : batch.changes) print("[" + terminal_safe(batch.room) + "] * " + presence_text(change));
+        return;
+      }
+      return print("[" + terminal_safe(batch.room) + "] * " + std::to_string(joined) + " joined, " +
+                   std::to_string(left) + " left; " + std::to_string(it == rooms_.end() ? 0 : it->second.online) +
+                   " present");
+    }
+    case Kind::sent:  // the message event follows
+    case Kind::pong:
+    case Kind::typing:
+      return;
+    case Kind::ok:
+    case Kind::other:
+      break;
   }
-  if (type == "sent" || type == "pong" || type == "typing") return;  // the message event follows a `sent`
-  if (auto line = event_line(doc, self_id_)) return print(*line);
-  if (type == "ok") return show_prompt();
+  if (auto line = event_line(frame_.json(), self_id_)) return print(*line);
+  if (kind == Kind::ok) return show_prompt();
   // Frames this client does not render specially.
-  print("* " + terminal_safe(type) + ": " + terminal_safe(compact_json(doc)));
+  print("* " + terminal_safe(frame_.type()) + ": " + terminal_safe(compact_json(frame_.json())));
 }
 
-void CliApp::render_message(const rapidjson::Value& message, bool from_history) {
-  const std::string room(get_string(message, "room"));
-  const std::int64_t seq = get_int(message, "seq").value_or(0);
+std::string CliApp::presence_text(const protocol::PresenceChange& change) {
+  using protocol::PresenceEvent;
+  const std::string verb = change.event == PresenceEvent::join    ? "joined"
+                           : change.event == PresenceEvent::leave ? "left"
+                                                                  : "is now " + std::string(to_string(change.state));
+  return who_text(change.user) + " " + verb;
+}
+
+void CliApp::render_message(const protocol::Message& message, bool from_history) {
   if (!from_history) {
-    auto it = rooms_.find(room);
+    auto it = rooms_.find(message.room);
     if (it != rooms_.end()) {
-      if (seq <= it->second.last_seq) return;  // already shown before a reconnect
-      it->second.last_seq = seq;
+      if (message.seq <= it->second.last_seq) return;  // already shown before a reconnect
+      it->second.last_seq = message.seq;
     }
   }
-  std::string line = "[" + terminal_safe(room);
-  const auto topic = get_string(message, "topic");
-  if (!topic.empty() && topic != "general") line += " #" + terminal_safe(topic);
-  line += "] " + clock_time(get_int(message, "ts").value_or(0)) + " ";
-  if (const auto* from = get_member(message, "from")) line += who_text(*from);
-  line += ": ";
-  if (const auto tag = get_string(message, "tag"); !tag.empty()) line += "[" + terminal_safe(tag) + "] ";
-  if (const auto reply = get_int(message, "reply_to")) line += "(re #" + std::to_string(*reply) + ") ";
-  if (const auto* deleted = get_member(message, "deleted")) {
-    const auto reason = get_string(*deleted, "reason");
-    line += reason.empty() ? "(deleted)" : "(removed: " + terminal_safe(reason) + ")";
+  std::string line = "[" + terminal_safe(message.room);
+  if (message.topic != "general") line += " #" + terminal_safe(message.topic);
+  line += "] " + clock_time(message.ts) + " " + who_text(message.from) + ": ";
+  if (message.tag) line += "[" + std::string(protocol::to_string(*message.tag)) + "] ";
+  if (message.reply_to) line += "(re #" + std::to_string(*message.reply_to) + ") ";
+  if (message.deleted) {
+    const auto& reason = message.deleted->reason;
+    line += reason ? "(removed: " + terminal_safe(*reason) + ")" : "(deleted)";
   } else {
-    line += terminal_safe(get_string(message, "text"), true);
-    if (get_int(message, "edited_at")) line += " (edited)";
+    line += terminal_safe(message.text, true);
+    if (message.edited_at) line += " (edited)";
   }
   print(line);
 }
 
-void CliApp::on_joined(const rapidjson::Document& doc) {
-  const auto* room = get_member(doc, "room");
-  if (!room) return;
-  const std::string id(get_string(*room, "id"));
+void CliApp::on_joined(const protocol::JoinedReply& joined) {
+  const std::string& id = joined.room.id;
   const bool known = rooms_.count(id) > 0;
   RoomView& view = rooms_[id];
-  view.title = std::string(get_string(*room, "title"));
+  view.title = joined.room.title;
   view.presence.clear();
-  if (const auto* presence = get_member(doc, "presence")) add_presence_entries(view, *presence);
-  view.online = static_cast<int>(get_int(doc, "online").value_or(static_cast<std::int64_t>(view.presence.size())));
+  add_presence_entries(view, joined.presence);
+  view.online = joined.online.value_or(static_cast<int>(view.presence.size()));
   // A large room's `joined` holds a first page: the rest follows page by page.
-  if (const auto next = get_string(doc, "presence_next"); !next.empty()) request_presence_page(id, next);
-  const bool recovered = get_bool(doc, "recovered");
+  if (joined.presence_next) request_presence_page(id, *joined.presence_next);
   if (known) {
-    print("* rejoined " + terminal_safe(id) + (recovered ? " (nothing missed)" : ""));
+    print("* rejoined " + terminal_safe(id) + (joined.recovered ? " (nothing missed)" : ""));
   } else {
     print("* joined " + terminal_safe(id) + " \u2014 " + terminal_safe(view.title) + "; " +
           std::to_string(view.online) + " present (/who)");
   }
-  const auto* messages = get_member(doc, "messages");
-  if (messages && messages->IsArray() && !messages->Empty()) {
-    const std::int64_t first = get_int((*messages)[0], "seq").value_or(0);
-    if (known && !recovered && view.last_seq > 0 && first > view.last_seq + 1)
+  if (!joined.messages.empty()) {
+    const std::int64_t first = joined.messages.front().seq;
+    if (known && !joined.recovered && view.last_seq > 0 && first > view.last_seq + 1)
       print("* messages " + std::to_string(view.last_seq + 1) + " to " + std::to_string(first - 1) +
             " of " + terminal_safe(id) + " are not shown (too many missed; /history)");
-    for (const auto& message : messages->GetArray()) render_message(message, false);
+    for (const auto& message : joined.messages) render_message(message, false);
   }
-  view.last_seq = std::max(view.last_seq, get_int(doc, "head").value_or(0));
+  view.last_seq = std::max(view.last_seq, joined.head);
 }
 
 void CliApp::request_presence_page(const std::string& room, std::string_view after) {
-  JsonObject page("presence_page");
-  page.add("id", next_id_++).add("room", room).add("after", after).add("limit", kPresencePage);
-  session_->send(page.finish());
+  protocol::PresencePage page;
+  page.room = room;
+  page.after = std::string(after);
+  page.limit = kPresencePage;
+  session_->send(protocol::client_frame_json(next_id_++, page));
 }
 
-void CliApp::add_presence_entries(RoomView& view, const rapidjson::Value& entries) {
-  if (!entries.IsArray()) return;
-  for (const auto& entry : entries.GetArray()) {
-    const auto* user = get_member(entry, "user");
-    if (!user) continue;
-    view.presence[std::string(get_string(*user, "id"))] = {std::string(get_string(*user, "name")),
-                                                           std::string(get_string(*user, "org")),
-                                                           std::string(get_string(entry, "state"))};
+void CliApp::add_presence_entries(RoomView& view, const std::vector<protocol::PresenceEntry>& entries) {
+  for (const auto& entry : entries) {
+    view.presence[entry.user.id] = {entry.user.name, entry.user.org, std::string(to_string(entry.state))};
   }
 }
 
-bool CliApp::apply_presence_change(const rapidjson::Value& change) {
-  const auto* user = get_member(change, "user");
-  auto it = rooms_.find(std::string(get_string(change, "room")));
-  if (!user || it == rooms_.end()) return false;
+bool CliApp::apply_presence_change(const protocol::PresenceChange& change) {
+  auto it = rooms_.find(change.room);
+  if (it == rooms_.end()) return false;
   auto& presence = it->second.presence;
-  const std::string id(get_string(*user, "id"));
-  if (get_string(change, "event") == "leave") return presence.erase(id) > 0;
-  PresenceView person{std::string(get_string(*user, "name")), std::string(get_string(*user, "org")),
-                      std::string(get_string(change, "state"))};
-  auto found = presence.find(id);
+  if (change.event == protocol::PresenceEvent::leave) return presence.erase(change.user.id) > 0;
+  PresenceView person{change.user.name, change.user.org, std::string(to_string(change.state))};
+  auto found = presence.find(change.user.id);
   if (found != presence.end() && found->second.state == person.state) return false;  // already known
-  presence[id] = std::move(person);
+  presence[change.user.id] = std::move(person);
   return true;
 }
 
 void CliApp::rejoin_rooms() {
   for (const auto& [room, view] : rooms_) {
     const std::int64_t id = next_id_++;
-    JsonObject join("join");
-    join.add("id", id).add("room", room);
-    if (compose_.paged_presence) join.add("presence_limit", kPresencePage);
-    if (view.last_seq > 0) join.add("since", view.last_seq);
+    protocol::Join join;
+    join.room = room;
+    if (compose_.paged_presence) join.presence_limit = kPresencePage;
+    if (view.last_seq > 0) join.since = view.last_seq;
     pending_[std::to_string(id)] = {"rejoin", room, "", false};
-    session_->send(join.finish());
+    session_->send(protocol::client_frame_json(id, join));
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <rapidjson/document.h>
 
 #include <cstdint>
 #include <deque>
@@ -16,7 +15,8 @@
 #include <string_view>
 
 #include "commands.hpp"
-#include "url.hpp"
+#include "outloud/protocol/server_frame_reader.hpp"
+#include "ws_url.hpp"
 #include "ws_session.hpp"
 
 namespace outloud::client {
@@ -77,18 +77,19 @@ class CliApp {
   void pump_script();
   void arm_reply_timer(const std::string& re);
   void finish_script();
-  void on_script_frame(std::string_view text, const rapidjson::Document& doc);
+  void on_script_frame(std::string_view text, bool valid);
 
   // interactive mode
   void handle_interactive_line(const std::string& line);
-  void on_interactive_frame(const rapidjson::Document& doc);
-  void render_message(const rapidjson::Value& message, bool from_history);
-  void on_joined(const rapidjson::Document& doc);
+  void on_interactive_frame();
+  void render_message(const protocol::Message& message, bool from_history);
+  void on_joined(const protocol::JoinedReply& joined);
+  static std::string presence_text(const protocol::PresenceChange& change);
   // Large rooms: the rest of the presence list, page by page, and coalesced changes.
   void request_presence_page(const std::string& room, std::string_view after);
-  void add_presence_entries(RoomView& view, const rapidjson::Value& entries);
+  void add_presence_entries(RoomView& view, const std::vector<protocol::PresenceEntry>& entries);
   // Applies one `presence` event; true if it changed who is present (or their state).
-  bool apply_presence_change(const rapidjson::Value& change);
+  bool apply_presence_change(const protocol::PresenceChange& change);
   void rejoin_rooms();
   void schedule_reconnect(const std::string& why);
   void print(const std::string& text);  // one block of output, above the prompt
@@ -96,14 +97,16 @@ class CliApp {
   void show_who(const std::string& room);
   void quit(int code);
 
-  // shared bookkeeping of confirmed joins/leaves
-  void track_room_change(const rapidjson::Document& doc);
-  void track_open_poll(const rapidjson::Document& doc);
-  void note_self(const rapidjson::Document& welcome);
+  // shared bookkeeping of confirmed joins/leaves, from the frame just read
+  void track_room_change();
+  void track_open_poll();
+
+  using Kind = protocol::ServerFrameKind;
 
   boost::asio::io_context& io_;
   CliOptions options_;
   std::shared_ptr<WsSession> session_;
+  protocol::ServerFrameReader frame_;  // the server's frame being handled
   boost::asio::steady_timer reply_timer_;
   boost::asio::steady_timer pause_timer_;
   ComposeState compose_;

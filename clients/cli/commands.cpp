@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "json_build.hpp"
+#include "outloud/protocol/client_serialize.hpp"
 
 namespace outloud::client {
 namespace {
@@ -46,20 +46,18 @@ LineOutcome usage(std::string message) {
   return out;
 }
 
-// A request with a fresh integer id; the reply's `re` is that integer.
-struct Request {
-  std::int64_t id;
-  JsonObject json;
-  Request(std::string_view type, std::int64_t& next_id) : id(next_id++), json(type) { json.add("id", id); }
-  LineOutcome done(std::string type, std::string room) {
-    LineOutcome out;
-    out.frame = json.finish();
-    out.re = std::to_string(id);
-    out.type = std::move(type);
-    out.room = std::move(room);
-    return out;
-  }
-};
+// A request with a fresh integer id; the reply's `re` is that integer. `type` and `room` are for
+// the client's own bookkeeping (pending requests, messages for the user).
+template <class Frame>
+LineOutcome request(const Frame& frame, std::string type, std::string room, std::int64_t& next_id) {
+  const std::int64_t id = next_id++;
+  LineOutcome out;
+  out.frame = protocol::client_frame_json(id, frame);
+  out.re = std::to_string(id);
+  out.type = std::move(type);
+  out.room = std::move(room);
+  return out;
+}
 
 LineOutcome raw_frame(std::string_view line) {
   LineOutcome out;
@@ -83,12 +81,14 @@ LineOutcome raw_frame(std::string_view line) {
 
 LineOutcome send_text(std::string_view text, ComposeState& state, std::int64_t& next_id) {
   if (state.current_room.empty()) return usage("no current room: /join a room first (see /help)");
-  Request r("send", next_id);
-  r.json.add("room", state.current_room).add("text", text).add("topic", state.topic);
-  if (!state.tag.empty()) r.json.add("tag", state.tag);
+  protocol::Send send;
+  send.room = state.current_room;
+  send.text = std::string(text);
+  send.topic = state.topic;
+  send.tag = protocol::tag_from(state.tag);
   state.tag.clear();  // a tag is for one message, as in the web client
-  r.json.add("nonce", make_nonce());
-  return r.done("send", state.current_room);
+  send.nonce = make_nonce();
+  return request(send, "send", state.current_room, next_id);
 }
 
 // Splits "a | b | c" at '|', each part trimmed.
@@ -109,35 +109,44 @@ std::optional<LineOutcome> session_command(std::string_view command, std::string
   if (std::find(std::begin(kSession), std::end(kSession), command) == std::end(kSession)) return std::nullopt;
   if (state.current_room.empty()) return usage("no current room: /join a session first");
   const std::string& room = state.current_room;
-  Request r(command, next_id);
-  r.json.add("room", room);
+  const std::string type(command);
+  const auto done = [&](const auto& frame) { return request(frame, type, room, next_id); };
   std::string_view rest;
   const auto word = first_word(args, rest);
 
   if (command == "hand") {
     if (!word.empty() && word != "up" && word != "down") return usage("usage: /hand [up|down]");
-    r.json.add_bool("up", word != "down");
-  } else if (command == "floor") {
+    return done(protocol::Hand{room, word != "down"});
+  }
+  if (command == "floor") {
     if (!rest.empty()) return usage("usage: /floor [<user id>|next]");
-    if (word.empty() || word == "next") r.json.add_null("user");
-    else r.json.add("user", word);
-  } else if (command == "timer") {
+    protocol::Floor floor{room, std::nullopt};
+    if (!word.empty() && word != "next") floor.user = std::string(word);
+    return done(floor);
+  }
+  if (command == "timer") {
+    using protocol::TimerAction;
     if (word == "start") {
       std::string_view label;
       const auto seconds = parse_int(first_word(rest, label));
       if (!seconds || *seconds < 1 || *seconds > 86400) return usage("usage: /timer start <seconds 1-86400> [label]");
-      r.json.add("action", "start").add("seconds", *seconds).add("label", label);
-    } else if ((word == "pause" || word == "resume" || word == "stop") && rest.empty()) {
-      r.json.add("action", word);
-    } else {
-      return usage("usage: /timer start <seconds> [label] | /timer pause | /timer resume | /timer stop");
+      return done(protocol::Timer{room, TimerAction::start, *seconds, std::string(label)});
     }
-  } else if (command == "poll") {
+    if (rest.empty() && (word == "pause" || word == "resume" || word == "stop")) {
+      const TimerAction action = word == "pause" ? TimerAction::pause
+                                 : word == "resume" ? TimerAction::resume
+                                                    : TimerAction::stop;
+      return done(protocol::Timer{room, action, 0, ""});
+    }
+    return usage("usage: /timer start <seconds> [label] | /timer pause | /timer resume | /timer stop");
+  }
+  if (command == "poll") {
     if (word == "close") {
       const std::string poll = rest.empty() && state.open_poll.contains(room) ? state.open_poll.at(room) : std::string(rest);
       if (poll.empty()) return usage("usage: /poll close [poll id] (no open poll known)");
-      r.json.add("action", "close").add("poll", poll);
-    } else if (word == "open") {
+      return done(protocol::PollClose{room, poll});
+    }
+    if (word == "open") {
       bool multi = false, named = false;
       std::string_view text = rest;
       for (std::string_view after; ; text = after) {
@@ -149,13 +158,12 @@ std::optional<LineOutcome> session_command(std::string_view command, std::string
       const auto parts = split_bars(text);
       if (parts.size() < 3 || parts.size() > 11 || parts.front().empty())
         return usage("usage: /poll open [--multi] [--named] <question> | <option> | <option> … (2 to 10 options)");
-      r.json.add("action", "open").add("question", parts.front());
-      r.json.add_strings("options", std::vector<std::string_view>(parts.begin() + 1, parts.end()));
-      r.json.add_bool("multi", multi).add_bool("anonymous", !named);
-    } else {
-      return usage("usage: /poll open [--multi] [--named] <question> | <option> | … | /poll close [poll id]");
+      return done(protocol::PollOpen{room, std::string(parts.front()),
+                                     std::vector<std::string>(parts.begin() + 1, parts.end()), multi, !named});
     }
-  } else if (command == "vote") {
+    return usage("usage: /poll open [--multi] [--named] <question> | <option> | … | /poll close [poll id]");
+  }
+  if (command == "vote") {
     // "/vote p1 2" or, for the room's open poll, "/vote 2"; numbers as shown (1 = the first option).
     std::string poll(word);
     std::string_view numbers = rest;
@@ -171,33 +179,35 @@ std::optional<LineOutcome> session_command(std::string_view command, std::string
       choices.push_back(*n - 1);
     }
     if (poll.empty() || choices.empty()) return usage("usage: /vote [poll id] <option number>…");
-    r.json.add("poll", poll).add_ints("choices", choices);
-  } else if (command == "breakout") {
-    if (word == "open") {
-      std::string_view more;
-      const auto groups = parse_int(first_word(rest, more));
-      const int minutes = more.empty() ? 0 : parse_int(more).value_or(-1);
-      if (!groups || *groups < 1 || *groups > 50 || minutes < 0 || minutes > 600 || (!more.empty() && minutes == 0))
-        return usage("usage: /breakout open <groups 1-50> [minutes 1-600]");
-      r.json.add("action", "open").add("groups", *groups).add("strategy", "mix");
-      if (minutes > 0) r.json.add("minutes", minutes);
-    } else if (word == "close" && rest.empty()) {
-      r.json.add("action", "close");
-    } else if (word == "place" && !rest.empty()) {
-      std::string_view group_text;
-      const auto user = first_word(rest, group_text);
-      const int group = group_text.empty() ? 0 : parse_int(group_text).value_or(-1);
-      if (group < 0 || group > 50 || (!group_text.empty() && group == 0))
-        return usage("usage: /breakout place <user id> [group number]");
-      r.json.add("action", "place").add("user", user);
-      if (group > 0) r.json.add("group", group);
-    } else if (word == "broadcast" && !rest.empty()) {
-      r.json.add("action", "broadcast").add("text", rest);
-    } else {
-      return usage("usage: /breakout open <groups> [minutes] | close | place <user id> [group] | broadcast <text>");
-    }
+    return done(protocol::Vote{room, poll, choices});
   }
-  return r.done(std::string(command), room);
+  // breakout
+  if (word == "open") {
+    std::string_view more;
+    const auto groups = parse_int(first_word(rest, more));
+    const int minutes = more.empty() ? 0 : parse_int(more).value_or(-1);
+    if (!groups || *groups < 1 || *groups > 50 || minutes < 0 || minutes > 600 || (!more.empty() && minutes == 0))
+      return usage("usage: /breakout open <groups 1-50> [minutes 1-600]");
+    protocol::BreakoutOpen open;
+    open.room = room;
+    open.groups = *groups;
+    open.strategy = protocol::BreakoutStrategy::mix;
+    if (minutes > 0) open.minutes = minutes;
+    return done(open);
+  }
+  if (word == "close" && rest.empty()) return done(protocol::BreakoutClose{room});
+  if (word == "place" && !rest.empty()) {
+    std::string_view group_text;
+    const auto user = first_word(rest, group_text);
+    const int group = group_text.empty() ? 0 : parse_int(group_text).value_or(-1);
+    if (group < 0 || group > 50 || (!group_text.empty() && group == 0))
+      return usage("usage: /breakout place <user id> [group number]");
+    protocol::BreakoutPlace place{room, std::string(user), std::nullopt};
+    if (group > 0) place.group = group;
+    return done(place);
+  }
+  if (word == "broadcast" && !rest.empty()) return done(protocol::BreakoutBroadcast{room, std::string(rest)});
+  return usage("usage: /breakout open <groups> [minutes] | close | place <user id> [group] | broadcast <text>");
 }
 
 }  // namespace
@@ -249,17 +259,16 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
   std::string_view args;
   const auto command = first_word(trimmed.substr(1), args);
 
-  if (command == "rooms") return Request("rooms", next_id).done("rooms", "");
+  if (command == "rooms") return request(protocol::ListRooms{}, "rooms", "", next_id);
   if (command == "create") {
     std::string_view title;
     auto room = first_word(args, title);
     const bool exists_ok = room == "-p";
     if (exists_ok) room = first_word(title, title);
     if (room.empty()) return usage("usage: /create [-p] <room> [title…]");
-    Request r("create", next_id);
-    r.json.add("room", room).add("kind", "room");
-    if (!title.empty()) r.json.add("title", title);
-    auto out = r.done("create", std::string(room));
+    // No title: the room's id is its title, as the server would have it.
+    const protocol::Create create{std::string(room), std::string(title.empty() ? room : title)};
+    auto out = request(create, "create", std::string(room), next_id);
     out.exists_ok = exists_ok;
     return out;
   }
@@ -268,18 +277,16 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
     std::string_view extra;
     const auto room = first_word(args, extra);
     if (room.empty() || !extra.empty()) return usage("usage: /join <room>");
-    Request r("join", next_id);
+    protocol::Join join;
+    join.room = std::string(room);
     // Presence by pages and batches (protocol/README.md "Large rooms"): a room of thousands joins fast.
-    r.json.add("room", room);
-    if (state.paged_presence) r.json.add("presence_limit", kPresencePage);
-    return r.done("join", std::string(room));
+    if (state.paged_presence) join.presence_limit = kPresencePage;
+    return request(join, "join", std::string(room), next_id);
   }
   if (command == "leave") {
     const std::string room = args.empty() ? state.current_room : std::string(args);
     if (room.empty()) return usage("usage: /leave [room] (no current room)");
-    Request r("leave", next_id);
-    r.json.add("room", room);
-    return r.done("leave", room);
+    return request(protocol::Leave{room}, "leave", room, next_id);
   }
   if (command == "history") {
     int limit = 20;
@@ -289,16 +296,18 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
       limit = *n;
     }
     if (state.current_room.empty()) return usage("no current room: /join a room first");
-    Request r("history", next_id);
-    r.json.add("room", state.current_room).add("limit", limit);
-    return r.done("history", state.current_room);
+    protocol::History history;
+    history.room = state.current_room;
+    history.limit = limit;
+    return request(history, "history", state.current_room, next_id);
   }
   if (command == "search") {
     if (args.empty()) return usage("usage: /search <words…>");
     if (state.current_room.empty()) return usage("no current room: /join a room first");
-    Request r("search", next_id);
-    r.json.add("room", state.current_room).add("query", args);
-    return r.done("search", state.current_room);
+    protocol::Search search;
+    search.room = state.current_room;
+    search.query = std::string(args);
+    return request(search, "search", state.current_room, next_id);
   }
   if (command == "edit" || command == "delete" || command == "remove") {
     std::string_view rest;
@@ -310,12 +319,10 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
                                          : "usage: /remove <seq> <reason>");
     }
     if (state.current_room.empty()) return usage("no current room: /join a room first");
-    const std::string type = command == "remove" ? "remove_message" : std::string(command);
-    Request r(type.c_str(), next_id);
-    r.json.add("room", state.current_room).add("seq", *seq);
-    if (command == "edit") r.json.add("text", rest);
-    if (command == "remove") r.json.add("reason", rest);
-    return r.done(type, state.current_room);
+    const std::string& room = state.current_room;
+    if (command == "edit") return request(protocol::Edit{room, *seq, std::string(rest)}, "edit", room, next_id);
+    if (command == "delete") return request(protocol::Delete{room, *seq}, "delete", room, next_id);
+    return request(protocol::RemoveMessage{room, *seq, std::string(rest)}, "remove_message", room, next_id);
   }
   if (command == "who") {
     if (state.current_room.empty()) return usage("no current room: /join a room first");
@@ -348,7 +355,8 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
   }
   if (command == "away" || command == "back") {
     LineOutcome out;
-    out.frame = JsonObject("status").add("state", command == "away" ? "away" : "online").finish();
+    const auto state_now = command == "away" ? protocol::PresenceState::away : protocol::PresenceState::online;
+    out.frame = protocol::client_frame_json(std::nullopt, protocol::Status{state_now});
     out.type = "status";
     return out;
   }

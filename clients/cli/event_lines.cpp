@@ -3,10 +3,34 @@
 #include <cstdio>
 
 #include "display.hpp"
-#include "frame_fields.hpp"
 
 namespace outloud::client {
 namespace {
+
+// The facilitation events are rendered leniently: a missing or mistyped field reads as absent
+// (the frames protocol/ decodes and validates are read with protocol::ServerFrameReader).
+const rapidjson::Value* get_member(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return nullptr;
+  const auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string_view get_string(const rapidjson::Value& object, const char* key) {
+  const auto* value = get_member(object, key);
+  if (!value || !value->IsString()) return {};
+  return {value->GetString(), value->GetStringLength()};
+}
+
+std::optional<std::int64_t> get_int(const rapidjson::Value& object, const char* key) {
+  const auto* value = get_member(object, key);
+  if (!value || !value->IsInt64()) return std::nullopt;
+  return value->GetInt64();
+}
+
+bool get_bool(const rapidjson::Value& object, const char* key) {
+  const auto* value = get_member(object, key);
+  return value && value->IsBool() && value->GetBool();
+}
 
 std::string safe(std::string_view text) { return terminal_safe(text); }
 
@@ -160,6 +184,18 @@ std::string agenda_line(const rapidjson::Value& f) {
 std::string who_text(const rapidjson::Value& user) {
   return terminal_safe(get_string(user, "name")) + " (" + terminal_safe(get_string(user, "org")) + ")";
 }
+
+std::string who_text(const protocol::User& user) {
+  return terminal_safe(user.name) + " (" + terminal_safe(user.org) + ")";
+}
+
+std::optional<PollState> poll_state(const rapidjson::Value& holder) {
+  const auto* poll = get_member(holder, "poll");
+  if (!poll || !poll->IsObject()) return std::nullopt;
+  return PollState{std::string(get_string(*poll, "id")), get_bool(*poll, "open")};
+}
+
+std::string new_poll_id(const rapidjson::Value& ok) { return std::string(get_string(ok, "poll")); }
 
 std::optional<std::string> event_line(const rapidjson::Value& f, const std::string& self_id) {
   if (get_member(f, "re")) return std::nullopt;  // replies are not events

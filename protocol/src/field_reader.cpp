@@ -1,6 +1,7 @@
 #include "field_reader.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "outloud/protocol/types.hpp"
 #include "utf8.hpp"
@@ -39,6 +40,10 @@ std::string_view checked_string(const rapidjson::Value& value, std::string_view 
 }
 
 std::string checked_length(std::string_view text, Length length, std::string_view what) {
+  return std::string(checked_length_view(text, length, what));
+}
+
+std::string_view checked_length_view(std::string_view text, Length length, std::string_view what) {
   const std::size_t chars = utf8_length(text);
   if (chars < length.min || chars > length.max) {
     if (length.min == length.max) {
@@ -47,7 +52,7 @@ std::string checked_length(std::string_view text, Length length, std::string_vie
     reject(std::string(what) + " must be " + std::to_string(length.min) + " to " + std::to_string(length.max) +
            " characters long");
   }
-  return std::string(text);
+  return text;
 }
 
 std::int64_t checked_integer(const rapidjson::Value& value, std::int64_t min, std::int64_t max,
@@ -73,6 +78,19 @@ bool is_valid_display_name(std::string_view name) {
 std::string FieldReader::label(const char* name) const { return "field '" + path_ + name + "'"; }
 
 const rapidjson::Value* FieldReader::find(const char* name) const {
+  if (lookup_ == Lookup::serialized_order) {
+    const std::size_t length = std::strlen(name);
+    const rapidjson::SizeType count = object_.MemberCount();
+    const auto first = object_.MemberBegin();
+    for (rapidjson::SizeType step = 0, at = next_; step < count; ++step, at = at + 1 == count ? 0 : at + 1) {
+      const auto& member = first[at];
+      if (member.name.GetStringLength() == length && std::memcmp(member.name.GetString(), name, length) == 0) {
+        next_ = at + 1 == count ? 0 : at + 1;
+        return &member.value;
+      }
+    }
+    return nullptr;
+  }
   const auto member = object_.FindMember(name);
   if (member == object_.MemberEnd()) return nullptr;
   return &member->value;
@@ -89,19 +107,44 @@ bool FieldReader::present(const char* name) const {
   return value != nullptr && !value->IsNull();
 }
 
-std::string FieldReader::string(const char* name, Length length) const {
-  return checked_length(checked_string(require(name), label(name)), length, label(name));
+std::string FieldReader::string(const char* name, Length length) const { return std::string(text(name, length)); }
+
+std::string_view FieldReader::text(const char* name, Length length) const { return text_of(require(name), name, length); }
+
+std::string_view FieldReader::text_of(const rapidjson::Value& value, const char* name, Length length) const {
+  // Labels are made only for a refusal: reading a valid frame costs no allocation.
+  if (!value.IsString()) checked_string(value, label(name));
+  const std::string_view text(value.GetString(), value.GetStringLength());
+  if (!is_valid_utf8(text)) checked_string(value, label(name));
+  // A code point takes 1 to 4 bytes: the byte count often settles the rule without counting.
+  const bool surely_within = text.size() <= length.max && (text.size() + 3) / 4 >= length.min;
+  if (!surely_within) {
+    const std::size_t chars = utf8_length(text);
+    if (chars < length.min || chars > length.max) checked_length_view(text, length, label(name));
+  }
+  return text;
 }
 
 std::optional<std::string> FieldReader::optional_string(const char* name, Length length) const {
-  if (!present(name)) return std::nullopt;
-  return string(name, length);
+  const rapidjson::Value* value = find(name);
+  if (value == nullptr || value->IsNull()) return std::nullopt;
+  return std::string(text_of(*value, name, length));
 }
 
-std::string FieldReader::slug(const char* name) const {
-  const std::string_view text = checked_string(require(name), label(name));
+std::optional<std::string_view> FieldReader::optional_text(const char* name, Length length) const {
+  const rapidjson::Value* value = find(name);
+  if (value == nullptr || value->IsNull()) return std::nullopt;
+  return text_of(*value, name, length);
+}
+
+std::string FieldReader::slug(const char* name) const { return std::string(slug_text(name)); }
+
+std::string_view FieldReader::slug_text(const char* name) const {
+  const rapidjson::Value& value = require(name);
+  if (!value.IsString()) checked_string(value, label(name));
+  const std::string_view text(value.GetString(), value.GetStringLength());
   if (!is_valid_slug(text)) reject(label(name) + " must match " + std::string(kSlugRule));
-  return std::string(text);
+  return text;
 }
 
 namespace {
@@ -119,28 +162,39 @@ bool within(std::string_view text, Length length) {
 }
 }  // namespace
 
-std::string FieldReader::user_id(const char* name) const {
-  std::string id = string(name, kUserIdLength);
+std::string FieldReader::user_id(const char* name) const { return std::string(user_id_text(name)); }
+
+std::string_view FieldReader::user_id_text(const char* name) const {
+  const std::string_view id = text(name, kUserIdLength);
   if (has_ascii_control(id)) reject(label(name) + " must not contain control characters");
   return id;
 }
 
-std::string FieldReader::display_name(const char* name) const {
-  std::string text = string(name, kUserNameLength);
-  if (!is_valid_display_name(text)) {
+std::string FieldReader::display_name(const char* name) const { return std::string(display_name_text(name)); }
+
+std::string_view FieldReader::display_name_text(const char* name) const {
+  const std::string_view name_text = text(name, kUserNameLength);
+  if (!is_valid_display_name(name_text)) {
     reject(label(name) + " must not be only whitespace nor contain control characters");
   }
-  return text;
+  return name_text;
 }
 
 std::int64_t FieldReader::integer(const char* name, std::int64_t min, std::int64_t max) const {
-  return checked_integer(require(name), min, max, label(name));
+  return integer_of(require(name), name, min, max);
+}
+
+std::int64_t FieldReader::integer_of(const rapidjson::Value& value, const char* name, std::int64_t min,
+                                     std::int64_t max) const {
+  if (value.IsInt64() && value.GetInt64() >= min && value.GetInt64() <= max) return value.GetInt64();
+  return checked_integer(value, min, max, label(name));  // refuses, naming the field
 }
 
 std::optional<std::int64_t> FieldReader::optional_integer(const char* name, std::int64_t min,
                                                           std::int64_t max) const {
-  if (!present(name)) return std::nullopt;
-  return integer(name, min, max);
+  const rapidjson::Value* value = find(name);
+  if (value == nullptr || value->IsNull()) return std::nullopt;
+  return integer_of(*value, name, min, max);
 }
 
 bool FieldReader::boolean(const char* name) const {
@@ -150,8 +204,10 @@ bool FieldReader::boolean(const char* name) const {
 }
 
 std::optional<bool> FieldReader::optional_boolean(const char* name) const {
-  if (!present(name)) return std::nullopt;
-  return boolean(name);
+  const rapidjson::Value* value = find(name);
+  if (value == nullptr || value->IsNull()) return std::nullopt;
+  if (!value->IsBool()) reject(label(name) + " must be true or false");
+  return value->GetBool();
 }
 
 const rapidjson::Value& FieldReader::array(const char* name, std::size_t min_items, std::size_t max_items) const {

@@ -2,6 +2,8 @@
 #include "outloud/protocol/types.hpp"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "utf8.hpp"
 
@@ -76,6 +78,12 @@ std::size_t utf8_length(std::string_view text) {
 bool is_valid_utf8(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // Runs of ASCII (most text) are checked eight bytes at a time.
+    for (std::uint64_t chunk = 0; pos + 8 <= text.size(); pos += 8) {
+      std::memcpy(&chunk, text.data() + pos, 8);
+      if ((chunk & 0x8080808080808080ull) != 0) break;
+    }
+    if (pos >= text.size()) break;
     if (static_cast<unsigned char>(text[pos]) < 0x80) {
       ++pos;
       continue;

@@ -1,35 +1,21 @@
 #include "server/net/listen_address.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <boost/asio/io_context.hpp>
+
+#include "outloud/protocol/host_port.hpp"
 
 namespace outloud::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 std::optional<ListenAddress> parse_listen_address(std::string_view text) {
-  ListenAddress out;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
-    out.host = std::string(text.substr(1, close - 1));
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    out.host = std::string(text.substr(0, colon));
-    if (out.host.find(':') != std::string::npos) return std::nullopt;  // bare IPv6 needs brackets
-    port = text.substr(colon + 1);
-  }
-  if (out.host.empty() || port.empty() || port.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc{} || end != port.data() + port.size() || value > 65535) return std::nullopt;
-  out.port = static_cast<std::uint16_t>(value);
-  return out;
+  // The one host:port parser of the programs; a listen address needs its port, and 0 picks a free one.
+  auto parsed = protocol::parse_host_port(text, {.port_required = true, .port_zero_allowed = true});
+  auto* address = std::get_if<protocol::HostPort>(&parsed);
+  if (address == nullptr) return std::nullopt;
+  return ListenAddress{std::move(address->host), *address->port};
 }
 
 std::vector<tcp::endpoint> resolve_listen_address(const ListenAddress& address) {

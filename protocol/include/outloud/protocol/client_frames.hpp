@@ -1,4 +1,5 @@
-// Typed values of every frame a client may send, and the parser that produces them.
+// Typed values of every frame a client may send, and the parser that produces them. The frames a
+// client library writes (client_serialize.hpp) compare equal, so round trips can be checked.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +20,14 @@ struct Hello {
   std::optional<std::string> org;    // open mode: slug
   std::optional<std::string> token;  // jwt and accounts modes
   // All three absent: accounts mode, on a connection whose upgrade carried the session cookie.
+  bool operator==(const Hello&) const = default;
 };
-struct Ping {};
+struct Ping {
+  bool operator==(const Ping&) const = default;
+};
 struct Status {
   PresenceState state = PresenceState::online;
+  bool operator==(const Status&) const = default;
 };
 
 // ---- rooms ----
@@ -30,12 +35,14 @@ struct Create {
   std::string room;
   std::string title;  // defaults to the room id when absent; 1..200 characters
   RoomKind kind = RoomKind::room;  // clients may create `room` or `session` only
+  bool operator==(const Create&) const = default;
 };
 // One page of rooms, in id order (OutLoud extension; plain `{"type":"rooms"}` gets the first page).
 struct ListRooms {
   std::optional<int> limit;          // 1..kMaxRoomsPage; absent: the server's default page
   std::optional<std::string> after;  // the `next` of the previous page: rooms whose id sorts after it
   bool archived = false;             // also list archived rooms (closed breakout groups)
+  bool operator==(const ListRooms&) const = default;
 };
 inline constexpr int kMaxRoomsPage = 500;
 struct Join {
@@ -46,6 +53,7 @@ struct Join {
   // cursor for the rest, and presence changes come coalesced (`presence_batch`). Absent: the
   // spec's behaviour (the whole list, one `presence` event per change).
   std::optional<int> presence_limit;
+  bool operator==(const Join&) const = default;
 };
 inline constexpr int kMaxPresencePage = 200;
 inline constexpr std::size_t kMaxPresenceCursor = 256;
@@ -54,9 +62,11 @@ struct PresencePage {
   std::string room;
   std::optional<std::string> after;  // the `next` of the previous page (opaque); absent: the first
   std::optional<int> limit;          // 1..kMaxPresencePage
+  bool operator==(const PresencePage&) const = default;
 };
 struct Leave {
   std::string room;
+  bool operator==(const Leave&) const = default;
 };
 
 // ---- messages ----
@@ -67,6 +77,7 @@ struct Send {
   std::optional<Tag> tag;
   std::optional<std::int64_t> reply_to;  // >= 1
   std::optional<std::string> nonce;      // 1..64 characters
+  bool operator==(const Send&) const = default;
 };
 struct History {
   std::string room;
@@ -74,6 +85,7 @@ struct History {
   std::optional<std::int64_t> after;
   int limit = 50;  // 1..200
   std::optional<std::string> topic;  // only this topic's messages (1..60 characters)
+  bool operator==(const History&) const = default;
 };
 struct Typing {
   std::string room;
@@ -85,15 +97,18 @@ struct Edit {
   std::string room;
   std::int64_t seq = 0;  // >= 1
   std::string text;      // 1..max_text_chars
+  bool operator==(const Edit&) const = default;
 };
 struct Delete {
   std::string room;
   std::int64_t seq = 0;
+  bool operator==(const Delete&) const = default;
 };
 struct RemoveMessage {
   std::string room;
   std::int64_t seq = 0;
   std::string reason;  // 1..500 characters; goes on the record
+  bool operator==(const RemoveMessage&) const = default;
 };
 // The messages of a room changed (edited, deleted, removed) after change version `since`.
 struct Changes {
@@ -106,6 +121,7 @@ struct Search {
   std::string query;                   // 1..200 characters, at most 10 words
   std::optional<std::int64_t> before;  // the previous reply's `next`: only messages with seq < before
   int limit = 20;                      // 1..50
+  bool operator==(const Search&) const = default;
 };
 inline constexpr std::size_t kMaxRemovalReasonChars = 500;
 inline constexpr std::size_t kMaxSearchQueryChars = 200;
@@ -136,10 +152,12 @@ struct SetRole {
 struct Hand {
   std::string room;
   bool up = true;
+  bool operator==(const Hand&) const = default;
 };
 struct Floor {
   std::string room;
   std::optional<std::string> user;  // null: the next in the queue
+  bool operator==(const Floor&) const = default;
 };
 enum class TimerAction { start, pause, resume, stop };
 struct Timer {
@@ -147,6 +165,7 @@ struct Timer {
   TimerAction action = TimerAction::start;
   int seconds = 0;    // start: 1..86400
   std::string label;  // start: 0..80 characters
+  bool operator==(const Timer&) const = default;
 };
 struct PollOpen {
   std::string room;
@@ -154,15 +173,18 @@ struct PollOpen {
   std::vector<std::string> options;  // 2..10 strings of 1..200 characters
   bool multi = false;
   bool anonymous = true;
+  bool operator==(const PollOpen&) const = default;
 };
 struct PollClose {
   std::string room;
   std::string poll;  // poll id
+  bool operator==(const PollClose&) const = default;
 };
 struct Vote {
   std::string room;
   std::string poll;
   std::vector<int> choices;  // option indexes; range-checked by the domain
+  bool operator==(const Vote&) const = default;
 };
 enum class BreakoutStrategy { mix, random, manual };
 struct BreakoutOpen {
@@ -172,13 +194,16 @@ struct BreakoutOpen {
   BreakoutStrategy strategy = BreakoutStrategy::mix;
   std::map<std::string, int> assign;  // manual: user id -> group number (1-based)
   std::optional<int> minutes;         // 1..600
+  bool operator==(const BreakoutOpen&) const = default;
 };
 struct BreakoutBroadcast {
   std::string room;
   std::string text;
+  bool operator==(const BreakoutBroadcast&) const = default;
 };
 struct BreakoutClose {
   std::string room;
+  bool operator==(const BreakoutClose&) const = default;
 };
 // Extension: puts one member (a late joiner) into an open round's group: the given group number
 // (1-based), or the one that best keeps the mix rule.
@@ -186,6 +211,7 @@ struct BreakoutPlace {
   std::string room;
   std::string user;
   std::optional<int> group{};  // 1..50
+  bool operator==(const BreakoutPlace&) const = default;
 };
 struct AgendaItem {
   std::string title;  // 1..200 characters
