@@ -11,6 +11,9 @@
 #include "outloud/protocol/server_frame_reader.hpp"
 #include "outloud/protocol/server_frames.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_client_direction_test {
+
 using namespace outloud::protocol;
 
 namespace {
@@ -330,3 +333,5 @@ TEST_CASE("ServerFrameReader: a refused frame still tells its type and re; the n
   read_ok(reader, message_event(full_message()));
   CHECK(reader.message() == full_message());
 }
+
+}  // namespace protocol_client_direction_test

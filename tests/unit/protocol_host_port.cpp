@@ -6,6 +6,9 @@
 
 #include "outloud/protocol/host_port.hpp"
 
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace protocol_host_port_test {
+
 using namespace outloud::protocol;
 
 namespace {
@@ -103,3 +106,5 @@ TEST_CASE("host_port: text() writes host[:port] back, IPv6 bracketed, a default 
   CHECK(HostPort{"localhost", 8080}.text(80) == "localhost:8080");
   CHECK(HostPort{"127.0.0.1", std::nullopt}.text() == "127.0.0.1");
 }
+
+}  // namespace protocol_host_port_test
