@@ -83,23 +83,16 @@ void Hub::Impl::answer_large(std::uint64_t conn_id, const Request& re, Result<st
 }
 
 void Hub::Impl::trim_memory_soon() {
-  trim_due_ = std::chrono::steady_clock::now() + kTrimDelay;
-  if (trim_armed_) return;  // on_trim_timer waits on until trim_due_
+  if (trim_armed_) return;  // a trim is due within kTrimDelay already
   if (!trim_timer_) trim_timer_ = std::make_unique<asio::steady_timer>(strand_);
   trim_armed_ = true;
-  trim_timer_->expires_at(trim_due_);
+  trim_timer_->expires_after(kTrimDelay);
   trim_timer_->async_wait([weak = weak_from_this()](boost::system::error_code error) {
-    if (auto self = weak.lock(); self && !error) self->on_trim_timer();
+    auto self = weak.lock();
+    if (!self) return;
+    self->trim_armed_ = false;
+    if (!error) asio::post(*self->workers_, [] { malloc_trim(0); });
   });
-}
-
-void Hub::Impl::on_trim_timer() {
-  trim_armed_ = false;
-  if (std::chrono::steady_clock::now() < trim_due_) {
-    trim_due_ -= kTrimDelay;  // trim_memory_soon adds it back
-    return trim_memory_soon();
-  }
-  asio::post(*workers_, [] { malloc_trim(0); });
 }
 
 void Hub::Impl::with_history_slot(std::function<void()> read) {

@@ -403,14 +403,12 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void export_finished();
   // Large replies (records, pages of big messages) are big short-lived allocations, freed on the
   // I/O threads once written. Their memory is given back to the system (malloc_trim, on a worker)
-  // once no large reply has been made for kTrimDelay: trimming after each one would unmap and map
-  // the same pages again and again, and every unmapping interrupts all the process's threads on
-  // every core (TLB shootdowns), the I/O threads included.
+  // kTrimDelay after a large reply, at most once per kTrimDelay while they keep coming: trimming
+  // after each one would unmap and map the same pages again and again, and every unmapping
+  // interrupts all the process's threads on every core (TLB shootdowns), the I/O threads included.
   static constexpr std::chrono::milliseconds kTrimDelay{1000};
   void trim_memory_soon();
-  void on_trim_timer();
   std::unique_ptr<asio::steady_timer> trim_timer_;
-  std::chrono::steady_clock::time_point trim_due_;
   bool trim_armed_ = false;
 };
 
