@@ -114,6 +114,7 @@ async function phase(server, name, attack) {
   if (ONLY && !ONLY.test(name)) return;
   const before = rssMb(server.pid);
   const cpuBefore = cpuSeconds(server.pid);
+  const clientBefore = process.cpuUsage();  // this process runs the attackers' clients
   const watch = watchRss(server.pid);
   const probe = await startProbe(server.wsUrl);
   const t0 = performance.now();
@@ -123,13 +124,15 @@ async function phase(server, name, attack) {
   const times = await probe.stop();
   const peak = watch.stop();
   const cpuAfter = cpuSeconds(server.pid);
+  const clientCpu = process.cpuUsage(clientBefore);
   const wall = (performance.now() - t0) / 1000;
   await sleep(SETTLE_S * 1000);
   const after = rssMb(server.pid);
   figure(`${name}: attack duration`, seconds.toFixed(1), 's');
   if (note) figure(`${name}: outcome`, note);
-  figure(`${name}: CPU seconds server / whole machine (${os.cpus().length} cores: ${(os.cpus().length * wall).toFixed(1)} available)`,
-    `${(cpuAfter.server - cpuBefore.server).toFixed(1)} / ${(cpuAfter.machine - cpuBefore.machine).toFixed(1)}`, 's');
+  figure(`${name}: CPU seconds server / attackers' clients / whole machine (${os.cpus().length} cores: ${(os.cpus().length * wall).toFixed(1)} available)`,
+    `${(cpuAfter.server - cpuBefore.server).toFixed(1)} / ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} / ` +
+    `${(cpuAfter.machine - cpuBefore.machine).toFixed(1)}`, 's');
   figure(`${name}: RSS before / peak / ${SETTLE_S} s after`, `${before.toFixed(0)} / ${peak.toFixed(0)} / ${after.toFixed(0)}`, 'MB');
   figure(`${name}: other user's round trips p50 / p99 / max (n=${times.length})`,
     `${percentile(times, 50).toFixed(1)} / ${percentile(times, 99).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, 'ms');
