@@ -3,6 +3,7 @@
 // sent, leave → join). Prints one `[figure]` line per number. Run by scripts/bench-attacks.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,17 @@ function watchRss(pid) {
   let peak = rssMb(pid);
   const timer = setInterval(() => { try { peak = Math.max(peak, rssMb(pid)); } catch { /* exited */ } }, 50);
   return { stop() { clearInterval(timer); return peak; } };
+}
+
+// The server's CPU time so far (user + system), and the whole machine's busy time (all cores), in
+// seconds: on a shared machine the second tells how much else was running meanwhile.
+function cpuSeconds(pid) {
+  const ticks = 100;  // USER_HZ on Linux
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const server = (Number(fields[11]) + Number(fields[12])) / ticks;
+  const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  const machine = (all[0] + all[1] + all[2] + all[5] + all[6] + all[7]) / ticks;  // user nice system irq softirq steal
+  return { server, machine };
 }
 
 function percentile(values, p) {
@@ -101,6 +113,8 @@ const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;  // run onl
 async function phase(server, name, attack) {
   if (ONLY && !ONLY.test(name)) return;
   const before = rssMb(server.pid);
+  const cpuBefore = cpuSeconds(server.pid);
+  const clientBefore = process.cpuUsage();  // this process runs the attackers' clients
   const watch = watchRss(server.pid);
   const probe = await startProbe(server.wsUrl);
   const t0 = performance.now();
@@ -109,10 +123,16 @@ async function phase(server, name, attack) {
   await sleep(Math.max(0, 5000 - (performance.now() - t0)));  // the probe runs 5 s at least
   const times = await probe.stop();
   const peak = watch.stop();
+  const cpuAfter = cpuSeconds(server.pid);
+  const clientCpu = process.cpuUsage(clientBefore);
+  const wall = (performance.now() - t0) / 1000;
   await sleep(SETTLE_S * 1000);
   const after = rssMb(server.pid);
   figure(`${name}: attack duration`, seconds.toFixed(1), 's');
   if (note) figure(`${name}: outcome`, note);
+  figure(`${name}: CPU seconds server / attackers' clients / whole machine (${os.cpus().length} cores: ${(os.cpus().length * wall).toFixed(1)} available)`,
+    `${(cpuAfter.server - cpuBefore.server).toFixed(1)} / ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} / ` +
+    `${(cpuAfter.machine - cpuBefore.machine).toFixed(1)}`, 's');
   figure(`${name}: RSS before / peak / ${SETTLE_S} s after`, `${before.toFixed(0)} / ${peak.toFixed(0)} / ${after.toFixed(0)}`, 'MB');
   figure(`${name}: other user's round trips p50 / p99 / max (n=${times.length})`,
     `${percentile(times, 50).toFixed(1)} / ${percentile(times, 99).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, 'ms');
@@ -150,6 +170,9 @@ async function main() {
   const server = await startServer({ dataPath, nodeId: 'attacks', args });
   figure('server', `${process.env.OUTLOUD_BIN}/outloud-server ${args.join(' ')}`.trim());
   await sleep(2000);
+
+  // The same user's round trips with no attack: what the machine gives anyway (it is shared).
+  await phase(server, 'baseline: no attack', async () => { await sleep(5000); return ''; });
 
   await phase(server, 'rooms x60 on one connection, 12,000 rooms', async () => {
     const c = await connectAs(server.wsUrl, 'Lister', 'resident', { label: 'lister' });

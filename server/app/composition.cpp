@@ -99,6 +99,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   embedded::SqliteStoreOptions sqlite_options;
   if (options.unsafe_no_fsync) sqlite_options.synchronous = embedded::SqliteStoreOptions::Synchronous::off;
   sqlite_options.readers = options.store_readers;
+  sqlite_options.bulk_readers = options.store_bulk_readers;
   set.sqlite_store = std::make_unique<embedded::SqliteStore>(options.data, *set.embedded_bus, sqlite_options);
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();

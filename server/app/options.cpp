@@ -108,6 +108,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_exports = std::to_string(defaults.max_exports),
                        search_scan = std::to_string(defaults.search_scan),
                        store_readers = std::to_string(defaults.store_readers),
+                       store_bulk_readers = std::to_string(defaults.store_bulk_readers),
                        presence_immediate_below = std::to_string(defaults.presence_immediate_below),
                        presence_flush_ms = std::to_string(defaults.presence_flush_ms),
                        max_failed_attempts = std::to_string(defaults.max_failed_attempts);
@@ -227,6 +228,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("store-readers", po::value(&store_readers)->default_value(store_readers)->value_name("N"),
      "embedded mode: read-only SQLite connections (one thread each) that read history pages and records "
      "beside the writer; 0: the writer's thread reads them too")
+    ("store-bulk-readers", po::value(&store_bulk_readers)->default_value(store_bulk_readers)->value_name("N"),
+     "embedded mode, with store readers: more read-only connections that read only history pages and records, "
+     "on threads of a lower priority, after nobody's join; 0: the store readers read those too")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -352,6 +356,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.max_exports = whole_number("max-exports", max_exports, 1, 64);
     o.search_scan = whole_number("search-scan", search_scan, 1, 1'000'000);
     o.store_readers = whole_number("store-readers", store_readers, 0, 64);
+    o.store_bulk_readers = whole_number("store-bulk-readers", store_bulk_readers, 0, 64);
     if (o.idle_timeout_s <= o.ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

@@ -77,6 +77,7 @@ struct Options {
   std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
   std::size_t search_scan = 1000;                   // --search-scan: Redis store: newest messages one search reads
   std::size_t store_readers = 2;                    // --store-readers: SQLite read-only connections for pages
+  std::size_t store_bulk_readers = 1;               // --store-bulk-readers: more, for history pages and records only, at a lower priority
   // Members joined with `presence_limit` get a room's presence changes coalesced: at most one
   // batch per flush interval in a room with this many members on the node, each change at once below.
   std::size_t presence_immediate_below = 20;        // --presence-immediate-below: members

@@ -79,6 +79,8 @@ struct RoomProgress {
   std::int64_t read = 0;
 };
 
+enum class ReadLane { interactive, bulk };
+
 inline constexpr std::int64_t kNonceWindowMs = 24LL * 60 * 60 * 1000;
 
 class Store {
@@ -106,12 +108,17 @@ class Store {
   // and returns the first message with duplicate = true. `not_found` if the room does not exist.
   virtual void append(AppendRequest request, Callback<AppendResult> done) = 0;
 
+  // Pages of messages. `lane` says who waits for the page: `interactive` reads (a join's snapshot,
+  // a gap fetch) go before `bulk` ones (history pages, session records), which a store may read
+  // on fewer threads at a lower priority so that they never delay the others.
   // The latest `limit` messages.
-  virtual void latest(std::string room, int limit, Callback<Page> done) = 0;
+  virtual void latest(std::string room, int limit, Callback<Page> done, ReadLane lane = ReadLane::interactive) = 0;
   // Messages with seq > after_seq, the lowest `limit` of them.
-  virtual void after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) = 0;
+  virtual void after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done,
+                     ReadLane lane = ReadLane::interactive) = 0;
   // Messages with seq < before_seq, the highest `limit` of them.
-  virtual void before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) = 0;
+  virtual void before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done,
+                      ReadLane lane = ReadLane::interactive) = 0;
 
   virtual void load_state(std::string room, Callback<RoomState> done) = 0;
   // Saves `json` as version expected_version + 1 if the stored version is expected_version;

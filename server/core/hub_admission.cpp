@@ -70,16 +70,29 @@ void Hub::Impl::answer_history(std::uint64_t conn_id, const Request& re, std::st
         if (!page) return page.error();
         auto& messages = page.value().messages;
         trim_to_budget(messages, budget, keep_newest);
-        auto frame = p::history_frame(re, room, messages);
-        // Pages of large messages are big transient allocations: give the memory back.
-        if (frame.size() > budget / 4) malloc_trim(0);
-        return frame;
+        return p::history_frame(re, room, messages);
       },
-      [this, conn_id, re](Result<std::string> frame) {
-        history_slot_done();
-        if (!frame) return fail(conn_id, re, frame.error());
-        reply(conn_id, re, std::move(frame.value()));
-      });
+      [this, conn_id, re](Result<std::string> frame) { answer_large(conn_id, re, std::move(frame)); });
+}
+
+void Hub::Impl::answer_large(std::uint64_t conn_id, const Request& re, Result<std::string> frame) {
+  history_slot_done();
+  if (!frame) return fail(conn_id, re, frame.error());
+  if (frame.value().size() > options_.max_reply_bytes / 4) trim_memory_soon();
+  reply(conn_id, re, std::move(frame.value()));
+}
+
+void Hub::Impl::trim_memory_soon() {
+  if (trim_armed_) return;  // a trim is due within kTrimDelay already
+  if (!trim_timer_) trim_timer_ = std::make_unique<asio::steady_timer>(strand_);
+  trim_armed_ = true;
+  trim_timer_->expires_after(kTrimDelay);
+  trim_timer_->async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->trim_armed_ = false;
+    if (!error) asio::post(*self->workers_, [] { malloc_trim(0); });
+  });
 }
 
 void Hub::Impl::with_history_slot(std::function<void()> read) {

@@ -2,7 +2,6 @@
 // reason by the room's owner or facilitators, catching up with changes, and search
 // (protocol/README.md "Edits, removal and search"). Stores do the reading and matching on their own
 // threads; pages are serialized on the workers; the strand only checks and answers.
-#include <malloc.h>
 
 #include "server/core/hub_impl.hpp"
 #include "server/core/log.hpp"
@@ -129,17 +128,8 @@ void Hub::Impl::on_search(std::uint64_t conn_id, const Request& re, const p::Sea
 
 // Serializes on a worker and answers from the strand, freeing the history slot taken for the read.
 void Hub::Impl::answer_page(std::uint64_t conn_id, const Request& re, std::function<Result<std::string>()> build) {
-  off_strand(
-      [build = std::move(build), budget = options_.max_reply_bytes]() -> Result<std::string> {
-        auto frame = build();
-        if (frame && frame.value().size() > budget / 4) malloc_trim(0);
-        return frame;
-      },
-      [this, conn_id, re](Result<std::string> frame) {
-        history_slot_done();
-        if (!frame) return fail(conn_id, re, frame.error());
-        reply(conn_id, re, std::move(frame.value()));
-      });
+  off_strand([build = std::move(build)]() -> Result<std::string> { return build(); },
+             [this, conn_id, re](Result<std::string> frame) { answer_large(conn_id, re, std::move(frame)); });
 }
 
 }  // namespace outloud::core

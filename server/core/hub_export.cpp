@@ -2,11 +2,6 @@
 // its breakout groups are read page by page on the worker threads and the Markdown is written there
 // too. At most max_exports_at_once are built at a time (each holds its room's messages); the rest
 // wait their turn on the strand.
-#include <malloc.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <iterator>
 
@@ -52,7 +47,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
     return [self = shared_from_this(), next = std::move(next)](Result<T> result) mutable {
       auto workers = self->workers;
       asio::post(*workers, [self = std::move(self), next = std::move(next), result = std::move(result)]() mutable {
-        yield_to_io_threads();
+        run_at_bulk_priority();
         next(*self, std::move(result));
       });
     };
@@ -84,7 +79,8 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
                   if (!more || into.size() >= kExportMaxMessages) return then(job);
                   const auto last = into.back().seq;
                   job.read_messages(from, last, std::move(then));
-                }));
+                }),
+                backend::ReadLane::bulk);
   }
 
   // The group rooms are `<room>~<n>`: those ids sort right after "<room>~", one page at a time.
@@ -128,7 +124,6 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
                         : facilitation::export_markdown(meta, state, messages, groups, permissions, clock.value());
     Messages().swap(messages);
     std::vector<facilitation::GroupRecord>().swap(groups);
-    malloc_trim(0);  // the pages read were large and short-lived: give the memory back
     finish(std::move(markdown));
   }
 
@@ -140,14 +135,6 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
 };
 
 }  // namespace
-
-void yield_to_io_threads() {
-  thread_local bool lowered = false;
-  if (lowered) return;
-  lowered = true;
-  // Linux: a thread's nice value is its own (the tid is its process id for setpriority).
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-}
 
 void Hub::Impl::export_markdown(p::Export request, backend::Callback<std::string> done,
                                 std::vector<p::MemberInfo> permissions) {
@@ -180,15 +167,8 @@ void Hub::Impl::start_export(p::Export request, backend::Callback<std::string> d
 
 void Hub::Impl::export_finished() {
   --exports_running_;
-  if (exports_waiting_.empty()) {
-    if (exports_running_ > 0) return;
-    if (!trim_timer_) trim_timer_ = std::make_unique<asio::steady_timer>(strand_);
-    trim_timer_->expires_after(std::chrono::seconds(2));
-    trim_timer_->async_wait([workers = workers_](boost::system::error_code error) {
-      if (!error) asio::post(*workers, [] { malloc_trim(0); });
-    });
-    return;
-  }
+  trim_memory_soon();
+  if (exports_waiting_.empty()) return;
   auto next = std::move(exports_waiting_.front());
   exports_waiting_.pop_front();
   next();

@@ -20,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "outloud/protocol/server_frames.hpp"
+#include "server/core/background_priority.hpp"
 #include "server/core/hub.hpp"
 #include "server/core/room_members.hpp"
 #include "server/core/room_sequencer.hpp"
@@ -101,10 +102,6 @@ struct ConnState {
   bool follows_room_list = false;
 };
 
-// Called first by every job on the worker threads: they run at a lower priority (nice 10) than the
-// I/O threads and the store's, so building a large record slows nobody's round trip.
-void yield_to_io_threads();
-
 // Counts a frame as in flight for as long as anything that may still answer it lives.
 class InFlight {
  public:
@@ -178,7 +175,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void off_strand(Work work, Then then) {
     asio::post(*workers_, [weak = weak_from_this(), strand = strand_, work = std::move(work),
                            then = std::move(then)]() mutable {
-      yield_to_io_threads();
+      run_at_bulk_priority();  // every job on the workers is bulk work
       auto result = work();
       asio::post(strand, [weak, result = std::move(result), then = std::move(then)]() mutable {
         if (auto self = weak.lock()) then(std::move(result));
@@ -386,6 +383,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_search(std::uint64_t conn_id, const Request& re, const p::Search& search);
   void change_message(std::uint64_t conn_id, const Request& re, backend::ChangeRequest request);
   void answer_page(std::uint64_t conn_id, const Request& re, std::function<Result<std::string>()> build);
+  // On the strand: sends a page built off it (or its error) and frees its history slot.
+  void answer_large(std::uint64_t conn_id, const Request& re, Result<std::string> frame);
 
   void write_started() { ++writes_in_flight_; }
   void write_finished();
@@ -417,8 +416,15 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::deque<std::function<void()>> exports_waiting_;
   void start_export(p::Export request, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
   void export_finished();
-  // After the last record went out, its memory (freed on the I/O threads) is given back to the system.
+  // Large replies (records, pages of big messages) are big short-lived allocations, freed on the
+  // I/O threads once written. Their memory is given back to the system (malloc_trim, on a worker)
+  // kTrimDelay after a large reply, at most once per kTrimDelay while they keep coming: trimming
+  // after each one would unmap and map the same pages again and again, and every unmapping
+  // interrupts all the process's threads on every core (TLB shootdowns), the I/O threads included.
+  static constexpr std::chrono::milliseconds kTrimDelay{1000};
+  void trim_memory_soon();
   std::unique_ptr<asio::steady_timer> trim_timer_;
+  bool trim_armed_ = false;
 };
 
 }  // namespace outloud::core

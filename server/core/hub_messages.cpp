@@ -65,9 +65,10 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const Request& re, const p::Hi
   with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
     with_history_slot([this, history, limit, answer] {
-      if (history.before) return backends_.store.before(history.room, *history.before, limit, answer);
-      if (history.after) return backends_.store.after(history.room, *history.after, limit, answer);
-      backends_.store.latest(history.room, limit, answer);
+      constexpr auto bulk = backend::ReadLane::bulk;  // a page of up to max_reply_bytes
+      if (history.before) return backends_.store.before(history.room, *history.before, limit, answer, bulk);
+      if (history.after) return backends_.store.after(history.room, *history.after, limit, answer, bulk);
+      backends_.store.latest(history.room, limit, answer, bulk);
     });
   });
 }

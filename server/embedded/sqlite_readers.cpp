@@ -7,12 +7,14 @@
 #include <stdexcept>
 #include <utility>
 
+#include "server/core/background_priority.hpp"
 #include "server/core/log.hpp"
 #include "server/embedded/sqlite_pages.hpp"
 
 namespace outloud::embedded {
 
 using backend::Page;
+using backend::ReadLane;
 
 // One read-only connection and its statements; used by one reader thread only.
 class SqliteReaders::Connection {
@@ -110,12 +112,16 @@ class SqliteReaders::Connection {
   sqlite::Statement begin_, commit_, room_exists_, last_seq_, latest_, after_, before_;
 };
 
-SqliteReaders::SqliteReaders(const std::string& path, std::size_t connections, int busy_timeout_ms) {
-  for (std::size_t i = 0; i < connections; ++i) {
+SqliteReaders::SqliteReaders(const std::string& path, std::size_t interactive, std::size_t bulk,
+                             int busy_timeout_ms)
+    : bulk_readers_(bulk > 0) {
+  std::vector<ReadLane> lanes(interactive, ReadLane::interactive);
+  lanes.insert(lanes.end(), bulk, ReadLane::bulk);
+  for (std::size_t i = 0; i < lanes.size(); ++i) {
     connections_.push_back(std::make_unique<Connection>(path, busy_timeout_ms));
   }
-  for (auto& connection : connections_) {
-    threads_.emplace_back([this, c = connection.get()] { run(*c); });
+  for (std::size_t i = 0; i < lanes.size(); ++i) {
+    threads_.emplace_back([this, c = connections_[i].get(), lane = lanes[i]] { run(*c, lane); });
   }
 }
 
@@ -126,7 +132,8 @@ void SqliteReaders::close() {
     std::lock_guard lock(mutex_);
     closing_ = true;
   }
-  wake_.notify_all();
+  wake_interactive_.notify_all();
+  wake_bulk_.notify_all();
   std::lock_guard lock(join_mutex_);  // a second concurrent close() waits for the first
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
@@ -134,43 +141,56 @@ void SqliteReaders::close() {
   connections_.clear();
 }
 
-void SqliteReaders::latest(std::string room, int limit, backend::Callback<Page> done) {
-  submit([room = std::move(room), limit](Connection& c) { return c.latest(room, limit); }, std::move(done));
+void SqliteReaders::latest(std::string room, int limit, backend::Callback<Page> done, ReadLane lane) {
+  submit([room = std::move(room), limit](Connection& c) { return c.latest(room, limit); }, std::move(done), lane);
 }
 
-void SqliteReaders::after(std::string room, std::int64_t after_seq, int limit, backend::Callback<Page> done) {
+void SqliteReaders::after(std::string room, std::int64_t after_seq, int limit, backend::Callback<Page> done,
+                          ReadLane lane) {
   submit([room = std::move(room), after_seq, limit](Connection& c) { return c.after(room, after_seq, limit); },
-         std::move(done));
+         std::move(done), lane);
 }
 
-void SqliteReaders::before(std::string room, std::int64_t before_seq, int limit, backend::Callback<Page> done) {
+void SqliteReaders::before(std::string room, std::int64_t before_seq, int limit, backend::Callback<Page> done,
+                           ReadLane lane) {
   submit([room = std::move(room), before_seq, limit](Connection& c) { return c.before(room, before_seq, limit); },
-         std::move(done));
+         std::move(done), lane);
 }
 
-void SqliteReaders::submit(Read read, backend::Callback<Page> done) {
+void SqliteReaders::submit(Read read, backend::Callback<Page> done, ReadLane lane) {
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
-      queue_.push_back(Job{std::move(read), std::move(done)});
-      wake_.notify_one();
+      const bool bulk = lane == ReadLane::bulk;
+      (bulk ? bulk_queue_ : interactive_queue_).push_back(Job{std::move(read), std::move(done)});
+      (bulk && bulk_readers_ ? wake_bulk_ : wake_interactive_).notify_one();
       return;
     }
   }
   if (done) done(backend::unavailable("the store is closed"));
 }
 
-void SqliteReaders::run(Connection& connection) {
-  pthread_setname_np(pthread_self(), "outloud-sqlread");
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // closing, and everything queued is done
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
+bool SqliteReaders::next_job(ReadLane lane, Job& job) {
+  std::unique_lock lock(mutex_);
+  // Interactive readers take bulk jobs only when there are no bulk readers, and after the others.
+  const bool takes_interactive = lane == ReadLane::interactive;
+  const bool takes_bulk = lane == ReadLane::bulk || !bulk_readers_;
+  auto ready = [&] {
+    return (takes_interactive && !interactive_queue_.empty()) || (takes_bulk && !bulk_queue_.empty());
+  };
+  (lane == ReadLane::bulk ? wake_bulk_ : wake_interactive_).wait(lock, [&] { return ready() || closing_; });
+  if (!ready()) return false;  // closing, and everything queued for this lane is done
+  auto& queue = takes_interactive && !interactive_queue_.empty() ? interactive_queue_ : bulk_queue_;
+  job = std::move(queue.front());
+  queue.pop_front();
+  return true;
+}
+
+void SqliteReaders::run(Connection& connection, ReadLane lane) {
+  pthread_setname_np(pthread_self(), lane == ReadLane::bulk ? "outloud-sqlbulk" : "outloud-sqlread");
+  if (lane == ReadLane::bulk) core::run_at_bulk_priority();
+  Job job;
+  while (next_job(lane, job)) {
     backend::Result<Page> result = backend::internal_error("storage failure");
     try {
       result = connection.in_transaction(job.read);
@@ -184,6 +204,7 @@ void SqliteReaders::run(Connection& connection) {
     } catch (...) {
       log::error("sqlite: a store callback threw");
     }
+    job = Job{};  // what the read held goes now, not when the next job comes
   }
 }
 

@@ -642,7 +642,7 @@ SqliteStore::SqliteStore(std::string path, backend::Bus& bus, SqliteStoreOptions
     : impl_(std::make_unique<Impl>(path, bus, options)) {
   // The writer has created and migrated the file by now, in WAL mode, which readers need.
   if (options.readers > 0 && !path.empty() && path != ":memory:") {
-    readers_ = std::make_unique<SqliteReaders>(path, options.readers, options.busy_timeout_ms);
+    readers_ = std::make_unique<SqliteReaders>(path, options.readers, options.bulk_readers, options.busy_timeout_ms);
   }
 }
 
@@ -694,21 +694,21 @@ void SqliteStore::append(AppendRequest request, Callback<AppendResult> done) {
                               [request = std::move(request)](Impl& impl) { return impl.append(request); });
 }
 
-void SqliteStore::latest(std::string room, int limit, Callback<Page> done) {
-  if (readers_) return readers_->latest(std::move(room), limit, std::move(done));
+void SqliteStore::latest(std::string room, int limit, Callback<Page> done, backend::ReadLane lane) {
+  if (readers_) return readers_->latest(std::move(room), limit, std::move(done), lane);
   impl_->submit<Page>(false, std::move(done),
                       [room = std::move(room), limit](Impl& impl) { return impl.latest(room, limit); });
 }
 
-void SqliteStore::after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done) {
-  if (readers_) return readers_->after(std::move(room), after_seq, limit, std::move(done));
+void SqliteStore::after(std::string room, std::int64_t after_seq, int limit, Callback<Page> done, backend::ReadLane lane) {
+  if (readers_) return readers_->after(std::move(room), after_seq, limit, std::move(done), lane);
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), after_seq, limit](Impl& impl) {
     return impl.after(room, after_seq, limit);
   });
 }
 
-void SqliteStore::before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done) {
-  if (readers_) return readers_->before(std::move(room), before_seq, limit, std::move(done));
+void SqliteStore::before(std::string room, std::int64_t before_seq, int limit, Callback<Page> done, backend::ReadLane lane) {
+  if (readers_) return readers_->before(std::move(room), before_seq, limit, std::move(done), lane);
   impl_->submit<Page>(false, std::move(done), [room = std::move(room), before_seq, limit](Impl& impl) {
     return impl.before(room, before_seq, limit);
   });

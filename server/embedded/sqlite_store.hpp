@@ -30,6 +30,10 @@ struct SqliteStoreOptions {
   // Read-only connections (each on its own thread) that read pages of messages beside the writer;
   // 0: the writer's thread reads them too, between its batches (always so for ":memory:").
   std::size_t readers = 2;
+  // More read-only connections beside those (when readers > 0) that read only bulk pages (history
+  // pages, session records), on threads of a lower priority; 0: the readers above read them too,
+  // after any interactive read.
+  std::size_t bulk_readers = 1;
 };
 
 class SqliteStore final : public backend::Store {
@@ -55,9 +59,12 @@ class SqliteStore final : public backend::Store {
   void count_rooms(backend::Callback<std::int64_t> done) override;
   void list_rooms_page(std::string after, int limit, backend::Callback<std::vector<protocol::Room>> done) override;
   void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
-  void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;
-  void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done) override;
-  void before(std::string room, std::int64_t before_seq, int limit, backend::Callback<backend::Page> done) override;
+  void latest(std::string room, int limit, backend::Callback<backend::Page> done,
+              backend::ReadLane lane = backend::ReadLane::interactive) override;
+  void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done,
+             backend::ReadLane lane = backend::ReadLane::interactive) override;
+  void before(std::string room, std::int64_t before_seq, int limit, backend::Callback<backend::Page> done,
+              backend::ReadLane lane = backend::ReadLane::interactive) override;
   void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
   void save_state(std::string room, std::int64_t expected_version, std::string json,
                   backend::Callback<bool> done) override;

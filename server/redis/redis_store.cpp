@@ -290,16 +290,19 @@ void RedisStore::delete_messages_before(std::string room, std::int64_t ts, int l
              });
 }
 
-void RedisStore::latest(std::string room, int limit, Callback<backend::Page> done) {
+// Redis serves one command at a time in order: the lane changes nothing here.
+void RedisStore::latest(std::string room, int limit, Callback<backend::Page> done, backend::ReadLane /*lane*/) {
   read_range(room, "XREVRANGE", "+", "-", limit, true, std::move(done));
 }
 
-void RedisStore::after(std::string room, std::int64_t after_seq, int limit, Callback<backend::Page> done) {
+void RedisStore::after(std::string room, std::int64_t after_seq, int limit, Callback<backend::Page> done,
+                       backend::ReadLane /*lane*/) {
   read_range(room, "XRANGE", std::to_string(std::max<std::int64_t>(after_seq, 0) + 1) + "-0", "+", limit, false,
              std::move(done));
 }
 
-void RedisStore::before(std::string room, std::int64_t before_seq, int limit, Callback<backend::Page> done) {
+void RedisStore::before(std::string room, std::int64_t before_seq, int limit, Callback<backend::Page> done,
+                        backend::ReadLane /*lane*/) {
   if (before_seq <= 1) limit = 0;
   read_range(room, "XREVRANGE", std::to_string(before_seq - 1) + "-0", "-", limit, true, std::move(done));
 }

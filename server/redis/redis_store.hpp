@@ -42,9 +42,12 @@ class RedisStore final : public backend::Store {
   // Reads the room ids (not the records), then the records of one page.
   void list_rooms_page(std::string after, int limit, backend::Callback<std::vector<protocol::Room>> done) override;
   void append(backend::AppendRequest request, backend::Callback<backend::AppendResult> done) override;
-  void latest(std::string room, int limit, backend::Callback<backend::Page> done) override;
-  void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done) override;
-  void before(std::string room, std::int64_t before_seq, int limit, backend::Callback<backend::Page> done) override;
+  void latest(std::string room, int limit, backend::Callback<backend::Page> done,
+              backend::ReadLane lane = backend::ReadLane::interactive) override;
+  void after(std::string room, std::int64_t after_seq, int limit, backend::Callback<backend::Page> done,
+             backend::ReadLane lane = backend::ReadLane::interactive) override;
+  void before(std::string room, std::int64_t before_seq, int limit, backend::Callback<backend::Page> done,
+              backend::ReadLane lane = backend::ReadLane::interactive) override;
   void load_state(std::string room, backend::Callback<backend::RoomState> done) override;
   void save_state(std::string room, std::int64_t expected_version, std::string json,
                   backend::Callback<bool> done) override;

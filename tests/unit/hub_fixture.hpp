@@ -109,15 +109,18 @@ class FaultyStore final : public outloud::backend::Store {
   void append(outloud::backend::AppendRequest request, Callback<outloud::backend::AppendResult> done) override {
     real_.append(std::move(request), std::move(done));
   }
-  void latest(std::string room, int limit, Callback<outloud::backend::Page> done) override {
-    real_.latest(std::move(room), limit, std::move(done));
+  void latest(std::string room, int limit, Callback<outloud::backend::Page> done,
+              outloud::backend::ReadLane lane = outloud::backend::ReadLane::interactive) override {
+    real_.latest(std::move(room), limit, std::move(done), lane);
   }
-  void after(std::string room, std::int64_t after_seq, int limit, Callback<outloud::backend::Page> done) override {
+  void after(std::string room, std::int64_t after_seq, int limit, Callback<outloud::backend::Page> done,
+             outloud::backend::ReadLane lane = outloud::backend::ReadLane::interactive) override {
     if (take(fail_after)) return done(outloud::backend::unavailable("the store is down (test)"));
-    real_.after(std::move(room), after_seq, limit, std::move(done));
+    real_.after(std::move(room), after_seq, limit, std::move(done), lane);
   }
-  void before(std::string room, std::int64_t before_seq, int limit, Callback<outloud::backend::Page> done) override {
-    real_.before(std::move(room), before_seq, limit, std::move(done));
+  void before(std::string room, std::int64_t before_seq, int limit, Callback<outloud::backend::Page> done,
+              outloud::backend::ReadLane lane = outloud::backend::ReadLane::interactive) override {
+    real_.before(std::move(room), before_seq, limit, std::move(done), lane);
   }
   void load_state(std::string room, Callback<outloud::backend::RoomState> done) override {
     real_.load_state(std::move(room), std::move(done));

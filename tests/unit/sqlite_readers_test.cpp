@@ -1,11 +1,16 @@
 // The SQLite store's reader pool (--store-readers): pages of messages are read on read-only
 // connections beside the writer, so they are answered while the writer waits (for a lock, a long
-// batch, an fsync), and a read issued after an acknowledged append always includes it.
+// batch, an fsync), and a read issued after an acknowledged append always includes it. Bulk pages
+// (--store-bulk-readers) have their own lane: an interactive read never waits behind them.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
 #include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "await.hpp"
 #include "backend_fixture.hpp"
@@ -17,6 +22,7 @@ namespace sqlite_readers_test {
 
 using backend::AppendResult;
 using backend::Page;
+using backend::ReadLane;
 using embedded::EmbeddedBus;
 using embedded::SqliteStore;
 using embedded::SqliteStoreOptions;
@@ -130,6 +136,79 @@ TEST_CASE("sqlite readers: close finishes the reads queued, later reads are unav
   auto late = await<Page>([&](auto done) { store.latest("housing", 10, done); });
   REQUIRE_FALSE(late.ok());
   CHECK(late.error().code == protocol::ErrorCode::unavailable);
+}
+
+// A bulk read whose callback holds its reader thread until released: the lane is busy.
+struct HeldRead {
+  std::promise<void> release;
+  std::promise<void> started;
+  backend::Callback<Page> callback() {
+    return [this, go = release.get_future().share()](backend::Result<Page>) {
+      started.set_value();
+      go.wait();
+    };
+  }
+};
+
+TEST_CASE("sqlite readers: a join's read is answered while bulk reads hold every bulk reader", "[sqlite]") {
+  TempDatabasePath path("readers-lanes");
+  EmbeddedBus bus;
+  SqliteStoreOptions options;
+  options.readers = 1;
+  options.bulk_readers = GENERATE(1, 2);
+  SqliteStore store(path.string(), bus, options);
+  create_room(store, "housing");
+  await_value<AppendResult>([&](auto done) { store.append(make_append("housing", kBea, "hello"), done); });
+
+  std::vector<std::unique_ptr<HeldRead>> held;
+  for (std::size_t i = 0; i < options.bulk_readers; ++i) {
+    held.push_back(std::make_unique<HeldRead>());
+    store.latest("housing", 200, held.back()->callback(), ReadLane::bulk);
+  }
+  for (auto& h : held) h->started.get_future().wait();
+  Pending<Page> queued_bulk;  // waits for a bulk reader: the interactive one does not take it
+  store.after("housing", 0, 200, queued_bulk.callback(), ReadLane::bulk);
+  Pending<Page> join;
+  store.latest("housing", 1, join.callback());
+  auto read = join.get(std::chrono::milliseconds(2000));
+  REQUIRE(read.ok());
+  CHECK(read.value().messages.size() == 1);
+  CHECK_THROWS(queued_bulk.get(std::chrono::milliseconds(100)));
+  for (auto& h : held) h->release.set_value();
+  auto bulk = queued_bulk.get();
+  REQUIRE(bulk.ok());
+  CHECK(bulk.value().messages.size() == 1);
+}
+
+TEST_CASE("sqlite readers: without bulk readers, the readers read bulk pages after interactive ones", "[sqlite]") {
+  TempDatabasePath path("readers-one-lane");
+  EmbeddedBus bus;
+  SqliteStoreOptions options;
+  options.readers = 1;
+  options.bulk_readers = 0;
+  SqliteStore store(path.string(), bus, options);
+  create_room(store, "housing");
+  await_value<AppendResult>([&](auto done) { store.append(make_append("housing", kBea, "hello"), done); });
+
+  HeldRead held;  // the only reader is busy while both reads below are queued
+  store.latest("housing", 1, held.callback());
+  held.started.get_future().wait();
+  std::vector<std::string> order;
+  std::mutex order_mutex;
+  auto note = [&](std::string what) {
+    return [&, what](backend::Result<Page> page) {  // on the reader's thread: no REQUIRE here
+      std::lock_guard lock(order_mutex);
+      order.push_back(page.ok() ? what : what + " failed");
+    };
+  };
+  Pending<Page> last;
+  store.latest("housing", 200, note("bulk"), ReadLane::bulk);
+  store.latest("housing", 1, note("interactive"));
+  store.latest("housing", 200, last.callback(), ReadLane::bulk);
+  held.release.set_value();
+  REQUIRE(last.get().ok());
+  std::lock_guard lock(order_mutex);
+  CHECK(order == std::vector<std::string>{"interactive", "bulk"});
 }
 
 }  // namespace sqlite_readers_test
