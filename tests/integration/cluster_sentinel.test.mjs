@@ -216,7 +216,9 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
   { timeout: scaled(60000) }, async () => {
     const lone = await startRedis();
     const node = await startServer({ nodeId: 'wait-node',
-      args: ['--redis', lone.url, '--redis-wait-replicas', '1', '--redis-wait-timeout-ms', '300', ...UNTHROTTLED] });
+      // The timeout leaves room for a loaded machine: a replica in sync that answers late would
+      // refuse a send that the test expects confirmed.
+      args: ['--redis', lone.url, '--redis-wait-replicas', '1', '--redis-wait-timeout-ms', String(scaled(1000)), ...UNTHROTTLED] });
     nodes.push(node);
     try {
       const c = await connectAs(node.wsUrl, 'Wyn Waiter', 'org-w');
@@ -233,10 +235,10 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
         const sent = await waitUntil(async () => (await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' })).type === 'sent',
           { timeoutMs: scaled(15000), everyMs: 100, what: 'the send confirmed once a replica is in sync' });
         const again = await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' });
-        assert.equal(again.type, 'sent');
+        assert.equal(again.type, 'sent', JSON.stringify(again));
         assert.equal(again.seq, 1, 'the first attempt\'s seq, stored once');
         const next = await c.request({ type: 'send', room, text: 'with a replica', nonce: 'w-2' });
-        assert.equal(next.type, 'sent');
+        assert.equal(next.type, 'sent', JSON.stringify(next));
         assert.equal(next.seq, 2);
         figure(`--redis-wait-replicas 1 without a replica: send answered unavailable; confirmed ${sent} ms after a replica started`);
       } finally {
