@@ -286,9 +286,7 @@ void Hub::Impl::dispatch(std::uint64_t conn_id, p::ClientFrame frame) {
                  [&](const p::Join& join) { on_join(conn_id, re, join); },
                  [&](const p::Leave& leave) { on_leave(conn_id, re, leave); },
                  [&](const p::Send& send) { on_send(conn_id, re, send); },
-                 [&](const p::History& history) {
-                   history.topic ? on_topic_history(conn_id, re, history) : on_history(conn_id, re, history);
-                 },
+                 [&](const p::History& history) { on_history(conn_id, re, history); },
                  [&](const p::ListTopics& list) { on_topics(conn_id, re, list); },
                  [&](const p::MarkRead& read) { on_mark_read(conn_id, re, read); },
                  [&](const p::Typing& typing) { on_typing(conn_id, re, typing); },

@@ -350,7 +350,6 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   // ---- topics, read markers, mentions (hub_topics.cpp) ----
   void on_topics(std::uint64_t conn_id, const Request& re, const p::ListTopics& list);
-  void on_topic_history(std::uint64_t conn_id, const Request& re, const p::History& history);
   void on_mark_read(std::uint64_t conn_id, const Request& re, const p::MarkRead& read);
   // A stored message that names people (`@Display Name`) sends each of them a `mention` event.
   void note_mentions(const p::Message& message);

@@ -65,6 +65,10 @@ void Hub::Impl::on_history(std::uint64_t conn_id, const Request& re, const p::Hi
   with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
     const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
     with_history_slot([this, history, limit, answer] {
+      // A topic's thread: that topic's messages only.
+      if (history.topic) {
+        return backends_.store.topic_page(history.room, *history.topic, history.before, history.after, limit, answer);
+      }
       constexpr auto bulk = backend::ReadLane::bulk;  // a page of up to max_reply_bytes
       if (history.before) return backends_.store.before(history.room, *history.before, limit, answer, bulk);
       if (history.after) return backends_.store.after(history.room, *history.after, limit, answer, bulk);

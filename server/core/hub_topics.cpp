@@ -58,19 +58,6 @@ void Hub::Impl::on_topics(std::uint64_t conn_id, const Request& re, const p::Lis
   });
 }
 
-void Hub::Impl::on_topic_history(std::uint64_t conn_id, const Request& re, const p::History& history) {
-  backend::Callback<backend::Page> answer = [self = shared_from_this(), conn_id, re, room = history.room,
-                                             keep_newest = !history.after](Result<backend::Page> page) mutable {
-    self->answer_history(conn_id, re, std::move(room), keep_newest, std::move(page));
-  };
-  with_visible_room(conn_id, re, history.room, [this, history, answer](const RoomAccess&) {
-    const int limit = std::clamp(history.limit, 1, options_.history_max_limit);
-    with_history_slot([this, history, limit, answer] {
-      backends_.store.topic_page(history.room, *history.topic, history.before, history.after, limit, answer);
-    });
-  });
-}
-
 void Hub::Impl::on_mark_read(std::uint64_t conn_id, const Request& re, const p::MarkRead& read) {
   // Only rooms one may see get markers: nobody fills the store with made-up room ids.
   with_visible_room(conn_id, re, read.room, [this, conn_id, re, read](const RoomAccess&) {
