@@ -22,7 +22,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     reps: { type: 'string' },
-    systems: { type: 'string', default: 'outloud,socketio,nats' },
+    systems: { type: 'string', default: 'outloud,outloud-paged,socketio,nats' },
     workloads: { type: 'string', default: 'fanout,manyrooms,idle,joinstorm' },
     'no-readme': { type: 'boolean', default: false },
     'server-cores': { type: 'string', default: '0' },
@@ -63,11 +63,15 @@ const deadline = Date.now() + mode.budgetSeconds * 1000;
 const SYSTEMS = {
   outloud: { label: 'OutLoud', start: () => startOutLoud({ bin: opts['outloud-bin'], cores: opts['server-cores'],
     extraArgs: opts['outloud-args'].split(' ').filter(Boolean) }) },
+  // The same server, joined as a client for large rooms joins (protocol/README.md "Large rooms"):
+  // a first page of presence and coalesced changes instead of every join to everyone.
+  'outloud-paged': { label: 'OutLoud, joins with `presence_limit` 100', workloads: ['joinstorm'],
+    start: () => SYSTEMS.outloud.start() },
   socketio: { label: 'Socket.IO 4', start: () => startSocketIo({ cores: opts['server-cores'] }) },
   nats: { label: 'NATS (WebSocket)', start: () => startNats({ cores: opts['server-cores'] }) },
 };
 for (const s of systems) if (!SYSTEMS[s]) throw new Error(`unknown system ${s}`);
-if (systems.includes('outloud') && !opts['outloud-bin']) throw new Error('--outloud-bin is needed for outloud');
+if (systems.some((s) => s.startsWith('outloud')) && !opts['outloud-bin']) throw new Error('--outloud-bin is needed for outloud');
 
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll(); process.exit(130); });
@@ -117,6 +121,7 @@ for (let rep = 1; rep <= reps && !outOfTime; rep++) {
     // Interleaved: the order of systems rotates with each repetition.
     const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]);
     for (const system of order) {
+      if (SYSTEMS[system].workloads && !SYSTEMS[system].workloads.includes(workload)) continue;
       if (Date.now() > deadline) { outOfTime = true; break; }
       let server;
       let result;

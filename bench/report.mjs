@@ -2,6 +2,7 @@
 
 const STORES = {
   outloud: 'every message stored in SQLite and fsynced (synchronous=FULL) before `sent`',
+  'outloud-paged': 'the same',
   socketio: 'nothing: a message not delivered at once is gone',
   nats: 'nothing (core NATS, no JetStream): a message not delivered at once is gone',
 };
@@ -52,7 +53,10 @@ export function table(summary, meta, svgPath) {
     + `system) is the figure that other work on the machine disturbs least.`);
   lines.push(`- Many rooms: ${p.manyrooms.connections} connections in ${p.manyrooms.rooms} rooms, each sending 1 message/s for ${p.manyrooms.seconds} s.`);
   lines.push(`- Idle: ${p.idle.connections} connections, each joined to one of ${p.idle.rooms} rooms; the server's RSS growth per connection.`);
-  lines.push(`- Join storm: ${p.joinstorm.connections} open connections join one room at once; server CPU until it is quiet again, wall time until every join is answered.`);
+  lines.push(`- Join storm: ${p.joinstorm.connections} open connections join one room at once; server CPU until it is quiet again, wall time until every join is answered. `
+    + 'OutLoud joins as the contract does (every join is announced to everyone already there: about n²/2 presence frames, '
+    + 'and each `joined` lists the whole room) and, on its own line, as a large-room client does (`presence_limit` 100: '
+    + 'a first page of presence and the changes coalesced, protocol/README.md "Large rooms"); Socket.IO and NATS have no presence.');
   if (summary.some((s) => s.fanoutGeneratorBound)) {
     lines.push('- ¹ the generator used over 90% of its core in the best step: that system may go faster than shown.');
   }
@@ -66,7 +70,8 @@ const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 // Two panels of horizontal bars (median, with a whisker for the range): fan-out deliveries/s and
 // server CPU-s per 1M deliveries.
-export function chart(summary, meta) {
+export function chart(allSystems, meta) {
+  const summary = allSystems.filter((s) => s.fanoutDeliveries || s.fanoutCpuPer1MFirst);  // fan-out runs only
   const panels = [
     { title: `Fan-out: deliveries/s at p99 < ${meta.params.fanout.p99LimitMs} ms, nothing lost (higher is better)`, key: 'fanoutDeliveries', digits: 0 },
     { title: `Server CPU-seconds per 1M deliveries at ${fmt(meta.params.fanout.startRate * meta.params.fanout.subscribers, 0)} deliveries/s (lower is better)`,

@@ -83,9 +83,10 @@ class BaseClient {
 
 // OutLoud's own protocol (protocol/README.md): hello, create, join, send; `message` events.
 export class OutLoudClient extends BaseClient {
-  constructor(url, recorder, name) {
+  constructor(url, recorder, name, { presenceLimit } = {}) {
     super(url, recorder);
     this.name = name;
+    this.presenceLimit = presenceLimit;  // set: joins as a large-room client (a first page of presence)
     this.nextId = 0;
     this.waiting = new Map();  // reply type -> FIFO of waiters (one request of a kind at a time)
     this.byId = new Map();     // request id -> [type, waiter entry] for errors
@@ -117,7 +118,10 @@ export class OutLoudClient extends BaseClient {
     }
   }
 
-  join(room) { return this.request({ type: 'join', room, limit: 1 }, 'joined'); }
+  join(room) {
+    const paged = this.presenceLimit ? { presence_limit: this.presenceLimit } : {};
+    return this.request({ type: 'join', room, limit: 1, ...paged }, 'joined');
+  }
 
   publish(room, text) { this.send(JSON.stringify({ type: 'send', room, text })); }
 
@@ -243,6 +247,7 @@ export class NatsClient extends BaseClient {
 
 export function makeClient(system, url, recorder, index) {
   if (system === 'outloud') return new OutLoudClient(url, recorder, `Bench ${index}`);
+  if (system === 'outloud-paged') return new OutLoudClient(url, recorder, `Bench ${index}`, { presenceLimit: 100 });
   if (system === 'socketio') return new SocketIoClient(url, recorder);
   if (system === 'nats') return new NatsClient(url, recorder);
   throw new Error(`unknown system ${system}`);
