@@ -52,16 +52,30 @@ bool offers_subprotocol(const http::request<http::string_body>& request, std::st
   return false;
 }
 
+namespace {
+
+// The HTTP session's socket, moved onto its strand's concrete type (see write_funnel.hpp).
+ConnectionSocket connection_socket(beast::tcp_stream&& stream) {
+  auto socket = stream.release_socket();
+  const auto* strand = socket.get_executor().target<ConnectionStrand>();
+  auto& io = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
+  ConnectionSocket moved(strand ? *strand : asio::make_strand(io));
+  error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return moved;  // already gone: the handshake fails on the closed socket
+  moved.assign(protocol, socket.release(), ec);
+  return moved;
+}
+
+}  // namespace
+
 WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context,
                                    Admission::Ticket ticket)
-    : ws_(std::move(stream)),
+    : ws_(connection_socket(std::move(stream))),
       context_(std::move(context)),
       ticket_(std::move(ticket)),
       id_(next_connection_id()),
-      slow_timer_(ws_.get_executor()),
-      hello_timer_(ws_.get_executor()),
-      keepalive_timer_(ws_.get_executor()),
-      close_timer_(ws_.get_executor()),
+      timer_(ws_.get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
 
 namespace {
@@ -109,7 +123,7 @@ void WebSocketSession::on_accept(error_code ec) {
   }
   state_ = State::open;
   ws_.next_layer().attach(this);  // Beast writes through this session's writer from now on
-  // From here on the handshake timeout bounds the closing handshake; close_timer_ bounds it more tightly.
+  // From here on the handshake timeout bounds the closing handshake; close_deadline_ bounds it more tightly.
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = context_->ws.close_timeout;
   timeouts.idle_timeout = websocket::stream_base::none();
@@ -128,19 +142,17 @@ void WebSocketSession::on_accept(error_code ec) {
   }
   hub_opened_ = true;
   context_->hub->open(self);
-  hello_timer_.expires_after(context_->ws.hello_timeout);
-  hello_timer_.async_wait([self](error_code ec) { self->on_hello_deadline(ec); });
-  schedule_keepalive();
+  hello_deadline_ = last_heard_ + context_->ws.hello_timeout;
+  schedule_deadline();
   read();
 }
 
 void WebSocketSession::greeted() {
-  greeted_ = true;
-  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->hello_timer_.cancel(); });
+  greeted_ = true;  // the deadline timer sees it when it next fires
 }
 
-void WebSocketSession::on_hello_deadline(error_code ec) {
-  if (ec || greeted_ || state_ != State::open) return;
+void WebSocketSession::on_hello_deadline() {
+  if (greeted_ || state_ != State::open) return;
   const auto seconds = std::chrono::duration<double>(context_->ws.hello_timeout).count();
   char reason[64];
   std::snprintf(reason, sizeof reason, "no hello within %g s", seconds);
@@ -148,8 +160,19 @@ void WebSocketSession::on_hello_deadline(error_code ec) {
   begin_close(static_cast<std::uint16_t>(websocket::close_code::policy_error), reason, context_->ws.close_timeout);
 }
 
+// Waiting for a message holds no buffer of ours: a one-byte read completes once a message has
+// begun (control frames between messages are answered inside it); only then is the rest of the
+// message read into buffer_, after that byte. Most connections wait most of the time. (A read of
+// zero bytes would do, but Beast's UTF-8 check reads through the null buffer.)
 void WebSocketSession::read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  ws_.async_read_some(asio::buffer(&first_byte_, 1), [self = shared_from_this()](error_code ec, std::size_t n) {
+    if (!ec && n > 0) {
+      *static_cast<char*>(self->buffer_.prepare(1).data()) = self->first_byte_;
+      self->buffer_.commit(1);
+    }
+    if (ec || self->ws_.is_message_done()) return self->on_read(ec, n);
+    self->ws_.async_read(self->buffer_, [self](error_code ec, std::size_t n) { self->on_read(ec, n + 1); });
+  });
 }
 
 bool WebSocketSession::over_queue_cap() const {
@@ -343,13 +366,9 @@ void WebSocketSession::check_slow_consumer() {
                         frames > limits.max_queue_frames * limits.hard_queue_factor;
   const bool stuck = in_flight_ > 0 && Clock::now() - write_started_ >= limits.slow_grace;
   if (far_over || stuck) return drop_slow_consumer();
-  if (slow_timer_armed_) return;
-  slow_timer_armed_ = true;
-  slow_timer_.expires_at(write_started_ + limits.slow_grace);
-  slow_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    self->slow_timer_armed_ = false;
-    if (!ec) self->check_slow_consumer();
-  });
+  if (slow_deadline_) return;
+  slow_deadline_ = write_started_ + limits.slow_grace;
+  schedule_deadline();
 }
 
 void WebSocketSession::write_next() {
@@ -359,7 +378,7 @@ void WebSocketSession::write_next() {
     if (pending_close_ && !close_sent_) {
       // Beast frames the close and hands it to write_framed (maybe later, after its own pong); the
       // pending read sees the peer's answering close and ends the session.
-      const auto reason = *pending_close_;
+      const auto reason = std::move(*pending_close_);
       pending_close_.reset();
       ws_.async_close(reason, [self = shared_from_this()](error_code ec) {
         if (ec) self->cut();
@@ -388,7 +407,7 @@ void WebSocketSession::write_next() {
     if (item.payload) batch_.emplace_back(item.payload->data(), item.payload->size());
   }
   write_started_ = Clock::now();
-  asio::async_write(beast::get_lowest_layer(ws_).socket(), batch_,
+  asio::async_write(ws_.next_layer().next_layer(), batch_,
                     [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
 }
 
@@ -446,16 +465,13 @@ void WebSocketSession::release_idle_buffers() {
 void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout) {
   if (state_ != State::open) return;
   state_ = State::closing;
-  keepalive_timer_.cancel();
-  hello_timer_.cancel();
   resume_reading();  // the pending read sees the peer's answering close and finishes the session
   constexpr std::size_t reason_capacity = 123;  // websocket::reason_string: a close frame holds no more
   if (reason.size() > reason_capacity) reason.resize(reason_capacity);
-  pending_close_.emplace(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), reason.size()));
-  close_timer_.expires_after(timeout);
-  close_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec) self->cut();
-  });
+  pending_close_ = std::make_unique<websocket::close_reason>(static_cast<websocket::close_code>(code),
+                                                             beast::string_view(reason.data(), reason.size()));
+  close_deadline_ = Clock::now() + timeout;
+  schedule_deadline();
   write_next();
 }
 
@@ -470,15 +486,47 @@ void WebSocketSession::drop_slow_consumer() {
               context_->ws.slow_close_timeout);
 }
 
-void WebSocketSession::schedule_keepalive() {
+// One timer per connection serves every deadline: the earliest of those that apply is armed; when
+// it fires, each one due is handled and the next is armed.
+WebSocketSession::Clock::time_point WebSocketSession::next_deadline() const {
   const auto& limits = context_->ws;
-  keepalive_timer_.expires_at(std::min(last_ping_ + limits.ping_interval, last_heard_ + limits.idle_timeout));
-  keepalive_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_keepalive(ec); });
+  auto next = Clock::time_point::max();
+  if (state_ == State::open) {
+    next = std::min(last_ping_ + limits.ping_interval, last_heard_ + limits.idle_timeout);
+    if (!greeted_) next = std::min(next, hello_deadline_);
+  }
+  if (close_deadline_) next = std::min(next, *close_deadline_);
+  if (slow_deadline_) next = std::min(next, *slow_deadline_);
+  return next;
 }
 
-void WebSocketSession::on_keepalive(error_code ec) {
-  if (ec || state_ != State::open) return;
+void WebSocketSession::schedule_deadline() {
+  if (state_ == State::finished) return;
+  const auto next = next_deadline();
+  if (next == Clock::time_point::max() || (timer_armed_ && timer_.expiry() <= next)) return;
+  timer_armed_ = true;
+  timer_.expires_at(next);  // cancels a later wait: its handler sees operation_aborted
+  timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
+}
+
+void WebSocketSession::on_deadline(error_code ec) {
+  if (ec) return;  // replaced by an earlier deadline, or finished
+  timer_armed_ = false;
   const auto now = Clock::now();
+  if (close_deadline_ && now >= *close_deadline_) {
+    close_deadline_.reset();
+    cut();
+  }
+  if (slow_deadline_ && now >= *slow_deadline_) {
+    slow_deadline_.reset();
+    check_slow_consumer();
+  }
+  if (state_ == State::open && !greeted_ && now >= hello_deadline_) on_hello_deadline();
+  if (state_ == State::open) on_keepalive(now);
+  schedule_deadline();
+}
+
+void WebSocketSession::on_keepalive(Clock::time_point now) {
   const auto& limits = context_->ws;
   if (now - last_heard_ >= limits.idle_timeout) {
     log::info("ws %llu: nothing heard for %lld ms: closing", static_cast<unsigned long long>(id_),
@@ -490,24 +538,20 @@ void WebSocketSession::on_keepalive(error_code ec) {
     last_ping_ = now;
     enqueue_ping();
   }
-  schedule_keepalive();
 }
 
 void WebSocketSession::cut() {
-  auto& tcp = beast::get_lowest_layer(ws_);
+  auto& tcp = ws_.next_layer().next_layer();
   error_code ignored;
-  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  tcp.close();
+  tcp.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp.close(ignored);
 }
 
 void WebSocketSession::finish() {
   if (state_ == State::finished) return;
   const bool was_accepted = state_ != State::handshaking;
   state_ = State::finished;
-  keepalive_timer_.cancel();
-  hello_timer_.cancel();
-  close_timer_.cancel();
-  slow_timer_.cancel();
+  timer_.cancel();
   close_inbox();
   cut();
   // A write in flight completes (with an error) and releases its frames; Beast's own write, if

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -63,6 +63,7 @@ class WebSocketSession final : public core::Connection,
 
  private:
   using Clock = std::chrono::steady_clock;
+  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, ConnectionStrand>;
   enum class State { handshaking, open, closing, finished };
 
   void on_accept(boost::system::error_code ec);
@@ -102,17 +103,21 @@ class WebSocketSession final : public core::Connection,
   void begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout);
   void check_slow_consumer();
   void drop_slow_consumer();
-  void on_hello_deadline(boost::system::error_code ec);
-  void schedule_keepalive();
-  void on_keepalive(boost::system::error_code ec);
+  // The deadlines (hello, keepalive and idle, the close's, the slow consumer's) share one timer.
+  Clock::time_point next_deadline() const;
+  void schedule_deadline();
+  void on_deadline(boost::system::error_code ec);
+  void on_hello_deadline();
+  void on_keepalive(Clock::time_point now);
   void cut();     // shuts the TCP connection down at once; pending operations fail
   void finish();  // the read loop ended: tell the hub, exactly once
 
-  boost::beast::websocket::stream<WriteFunnel> ws_;
+  boost::beast::websocket::stream<WriteFunnel, false> ws_;  // no permessage-deflate: none is offered
   std::shared_ptr<ServerContext> context_;
   Admission::Ticket ticket_;  // this connection's place under the connection caps
   const std::uint64_t id_;
-  boost::beast::flat_buffer buffer_;
+  boost::beast::flat_buffer buffer_;  // the message being read (empty while waiting for one)
+  char first_byte_ = 0;               // a message's first byte (see read())
   State state_ = State::handshaking;
   bool hub_opened_ = false;
   bool reading_paused_ = false;  // no read pending because the send queue is over its cap
@@ -139,15 +144,16 @@ class WebSocketSession final : public core::Connection,
   Done framed_done_;                // Beast's write, queued or in flight (Beast has one at a time)
   std::size_t framed_bytes_ = 0;
   Clock::time_point write_started_;  // of the batch in flight
-  boost::asio::steady_timer slow_timer_;  // armed while over the soft cap
-  bool slow_timer_armed_ = false;
-  std::optional<boost::beast::websocket::close_reason> pending_close_;  // handed to Beast when the queue is empty
+  std::optional<Clock::time_point> slow_deadline_;  // set while over the soft cap
+  // Handed to Beast when the queue is empty; on the heap, as only a closing connection has one.
+  std::unique_ptr<boost::beast::websocket::close_reason> pending_close_;
   bool close_sent_ = false;
 
-  boost::asio::steady_timer hello_timer_;  // closes a connection that does not say hello in time
-  std::atomic<bool> greeted_{false};       // set by the hub, from its own strand
-  boost::asio::steady_timer keepalive_timer_;
-  boost::asio::steady_timer close_timer_;
+  Timer timer_;  // at the earliest deadline (next_deadline())
+  bool timer_armed_ = false;
+  Clock::time_point hello_deadline_;    // closes a connection that does not say hello in time
+  std::atomic<bool> greeted_{false};    // set by the hub, from its own strand
+  std::optional<Clock::time_point> close_deadline_;  // the socket is cut if the close has not finished
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;
   bool ping_queued_ = false;

@@ -1,4 +1,7 @@
-// The layer under Beast's websocket stream. Reads go straight to TCP. Writes (the handshake
+// The layer under Beast's websocket stream: a plain TCP socket on a concrete strand type (not
+// Beast's tcp_stream on a type-erased executor: its timer, its shared state, and the work guards
+// every pending operation holds, which are heap allocations for a type-erased strand, cost each
+// idle connection about a kilobyte). Reads go straight to TCP. Writes (the handshake
 // response, then Beast's own pongs and close frames) go straight to TCP until a sink is attached;
 // from then on they go to the sink — the connection's one writer — so they never interleave with
 // the writer's gathered writes of hand-framed messages.
@@ -11,9 +14,11 @@
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/role.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 namespace outloud::net {
@@ -29,9 +34,13 @@ class WriteSink {
   ~WriteSink() = default;
 };
 
+// The executor of everything a WebSocket connection does: its strand, by its concrete type.
+using ConnectionStrand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using ConnectionSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, ConnectionStrand>;
+
 class WriteFunnel {
  public:
-  using next_layer_type = boost::beast::tcp_stream;
+  using next_layer_type = ConnectionSocket;
   using executor_type = next_layer_type::executor_type;
 
   explicit WriteFunnel(next_layer_type&& stream) : stream_(std::move(stream)) {}
@@ -67,12 +76,12 @@ class WriteFunnel {
 
 // Found by Beast through argument-dependent lookup: the closing handshake's TCP teardown.
 inline void teardown(boost::beast::role_type role, WriteFunnel& stream, boost::system::error_code& ec) {
-  boost::beast::teardown(role, stream.next_layer(), ec);
+  boost::beast::websocket::teardown(role, stream.next_layer(), ec);
 }
 
 template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, WriteFunnel& stream, TeardownHandler&& handler) {
-  boost::beast::async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
+  boost::beast::websocket::async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
 }
 
 }  // namespace outloud::net
