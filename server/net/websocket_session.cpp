@@ -155,8 +155,17 @@ void WebSocketSession::on_hello_deadline() {
 void WebSocketSession::read() {
   if (reading_ || state_ == State::finished) return;
   if (!handle_buffered_frames()) return;
-  if (buffer_.size() == 0) buffer_.shrink_to_fit();  // a waiting connection holds no read buffer
   reading_ = true;
+  if (buffer_.size() > 0 && yielded_) {
+    // One message per turn, as a read of its own would: the replies to what was read (and the
+    // queue cap they may reach) are seen before the next message of a burst.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      self->read();
+    });
+    return;
+  }
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();  // a waiting connection holds no read buffer
   socket_.async_wait(asio::socket_base::wait_read,
                      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
@@ -192,6 +201,7 @@ void WebSocketSession::read_failed(error_code ec) {
 bool WebSocketSession::handle_buffered_frames() {
   using ws_framing::ClientHeader;
   const auto max_message = context_->ws.max_frame_bytes;
+  yielded_ = false;
   for (;;) {
     if (peer_closed_ || failing_ || state_ == State::finished) return false;
     if (reading_paused_) return false;
@@ -245,6 +255,7 @@ bool WebSocketSession::handle_buffered_frames() {
           std::string().swap(fragments_);
         }
       }
+      yielded_ = header.fin;
     }
     buffer_.consume(header.header_size + payload_size);
     if (state_ == State::open && over_queue_cap()) {
@@ -252,6 +263,7 @@ bool WebSocketSession::handle_buffered_frames() {
       log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
                  queued_bytes_, queue_.size());
     }
+    if (yielded_) return true;
   }
 }
 

@@ -143,7 +143,8 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   boost::beast::websocket::detail::utf8_checker utf8_;  // of the text message being read
   bool in_message_ = false;      // a fragmented message has begun
   bool message_is_text_ = false;
-  bool reading_ = false;         // a wait for readable is pending
+  bool reading_ = false;         // a wait for readable (or the next turn of a burst) is pending
+  bool yielded_ = false;         // a message was handled: the rest waits for the next turn
   bool peer_closed_ = false;     // the peer's close frame was read
   bool failing_ = false;         // a protocol error: TCP ends once the close frame is written
   State state_ = State::handshaking;
