@@ -157,7 +157,9 @@ function summaryLine(workload, r) {
     const m = r.result;
     return `p50 ${f(m.p50Ms, 2)} ms p99 ${f(m.p99Ms, 2)} ms, lost ${m.lost}, ${f(m.cpuSecondsPer1M, 2)} CPU-s/1M`;
   }
-  if (workload === 'idle') return `${f(r.kibPerConnection)} KiB/connection (${r.open} of ${r.connections} open)`;
+  if (workload === 'idle') {
+    return `${f(r.kibPerConnection)} KiB/connection, ${f(r.kibPerConnectionMarginal)} past the first ${r.connections - r.marginalConnections} (${r.open} of ${r.connections} open)`;
+  }
   return `${f(r.cpuSeconds, 2)} CPU-s, ${f(r.wallSeconds, 2)} s wall`;
 }
 

@@ -146,22 +146,37 @@ async function manyrooms() {
   return { result };
 }
 
-// `connections` connections joined over `rooms` rooms and then idle: the server's RSS growth.
+// `connections` connections joined over `rooms` rooms and then idle: the server's RSS growth, from
+// before the first connection (kibPerConnection) and from a warm point (kibPerConnectionMarginal:
+// after the first `warmShare` of the connections, so the first-use costs — thread caches, the
+// rooms' first members, the heap's first growth — are left out). `holdMs` keeps them open after
+// measuring (to look at the server meanwhile).
 async function idle() {
-  const { connections = 10000, rooms = 100, settleMs = 2000 } = params;
+  const { connections = 10000, rooms = 100, settleMs = 2000, warmShare = 0.1, holdMs = 0 } = params;
   const roomName = (i) => `idle-${i % rooms}`;
   const [creator] = await openClients(1);
   for (let i = 0; i < rooms; i++) await creator.create(roomName(i));
   await waitQuiet(pid, { maxMs: 5000 });
   const before = rssKiB(pid);
   const started = Date.now();
-  await openClients(connections, roomName);
+  const warmCount = Math.max(rooms, Math.floor(connections * warmShare));
+  await openClients(warmCount, roomName);
+  await waitQuiet(pid, { maxMs: 30000 });
+  await sleep(settleMs);
+  const warm = rssKiB(pid);
+  await openClients(connections - warmCount, (i) => roomName(warmCount + i));
   const connectSeconds = (Date.now() - started) / 1000;
   await waitQuiet(pid, { maxMs: 30000 });
   await sleep(settleMs);
   const after = rssKiB(pid);
   const open = clients.filter((c) => !c.closed).length - 1;
-  return { connections, open, rssBeforeKiB: before, rssAfterKiB: after, kibPerConnection: (after - before) / connections,
+  if (holdMs > 0) {
+    process.stderr.write(`idle: ${open} open, holding ${holdMs} ms\n`);
+    await sleep(holdMs);
+  }
+  return { connections, open, rssBeforeKiB: before, rssWarmKiB: warm, rssAfterKiB: after,
+    kibPerConnection: (after - before) / connections,
+    kibPerConnectionMarginal: (after - warm) / (connections - warmCount), marginalConnections: connections - warmCount,
     connectSeconds, errors: errorsOf(clients) };
 }
 

@@ -76,7 +76,8 @@ struct LocalRoom {
 struct ConnState {
   std::shared_ptr<Connection> connection;
   std::optional<p::User> user;
-  std::optional<accounts::Identity> identity;  // accounts mode: who signed in, on which session
+  // accounts mode: who signed in, on which session (on the heap: an open-mode connection has none)
+  std::unique_ptr<accounts::Identity> identity;
   std::string session_id;
   std::set<std::string> rooms;  // joined or being joined
   // Rooms joined again while already in them: the presence entry of the first join stands, so a
@@ -97,7 +98,8 @@ struct ConnState {
   std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
   // A `hello` is being checked off the strand: later frames wait for its answer, in order.
   bool authenticating = false;
-  std::deque<p::ClientFrame> before_welcome;
+  // A vector, not a deque: an empty deque holds a 512-byte block, and every connection has this.
+  std::vector<p::ClientFrame> before_welcome;
   // The connection asked for `rooms`: it follows the live room list (room_list events) from then on.
   bool follows_room_list = false;
 };

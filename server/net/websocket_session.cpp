@@ -52,16 +52,31 @@ bool offers_subprotocol(const http::request<http::string_body>& request, std::st
   return false;
 }
 
+namespace {
+
+// The HTTP session's socket, moved onto its strand's concrete type (see ConnectionStrand).
+ConnectionSocket connection_socket(beast::tcp_stream&& stream) {
+  auto socket = stream.release_socket();
+  const auto* strand = socket.get_executor().target<ConnectionStrand>();
+  auto& io = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
+  ConnectionSocket moved(strand ? *strand : asio::make_strand(io));
+  error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return moved;  // already gone: the handshake fails on the closed socket
+  moved.assign(protocol, socket.release(), ec);
+  return moved;
+}
+
+}  // namespace
+
 WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> context,
                                    Admission::Ticket ticket)
-    : ws_(std::move(stream)),
+    : socket_(connection_socket(std::move(stream))),
+      handshake_(std::make_unique<Handshake>(std::move(socket_))),
       context_(std::move(context)),
       ticket_(std::move(ticket)),
       id_(next_connection_id()),
-      slow_timer_(ws_.get_executor()),
-      hello_timer_(ws_.get_executor()),
-      keepalive_timer_(ws_.get_executor()),
-      close_timer_(ws_.get_executor()),
+      timer_(handshake_->get_executor()),
       rate_(context_->ws.rate_limit, context_->ws.rate_burst) {}
 
 namespace {
@@ -84,21 +99,14 @@ void WebSocketSession::run(Request request) {
   timeouts.handshake_timeout = limits.handshake_timeout;
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
+  handshake_->set_option(timeouts);
 
   const bool answer_subprotocol = offers_subprotocol(request, kSubprotocol);
-  ws_.set_option(websocket::stream_base::decorator([answer_subprotocol](websocket::response_type& res) {
+  handshake_->set_option(websocket::stream_base::decorator([answer_subprotocol](websocket::response_type& res) {
     res.set(http::field::server, "outloud");
     if (answer_subprotocol) res.set(http::field::sec_websocket_protocol, kSubprotocol);
   }));
-  // A larger message fails the read and Beast closes with 1009 (too_big).
-  ws_.read_message_max(limits.max_frame_bytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
-  // Pongs (and pings) count as signs of life; the callback runs inside a read, which holds a reference.
-  ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = Clock::now(); });
-
-  ws_.async_accept(request, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+  handshake_->async_accept(request, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
 }
 
 void WebSocketSession::on_accept(error_code ec) {
@@ -108,13 +116,11 @@ void WebSocketSession::on_accept(error_code ec) {
     return;
   }
   state_ = State::open;
-  ws_.next_layer().attach(this);  // Beast writes through this session's writer from now on
-  // From here on the handshake timeout bounds the closing handshake; close_timer_ bounds it more tightly.
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = context_->ws.close_timeout;
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
+  // Beast's part is done: its stream (and the 1.5 KiB read buffer in it) goes; the socket stays.
+  socket_ = std::move(handshake_->next_layer());
+  handshake_.reset();
+  error_code ignored;
+  socket_.non_blocking(true, ignored);  // on_readable reads what is there without blocking
 
   last_heard_ = last_ping_ = Clock::now();
 
@@ -128,19 +134,17 @@ void WebSocketSession::on_accept(error_code ec) {
   }
   hub_opened_ = true;
   context_->hub->open(self);
-  hello_timer_.expires_after(context_->ws.hello_timeout);
-  hello_timer_.async_wait([self](error_code ec) { self->on_hello_deadline(ec); });
-  schedule_keepalive();
+  hello_deadline_ = last_heard_ + context_->ws.hello_timeout;
+  schedule_deadline();
   read();
 }
 
 void WebSocketSession::greeted() {
-  greeted_ = true;
-  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->hello_timer_.cancel(); });
+  greeted_ = true;  // the deadline timer sees it when it next fires
 }
 
-void WebSocketSession::on_hello_deadline(error_code ec) {
-  if (ec || greeted_ || state_ != State::open) return;
+void WebSocketSession::on_hello_deadline() {
+  if (greeted_ || state_ != State::open) return;
   const auto seconds = std::chrono::duration<double>(context_->ws.hello_timeout).count();
   char reason[64];
   std::snprintf(reason, sizeof reason, "no hello within %g s", seconds);
@@ -149,7 +153,169 @@ void WebSocketSession::on_hello_deadline(error_code ec) {
 }
 
 void WebSocketSession::read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  if (reading_ || state_ == State::finished) return;
+  if (!handle_buffered_frames()) return;
+  reading_ = true;
+  if (buffer_.size() > 0 && yielded_) {
+    // One message per turn, as a read of its own would: the replies to what was read (and the
+    // queue cap they may reach) are seen before the next message of a burst.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      self->read();
+    });
+    return;
+  }
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();  // a waiting connection holds no read buffer
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+}
+
+namespace {
+
+// One read takes what the socket has, within these bounds.
+constexpr std::size_t kMinRead = 512;
+constexpr std::size_t kMaxRead = 64 * 1024;
+
+}  // namespace
+
+void WebSocketSession::on_readable(error_code ec) {
+  reading_ = false;
+  if (ec) return read_failed(ec);
+  if (state_ == State::finished) return;
+  const auto available = socket_.available(ec);
+  if (ec) return read_failed(ec);
+  const auto size = std::clamp<std::size_t>(available, kMinRead, kMaxRead);
+  const auto got = socket_.read_some(buffer_.prepare(size), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
+  if (ec) return read_failed(ec);
+  buffer_.commit(got);
+  last_heard_ = Clock::now();
+  read();
+}
+
+void WebSocketSession::read_failed(error_code ec) {
+  if (!is_quiet_error(ec)) log::debug("ws %llu: read: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
+  finish();
+}
+
+bool WebSocketSession::handle_buffered_frames() {
+  using ws_framing::ClientHeader;
+  const auto max_message = context_->ws.max_frame_bytes;
+  yielded_ = false;
+  for (;;) {
+    if (peer_closed_ || failing_ || state_ == State::finished) return false;
+    if (reading_paused_) return false;
+    auto* data = static_cast<std::uint8_t*>(buffer_.data().data());
+    const auto header = ws_framing::read_client_header(data, buffer_.size());
+    if (header.status == ClientHeader::Status::protocol_error) {
+      fail(static_cast<std::uint16_t>(websocket::close_code::protocol_error), "");
+      return false;
+    }
+    if (header.status == ClientHeader::Status::incomplete) return true;
+    const bool control = ws_framing::is_control(header.raw_opcode);
+    if (!control) {
+      // A continuation needs a message begun; a new message must not begin inside one.
+      if ((header.raw_opcode == ws_framing::kContinuation) != in_message_) {
+        fail(static_cast<std::uint16_t>(websocket::close_code::protocol_error), "");
+        return false;
+      }
+      // A message over the limit is refused from its header, before its payload is buffered.
+      if (header.payload_size > max_message || fragments_.size() + header.payload_size > max_message) {
+        context_->metrics.frames_received++;
+        context_->metrics.refused(protocol::ErrorCode::too_large);
+        log::debug("ws %llu: frame over %zu bytes, closed with 1009", static_cast<unsigned long long>(id_), max_message);
+        fail(static_cast<std::uint16_t>(websocket::close_code::too_big), "");
+        return false;
+      }
+    }
+    if (buffer_.size() - header.header_size < header.payload_size) return true;  // the payload is on its way
+    const auto payload_size = static_cast<std::size_t>(header.payload_size);
+    auto* payload = data + header.header_size;
+    ws_framing::unmask(payload, payload_size, header.mask);
+    const std::string_view view(reinterpret_cast<const char*>(payload), payload_size);
+    if (control) {
+      if (!handle_control(header, view)) return false;
+    } else {
+      if (header.raw_opcode != ws_framing::kContinuation) {
+        message_is_text_ = header.opcode == ws_framing::Opcode::text;
+        utf8_.reset();
+      }
+      // Text is checked as it comes, so a bad byte closes with 1007 without waiting for the rest.
+      if (message_is_text_ && (!utf8_.write(payload, payload_size) || (header.fin && !utf8_.finish()))) {
+        fail(static_cast<std::uint16_t>(websocket::close_code::bad_payload), "");
+        return false;
+      }
+      if (header.fin && !in_message_) {
+        on_message(view, message_is_text_);
+      } else {
+        fragments_.append(view);
+        in_message_ = !header.fin;
+        if (header.fin) {
+          on_message(fragments_, message_is_text_);
+          std::string().swap(fragments_);
+        }
+      }
+      yielded_ = header.fin;
+    }
+    buffer_.consume(header.header_size + payload_size);
+    if (state_ == State::open && over_queue_cap()) {
+      reading_paused_ = true;  // on_write resumes; a close resumes too, to see the peer's answer
+      log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
+                 queued_bytes_, queue_.size());
+    }
+    if (yielded_) return true;
+  }
+}
+
+bool WebSocketSession::handle_control(const ws_framing::ClientHeader& header, std::string_view payload) {
+  switch (header.opcode) {
+    case ws_framing::Opcode::ping:
+      if (!close_sent_) enqueue_control(ws_framing::Opcode::pong, std::string(payload));
+      return true;
+    case ws_framing::Opcode::pong:
+      return true;  // a sign of life, counted when it was read
+    default:
+      on_peer_close(payload);
+      return false;
+  }
+}
+
+void WebSocketSession::on_peer_close(std::string_view payload) {
+  // RFC 6455 §5.5.1: no body, or a valid code and UTF-8 reason.
+  std::uint16_t code = static_cast<std::uint16_t>(websocket::close_code::normal);
+  if (payload.size() == 1) return fail(static_cast<std::uint16_t>(websocket::close_code::protocol_error), "");
+  if (payload.size() >= 2) {
+    code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) | static_cast<std::uint8_t>(payload[1]));
+    if (!websocket::detail::is_valid_close_code(code)) {
+      return fail(static_cast<std::uint16_t>(websocket::close_code::protocol_error), "");
+    }
+    websocket::detail::utf8_checker reason;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(payload.data()) + 2;
+    if (!reason.write(bytes, payload.size() - 2) || !reason.finish()) {
+      return fail(static_cast<std::uint16_t>(websocket::close_code::bad_payload), "");
+    }
+  }
+  peer_closed_ = true;
+  if (close_sent_) {
+    finish();  // the answer to our close: the closing handshake is complete
+    return;
+  }
+  // The answer echoes the code; once it is written, the server ends TCP (on_write).
+  if (state_ == State::open) state_ = State::closing;
+  enqueue_close(code, "");
+}
+
+void WebSocketSession::fail(std::uint16_t code, std::string_view reason) {
+  failing_ = true;
+  if (state_ == State::open) state_ = State::closing;
+  if (close_sent_) return finish();
+  enqueue_close(code, reason);
+  close_deadline_ = Clock::now() + context_->ws.close_timeout;
+  schedule_deadline();
+}
+
+void WebSocketSession::on_message(std::string_view text, bool is_text) {
+  if (state_ == State::open) on_frame(text, is_text);
 }
 
 bool WebSocketSession::over_queue_cap() const {
@@ -161,34 +327,6 @@ void WebSocketSession::resume_reading() {
   if (!reading_paused_ || state_ == State::finished) return;
   reading_paused_ = false;
   log::debug("ws %llu: reading resumed", static_cast<unsigned long long>(id_));
-  read();
-}
-
-void WebSocketSession::on_read(error_code ec, std::size_t) {
-  if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      context_->metrics.frames_received++;
-      context_->metrics.refused(protocol::ErrorCode::too_large);
-      log::debug("ws %llu: frame over %zu bytes, closed with 1009", static_cast<unsigned long long>(id_),
-                 context_->ws.max_frame_bytes);
-    } else if (!is_quiet_error(ec)) {
-      log::debug("ws %llu: read: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
-    }
-    return finish();
-  }
-  last_heard_ = Clock::now();
-  if (state_ == State::open) {
-    const auto data = buffer_.cdata();
-    on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
-  }
-  buffer_.consume(buffer_.size());
-  buffer_.shrink_to_fit();  // an idle connection holds no read buffer; reads are rare next to writes
-  if (state_ == State::open && over_queue_cap()) {
-    reading_paused_ = true;  // on_write resumes; a close resumes too, to see the peer's answer
-    log::debug("ws %llu: reading paused (%zu bytes, %zu frames queued)", static_cast<unsigned long long>(id_),
-               queued_bytes_, queue_.size());
-    return;
-  }
   read();
 }
 
@@ -254,7 +392,7 @@ void WebSocketSession::send(core::Frame frame) {
     if (inbox_writer_busy_ && !large) return;
     inbox_posted_ = true;
   }
-  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void WebSocketSession::drain_inbox() {
@@ -289,7 +427,7 @@ void WebSocketSession::close_inbox() {
 }
 
 void WebSocketSession::close(std::uint16_t code, std::string reason) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
     // What was sent before the close (a `sent` waiting in the inbox behind a busy write, say the last
     // ack of a shutdown's drain) leaves before the close frame: once closing, nothing more is queued.
     self->drain_inbox();
@@ -301,7 +439,7 @@ void WebSocketSession::enqueue(core::Frame frame) {
   // Closing: nothing more goes out but the close frame.
   if (state_ != State::open || close_sent_ || !frame) return;
   queued_bytes_ += frame->size();
-  queue_.push_back(Outgoing{std::move(frame), ws_framing::Opcode::text, false});
+  queue_.push_back(Outgoing{std::move(frame), ws_framing::Opcode::text});
   write_next();
   check_slow_consumer();
 }
@@ -310,24 +448,30 @@ void WebSocketSession::enqueue_ping() {
   // A ping still queued behind unread messages is enough.
   if (ping_queued_ || close_sent_) return;
   ping_queued_ = true;
-  queue_.push_back(Outgoing{nullptr, ws_framing::Opcode::ping, false});
+  queue_.push_back(Outgoing{nullptr, ws_framing::Opcode::ping});
   write_next();
 }
 
-void WebSocketSession::write_framed(std::string bytes, Done done) {
-  const auto opcode = bytes.empty() ? ws_framing::Opcode::close : ws_framing::opcode_of(static_cast<std::uint8_t>(bytes[0]));
-  const bool is_close = opcode == ws_framing::Opcode::close;
-  framed_done_ = std::move(done);
-  framed_bytes_ = bytes.size();
-  if (is_close) {
-    // Nothing may follow a close frame: what waits behind it is dropped.
-    close_sent_ = true;
-    drop_queued_messages();
-  }
-  queued_bytes_ += bytes.size();
-  queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_),
-                Outgoing{core::make_frame(std::move(bytes)), opcode, true});
+void WebSocketSession::enqueue_control(ws_framing::Opcode opcode, std::string payload) {
+  // Behind the control frames already waiting (pongs answer pings in order), ahead of messages.
+  auto at = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  while (at != queue_.end() && at->ahead) ++at;
+  queued_bytes_ += payload.size();
+  queue_.insert(at, Outgoing{core::make_frame(std::move(payload)), opcode, true});
   write_next();
+}
+
+void WebSocketSession::enqueue_close(std::uint16_t code, std::string_view reason) {
+  if (close_sent_) return;
+  // Nothing may follow a close frame: what waits behind it is dropped.
+  close_sent_ = true;
+  drop_queued_messages();
+  std::string payload;
+  payload.reserve(2 + reason.size());
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xFF));
+  payload.append(reason.substr(0, ws_framing::kMaxControlPayload - 2));
+  enqueue_control(ws_framing::Opcode::close, std::move(payload));
 }
 
 // Over the caps, a client whose current write has been stuck for slow_grace is not reading (fast
@@ -343,13 +487,9 @@ void WebSocketSession::check_slow_consumer() {
                         frames > limits.max_queue_frames * limits.hard_queue_factor;
   const bool stuck = in_flight_ > 0 && Clock::now() - write_started_ >= limits.slow_grace;
   if (far_over || stuck) return drop_slow_consumer();
-  if (slow_timer_armed_) return;
-  slow_timer_armed_ = true;
-  slow_timer_.expires_at(write_started_ + limits.slow_grace);
-  slow_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    self->slow_timer_armed_ = false;
-    if (!ec) self->check_slow_consumer();
-  });
+  if (slow_deadline_) return;
+  slow_deadline_ = write_started_ + limits.slow_grace;
+  schedule_deadline();
 }
 
 void WebSocketSession::write_next() {
@@ -357,13 +497,9 @@ void WebSocketSession::write_next() {
   if (queue_.empty()) {
     release_idle_buffers();
     if (pending_close_ && !close_sent_) {
-      // Beast frames the close and hands it to write_framed (maybe later, after its own pong); the
-      // pending read sees the peer's answering close and ends the session.
-      const auto reason = *pending_close_;
-      pending_close_.reset();
-      ws_.async_close(reason, [self = shared_from_this()](error_code ec) {
-        if (ec) self->cut();
-      });
+      // The reading side sees the peer's answering close and ends the session.
+      const auto close = std::move(pending_close_);
+      enqueue_close(close->code, std::string_view(close->reason.data(), close->reason.size()));
     }
     return;
   }
@@ -373,42 +509,40 @@ void WebSocketSession::write_next() {
   while (in_flight_ < queue_.size() && in_flight_ < kMaxBatchFrames &&
          (in_flight_ == 0 || batch_bytes + queue_[in_flight_].bytes() <= kMaxBatchBytes)) {
     const auto& item = queue_[in_flight_];
-    if (!item.framed) batch_headers_.push_back(ws_framing::frame_header(item.opcode, item.bytes()));
+    batch_headers_.push_back(ws_framing::frame_header(item.opcode, item.bytes()));
     batch_bytes += item.bytes();
     ++in_flight_;
   }
   // Headers are all made first: batch_ points into batch_headers_, which must not grow after.
-  auto header = batch_headers_.cbegin();
   for (std::size_t i = 0; i < in_flight_; ++i) {
     const auto& item = queue_[i];
-    if (!item.framed) {
-      batch_.emplace_back(header->data(), header->size);
-      ++header;
-    }
-    if (item.payload) batch_.emplace_back(item.payload->data(), item.payload->size());
+    batch_.emplace_back(batch_headers_[i].data(), batch_headers_[i].size);
+    if (item.bytes() > 0) batch_.emplace_back(item.payload->data(), item.payload->size());
   }
   write_started_ = Clock::now();
-  asio::async_write(beast::get_lowest_layer(ws_).socket(), batch_,
+  asio::async_write(socket_, batch_,
                     [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
 }
 
 void WebSocketSession::on_write(error_code ec, std::size_t) {
-  bool framed_written = false;
+  bool close_written = false;
   const auto written_end = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
   for (auto it = queue_.begin(); it != written_end; ++it) {
     queued_bytes_ -= it->bytes();
-    if (it->framed) framed_written = true;
+    if (it->opcode == ws_framing::Opcode::close) close_written = true;
     if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
   }
   queue_.erase(queue_.begin(), written_end);
   in_flight_ = 0;
-  if (framed_written || ec) complete_framed_write(ec);
   if (ec) {
     if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
     cut();
-    if (reading_paused_) finish();  // no read is pending to fail and finish the session
+    if (!reading_) finish();  // no read is pending to fail and finish the session
     return;
   }
+  // The answer to the peer's close, or the close of a protocol error: the server ends TCP. Our own
+  // close waits for the peer's answer (read) or close_deadline_.
+  if (close_written && (peer_closed_ || failing_)) return finish();
   if (reading_paused_) {
     last_heard_ = Clock::now();  // the peer reads, so it is alive, though its pongs wait unread
     if (!over_queue_cap()) resume_reading();
@@ -417,17 +551,9 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
   drain_inbox();
 }
 
-// Beast waits for its write (a pong inside a read, or a close) to complete: it must always hear back.
-void WebSocketSession::complete_framed_write(error_code ec) {
-  if (!framed_done_) return;
-  auto done = std::move(framed_done_);
-  framed_done_ = nullptr;
-  done(ec, ec ? 0 : framed_bytes_);
-}
-
 void WebSocketSession::drop_queued_messages() {
   const auto waiting_from = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
-  const auto kept = std::stable_partition(waiting_from, queue_.end(), [](const Outgoing& item) { return item.framed; });
+  const auto kept = std::stable_partition(waiting_from, queue_.end(), [](const Outgoing& item) { return item.ahead; });
   for (auto it = kept; it != queue_.end(); ++it) {
     queued_bytes_ -= it->bytes();
     if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
@@ -446,16 +572,13 @@ void WebSocketSession::release_idle_buffers() {
 void WebSocketSession::begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout) {
   if (state_ != State::open) return;
   state_ = State::closing;
-  keepalive_timer_.cancel();
-  hello_timer_.cancel();
   resume_reading();  // the pending read sees the peer's answering close and finishes the session
   constexpr std::size_t reason_capacity = 123;  // websocket::reason_string: a close frame holds no more
   if (reason.size() > reason_capacity) reason.resize(reason_capacity);
-  pending_close_.emplace(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), reason.size()));
-  close_timer_.expires_after(timeout);
-  close_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec) self->cut();
-  });
+  pending_close_ = std::make_unique<websocket::close_reason>(static_cast<websocket::close_code>(code),
+                                                             beast::string_view(reason.data(), reason.size()));
+  close_deadline_ = Clock::now() + timeout;
+  schedule_deadline();
   write_next();
 }
 
@@ -470,15 +593,48 @@ void WebSocketSession::drop_slow_consumer() {
               context_->ws.slow_close_timeout);
 }
 
-void WebSocketSession::schedule_keepalive() {
+// One timer per connection serves every deadline: the earliest of those that apply is armed; when
+// it fires, each one due is handled and the next is armed.
+WebSocketSession::Clock::time_point WebSocketSession::next_deadline() const {
   const auto& limits = context_->ws;
-  keepalive_timer_.expires_at(std::min(last_ping_ + limits.ping_interval, last_heard_ + limits.idle_timeout));
-  keepalive_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_keepalive(ec); });
+  auto next = Clock::time_point::max();
+  if (state_ == State::open) {
+    next = std::min(last_ping_ + limits.ping_interval, last_heard_ + limits.idle_timeout);
+    if (!greeted_) next = std::min(next, hello_deadline_);
+  }
+  if (close_deadline_) next = std::min(next, *close_deadline_);
+  if (slow_deadline_) next = std::min(next, *slow_deadline_);
+  return next;
 }
 
-void WebSocketSession::on_keepalive(error_code ec) {
-  if (ec || state_ != State::open) return;
+void WebSocketSession::schedule_deadline() {
+  if (state_ == State::finished) return;
+  const auto next = next_deadline();
+  if (next == Clock::time_point::max() || (timer_armed_ && timer_.expiry() <= next)) return;
+  timer_armed_ = true;
+  timer_.expires_at(next);  // cancels a later wait: its handler sees operation_aborted
+  timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
+}
+
+void WebSocketSession::on_deadline(error_code ec) {
+  if (ec) return;  // replaced by an earlier deadline, or finished
+  timer_armed_ = false;
   const auto now = Clock::now();
+  if (close_deadline_ && now >= *close_deadline_) {
+    close_deadline_.reset();
+    cut();
+    if (!reading_ && in_flight_ == 0) return finish();  // nothing pending will fail and finish it
+  }
+  if (slow_deadline_ && now >= *slow_deadline_) {
+    slow_deadline_.reset();
+    check_slow_consumer();
+  }
+  if (state_ == State::open && !greeted_ && now >= hello_deadline_) on_hello_deadline();
+  if (state_ == State::open) on_keepalive(now);
+  schedule_deadline();
+}
+
+void WebSocketSession::on_keepalive(Clock::time_point now) {
   const auto& limits = context_->ws;
   if (now - last_heard_ >= limits.idle_timeout) {
     log::info("ws %llu: nothing heard for %lld ms: closing", static_cast<unsigned long long>(id_),
@@ -490,35 +646,30 @@ void WebSocketSession::on_keepalive(error_code ec) {
     last_ping_ = now;
     enqueue_ping();
   }
-  schedule_keepalive();
 }
 
 void WebSocketSession::cut() {
-  auto& tcp = beast::get_lowest_layer(ws_);
+  auto& tcp = handshake_ ? handshake_->next_layer() : socket_;
   error_code ignored;
-  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  tcp.close();
+  tcp.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp.close(ignored);
 }
 
 void WebSocketSession::finish() {
   if (state_ == State::finished) return;
   const bool was_accepted = state_ != State::handshaking;
   state_ = State::finished;
-  keepalive_timer_.cancel();
-  hello_timer_.cancel();
-  close_timer_.cancel();
-  slow_timer_.cancel();
+  timer_.cancel();
   close_inbox();
   cut();
-  // A write in flight completes (with an error) and releases its frames; Beast's own write, if
-  // one waits, is told it failed.
+  // A write in flight completes (with an error) and releases its frames.
   if (in_flight_ == 0) {
     queue_.clear();
     queued_bytes_ = 0;
-    if (framed_done_) {
-      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->complete_framed_write(asio::error::operation_aborted); });
-    }
   }
+  std::string().swap(fragments_);
+  buffer_.clear();
+  buffer_.shrink_to_fit();
   ticket_ = Admission::Ticket();  // the socket is closed: its place under the caps is free now
   if (!was_accepted) return;
   context_->sessions.remove(id_);

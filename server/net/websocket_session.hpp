@@ -1,9 +1,10 @@
 // One WebSocket client. Reads text frames, checks the rate limit, parses them and hands them to the
-// hub; writes what the hub sends through a bounded queue. One writer owns the socket's write side:
-// it frames queued messages by hand (ws_framing.hpp) and sends up to a batch of them in one
-// gathered write; Beast's own pongs and close frames reach it through the WriteFunnel under Beast,
-// and keepalive pings are queued like messages. Beast does the handshake and all reading. All
-// state lives on the session's strand; send() and close() only post.
+// hub; writes what the hub sends through a bounded queue. Beast does the handshake; after it, the
+// session reads and writes frames itself (ws_framing.hpp), so that a waiting connection holds no
+// buffer: it waits for the socket to be readable, reads what is there, and keeps only the bytes of
+// an unfinished frame. One writer owns the socket's write side: it frames queued messages, pongs,
+// pings and the close by hand and sends up to a batch of them in one gathered write. All state
+// lives on the session's strand; send() and close() only post.
 //
 // Subprotocol: when the client offers "outloud.v1" the handshake answers it. A client that offers
 // none is accepted (the contract), and so is one offering only other subprotocols: the response
@@ -21,31 +22,37 @@
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/detail/utf8_checker.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "outloud/protocol/types.hpp"
 #include "server/core/connection.hpp"
 #include "server/net/config.hpp"
 #include "server/net/token_bucket.hpp"
-#include "server/net/write_funnel.hpp"
 #include "server/net/ws_framing.hpp"
 
 namespace outloud::net {
 
 inline constexpr std::string_view kSubprotocol = "outloud.v1";
 
+// The executor of everything a WebSocket connection does: its strand, by its concrete type (a
+// type-erased one costs a heap allocation in every pending operation's work guard).
+using ConnectionStrand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using ConnectionSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, ConnectionStrand>;
+
 // True if a Sec-WebSocket-Protocol header of the request lists `name`.
 bool offers_subprotocol(const boost::beast::http::request<boost::beast::http::string_body>& request,
                         std::string_view name);
 
-class WebSocketSession final : public core::Connection,
-                               public WriteSink,
-                               public std::enable_shared_from_this<WebSocketSession> {
+class WebSocketSession final : public core::Connection, public std::enable_shared_from_this<WebSocketSession> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -63,28 +70,42 @@ class WebSocketSession final : public core::Connection,
 
  private:
   using Clock = std::chrono::steady_clock;
+  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, ConnectionStrand>;
   enum class State { handshaking, open, closing, finished };
 
+  using Handshake = boost::beast::websocket::stream<ConnectionSocket, false>;
+
   void on_accept(boost::system::error_code ec);
+  // Handles the frames buffered, then waits for the socket to be readable (unless paused or done).
   void read();
+  void on_readable(boost::system::error_code ec);
+  // Handles each whole frame in buffer_; false once reading must stop (paused, closing, failed).
+  bool handle_buffered_frames();
+  bool handle_control(const ws_framing::ClientHeader& header, std::string_view payload);
+  void on_message(std::string_view text, bool is_text);
+  void on_peer_close(std::string_view payload);
+  // _Fail the WebSocket Connection_ (RFC 6455 §7.1.7): a close frame with `code`, then TCP ends.
+  void fail(std::uint16_t code, std::string_view reason);
   // Reading pauses while the send queue is over its cap (the client asks faster than it reads)
   // and resumes once a write brings it back under: such a client costs at most its queue.
   bool over_queue_cap() const;
   void resume_reading();
-  void on_read(boost::system::error_code ec, std::size_t bytes);
+  void read_failed(boost::system::error_code ec);
   void on_frame(std::string_view text, bool is_text);
   void refuse(const std::optional<protocol::RequestId>& re, protocol::ErrorCode code, std::string_view message);
 
-  // One queued frame: a message or a ping framed here, or whole frames Beast made (pong, close).
+  // One queued frame, framed when written.
   struct Outgoing {
     core::Frame payload;  // null for an empty ping
     ws_framing::Opcode opcode = ws_framing::Opcode::text;
-    bool framed = false;  // payload is Beast's, already framed
+    bool ahead = false;  // a pong or the close, queued ahead of messages
     std::size_t bytes() const { return payload ? payload->size() : 0; }
   };
 
-  // WriteSink: Beast's control frames jump ahead of queued messages (not of the batch in flight).
-  void write_framed(std::string bytes, Done done) override;
+  // A pong or the close jumps ahead of queued messages (not of the batch in flight); after the
+  // close, nothing more is queued and what waited behind it is dropped.
+  void enqueue_control(ws_framing::Opcode opcode, std::string payload);
+  void enqueue_close(std::uint16_t code, std::string_view reason);
   // Takes what send() left in the inbox, until it stays empty; then the writer (on its next
   // completion) or a post (from the next send) looks again.
   void drain_inbox();
@@ -93,8 +114,7 @@ class WebSocketSession final : public core::Connection,
   void enqueue_ping();
   void write_next();
   void on_write(boost::system::error_code ec, std::size_t bytes);
-  void complete_framed_write(boost::system::error_code ec);
-  void drop_queued_messages();  // all but the batch in flight and Beast's frames
+  void drop_queued_messages();  // all but the batch in flight and control frames
   void release_idle_buffers();
 
   // Sends a close frame once the queue is written; the socket is cut if that has not finished
@@ -102,17 +122,31 @@ class WebSocketSession final : public core::Connection,
   void begin_close(std::uint16_t code, std::string reason, std::chrono::milliseconds timeout);
   void check_slow_consumer();
   void drop_slow_consumer();
-  void on_hello_deadline(boost::system::error_code ec);
-  void schedule_keepalive();
-  void on_keepalive(boost::system::error_code ec);
+  // The deadlines (hello, keepalive and idle, the close's, the slow consumer's) share one timer.
+  Clock::time_point next_deadline() const;
+  void schedule_deadline();
+  void on_deadline(boost::system::error_code ec);
+  void on_hello_deadline();
+  void on_keepalive(Clock::time_point now);
   void cut();     // shuts the TCP connection down at once; pending operations fail
   void finish();  // the read loop ended: tell the hub, exactly once
 
-  boost::beast::websocket::stream<WriteFunnel> ws_;
+  ConnectionSocket socket_;
+  std::unique_ptr<Handshake> handshake_;  // Beast's stream, for the handshake only (no permessage-deflate)
   std::shared_ptr<ServerContext> context_;
   Admission::Ticket ticket_;  // this connection's place under the connection caps
   const std::uint64_t id_;
+  // Reading: bytes received and not yet handled (empty while waiting), and the fragments of a
+  // message that came in several frames (empty otherwise).
   boost::beast::flat_buffer buffer_;
+  std::string fragments_;
+  boost::beast::websocket::detail::utf8_checker utf8_;  // of the text message being read
+  bool in_message_ = false;      // a fragmented message has begun
+  bool message_is_text_ = false;
+  bool reading_ = false;         // a wait for readable (or the next turn of a burst) is pending
+  bool yielded_ = false;         // a message was handled: the rest waits for the next turn
+  bool peer_closed_ = false;     // the peer's close frame was read
+  bool failing_ = false;         // a protocol error: TCP ends once the close frame is written
   State state_ = State::handshaking;
   bool hub_opened_ = false;
   bool reading_paused_ = false;  // no read pending because the send queue is over its cap
@@ -136,18 +170,17 @@ class WebSocketSession final : public core::Connection,
   std::size_t queued_bytes_ = 0;    // payload bytes of queue_
   std::vector<ws_framing::Header> batch_headers_;  // of the batch in flight
   std::vector<boost::asio::const_buffer> batch_;   // header and payload of each frame in flight
-  Done framed_done_;                // Beast's write, queued or in flight (Beast has one at a time)
-  std::size_t framed_bytes_ = 0;
   Clock::time_point write_started_;  // of the batch in flight
-  boost::asio::steady_timer slow_timer_;  // armed while over the soft cap
-  bool slow_timer_armed_ = false;
-  std::optional<boost::beast::websocket::close_reason> pending_close_;  // handed to Beast when the queue is empty
+  std::optional<Clock::time_point> slow_deadline_;  // set while over the soft cap
+  // Our close, sent once the queue is written; on the heap, as only a closing connection has one.
+  std::unique_ptr<boost::beast::websocket::close_reason> pending_close_;
   bool close_sent_ = false;
 
-  boost::asio::steady_timer hello_timer_;  // closes a connection that does not say hello in time
-  std::atomic<bool> greeted_{false};       // set by the hub, from its own strand
-  boost::asio::steady_timer keepalive_timer_;
-  boost::asio::steady_timer close_timer_;
+  Timer timer_;  // at the earliest deadline (next_deadline())
+  bool timer_armed_ = false;
+  Clock::time_point hello_deadline_;    // closes a connection that does not say hello in time
+  std::atomic<bool> greeted_{false};    // set by the hub, from its own strand
+  std::optional<Clock::time_point> close_deadline_;  // the socket is cut if the close has not finished
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;
   bool ping_queued_ = false;

@@ -1,6 +1,8 @@
-// Server-to-client WebSocket frame headers (RFC 6455 §5.2), made by hand so that several queued
-// frames can leave a connection in one gathered write. Server frames are never masked and never
-// fragmented here (FIN is always set); no extension is negotiated, so RSV bits stay clear.
+// WebSocket frame headers (RFC 6455 §5.2) by hand. Server-to-client: made here so that several
+// queued frames can leave a connection in one gathered write; server frames are never masked and
+// never fragmented here (FIN is always set); no extension is negotiated, so RSV bits stay clear.
+// Client-to-server: read here, so that a connection waiting for its next frame holds no reader
+// state beyond a few bytes (Beast's reader keeps a 1.5 KiB buffer in every stream).
 #pragma once
 
 #include <array>
@@ -25,6 +27,30 @@ struct Header {
 // to 125, 16-bit up to 65535, 64-bit beyond. A control opcode with more than kMaxControlPayload
 // bytes is the caller's bug (RFC 6455 §5.5).
 Header frame_header(Opcode opcode, std::uint64_t payload_size);
+
+// A client frame's header, read from the first bytes received.
+struct ClientHeader {
+  enum class Status { incomplete, ok, protocol_error };
+  Status status = Status::incomplete;
+  bool fin = false;
+  Opcode opcode = Opcode::text;  // 0 (continuation) is kept as its raw value
+  std::uint8_t raw_opcode = 0;
+  std::array<std::uint8_t, 4> mask{};
+  std::uint64_t payload_size = 0;
+  std::size_t header_size = 0;  // 6, 8 or 14
+};
+
+inline constexpr std::uint8_t kContinuation = 0x0;
+inline bool is_control(std::uint8_t raw_opcode) { return raw_opcode >= 0x8; }
+
+// Reads the header at the start of `data`: incomplete until all its bytes are there; a protocol
+// error (RFC 6455 §5.2, §5.5) for RSV bits (no extension is negotiated), an unknown opcode, an
+// unmasked frame (a client must mask), a fragmented or over-125-byte control frame, or a length
+// not in its shortest form or with the 64-bit form's top bit set.
+ClientHeader read_client_header(const std::uint8_t* data, std::size_t size);
+
+// XORs `size` payload bytes with the mask, `offset` bytes into the payload.
+void unmask(std::uint8_t* data, std::size_t size, const std::array<std::uint8_t, 4>& mask, std::uint64_t offset = 0);
 
 // The first byte of an already framed frame names its opcode: used to recognise the close frame
 // Beast writes on its own.
