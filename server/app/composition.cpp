@@ -45,11 +45,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// SIGTERM to exit: the contract allows 5 s. The phases below fit inside with room for teardown.
-constexpr auto kShutdownBudget = 3500ms;  // after this the I/O stops whatever is still going on
-constexpr auto kDrainBudget = 1500ms;     // writes in flight get this long to be acknowledged
-constexpr auto kCloseBudget = 1500ms;     // WebSockets get this long to finish their closing handshake
-constexpr auto kWatchdog = 4500ms;        // from the signal: if teardown itself hangs (a stuck disk), exit 1
+// SIGTERM to exit: the contract allows 5 s; the phases (limits::Shutdown) fit inside.
+constexpr limits::Shutdown kBudgets{};
+constexpr auto kShutdownBudget = kBudgets.total;
+constexpr auto kDrainBudget = kBudgets.drain;
+constexpr auto kCloseBudget = kBudgets.close;
+constexpr auto kWatchdog = kBudgets.watchdog;
 
 // An io_context whose pending handlers can be destroyed (shutdown) while the objects they refer to
 // still exist; the destructor would do it only after they are gone.
@@ -138,6 +139,7 @@ fs::path find_web_root(const Options& options) {
 backend::Result<core::Authenticator> make_authenticator(const Options& options) {
   if (options.auth == "jwt") {
     core::JwtOptions jwt;
+    static_cast<limits::Jwt&>(jwt) = options.limits.jwt;
     jwt.key = options.jwt_key;
     jwt.algorithm = options.jwt_algorithm;
     jwt.audience = options.jwt_audience;

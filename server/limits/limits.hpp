@@ -68,6 +68,12 @@ struct Accounts {
   int audit_max_limit = 500;                           // ...and with one
 };
 
+// ---- JWT mode (core/jwt_authenticator.hpp) ----
+struct Jwt {
+  // `exp` and `nbf` are judged this far in the token's favour: the issuer's clock and ours differ a little.
+  std::chrono::seconds clock_leeway{30};
+};
+
 // ---- the facilitation engine, run by the hub (facilitation/engine.hpp) ----
 struct Facilitation {
   std::size_t max_polls = 200;      // polls per room over its lifetime; opening one more is a conflict
@@ -108,6 +114,17 @@ struct Hub {
   // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
   milliseconds gap_retry_initial{200};
   milliseconds gap_retry_max{5000};
+  // Frames of one connection held back (before the answer to its `hello`, or behind a join of
+  // their room still being answered); beyond: rate_limited. A client pipelining its joins fits.
+  std::size_t max_waiting_frames = 256;
+  // Users with a room-creation allowance remembered; above, those whose bucket has refilled are
+  // forgotten (a full bucket is what a new user gets anyway): bounded memory.
+  std::size_t max_create_allowances = 4096;
+  std::size_t max_mentions = 50;       // people one message names at most
+  std::size_t max_mention_marks = 50;  // `@` of one message looked at: bounded work per send
+  // Members told of a room's change in the list (accounts mode) at most: bounded notice size.
+  std::size_t max_notice_members = 5000;
+  std::size_t export_max_messages = 200'000;  // messages one session record reads at most (memory)
   Facilitation facilitation;
 };
 
@@ -157,13 +174,24 @@ struct Presence {
   milliseconds reconnect_spread = RedisConnection{}.backoff_max;
 };
 
-// Every limit of the server, by concern.
+// ---- shutdown on SIGTERM/SIGINT (app/composition.cpp) ----
+// Fixed, not flags: the contract gives 5 s from the signal to exit; the phases fit inside with room
+// for teardown.
+struct Shutdown {
+  milliseconds total{3500};     // after this the I/O stops whatever is still going on
+  milliseconds drain{1500};     // writes in flight get this long to be acknowledged
+  milliseconds close{1500};     // WebSockets get this long to finish their closing handshake
+  milliseconds watchdog{4500};  // from the signal: if teardown itself hangs (a stuck disk), exit 1
+};
+
+// Every limit of the server that a flag or a module's options can set, by concern.
 struct Limits {
   Connections connections;
   WebSocket websocket;
   Http http;
   Api api;
   Accounts accounts;
+  Jwt jwt;
   Hub hub;
   Store store;
   Redis redis;
