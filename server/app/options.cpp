@@ -136,7 +136,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        presence_flush_ms = std::to_string(d.hub.presence_flush_interval.count()),
                        max_failed_attempts = std::to_string(d.api.max_failed_attempts),
                        redis_connect_timeout_ms = std::to_string(d.redis.connection.connect_timeout.count()),
-                       redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count());
+                       redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count()),
+                       store_busy_timeout_ms = std::to_string(d.store.busy_timeout_ms),
+                       http_request_timeout = option_values::seconds_text(d.http.request_timeout);
   auto redis_wait_timeout_ms = static_cast<std::size_t>(d.redis.wait_timeout.count());
   double retention_sweep_s = std::chrono::duration<double>(d.hub.retention_sweep_interval).count();
 
@@ -263,6 +265,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("store-bulk-readers", po::value(&store_bulk_readers)->default_value(store_bulk_readers)->value_name("N"),
      "embedded mode, with store readers: more read-only connections that read only history pages and records, "
      "on threads of a lower priority, after nobody's join; 0: the store readers read those too")
+    ("store-busy-timeout-ms", po::value(&store_busy_timeout_ms)->default_value(store_busy_timeout_ms)->value_name("MS"),
+     "embedded mode: how long a write waits for another process holding the database file (a backup tool) "
+     "before it fails")
+    ("http-request-timeout", po::value(&http_request_timeout)->default_value(http_request_timeout)->value_name("SECONDS"),
+     "reading one HTTP request, or writing its response, may take this long; then the connection is closed")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -404,6 +411,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     hub.search_scan = static_cast<int>(whole_number("search-scan", search_scan, 1, 1'000'000));
     l.store.readers = whole_number("store-readers", store_readers, 0, 64);
     l.store.bulk_readers = whole_number("store-bulk-readers", store_bulk_readers, 0, 64);
+    l.store.busy_timeout_ms = static_cast<int>(whole_number("store-busy-timeout-ms", store_busy_timeout_ms, 0, 600'000));
+    l.http.request_timeout =
+        option_values::from_seconds(real_number("http-request-timeout", http_request_timeout, 0.1, 3'600, false));
     if (idle_timeout_s <= ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");

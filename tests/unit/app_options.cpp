@@ -359,6 +359,22 @@ TEST_CASE("options: --redis redis-sentinel://… and --redis-wait-replicas", "[a
   check_refused({"--redis-wait-timeout-ms", "5000"}, "--redis-wait-timeout-ms: expected 1 to 4000");
 }
 
+TEST_CASE("options: the store's busy timeout and the HTTP request timeout", "[app]") {
+  const Outcome defaults = parse({});
+  REQUIRE(defaults.parsed.run);
+  CHECK(defaults.parsed.options.limits.store.busy_timeout_ms == 5000);
+  CHECK(defaults.parsed.options.limits.http.request_timeout == 30s);
+
+  const Outcome set = parse({"--store-busy-timeout-ms", "0", "--http-request-timeout", "2.5"});
+  CAPTURE(set.err);
+  REQUIRE(set.parsed.run);
+  CHECK(set.parsed.options.limits.store.busy_timeout_ms == 0);
+  CHECK(set.parsed.options.limits.http.request_timeout == 2500ms);
+
+  check_refused({"--store-busy-timeout-ms", "600001"}, "--store-busy-timeout-ms: expected a whole number from 0 to 600000");
+  check_refused({"--http-request-timeout", "0"}, "--http-request-timeout: expected a number from 0.1 to 3600");
+}
+
 TEST_CASE("options: the Redis connection's timeouts", "[app]") {
   const Outcome defaults = parse({});
   REQUIRE(defaults.parsed.run);
