@@ -398,7 +398,13 @@ int run_server(const Options& options) {
     backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, std::move(accounts_options));
   }
   std::shared_ptr<mail::Mailer> mailer;
-  if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
+  if (!options.smtp_url.empty()) {
+    mail::SmtpSettings smtp;
+    static_cast<limits::Mail&>(smtp) = options.limits.mail;
+    smtp.url = options.smtp_url;
+    smtp.from = options.smtp_from;
+    mailer = std::make_shared<mail::SmtpMailer>(std::move(smtp));
+  }
   net::HttpApiSettings api_settings;
   static_cast<limits::Api&>(api_settings) = options.limits.api;
   api_settings.auth = options.auth;

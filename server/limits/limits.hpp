@@ -68,6 +68,12 @@ struct Accounts {
   int audit_max_limit = 500;                           // ...and with one
 };
 
+// ---- sign-in emails over SMTP (mail/smtp_mailer.hpp) ----
+struct Mail {
+  std::chrono::seconds timeout{30};  // one message, connect to QUIT: a stuck mail server holds up no more
+  std::size_t max_queue = 1000;      // messages waiting; more are dropped (bounded memory under a flood)
+};
+
 // ---- JWT mode (core/jwt_authenticator.hpp) ----
 struct Jwt {
   // `exp` and `nbf` are judged this far in the token's favour: the issuer's clock and ours differ a little.
@@ -191,6 +197,7 @@ struct Limits {
   Http http;
   Api api;
   Accounts accounts;
+  Mail mail;
   Jwt jwt;
   Hub hub;
   Store store;
