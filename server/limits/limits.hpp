@@ -1,8 +1,8 @@
 // Every limit of outloud-server in one place, each default written once (here): what it bounds and
 // why that default. The modules take their group from here (net::WebSocketLimits is
 // limits::WebSocket, core::HubOptions holds limits::Hub, ...); app/options.cpp maps the flags into
-// one `Limits` and prints these defaults in --help. Only the standard library: any module may
-// include it.
+// one `Limits` and prints these defaults in --help (compared whole, a test checks that no flag
+// given means exactly these). Only the standard library: any module may include it.
 #pragma once
 
 #include <chrono>
@@ -18,6 +18,7 @@ using std::chrono::milliseconds;
 struct Connections {
   std::size_t max_connections = 10'000;           // in all: well under a raised descriptor limit
   std::size_t max_connections_per_address = 256;  // per peer (an IPv6 /64 counts as one): a NAT of an office fits
+  friend bool operator==(const Connections&, const Connections&) = default;
 };
 
 // ---- one WebSocket connection (net/websocket_session.cpp) ----
@@ -39,6 +40,7 @@ struct WebSocket {
   milliseconds hello_timeout{10'000};      // a successful `hello` must come within this, or close 1008
   milliseconds close_timeout{2'000};       // a closing handshake may take this long, then the socket is cut
   milliseconds slow_close_timeout{500};    // same for a slow consumer, which is not reading anyway
+  friend bool operator==(const WebSocket&, const WebSocket&) = default;
 };
 
 // ---- plain HTTP requests (net/http_session.cpp) ----
@@ -46,6 +48,7 @@ struct Http {
   milliseconds request_timeout{30'000};  // reading one request, or writing its response: a slow link, not a slowloris
   std::size_t max_header_bytes = 16 * 1024;  // browsers' cookies and headers fit well within
   std::size_t max_body_bytes = 16 * 1024;    // nothing the server serves takes a larger body
+  friend bool operator==(const Http&, const Http&) = default;
 };
 
 // ---- the /api endpoints: sign-in and accounts over HTTP (net/http_api.hpp) ----
@@ -55,6 +58,7 @@ struct Api {
   std::chrono::seconds attempt_window{60};
   std::size_t max_tracked_addresses = 10'000;  // addresses the attempt limiter remembers: bounded memory
   std::chrono::seconds session_cookie_max_age{30 * 24 * 60 * 60};  // a browser stays signed in for 30 days
+  friend bool operator==(const Api&, const Api&) = default;
 };
 
 // ---- the accounts service (accounts/accounts.hpp) ----
@@ -66,24 +70,28 @@ struct Accounts {
   int max_list = 500;                                  // people, sessions, invitations, members per answer
   int audit_default_limit = 100;                       // audit page without a limit
   int audit_max_limit = 500;                           // ...and with one
+  friend bool operator==(const Accounts&, const Accounts&) = default;
 };
 
 // ---- sign-in emails over SMTP (mail/smtp_mailer.hpp) ----
 struct Mail {
   std::chrono::seconds timeout{30};  // one message, connect to QUIT: a stuck mail server holds up no more
   std::size_t max_queue = 1000;      // messages waiting; more are dropped (bounded memory under a flood)
+  friend bool operator==(const Mail&, const Mail&) = default;
 };
 
 // ---- JWT mode (core/jwt_authenticator.hpp) ----
 struct Jwt {
   // `exp` and `nbf` are judged this far in the token's favour: the issuer's clock and ours differ a little.
   std::chrono::seconds clock_leeway{30};
+  friend bool operator==(const Jwt&, const Jwt&) = default;
 };
 
 // ---- the facilitation engine, run by the hub (facilitation/engine.hpp) ----
 struct Facilitation {
   std::size_t max_polls = 200;      // polls per room over its lifetime; opening one more is a conflict
   std::int64_t minute_ms = 60'000;  // how long a breakout `minute` lasts (shorter only under a test flag)
+  friend bool operator==(const Facilitation&, const Facilitation&) = default;
 };
 
 // ---- the hub: rooms, requests and presence (core/hub.hpp) ----
@@ -132,6 +140,7 @@ struct Hub {
   std::size_t max_notice_members = 5000;
   std::size_t export_max_messages = 200'000;  // messages one session record reads at most (memory)
   Facilitation facilitation;
+  friend bool operator==(const Hub&, const Hub&) = default;
 };
 
 // ---- the embedded SQLite store (embedded/sqlite_store.hpp, sqlite_accounts.hpp) ----
@@ -146,6 +155,7 @@ struct Store {
   // pages, session records), on threads of a lower priority; 0: the readers above read them too,
   // after any interactive read.
   std::size_t bulk_readers = 1;
+  friend bool operator==(const Store&, const Store&) = default;
 };
 
 // ---- one connection to Redis (redis/connection.hpp) ----
@@ -156,6 +166,7 @@ struct RedisConnection {
   milliseconds backoff_max{5000};      // ...up to this; each delay is jittered to [d/2, d]
   milliseconds ping_interval{1000};    // subscriber: PING this often...
   milliseconds ping_timeout{3000};     // ...and reconnect when nothing came for this long
+  friend bool operator==(const RedisConnection&, const RedisConnection&) = default;
 };
 
 // ---- the Redis backends (redis/redis_backends.hpp) ----
@@ -167,6 +178,7 @@ struct Redis {
   // wait_timeout stays below connection.command_timeout, which would drop the connection first.
   int wait_replicas = 0;
   milliseconds wait_timeout{1000};
+  friend bool operator==(const Redis&, const Redis&) = default;
 };
 
 // ---- presence shared by the nodes through Redis (redis/redis_presence.hpp) ----
@@ -178,6 +190,7 @@ struct Presence {
   // After an outage, how far apart the nodes may reconnect: the Redis backends set it to their
   // connection's backoff_max.
   milliseconds reconnect_spread = RedisConnection{}.backoff_max;
+  friend bool operator==(const Presence&, const Presence&) = default;
 };
 
 // ---- shutdown on SIGTERM/SIGINT (app/composition.cpp) ----
@@ -188,6 +201,7 @@ struct Shutdown {
   milliseconds drain{1500};     // writes in flight get this long to be acknowledged
   milliseconds close{1500};     // WebSockets get this long to finish their closing handshake
   milliseconds watchdog{4500};  // from the signal: if teardown itself hangs (a stuck disk), exit 1
+  friend bool operator==(const Shutdown&, const Shutdown&) = default;
 };
 
 // Every limit of the server that a flag or a module's options can set, by concern.
@@ -203,6 +217,7 @@ struct Limits {
   Store store;
   Redis redis;
   Presence presence;
+  friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 }  // namespace outloud::limits

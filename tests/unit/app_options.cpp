@@ -123,6 +123,8 @@ TEST_CASE("options: defaults", "[app]") {
   CHECK(o.limits.websocket.ping_interval == 20s);
   CHECK(o.limits.websocket.idle_timeout == 60s);
   CHECK(o.log_level == "info");
+  // No flag given: every limit is limits.hpp's default, unchanged by its way through the flag's text.
+  CHECK(o.limits == outloud::limits::Limits{});
 }
 
 TEST_CASE("options: accounts and browsers", "[app]") {
