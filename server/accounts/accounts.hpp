@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/accounts/account_store.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::accounts {
 
@@ -85,14 +86,8 @@ struct MemberView {
   std::optional<protocol::User> sponsor;
 };
 
-struct AccountsOptions {
-  std::int64_t sign_in_code_ttl_ms = 15 * 60 * 1000;  // email links: 15 minutes (access.md)
-  int invitation_max_hours = 24 * 30;                  // `hours` above this: bad_request
-  int invitation_max_uses = 1000;                      // `uses` above this: bad_request
-  std::int64_t touch_interval_ms = 60 * 1000;          // a session's last_used is written at most this often
-  int max_list = 500;                                  // people, sessions, invitations, members per answer
-  int audit_default_limit = 100;
-  int audit_max_limit = 500;
+// The service's settings; its limits (limits::Accounts, with their defaults) are members through the base.
+struct AccountsOptions : limits::Accounts {
   // The invitation and setup links' base: --public-url, else http://<bound address>. Called per link.
   std::function<std::string()> base_url = [] { return std::string("http://localhost"); };
   std::function<std::int64_t()> now_ms;  // the clock; empty: the system clock

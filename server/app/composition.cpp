@@ -45,11 +45,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// SIGTERM to exit: the contract allows 5 s. The phases below fit inside with room for teardown.
-constexpr auto kShutdownBudget = 3500ms;  // after this the I/O stops whatever is still going on
-constexpr auto kDrainBudget = 1500ms;     // writes in flight get this long to be acknowledged
-constexpr auto kCloseBudget = 1500ms;     // WebSockets get this long to finish their closing handshake
-constexpr auto kWatchdog = 4500ms;        // from the signal: if teardown itself hangs (a stuck disk), exit 1
+// SIGTERM to exit: the contract allows 5 s; the phases (limits::Shutdown) fit inside.
+constexpr limits::Shutdown kBudgets{};
+constexpr auto kShutdownBudget = kBudgets.total;
+constexpr auto kDrainBudget = kBudgets.drain;
+constexpr auto kCloseBudget = kBudgets.close;
+constexpr auto kWatchdog = kBudgets.watchdog;
 
 // An io_context whose pending handlers can be destroyed (shutdown) while the objects they refer to
 // still exist; the destructor would do it only after they are gone.
@@ -80,13 +81,10 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   BackendSet set;
   if (!options.redis_url.empty()) {
     redis::RedisOptions redis_options;
+    static_cast<limits::Redis&>(redis_options) = options.limits.redis;
     redis_options.url = options.redis_url;
     redis_options.node_id = options.node_id;
-    redis_options.wait_replicas = options.redis_wait_replicas;
-    redis_options.wait_timeout = std::chrono::milliseconds(options.redis_wait_timeout_ms);
-    redis_options.presence.ttl = std::chrono::milliseconds(options.presence_ttl_ms);
-    redis_options.presence.refresh = std::chrono::milliseconds(options.presence_refresh_ms);
-    redis_options.presence.sweep = std::chrono::milliseconds(options.presence_sweep_ms);
+    redis_options.presence = options.limits.presence;
     set.redis = redis::make_redis_backends(io, std::move(redis_options));
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
@@ -97,15 +95,14 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
   set.embedded_bus = std::make_unique<embedded::EmbeddedBus>();
   set.memory_presence = std::make_unique<embedded::MemoryPresence>();
   embedded::SqliteStoreOptions sqlite_options;
+  static_cast<limits::Store&>(sqlite_options) = options.limits.store;
   if (options.unsafe_no_fsync) sqlite_options.synchronous = embedded::SqliteStoreOptions::Synchronous::off;
-  sqlite_options.readers = options.store_readers;
-  sqlite_options.bulk_readers = options.store_bulk_readers;
   set.sqlite_store = std::make_unique<embedded::SqliteStore>(options.data, *set.embedded_bus, sqlite_options);
   set.store = set.sqlite_store.get();
   set.bus = set.embedded_bus.get();
   set.presence = set.memory_presence.get();
   if (options.auth == "accounts") {
-    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data);
+    set.sqlite_accounts = std::make_unique<embedded::SqliteAccounts>(options.data, options.limits.store.busy_timeout_ms);
     set.account_store = set.sqlite_accounts.get();
   }
   return set;
@@ -142,6 +139,7 @@ fs::path find_web_root(const Options& options) {
 backend::Result<core::Authenticator> make_authenticator(const Options& options) {
   if (options.auth == "jwt") {
     core::JwtOptions jwt;
+    static_cast<limits::Jwt&>(jwt) = options.limits.jwt;
     jwt.key = options.jwt_key;
     jwt.algorithm = options.jwt_algorithm;
     jwt.audience = options.jwt_audience;
@@ -192,20 +190,9 @@ log::Level level_from(const std::string& name) {
   return log::Level::info;
 }
 
+// A closing handshake may take no longer than shutdown leaves for it.
 net::WebSocketLimits websocket_limits(const Options& options) {
-  using Ms = std::chrono::milliseconds;
-  auto ms = [](double seconds) { return std::chrono::duration_cast<Ms>(std::chrono::duration<double>(seconds)); };
-  net::WebSocketLimits limits;
-  limits.max_frame_bytes = options.max_frame_bytes;
-  limits.max_message_chars = options.max_message_chars;
-  limits.max_queue_bytes = options.max_queue_bytes;
-  limits.max_queue_frames = options.max_queue_frames;
-  limits.slow_grace = ms(options.slow_client_grace_s);
-  limits.rate_limit = options.rate_limit;
-  limits.rate_burst = options.rate_burst;
-  limits.ping_interval = ms(options.ping_interval_s);
-  limits.idle_timeout = ms(options.idle_timeout_s);
-  limits.hello_timeout = ms(options.hello_timeout_s);
+  net::WebSocketLimits limits = options.limits.websocket;
   limits.close_timeout = kCloseBudget;
   return limits;
 }
@@ -406,36 +393,33 @@ int run_server(const Options& options) {
   auto public_base = std::make_shared<std::string>();  // set once the port is bound, before the I/O runs
   if (options.auth == "accounts") {
     accounts::AccountsOptions accounts_options;
+    static_cast<limits::Accounts&>(accounts_options) = options.limits.accounts;
     accounts_options.base_url = [public_base] { return *public_base; };
     backends->accounts = std::make_unique<accounts::Accounts>(*backends->account_store, std::move(accounts_options));
   }
   std::shared_ptr<mail::Mailer> mailer;
-  if (!options.smtp_url.empty()) mailer = std::make_shared<mail::SmtpMailer>(mail::SmtpSettings{options.smtp_url, options.smtp_from});
+  if (!options.smtp_url.empty()) {
+    mail::SmtpSettings smtp;
+    static_cast<limits::Mail&>(smtp) = options.limits.mail;
+    smtp.url = options.smtp_url;
+    smtp.from = options.smtp_from;
+    mailer = std::make_shared<mail::SmtpMailer>(std::move(smtp));
+  }
   net::HttpApiSettings api_settings;
+  static_cast<limits::Api&>(api_settings) = options.limits.api;
   api_settings.auth = options.auth;
   api_settings.public_url = options.public_url;
   api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
-  api_settings.cookie.max_age = std::chrono::hours(24 * 30);
-  api_settings.max_failed_attempts = options.max_failed_attempts;
+  api_settings.cookie.max_age = options.limits.api.session_cookie_max_age;
+  api_settings.sign_in_link_ttl = std::chrono::duration_cast<std::chrono::minutes>(
+      std::chrono::milliseconds(options.limits.accounts.sign_in_code_ttl_ms));
   auto api = std::make_shared<net::HttpApi>(api_settings, backends->accounts.get(), mailer,
                                             options.auth == "jwt" ? authenticator.value() : core::Authenticator{});
 
   core::HubOptions hub_options;
+  static_cast<limits::Hub&>(hub_options) = options.limits.hub;
   hub_options.node_id = options.node_id;
-  hub_options.max_rooms_per_connection = options.max_rooms_per_connection;
-  hub_options.create_rate_per_minute = options.create_rate;
-  hub_options.max_rooms = static_cast<std::int64_t>(options.max_rooms);
-  hub_options.max_requests_in_flight = static_cast<int>(options.max_requests_in_flight);
-  hub_options.max_reply_bytes = options.max_reply_bytes;
-  hub_options.presence_immediate_below = options.presence_immediate_below;
-  hub_options.presence_flush_interval = std::chrono::milliseconds(options.presence_flush_ms);
-  hub_options.worker_threads = static_cast<int>(options.worker_threads);
-  hub_options.max_exports_at_once = static_cast<int>(options.max_exports);
-  hub_options.search_scan = static_cast<int>(options.search_scan);
   hub_options.labels = split_labels(options.labels);
-  hub_options.breakout_minute_ms = static_cast<std::int64_t>(options.test_breakout_minute_ms);
-  hub_options.retention_sweep_interval =
-      std::chrono::milliseconds(static_cast<std::int64_t>(options.retention_sweep_s * 1000));
   auto hub = core::Hub::create(io.get_executor(),
                                core::Backends{*backends->store, *backends->bus, *backends->presence,
                                               backends->accounts.get()},
@@ -443,9 +427,9 @@ int run_server(const Options& options) {
   backends->bus->set_handler(hub.get());
 
   auto context = std::shared_ptr<net::ServerContext>(new net::ServerContext{
-      hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, net::HttpLimits{},
+      hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, options.limits.http,
       websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
-      net::ConnectionLimits{options.max_connections, options.max_connections_per_address},
+      options.limits.connections,
       net::OriginPolicy(options.public_url, options.allowed_origins), api});
   auto listener = std::make_shared<net::Listener>(io, context);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -78,40 +79,68 @@ std::string format_number(double value) {
 
 }  // namespace
 
+// Unity builds put several .cpp files in one translation unit: these helpers keep a name of their own.
+namespace option_values {
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  return format_number(std::chrono::duration<double>(duration).count());
+}
+
+std::chrono::milliseconds from_seconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));
+}
+
+std::chrono::milliseconds whole_ms(const std::string& flag, const std::string& text, std::size_t min, std::size_t max) {
+  return std::chrono::milliseconds(whole_number(flag, text, min, max));
+}
+
+}  // namespace option_values
+
 ParsedOptions parse_options(int argc, const char* const argv[]) {
   ParsedOptions parsed;
   Options& o = parsed.options;
   const Options defaults;
 
-  // Numbers arrive as text and are checked below, with the range in the message.
-  std::string threads, max_frame_bytes = std::to_string(defaults.max_frame_bytes),
-                       max_message_chars = std::to_string(defaults.max_message_chars),
-                       max_queue_bytes = std::to_string(defaults.max_queue_bytes),
-                       max_queue_frames = std::to_string(defaults.max_queue_frames),
-                       slow_grace = format_number(defaults.slow_client_grace_s),
-                       rate_limit = format_number(defaults.rate_limit), rate_burst = format_number(defaults.rate_burst),
-                       max_rooms = std::to_string(defaults.max_rooms_per_connection),
-                       ping_interval = format_number(defaults.ping_interval_s),
-                       idle_timeout = format_number(defaults.idle_timeout_s),
-                       presence_ttl = std::to_string(defaults.presence_ttl_ms),
-                       presence_refresh = std::to_string(defaults.presence_refresh_ms),
-                       presence_sweep = std::to_string(defaults.presence_sweep_ms), test_fault_after_ms = "0",
-                       test_breakout_minute_ms = std::to_string(defaults.test_breakout_minute_ms),
-                       hello_timeout = format_number(defaults.hello_timeout_s),
-                       max_connections = std::to_string(defaults.max_connections),
-                       max_connections_per_address = std::to_string(defaults.max_connections_per_address),
-                       create_rate = format_number(defaults.create_rate),
-                       max_total_rooms = std::to_string(defaults.max_rooms),
-                       max_in_flight = std::to_string(defaults.max_requests_in_flight),
-                       max_reply_bytes = std::to_string(defaults.max_reply_bytes),
-                       worker_threads = std::to_string(defaults.worker_threads),
-                       max_exports = std::to_string(defaults.max_exports),
-                       search_scan = std::to_string(defaults.search_scan),
-                       store_readers = std::to_string(defaults.store_readers),
-                       store_bulk_readers = std::to_string(defaults.store_bulk_readers),
-                       presence_immediate_below = std::to_string(defaults.presence_immediate_below),
-                       presence_flush_ms = std::to_string(defaults.presence_flush_ms),
-                       max_failed_attempts = std::to_string(defaults.max_failed_attempts);
+  const limits::Limits& d = defaults.limits;
+  limits::Limits& l = o.limits;
+
+  // Numbers arrive as text and are checked below, with the range in the message; the defaults shown
+  // by --help are those of limits/limits.hpp.
+  std::string threads, max_frame_bytes = std::to_string(d.websocket.max_frame_bytes),
+                       max_message_chars = std::to_string(d.websocket.max_message_chars),
+                       max_queue_bytes = std::to_string(d.websocket.max_queue_bytes),
+                       max_queue_frames = std::to_string(d.websocket.max_queue_frames),
+                       slow_grace = option_values::seconds_text(d.websocket.slow_grace),
+                       rate_limit = format_number(d.websocket.rate_limit),
+                       rate_burst = format_number(d.websocket.rate_burst),
+                       max_rooms = std::to_string(d.hub.max_rooms_per_connection),
+                       ping_interval = option_values::seconds_text(d.websocket.ping_interval),
+                       idle_timeout = option_values::seconds_text(d.websocket.idle_timeout),
+                       presence_ttl = std::to_string(d.presence.ttl.count()),
+                       presence_refresh = std::to_string(d.presence.refresh.count()),
+                       presence_sweep = std::to_string(d.presence.sweep.count()), test_fault_after_ms = "0",
+                       test_breakout_minute_ms = std::to_string(d.hub.facilitation.minute_ms),
+                       hello_timeout = option_values::seconds_text(d.websocket.hello_timeout),
+                       max_connections = std::to_string(d.connections.max_connections),
+                       max_connections_per_address = std::to_string(d.connections.max_connections_per_address),
+                       create_rate = format_number(d.hub.create_rate_per_minute),
+                       max_total_rooms = std::to_string(d.hub.max_rooms),
+                       max_in_flight = std::to_string(d.hub.max_requests_in_flight),
+                       max_reply_bytes = std::to_string(d.hub.max_reply_bytes),
+                       worker_threads = std::to_string(d.hub.worker_threads),
+                       max_exports = std::to_string(d.hub.max_exports_at_once),
+                       search_scan = std::to_string(d.hub.search_scan),
+                       store_readers = std::to_string(d.store.readers),
+                       store_bulk_readers = std::to_string(d.store.bulk_readers),
+                       presence_immediate_below = std::to_string(d.hub.presence_immediate_below),
+                       presence_flush_ms = std::to_string(d.hub.presence_flush_interval.count()),
+                       max_failed_attempts = std::to_string(d.api.max_failed_attempts),
+                       redis_connect_timeout_ms = std::to_string(d.redis.connection.connect_timeout.count()),
+                       redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count()),
+                       store_busy_timeout_ms = std::to_string(d.store.busy_timeout_ms),
+                       http_request_timeout = option_values::seconds_text(d.http.request_timeout);
+  auto redis_wait_timeout_ms = static_cast<std::size_t>(d.redis.wait_timeout.count());
+  double retention_sweep_s = std::chrono::duration<double>(d.hub.retention_sweep_interval).count();
 
   po::options_description general("outloud-server: OutLoud chat server (HTTP and WebSocket on one port)\n\nOptions");
   // clang-format off
@@ -128,11 +157,16 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "many (AUTH with the credentials; nodes on other DB numbers of one Redis never see each other); or "
      "redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB]: ask these sentinels "
      "(port 26379 by default) for the master and follow its failovers (the credentials are the master's)")
-    ("redis-wait-replicas", po::value(&o.redis_wait_replicas)->default_value(defaults.redis_wait_replicas)->value_name("N"),
+    ("redis-wait-replicas", po::value(&l.redis.wait_replicas)->default_value(d.redis.wait_replicas)->value_name("N"),
      "--redis: answer `sent` only once N replicas have the message (Redis WAIT), so that a failover keeps "
      "it; 0: once the master has it")
-    ("redis-wait-timeout-ms", po::value(&o.redis_wait_timeout_ms)->default_value(defaults.redis_wait_timeout_ms)->value_name("MS"),
+    ("redis-wait-timeout-ms", po::value(&redis_wait_timeout_ms)->default_value(redis_wait_timeout_ms)->value_name("MS"),
      "--redis-wait-replicas: how long to wait for the replicas before answering `unavailable`")
+    ("redis-connect-timeout-ms", po::value(&redis_connect_timeout_ms)->default_value(redis_connect_timeout_ms)->value_name("MS"),
+     "--redis: how long one attempt to connect (resolve, TCP, AUTH, SELECT) may take before the next one")
+    ("redis-command-timeout-ms", po::value(&redis_command_timeout_ms)->default_value(redis_command_timeout_ms)->value_name("MS"),
+     "--redis: how long a command may go unanswered before the connection is dropped and made again "
+     "(longer than --redis-wait-timeout-ms)")
     ("node-id", po::value(&o.node_id)->value_name("NAME"),
      "this node's name, [A-Za-z0-9._-]{1,64} (default: the host name)")
     ("auth", po::value(&o.auth)->default_value(defaults.auth)->value_name("accounts|open|jwt"),
@@ -140,7 +174,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "open: hello names the user (demos and tests only); jwt: hello carries a token signed with --jwt-key")
     ("labels", po::value(&o.labels)->default_value(defaults.labels)->value_name("A,B,..."),
      "the information-governance labels a room may carry; the first is the default")
-    ("retention-sweep", po::value(&o.retention_sweep_s)->default_value(defaults.retention_sweep_s)->value_name("SECONDS"),
+    ("retention-sweep", po::value(&retention_sweep_s)->default_value(retention_sweep_s)->value_name("SECONDS"),
      "how often messages older than their room's retention are deleted")
     ("jwt-key", po::value(&o.jwt_key)->value_name("KEY"), "JWT HMAC secret or PEM public key (--auth jwt)")
     ("jwt-key-file", po::value(&o.jwt_key_file)->value_name("PATH"), "read the JWT key from this file (--auth jwt)")
@@ -231,6 +265,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("store-bulk-readers", po::value(&store_bulk_readers)->default_value(store_bulk_readers)->value_name("N"),
      "embedded mode, with store readers: more read-only connections that read only history pages and records, "
      "on threads of a lower priority, after nobody's join; 0: the store readers read those too")
+    ("store-busy-timeout-ms", po::value(&store_busy_timeout_ms)->default_value(store_busy_timeout_ms)->value_name("MS"),
+     "embedded mode: how long a write waits for another process holding the database file (a backup tool) "
+     "before it fails")
+    ("http-request-timeout", po::value(&http_request_timeout)->default_value(http_request_timeout)->value_name("SECONDS"),
+     "reading one HTTP request, or writing its response, may take this long; then the connection is closed")
     ("log-level", po::value(&o.log_level)->default_value(defaults.log_level)->value_name("LEVEL"),
      "debug, info, warn or error");
   // clang-format on
@@ -258,17 +297,28 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     if (o.labels.empty() || o.labels.front() == ',' || o.labels.back() == ',' || o.labels.find(",,") != std::string::npos) {
       throw UsageError("--labels: a comma-separated list of labels, e.g. OFFICIAL,OFFICIAL-SENSITIVE");
     }
-    if (!(o.retention_sweep_s >= 1)) throw UsageError("--retention-sweep: at least 1 second");
+    if (!(retention_sweep_s >= 1)) throw UsageError("--retention-sweep: at least 1 second");
+    l.hub.retention_sweep_interval = std::chrono::milliseconds(static_cast<std::int64_t>(retention_sweep_s * 1000));
     if (!o.redis_url.empty()) {
       auto target = redis::parse_redis_target(o.redis_url);
       if (auto* why = std::get_if<std::string>(&target)) throw UsageError(*why);
     }
-    if (o.redis_wait_replicas < 0 || o.redis_wait_replicas > 16) {
-      throw UsageError("--redis-wait-replicas: expected 0 to 16, got " + std::to_string(o.redis_wait_replicas));
+    if (l.redis.wait_replicas < 0 || l.redis.wait_replicas > 16) {
+      throw UsageError("--redis-wait-replicas: expected 0 to 16, got " + std::to_string(l.redis.wait_replicas));
     }
-    // Below the connection's 5 s command timeout, which would otherwise drop the connection first.
-    if (o.redis_wait_timeout_ms < 1 || o.redis_wait_timeout_ms > 4'000) {
-      throw UsageError("--redis-wait-timeout-ms: expected 1 to 4000, got " + std::to_string(o.redis_wait_timeout_ms));
+    // Below the connection's command timeout, which would otherwise drop the connection first.
+    if (redis_wait_timeout_ms < 1 || redis_wait_timeout_ms > 4'000) {
+      throw UsageError("--redis-wait-timeout-ms: expected 1 to 4000, got " + std::to_string(redis_wait_timeout_ms));
+    }
+    l.redis.wait_timeout = std::chrono::milliseconds(redis_wait_timeout_ms);
+    l.redis.connection.connect_timeout =
+        option_values::whole_ms("redis-connect-timeout-ms", redis_connect_timeout_ms, 10, 600'000);
+    l.redis.connection.command_timeout =
+        option_values::whole_ms("redis-command-timeout-ms", redis_command_timeout_ms, 100, 600'000);
+    if (l.redis.wait_timeout >= l.redis.connection.command_timeout) {
+      throw UsageError("--redis-wait-timeout-ms (" + std::to_string(redis_wait_timeout_ms) +
+                       ") must be shorter than --redis-command-timeout-ms (" + redis_command_timeout_ms +
+                       "), or a WAIT would drop the connection");
     }
     if (!vm.count("node-id")) o.node_id = default_node_id();
     if (!is_valid_node_id(o.node_id)) {
@@ -322,7 +372,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     } else if (!o.smtp_from.empty()) {
       throw UsageError("--smtp-from needs --smtp");
     }
-    o.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
+    l.api.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {
@@ -332,41 +382,49 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     o.threads = vm.count("threads") ? static_cast<unsigned>(whole_number("threads", threads, 1, 256)) : cores;
-    o.max_frame_bytes = whole_number("max-frame-bytes", max_frame_bytes, 1024, 16 * 1024 * 1024);
-    o.max_message_chars = whole_number("max-message-chars", max_message_chars, 1, 1'000'000);
-    o.max_queue_bytes = whole_number("max-queue-bytes", max_queue_bytes, 1024, std::size_t{1} << 30);
-    o.max_queue_frames = whole_number("max-queue-frames", max_queue_frames, 1, 1'000'000);
-    o.slow_client_grace_s = real_number("slow-client-grace", slow_grace, 0, 600, false);
-    o.rate_limit = real_number("rate-limit", rate_limit, 0, 1e9, false);
-    o.rate_burst = real_number("rate-burst", rate_burst, 1, 1e9, false);
-    o.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
-    o.ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
-    o.idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
-    o.hello_timeout_s = real_number("hello-timeout", hello_timeout, 0.01, 86'400, false);
-    o.max_connections = whole_number("max-connections", max_connections, 1, 10'000'000);
-    o.max_connections_per_address =
+    auto& ws = l.websocket;
+    auto& hub = l.hub;
+    ws.max_frame_bytes = whole_number("max-frame-bytes", max_frame_bytes, 1024, 16 * 1024 * 1024);
+    ws.max_message_chars = whole_number("max-message-chars", max_message_chars, 1, 1'000'000);
+    ws.max_queue_bytes = whole_number("max-queue-bytes", max_queue_bytes, 1024, std::size_t{1} << 30);
+    ws.max_queue_frames = whole_number("max-queue-frames", max_queue_frames, 1, 1'000'000);
+    ws.slow_grace = option_values::from_seconds(real_number("slow-client-grace", slow_grace, 0, 600, false));
+    ws.rate_limit = real_number("rate-limit", rate_limit, 0, 1e9, false);
+    ws.rate_burst = real_number("rate-burst", rate_burst, 1, 1e9, false);
+    hub.max_rooms_per_connection = whole_number("max-rooms-per-connection", max_rooms, 1, 100'000);
+    const double ping_interval_s = real_number("ping-interval", ping_interval, 0.01, 86'400, false);
+    const double idle_timeout_s = real_number("idle-timeout", idle_timeout, 0.01, 86'400, false);
+    ws.ping_interval = option_values::from_seconds(ping_interval_s);
+    ws.idle_timeout = option_values::from_seconds(idle_timeout_s);
+    ws.hello_timeout = option_values::from_seconds(real_number("hello-timeout", hello_timeout, 0.01, 86'400, false));
+    l.connections.max_connections = whole_number("max-connections", max_connections, 1, 10'000'000);
+    l.connections.max_connections_per_address =
         whole_number("max-connections-per-address", max_connections_per_address, 1, 10'000'000);
-    o.create_rate = real_number("create-rate", create_rate, 0, 1e6, false);
-    o.max_rooms = whole_number("max-rooms", max_total_rooms, 0, 1'000'000'000);
-    o.max_requests_in_flight = whole_number("max-requests-in-flight", max_in_flight, 1, 100'000);
-    o.presence_immediate_below = whole_number("presence-immediate-below", presence_immediate_below, 0, 1'000'000);
-    o.presence_flush_ms = whole_number("presence-flush-ms", presence_flush_ms, 10, 60'000);
-    o.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
-    o.worker_threads = whole_number("worker-threads", worker_threads, 1, 64);
-    o.max_exports = whole_number("max-exports", max_exports, 1, 64);
-    o.search_scan = whole_number("search-scan", search_scan, 1, 1'000'000);
-    o.store_readers = whole_number("store-readers", store_readers, 0, 64);
-    o.store_bulk_readers = whole_number("store-bulk-readers", store_bulk_readers, 0, 64);
-    if (o.idle_timeout_s <= o.ping_interval_s) {
+    hub.create_rate_per_minute = real_number("create-rate", create_rate, 0, 1e6, false);
+    hub.max_rooms = static_cast<std::int64_t>(whole_number("max-rooms", max_total_rooms, 0, 1'000'000'000));
+    hub.max_requests_in_flight = static_cast<int>(whole_number("max-requests-in-flight", max_in_flight, 1, 100'000));
+    hub.presence_immediate_below = whole_number("presence-immediate-below", presence_immediate_below, 0, 1'000'000);
+    hub.presence_flush_interval = option_values::whole_ms("presence-flush-ms", presence_flush_ms, 10, 60'000);
+    hub.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
+    hub.worker_threads = static_cast<int>(whole_number("worker-threads", worker_threads, 1, 64));
+    hub.max_exports_at_once = static_cast<int>(whole_number("max-exports", max_exports, 1, 64));
+    hub.search_scan = static_cast<int>(whole_number("search-scan", search_scan, 1, 1'000'000));
+    l.store.readers = whole_number("store-readers", store_readers, 0, 64);
+    l.store.bulk_readers = whole_number("store-bulk-readers", store_bulk_readers, 0, 64);
+    l.store.busy_timeout_ms = static_cast<int>(whole_number("store-busy-timeout-ms", store_busy_timeout_ms, 0, 600'000));
+    l.http.request_timeout =
+        option_values::from_seconds(real_number("http-request-timeout", http_request_timeout, 0.1, 3'600, false));
+    if (idle_timeout_s <= ping_interval_s) {
       throw UsageError("--idle-timeout (" + idle_timeout + " s) must be longer than --ping-interval (" +
                        ping_interval + " s), or quiet clients would be closed before they are pinged");
     }
-    o.presence_ttl_ms = whole_number("presence-ttl-ms", presence_ttl, 100, 3'600'000);
-    o.presence_refresh_ms = whole_number("presence-refresh-ms", presence_refresh, 10, 3'600'000);
-    o.presence_sweep_ms = whole_number("presence-sweep-ms", presence_sweep, 10, 3'600'000);
+    l.presence.ttl = option_values::whole_ms("presence-ttl-ms", presence_ttl, 100, 3'600'000);
+    l.presence.refresh = option_values::whole_ms("presence-refresh-ms", presence_refresh, 10, 3'600'000);
+    l.presence.sweep = option_values::whole_ms("presence-sweep-ms", presence_sweep, 10, 3'600'000);
     o.test_fault_after_ms = whole_number("test-fault-after-ms", test_fault_after_ms, 0, 3'600'000);
-    o.test_breakout_minute_ms = whole_number("test-breakout-minute-ms", test_breakout_minute_ms, 100, 60'000);
-    if (o.presence_refresh_ms >= o.presence_ttl_ms) {
+    hub.facilitation.minute_ms =
+        static_cast<std::int64_t>(whole_number("test-breakout-minute-ms", test_breakout_minute_ms, 100, 60'000));
+    if (l.presence.refresh >= l.presence.ttl) {
       throw UsageError("--presence-refresh-ms (" + presence_refresh + ") must be shorter than --presence-ttl-ms (" +
                        presence_ttl + "), or live entries would expire between refreshes");
     }

@@ -1,9 +1,12 @@
-// Every setting and limit of outloud-server, with its default. Parsed from the command line.
+// Every setting of outloud-server, with its default, and its limits (limits/limits.hpp holds them
+// with their defaults; the flag of each is in parse_options). Parsed from the command line.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include "server/limits/limits.hpp"
 
 namespace outloud::app {
 
@@ -14,8 +17,6 @@ struct Options {
   // --redis redis://[[USER]:PASSWORD@]HOST:PORT[/DB] or
   // redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER_NAME[/DB]; empty: embedded backends
   std::string redis_url;
-  int redis_wait_replicas = 0;           // --redis-wait-replicas: `sent` only once N replicas have it (WAIT); 0: no wait
-  std::size_t redis_wait_timeout_ms = 1'000;  // --redis-wait-timeout-ms: WAIT's timeout (≤ 4000); then `unavailable`
   std::string node_id;                   // --node-id; default: the host name ("node-1" if it has none)
   std::string web_root;                  // --web-root; default <exe>/../share/outloud/web, else the source tree's
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
@@ -31,60 +32,24 @@ struct Options {
 
   // ---- rooms (access.md) ----
   std::string labels = "OFFICIAL,OFFICIAL-SENSITIVE";  // --labels: allowed room labels; the first is the default
-  double retention_sweep_s = 3600;                      // --retention-sweep: seconds between retention sweeps
 
   // ---- accounts and browsers ----
   std::string public_url;                // --public-url https://HOST[:PORT]: links in emails, Secure cookie when https
   std::vector<std::string> allowed_origins;  // --allowed-origin (repeatable): browser origins besides the server's own
   std::string smtp_url;                  // --smtp smtp://HOST:PORT: email sign-in links (needs --public-url)
   std::string smtp_from;                 // --smtp-from: sender address; default outloud@<public-url host>
-  std::size_t max_failed_attempts = 10;  // --max-failed-attempts: failed sign-in/redeem/setup per address per minute; 0: no limit
-
-  // ---- limits per connection ----
-  std::size_t max_frame_bytes = 64 * 1024;          // --max-frame-bytes: larger frames close with 1009
-  std::size_t max_message_chars = 16'000;           // --max-message-chars: `send` text, characters
-  // A client with more than this queued, whose current write has been stuck for --slow-client-grace,
-  // is dropped as a slow consumer (close 1008); with 8 times this queued it is dropped at once.
-  std::size_t max_queue_bytes = 4 * 1024 * 1024;    // --max-queue-bytes
-  std::size_t max_queue_frames = 4096;              // --max-queue-frames: same, counted in frames
-  double slow_client_grace_s = 1;                   // --slow-client-grace: seconds
-  double rate_limit = 30;                           // --rate-limit: frames per second; 0: unlimited
-  double rate_burst = 60;                           // --rate-burst: frames allowed at once
-  std::size_t max_rooms_per_connection = 100;       // --max-rooms-per-connection
-  double ping_interval_s = 20;                      // --ping-interval: seconds between pings
-  double idle_timeout_s = 60;                       // --idle-timeout: seconds of silence before closing
-  double hello_timeout_s = 10;                      // --hello-timeout: seconds to a successful hello, or close 1008
-
-  // ---- connections ----
-  // Beyond these a newcomer is answered 503 at once and closed (IPv6 peers counted per /64).
-  std::size_t max_connections = 10'000;             // --max-connections: TCP connections in all
-  std::size_t max_connections_per_address = 256;    // --max-connections-per-address
 
   // ---- for tests only: shorter timings and weaker guarantees than any deployment should use ----
-  std::size_t presence_ttl_ms = 25'000;      // --presence-ttl-ms: a cluster presence entry not refreshed expires
-  std::size_t presence_refresh_ms = 8'000;   // --presence-refresh-ms: how often a node refreshes its entries
-  std::size_t presence_sweep_ms = 2'000;     // --presence-sweep-ms: how often a node sweeps expired entries
+  // (--presence-ttl-ms, --presence-refresh-ms, --presence-sweep-ms and --test-breakout-minute-ms
+  // set limits below.)
   bool unsafe_no_fsync = false;              // --unsafe-no-fsync: SQLite synchronous=OFF (to prove a test catches it)
   std::size_t test_fault_after_ms = 0;       // --test-fault-after-ms: an I/O handler throws then; 0: never
-  std::size_t test_breakout_minute_ms = 60'000;  // --test-breakout-minute-ms: how long a breakout `minute` lasts
-
-  // ---- limits per request (the hub) ----
-  double create_rate = 30;                          // --create-rate: rooms one user may create per minute; 0: unlimited
-  std::size_t max_rooms = 10'000;                   // --max-rooms: rooms in all (breakout groups aside); 0: unlimited
-  std::size_t max_requests_in_flight = 32;          // --max-requests-in-flight: per connection
-  std::size_t max_reply_bytes = 1024 * 1024;        // --max-reply-bytes: messages in one history/joined reply
-  std::size_t worker_threads = 2;                   // --worker-threads: records, large pages, token checks
-  std::size_t max_exports = 1;                      // --max-exports: records built at once; more wait
-  std::size_t search_scan = 1000;                   // --search-scan: Redis store: newest messages one search reads
-  std::size_t store_readers = 2;                    // --store-readers: SQLite read-only connections for pages
-  std::size_t store_bulk_readers = 1;               // --store-bulk-readers: more, for history pages and records only, at a lower priority
-  // Members joined with `presence_limit` get a room's presence changes coalesced: at most one
-  // batch per flush interval in a room with this many members on the node, each change at once below.
-  std::size_t presence_immediate_below = 20;        // --presence-immediate-below: members
-  std::size_t presence_flush_ms = 250;              // --presence-flush-ms: between batches of a busy room
 
   // ---- diagnostics ----
   std::string log_level = "info";        // --log-level debug|info|warn|error
+
+  // ---- every limit: connections, WebSocket, HTTP, hub, store, Redis, presence ----
+  outloud::limits::Limits limits;
 };
 
 // The outcome of parsing: run with `options`, or exit with `exit_code` (0 after --help/--version,

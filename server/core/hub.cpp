@@ -181,7 +181,7 @@ void Hub::Impl::handle(std::uint64_t conn_id, p::ClientFrame frame) {
   metrics_.frames_received++;
   if (conn->authenticating) {
     // Their turn comes with the answer to `hello` (see finish_hello).
-    if (conn->before_welcome.size() >= kMaxWaitingFrames) {
+    if (conn->before_welcome.size() >= options_.max_waiting_frames) {
       return fail(conn_id, Request{frame.id, nullptr, nullptr}, p::ErrorCode::rate_limited,
                   "too many frames before the answer to hello: wait for it");
     }
@@ -212,7 +212,7 @@ void Hub::Impl::route(std::uint64_t conn_id, p::ClientFrame frame) {
       queue = conn->waiting_on_room.find(*room);
     }
     if (queue != conn->waiting_on_room.end()) {
-      if (conn->waiting_frames >= kMaxWaitingFrames) {
+      if (conn->waiting_frames >= options_.max_waiting_frames) {
         fail(conn_id, Request{frame.id, nullptr, nullptr}, p::ErrorCode::rate_limited,
              "too many frames waiting for room '" + *room + "': wait for the replies");
         return;

@@ -19,48 +19,15 @@
 #include "server/backend/store.hpp"
 #include "server/core/connection.hpp"
 #include "server/core/metrics.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::core {
 
-struct HubOptions {
+// The hub's settings; its limits (limits::Hub, with their defaults) are members through the base.
+struct HubOptions : limits::Hub {
   std::string node_id = "node-1";
-  std::size_t max_rooms_per_connection = 100;
-  int history_default_limit = 50;
-  int history_max_limit = 200;
-  int recovery_max_messages = 1000;  // join with `since` recovers at most this many
-  // access.md: the labels a room may carry (the first is the default) and how often rooms'
-  // retention is applied (at most retention_batch messages per room each time).
+  // access.md: the labels a room may carry (the first is the default).
   std::vector<std::string> labels = {"OFFICIAL", "OFFICIAL-SENSITIVE"};
-  std::chrono::milliseconds retention_sweep_interval{60 * 60 * 1000};
-  int retention_batch = 5000;
-  int rooms_page_default = 100;      // `rooms` without a limit gets this many
-  int rooms_page_max = protocol::kMaxRoomsPage;
-  // Room creation: per user a bucket of this many per minute (0: unlimited), and this many rooms
-  // in all (0: unlimited). Breakout groups, made by their session, are not counted against either.
-  double create_rate_per_minute = 30;
-  std::int64_t max_rooms = 10'000;
-  // Frames of one connection being carried out or waiting their turn; beyond: rate_limited.
-  int max_requests_in_flight = 32;
-  // Message bytes in one history or joined reply: fewer messages than asked when they are large.
-  std::size_t max_reply_bytes = 1 << 20;
-  // Threads for work kept off the hub's strand (records, large pages, token checks), and how many
-  // records may be built at once (each holds its room's messages).
-  int worker_threads = 2;
-  int max_exports_at_once = 1;
-  int max_history_reads_at_once = 4;
-  int search_scan = 1000;  // stores without a search index read at most this many messages per search
-  // Presence of large rooms (protocol/README.md "Large rooms"), for members that join with
-  // `presence_limit`: their presence changes are coalesced into one `presence_batch` per room at
-  // most every presence_flush_interval, except in rooms with fewer than presence_immediate_below
-  // members on this node, where each change goes out at once (small groups feel live).
-  std::chrono::milliseconds presence_flush_interval{250};
-  std::size_t presence_immediate_below = 20;
-  int presence_page_default = 100;  // `presence_page` without a limit
-  // A failed read of messages missed on the bus is retried after this, doubling up to the maximum.
-  std::chrono::milliseconds gap_retry_initial{200};
-  std::chrono::milliseconds gap_retry_max{5000};
-  // How long a breakout round's `minute` lasts: 60 s, shorter only in tests.
-  std::int64_t breakout_minute_ms = 60'000;
 };
 
 struct Backends {

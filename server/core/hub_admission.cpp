@@ -7,14 +7,6 @@
 
 namespace outloud::core {
 
-namespace {
-
-// Above this many users with a creation allowance, those whose bucket has refilled are forgotten
-// (a full bucket is what a new user gets anyway).
-constexpr std::size_t kMaxCreateAllowances = 4096;
-
-}  // namespace
-
 bool Hub::Impl::admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id) {
   const auto limit = static_cast<std::size_t>(std::max(1, options_.max_requests_in_flight));
   if (static_cast<std::size_t>(conn.in_flight->load()) + conn.waiting_frames < limit) return true;
@@ -27,7 +19,7 @@ bool Hub::Impl::take_create_token(const std::string& user_id) {
   const double per_minute = options_.create_rate_per_minute;
   if (per_minute <= 0) return true;
   const auto now = std::chrono::steady_clock::now();
-  if (create_allowances_.size() >= kMaxCreateAllowances) {
+  if (create_allowances_.size() >= options_.max_create_allowances) {
     const auto refill = std::chrono::duration<double>(60.0);  // a full bucket takes a minute to refill
     for (auto it = create_allowances_.begin(); it != create_allowances_.end();) {
       it = now - it->second.last_used > refill ? create_allowances_.erase(it) : std::next(it);

@@ -13,7 +13,6 @@ namespace outloud::core {
 namespace {
 
 constexpr int kExportPage = 250;  // small reads: the store serves the others in between
-constexpr std::size_t kExportMaxMessages = 200'000;
 constexpr int kExportRoomsPage = 500;
 
 using Messages = std::vector<p::Message>;
@@ -21,9 +20,10 @@ using Messages = std::vector<p::Message>;
 // One record being gathered. Every step runs on a worker; backend answers are posted to one.
 struct ExportJob : std::enable_shared_from_this<ExportJob> {
   ExportJob(backend::Store& store, std::shared_ptr<asio::thread_pool> workers, p::Export request,
-            backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions)
+            backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions, std::size_t max_messages)
       : store(store),
         workers(std::move(workers)),
+        max_messages(max_messages),
         room(request.room),
         request(std::move(request)),
         done(std::move(done)),
@@ -31,6 +31,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
 
   backend::Store& store;
   std::shared_ptr<asio::thread_pool> workers;
+  std::size_t max_messages;  // read at most (HubOptions::export_max_messages)
   std::string room;
   p::Export request;  // the zone and the form
   backend::Callback<std::string> done;
@@ -76,7 +77,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
                   auto& read = page.value().messages;
                   const bool more = static_cast<int>(read.size()) == kExportPage;
                   into.insert(into.end(), std::make_move_iterator(read.begin()), std::make_move_iterator(read.end()));
-                  if (!more || into.size() >= kExportMaxMessages) return then(job);
+                  if (!more || into.size() >= job.max_messages) return then(job);
                   const auto last = into.back().seq;
                   job.read_messages(from, last, std::move(then));
                 }),
@@ -161,7 +162,8 @@ void Hub::Impl::start_export(p::Export request, backend::Callback<std::string> d
       if (auto self = weak.lock()) self->export_finished();
     });
   };
-  std::make_shared<ExportJob>(backends_.store, workers_, std::move(request), std::move(finished), std::move(permissions))
+  std::make_shared<ExportJob>(backends_.store, workers_, std::move(request), std::move(finished), std::move(permissions),
+                              options_.export_max_messages)
       ->start();
 }
 

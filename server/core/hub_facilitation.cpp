@@ -65,9 +65,7 @@ void Hub::Impl::adopt_state(LocalRoom& room, std::int64_t version, facilitation:
 
 facilitation::Context Hub::Impl::session_context(const p::Room& meta, std::vector<p::PresenceEntry> present,
                                                  std::uint64_t seed) const {
-  facilitation::Context context{meta, now_ms(), std::move(present), seed};
-  context.limits.minute_ms = options_.breakout_minute_ms;
-  return context;
+  return facilitation::Context{meta, now_ms(), std::move(present), seed, options_.facilitation};
 }
 
 // One timer per room for whatever is due first: the session timer, the groups' warning or close.

@@ -198,8 +198,6 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   }
 
  private:
-  static constexpr std::size_t kMaxWaitingFrames = 256;
-
   void dispatch(std::uint64_t conn_id, p::ClientFrame frame);
   void release_room(std::uint64_t conn_id, const std::string& room, std::uint64_t hold);
   std::shared_ptr<RoomHold> hold_room(std::uint64_t conn_id, const std::string& room);

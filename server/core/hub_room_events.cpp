@@ -15,9 +15,6 @@ namespace {
 
 // Room ids are slugs, so this can never be a room's channel.
 constexpr const char* kNoticeChannel = "!notices";
-// A room's member list travels with its notice; beyond this many the notice goes to the room's
-// members present on each node plus whoever sees it as an open room.
-constexpr std::size_t kMaxNoticeMembers = 5000;
 
 std::string routing_json(const char* to, const std::vector<std::string>& users, const p::Room* room,
                          bool became_private = false) {
@@ -82,14 +79,16 @@ void Hub::Impl::announce_room(const p::Room& room, bool became_private) {
   // Breakout groups are behind their session's walls: its members see them.
   const auto& walls = room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
   backends_.accounts->members(walls, on_strand<std::vector<accounts::MemberView>>(
-      [publish, id = room.id](Result<std::vector<accounts::MemberView>> members) {
+      // A room's member list travels with its notice; beyond max_notice_members the notice goes to
+      // the room's members present on each node plus whoever sees it as an open room.
+      [publish, id = room.id, max = options_.max_notice_members](Result<std::vector<accounts::MemberView>> members) {
         if (!members) {
           log::warn("room list change of %s: members not read: %s", id.c_str(), members.error().message.c_str());
           return;
         }
         std::vector<std::string> ids;
         for (const auto& member : members.value()) {
-          if (ids.size() >= kMaxNoticeMembers) break;
+          if (ids.size() >= max) break;
           ids.push_back(member.user.id);
         }
         publish(std::move(ids));

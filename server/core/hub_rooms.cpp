@@ -43,7 +43,7 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
 // for a guest, are listed only for their members), so a page may hold fewer rooms than its limit.
 void Hub::Impl::on_rooms(std::uint64_t conn_id, const Request& re, const p::ListRooms& list) {
   connection(conn_id)->follows_room_list = true;
-  const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, options_.rooms_page_max);
+  const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, p::kMaxRoomsPage);
   auto list_page = [this, conn_id, re, list, limit](std::optional<std::set<std::string>> member_of) {
     // One more than the page says whether another page follows.
     backends_.store.list_rooms_page(

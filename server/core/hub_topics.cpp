@@ -10,10 +10,6 @@ namespace outloud::core {
 
 namespace {
 
-// A message names at most this many people; only this many `@` are looked at.
-constexpr std::size_t kMaxMentions = 50;
-constexpr std::size_t kMaxMentionMarks = 50;
-
 bool same_ignoring_ascii_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -79,7 +75,7 @@ void Hub::Impl::on_mark_read(std::uint64_t conn_id, const Request& re, const p::
 void Hub::Impl::note_mentions(const p::Message& message) {
   const std::string_view text(message.text);
   std::vector<std::size_t> marks;
-  for (auto at = text.find('@'); at != std::string_view::npos && marks.size() < kMaxMentionMarks;
+  for (auto at = text.find('@'); at != std::string_view::npos && marks.size() < options_.max_mention_marks;
        at = text.find('@', at + 1)) {
     marks.push_back(at);
   }
@@ -89,7 +85,7 @@ void Hub::Impl::note_mentions(const p::Message& message) {
   // Everyone who ever joined the room can be named; the sender naming themself is not a mention.
   std::vector<std::string> named;
   for (const auto& person : local->session.participants) {
-    if (named.size() >= kMaxMentions) break;
+    if (named.size() >= options_.max_mentions) break;
     if (person.id != message.from.id && names(text, marks, person.name)) named.push_back(person.id);
   }
   if (named.empty()) return;

@@ -18,8 +18,6 @@ namespace outloud::core {
 
 namespace {
 
-constexpr double kClockLeewaySeconds = 30;
-
 backend::Error refused(std::string why) { return {protocol::ErrorCode::unauthenticated, std::move(why)}; }
 
 // The token's header or claims as a JSON object (libjwt gives them as text); null if unreadable.
@@ -56,17 +54,18 @@ std::optional<backend::Error> check_header(jwt_t* token) {
 // exp, nbf, aud, iss; `now` in seconds since the epoch.
 std::optional<backend::Error> check_registered_claims(const rapidjson::Value& claims, const JwtOptions& options,
                                                       double now) {
+  const auto leeway = std::chrono::duration<double>(options.clock_leeway).count();
   const rapidjson::Value* exp = member(claims, "exp");
   if (exp == nullptr) {
     if (!options.allow_no_exp) return refused("the token has no 'exp' claim");
   } else if (!exp->IsNumber()) {
     return refused("the token's 'exp' claim is not a number");
-  } else if (exp->GetDouble() + kClockLeewaySeconds < now) {
+  } else if (exp->GetDouble() + leeway < now) {
     return refused("the token has expired");
   }
   if (const rapidjson::Value* nbf = member(claims, "nbf")) {
     if (!nbf->IsNumber()) return refused("the token's 'nbf' claim is not a number");
-    if (nbf->GetDouble() - kClockLeewaySeconds > now) return refused("the token is not valid yet");
+    if (nbf->GetDouble() - leeway > now) return refused("the token is not valid yet");
   }
   if (const rapidjson::Value* iat = member(claims, "iat"); iat != nullptr && !iat->IsNumber()) {
     return refused("the token's 'iat' claim is not a number");

@@ -4,10 +4,12 @@
 #include <string>
 
 #include "server/core/hub.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::core {
 
-struct JwtOptions {
+// The settings of JWT mode; its limits (limits::Jwt, with their defaults) are members through the base.
+struct JwtOptions : limits::Jwt {
   std::string key;                 // HMAC secret or PEM public key
   std::string algorithm = "HS256";
   std::string audience;            // non-empty: the token's `aud` must name it

@@ -9,13 +9,14 @@
 #include <string>
 
 #include "server/accounts/account_store.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::embedded {
 
 class SqliteAccounts final : public accounts::AccountStore {
  public:
   // Opens (creating if needed) the account tables in `path`. Throws std::runtime_error if unusable.
-  explicit SqliteAccounts(std::string path, int busy_timeout_ms = 5000);
+  explicit SqliteAccounts(std::string path, int busy_timeout_ms = limits::Store{}.busy_timeout_ms);
   ~SqliteAccounts() override;  // finishes what is queued, then closes
   SqliteAccounts(const SqliteAccounts&) = delete;
   SqliteAccounts& operator=(const SqliteAccounts&) = delete;

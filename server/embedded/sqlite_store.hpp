@@ -16,24 +16,16 @@
 #include "server/backend/bus.hpp"
 #include "server/backend/store.hpp"
 #include "server/embedded/sqlite_readers.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::embedded {
 
-struct SqliteStoreOptions {
+// The store's settings; its limits (limits::Store, with their defaults) are members through the base.
+struct SqliteStoreOptions : limits::Store {
   enum class Synchronous { off, normal, full };
   // full: an acknowledged message survives a power cut; normal: survives a process crash only;
   // off: never syncs (tests only: proves that the durability tests notice a missing fsync).
   Synchronous synchronous = Synchronous::full;
-  int busy_timeout_ms = 5000;      // wait for another process holding the file (a backup tool)
-  std::size_t max_batch = 1000;    // requests handled in one transaction at most; 1: one per request
-  std::int64_t max_db_pages = 0;   // 0: unlimited; else writes beyond it fail cleanly (disk quota)
-  // Read-only connections (each on its own thread) that read pages of messages beside the writer;
-  // 0: the writer's thread reads them too, between its batches (always so for ":memory:").
-  std::size_t readers = 2;
-  // More read-only connections beside those (when readers > 0) that read only bulk pages (history
-  // pages, session records), on threads of a lower priority; 0: the readers above read them too,
-  // after any interactive read.
-  std::size_t bulk_readers = 1;
 };
 
 class SqliteStore final : public backend::Store {

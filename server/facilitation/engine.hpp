@@ -15,14 +15,12 @@
 #include "outloud/protocol/types.hpp"
 #include "server/facilitation/record_clock.hpp"
 #include "server/facilitation/state.hpp"
+#include "server/limits/limits.hpp"
 
 namespace outloud::facilitation {
 
-// Explicit, configurable limits of the engine (additive to the agreed interface).
-struct Limits {
-  std::size_t max_polls = 200;  // polls per room over its lifetime; opening one more is a conflict
-  std::int64_t minute_ms = 60'000;  // how long a breakout `minute` lasts (shorter only under a test flag)
-};
+// Explicit, configurable limits of the engine (additive to the agreed interface), with their defaults.
+using Limits = limits::Facilitation;
 
 struct Context {
   protocol::Room room;                            // the room the command is about

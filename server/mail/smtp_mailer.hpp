@@ -12,15 +12,15 @@
 #include <string>
 #include <thread>
 
+#include "server/limits/limits.hpp"
 #include "server/mail/mailer.hpp"
 
 namespace outloud::mail {
 
-struct SmtpSettings {
+// Where to send; the limits (limits::Mail: timeout, queue, with their defaults) are members through the base.
+struct SmtpSettings : limits::Mail {
   std::string url;                         // smtp://HOST:PORT or smtps://HOST:PORT (user:pass@ allowed)
   std::string from;                        // envelope and header sender
-  std::chrono::seconds timeout{30};        // one message, connect to QUIT
-  std::size_t max_queue = 1000;            // messages waiting; more are dropped
 };
 
 class SmtpMailer final : public Mailer {

@@ -14,12 +14,11 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "server/limits/limits.hpp"
+
 namespace outloud::net {
 
-struct ConnectionLimits {
-  std::size_t max_connections = 10'000;
-  std::size_t max_connections_per_address = 256;
-};
+using ConnectionLimits = limits::Connections;
 
 class Admission {
  public:

@@ -15,6 +15,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/limits/limits.hpp"
+
 namespace outloud::net {
 
 class AttemptLimiter {
@@ -22,7 +24,8 @@ class AttemptLimiter {
   using Clock = std::chrono::steady_clock;
 
   // max_failures 0 disables the limit.
-  AttemptLimiter(std::size_t max_failures, Clock::duration window, std::size_t max_addresses = 10'000);
+  AttemptLimiter(std::size_t max_failures, Clock::duration window,
+                 std::size_t max_addresses = limits::Api{}.max_tracked_addresses);
 
   // The key of an address: IPv4 as is, IPv6 by its /64 (one host usually holds a whole /64).
   static std::string key_of(const boost::asio::ip::address& address);

@@ -99,8 +99,8 @@ HttpApi::HttpApi(HttpApiSettings settings, accounts::Accounts* accounts,
       accounts_(accounts),
       mailer_(std::move(mailer)),
       jwt_(std::move(jwt)),
-      failures_(settings_.max_failed_attempts, settings_.attempt_window),
-      mail_sends_(settings_.max_failed_attempts, settings_.attempt_window) {}
+      failures_(settings_.max_failed_attempts, settings_.attempt_window, settings_.max_tracked_addresses),
+      mail_sends_(settings_.max_failed_attempts, settings_.attempt_window, settings_.max_tracked_addresses) {}
 
 HttpApi::~HttpApi() = default;
 

@@ -17,6 +17,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/core/hub.hpp"
+#include "server/limits/limits.hpp"
 #include "server/net/attempt_limiter.hpp"
 #include "server/net/cookie.hpp"
 
@@ -30,14 +31,14 @@ class Mailer;
 
 namespace outloud::net {
 
-struct HttpApiSettings {
+// The API's settings; its limits (limits::Api, with their defaults) are members through the base.
+struct HttpApiSettings : limits::Api {
   std::string auth = "accounts";   // accounts, open or jwt: what GET /api/me says, which endpoints exist
   std::string public_url;          // the base of emailed links (required with a mailer)
   CookieSettings cookie;
-  std::size_t max_body_bytes = 4096;         // larger POST bodies: 413
-  std::size_t max_failed_attempts = 10;      // failed setup/redeem/confirm per address per minute: then 429
-  std::chrono::seconds attempt_window{60};
-  std::chrono::minutes sign_in_link_ttl{15};  // said in the email; the service enforces it
+  // Said in the email; the accounts service enforces it.
+  std::chrono::minutes sign_in_link_ttl = std::chrono::duration_cast<std::chrono::minutes>(
+      std::chrono::milliseconds(limits::Accounts{}.sign_in_code_ttl_ms));
 };
 
 class HttpApi : public std::enable_shared_from_this<HttpApi> {

@@ -30,6 +30,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "server/backend/result.hpp"
+#include "server/limits/limits.hpp"
 #include "server/redis/redis_url.hpp"
 #include "server/redis/reply.hpp"
 
@@ -39,14 +40,8 @@ namespace outloud::redis {
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-struct ConnectionOptions {
-  std::chrono::milliseconds connect_timeout{2000};  // resolve + TCP connect + handshake
-  std::chrono::milliseconds command_timeout{5000};  // oldest unanswered command; then reconnect
-  std::chrono::milliseconds backoff_initial{100};   // first retry delay, doubled per failure...
-  std::chrono::milliseconds backoff_max{5000};      // ...up to this; each delay is jittered to [d/2, d]
-  std::chrono::milliseconds ping_interval{1000};    // subscriber: PING this often...
-  std::chrono::milliseconds ping_timeout{3000};     // ...and reconnect when nothing came for this long
-};
+// Timeouts, reconnect backoff and the subscriber's PING watchdog.
+using ConnectionOptions = limits::RedisConnection;
 
 // Asked on the strand before each connection attempt; answers on the strand, nullopt if unknown.
 using EndpointSource = std::function<void(std::function<void(std::optional<Endpoint>)>)>;

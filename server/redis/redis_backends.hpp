@@ -15,28 +15,25 @@
 #include "server/backend/bus.hpp"
 #include "server/backend/presence.hpp"
 #include "server/backend/store.hpp"
+#include "server/limits/limits.hpp"
 #include "server/redis/connection.hpp"
 #include "server/redis/redis_presence.hpp"
 
 namespace outloud::redis {
 
-struct RedisOptions {
+// The backends' settings; their limits (limits::Redis: the connection's timeouts and backoff,
+// stream trimming, WAIT replicas and timeout, with their defaults) are members through the base.
+struct RedisOptions : limits::Redis {
   // redis://[[USER]:PASSWORD@]HOST:PORT[/DB] or
   // redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER_NAME[/DB] (redis_url.hpp)
   std::string url = "redis://127.0.0.1:6379";
   std::string node_id = "node-1";
   std::string key_prefix = "outloud:";          // every key and channel starts with it
-  ConnectionOptions connection;                  // timeouts and reconnect backoff
   PresenceOptions presence;                      // entry ttl, refresh and sweep periods
-  std::int64_t stream_maxlen = 0;                // 0: keep every message; else trim streams to ~this
   // `sent` means "in Redis"; on disk depends on Redis' appendfsync (everysec by default: a Redis
   // crash may lose the last second). true: on each connect, CONFIG SET appendonly yes and
   // appendfsync always, so a crash loses nothing acknowledged (refusal is logged as an error).
   bool fsync_always = false;
-  // 0: `sent` once the master has the message. N > 0: `sent` only once N replicas confirmed it
-  // (WAIT N wait_timeout after the append); fewer in time gives `unavailable` (retry with the nonce).
-  int wait_replicas = 0;
-  std::chrono::milliseconds wait_timeout{1000};
 };
 
 class RedisStore;

@@ -15,20 +15,15 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/backend/presence.hpp"
+#include "server/limits/limits.hpp"
 #include "server/redis/connection.hpp"
 #include "server/redis/keys.hpp"
 #include "server/redis/script_set.hpp"
 
 namespace outloud::redis {
 
-struct PresenceOptions {
-  std::chrono::milliseconds ttl{25000};      // an entry not refreshed for this long expires
-  std::chrono::milliseconds refresh{8000};   // how often this node refreshes its entries
-  std::chrono::milliseconds sweep{2000};     // how often this node sweeps expired entries
-  int sweep_batch = 500;                     // entries removed per sweep at most
-  // After an outage, how far apart the nodes may reconnect (their reconnection backoff's cap).
-  std::chrono::milliseconds reconnect_spread{5000};
-};
+// Entry ttl, refresh and sweep periods.
+using PresenceOptions = limits::Presence;
 
 class RedisPresence final : public backend::PresenceRegistry,
                             public std::enable_shared_from_this<RedisPresence> {

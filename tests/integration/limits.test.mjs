@@ -3,6 +3,7 @@
 // slowing the others. Issue 8: `rooms` in pages, room creation limited per user and in total,
 // breakout group ids nobody can squat, and every `send` answered before a SIGTERM closes the socket.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { connect, connectAs, uniqueId } from '../lib/client.mjs';
 import {
@@ -267,5 +268,32 @@ describe('SIGTERM with several threads', { timeout: scaled(60000) }, () => {
       await reader.close();
       await restarted.stop();
     }
+  });
+});
+
+// --http-request-timeout: a request that never completes is cut after that long, not held for ever.
+describe('HTTP request timeout', { timeout: scaled(30000) }, () => {
+  // Sends the start of a request and never finishes it; resolves with the ms until the server closed.
+  function halfRequest(srv) {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const socket = net.connect(srv.port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Date.now() - started));
+      socket.resume();
+      sockets.push(socket);
+    });
+  }
+  const sockets = [];
+  after(() => sockets.forEach((s) => s.destroy()));
+
+  test('an unfinished request is closed after --http-request-timeout, and not before', async () => {
+    const quick = await server(['--http-request-timeout', '0.5']);
+    const cut = await within(halfRequest(quick), scaled(5000));
+    assert.ok(cut !== null, 'the unfinished request was not closed');
+    assert.ok(cut >= 400, `closed after ${cut} ms, before the timeout`);
+
+    const patient = await server();  // the default: 30 s
+    assert.equal(await within(halfRequest(patient), scaled(1500)), null, 'closed long before 30 s');
   });
 });

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 namespace app_options_test {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 using outloud::app::Options;
 using outloud::app::parse_options;
 using outloud::app::ParsedOptions;
@@ -106,21 +108,23 @@ TEST_CASE("options: defaults", "[app]") {
   CHECK(o.public_url.empty());
   CHECK(o.allowed_origins.empty());
   CHECK(o.smtp_url.empty());
-  CHECK(o.max_failed_attempts == 10);
+  CHECK(o.limits.api.max_failed_attempts == 10);
   CHECK(o.jwt_key.empty());
   CHECK(o.jwt_key_file.empty());
   CHECK(o.jwt_algorithm == "HS256");
-  CHECK(o.max_frame_bytes == 64 * 1024);
-  CHECK(o.max_message_chars == 16'000);
-  CHECK(o.max_queue_bytes == 4 * 1024 * 1024);
-  CHECK(o.max_queue_frames == 4096);
-  CHECK(o.slow_client_grace_s == 1);
-  CHECK(o.rate_limit == 30);
-  CHECK(o.rate_burst == 60);
-  CHECK(o.max_rooms_per_connection == 100);
-  CHECK(o.ping_interval_s == 20);
-  CHECK(o.idle_timeout_s == 60);
+  CHECK(o.limits.websocket.max_frame_bytes == 64 * 1024);
+  CHECK(o.limits.websocket.max_message_chars == 16'000);
+  CHECK(o.limits.websocket.max_queue_bytes == 4 * 1024 * 1024);
+  CHECK(o.limits.websocket.max_queue_frames == 4096);
+  CHECK(o.limits.websocket.slow_grace == 1s);
+  CHECK(o.limits.websocket.rate_limit == 30);
+  CHECK(o.limits.websocket.rate_burst == 60);
+  CHECK(o.limits.hub.max_rooms_per_connection == 100);
+  CHECK(o.limits.websocket.ping_interval == 20s);
+  CHECK(o.limits.websocket.idle_timeout == 60s);
   CHECK(o.log_level == "info");
+  // No flag given: every limit is limits.hpp's default, unchanged by its way through the flag's text.
+  CHECK(o.limits == outloud::limits::Limits{});
 }
 
 TEST_CASE("options: accounts and browsers", "[app]") {
@@ -135,7 +139,7 @@ TEST_CASE("options: accounts and browsers", "[app]") {
     CHECK(o.allowed_origins == std::vector<std::string>{"https://intranet.example.net:8443", "http://tools.example.org"});
     CHECK(o.smtp_url == "smtp://127.0.0.1:2525");
     CHECK(o.smtp_from == "outloud@chat.example.org");
-    CHECK(o.max_failed_attempts == 0);
+    CHECK(o.limits.api.max_failed_attempts == 0);
   }
   SECTION("--smtp-from") {
     const Outcome outcome = parse({"--public-url", "http://127.0.0.1:8080", "--smtp", "smtps://mail.example.org:465",
@@ -192,16 +196,16 @@ TEST_CASE("options: every flag is parsed", "[app]") {
   CHECK(o.jwt_algorithm == "HS512");
   CHECK(o.threads == 3);
   CHECK(o.web_root == scratch.path("web"));
-  CHECK(o.max_frame_bytes == 2048);
-  CHECK(o.max_message_chars == 500);
-  CHECK(o.max_queue_bytes == 65536);
-  CHECK(o.max_queue_frames == 77);
-  CHECK(o.slow_client_grace_s == 0.25);
-  CHECK(o.rate_limit == 0);
-  CHECK(o.rate_burst == 5.5);
-  CHECK(o.max_rooms_per_connection == 7);
-  CHECK(o.ping_interval_s == 1.5);
-  CHECK(o.idle_timeout_s == 4);
+  CHECK(o.limits.websocket.max_frame_bytes == 2048);
+  CHECK(o.limits.websocket.max_message_chars == 500);
+  CHECK(o.limits.websocket.max_queue_bytes == 65536);
+  CHECK(o.limits.websocket.max_queue_frames == 77);
+  CHECK(o.limits.websocket.slow_grace == 250ms);
+  CHECK(o.limits.websocket.rate_limit == 0);
+  CHECK(o.limits.websocket.rate_burst == 5.5);
+  CHECK(o.limits.hub.max_rooms_per_connection == 7);
+  CHECK(o.limits.websocket.ping_interval == 1500ms);
+  CHECK(o.limits.websocket.idle_timeout == 4000ms);
   CHECK(o.log_level == "debug");
 }
 
@@ -220,11 +224,11 @@ TEST_CASE("options: --flag=value form and the bounds of each range are accepted"
   REQUIRE(low.parsed.run);
   CHECK(low.parsed.options.listen == "localhost:80");
   CHECK(low.parsed.options.threads == 1);
-  CHECK(low.parsed.options.max_frame_bytes == 1024);
-  CHECK(low.parsed.options.max_message_chars == 1);
-  CHECK(low.parsed.options.slow_client_grace_s == 0);
-  CHECK(low.parsed.options.ping_interval_s == 0.01);
-  CHECK(low.parsed.options.idle_timeout_s == 0.02);
+  CHECK(low.parsed.options.limits.websocket.max_frame_bytes == 1024);
+  CHECK(low.parsed.options.limits.websocket.max_message_chars == 1);
+  CHECK(low.parsed.options.limits.websocket.slow_grace == 0ms);
+  CHECK(low.parsed.options.limits.websocket.ping_interval == 10ms);
+  CHECK(low.parsed.options.limits.websocket.idle_timeout == 20ms);
   CHECK(low.parsed.options.log_level == "warn");
 
   const Outcome high = parse({"--threads=256", "--max-frame-bytes=16777216", "--max-message-chars=1000000",
@@ -235,25 +239,25 @@ TEST_CASE("options: --flag=value form and the bounds of each range are accepted"
   CAPTURE(high.err);
   REQUIRE(high.parsed.run);
   CHECK(high.parsed.options.threads == 256);
-  CHECK(high.parsed.options.max_frame_bytes == 16 * 1024 * 1024);
-  CHECK(high.parsed.options.max_queue_bytes == std::size_t{1} << 30);
-  CHECK(high.parsed.options.max_rooms_per_connection == 100'000);
-  CHECK(high.parsed.options.idle_timeout_s == 86'400);
+  CHECK(high.parsed.options.limits.websocket.max_frame_bytes == 16 * 1024 * 1024);
+  CHECK(high.parsed.options.limits.websocket.max_queue_bytes == std::size_t{1} << 30);
+  CHECK(high.parsed.options.limits.hub.max_rooms_per_connection == 100'000);
+  CHECK(high.parsed.options.limits.websocket.idle_timeout == 86'400s);
 }
 
 TEST_CASE("options: connection admission flags", "[app]") {
   const Outcome defaults = parse({});
   REQUIRE(defaults.parsed.run);
-  CHECK(defaults.parsed.options.hello_timeout_s == 10);
-  CHECK(defaults.parsed.options.max_connections == 10'000);
-  CHECK(defaults.parsed.options.max_connections_per_address == 256);
+  CHECK(defaults.parsed.options.limits.websocket.hello_timeout == 10s);
+  CHECK(defaults.parsed.options.limits.connections.max_connections == 10'000);
+  CHECK(defaults.parsed.options.limits.connections.max_connections_per_address == 256);
 
   const Outcome given = parse({"--hello-timeout", "0.5", "--max-connections", "3", "--max-connections-per-address=1"});
   CAPTURE(given.err);
   REQUIRE(given.parsed.run);
-  CHECK(given.parsed.options.hello_timeout_s == 0.5);
-  CHECK(given.parsed.options.max_connections == 3);
-  CHECK(given.parsed.options.max_connections_per_address == 1);
+  CHECK(given.parsed.options.limits.websocket.hello_timeout == 500ms);
+  CHECK(given.parsed.options.limits.connections.max_connections == 3);
+  CHECK(given.parsed.options.limits.connections.max_connections_per_address == 1);
 
   check_refused({"--hello-timeout", "0"}, "hello-timeout");
   check_refused({"--max-connections", "0"}, "max-connections");
@@ -317,18 +321,18 @@ TEST_CASE("options: JWT rules and the test-only flags", "[app]") {
 
   const Outcome defaults = parse({});
   CHECK_FALSE(defaults.parsed.options.jwt_allow_no_exp);
-  CHECK(defaults.parsed.options.presence_ttl_ms == 25'000);
-  CHECK(defaults.parsed.options.presence_refresh_ms == 8'000);
-  CHECK(defaults.parsed.options.presence_sweep_ms == 2'000);
+  CHECK(defaults.parsed.options.limits.presence.ttl == 25'000ms);
+  CHECK(defaults.parsed.options.limits.presence.refresh == 8'000ms);
+  CHECK(defaults.parsed.options.limits.presence.sweep == 2'000ms);
   CHECK_FALSE(defaults.parsed.options.unsafe_no_fsync);
   CHECK(defaults.parsed.options.test_fault_after_ms == 0);
 
   const Outcome fast = parse({"--presence-ttl-ms", "3000", "--presence-refresh-ms", "1000", "--presence-sweep-ms", "250",
                               "--unsafe-no-fsync", "--test-fault-after-ms", "500"});
   REQUIRE(fast.parsed.run);
-  CHECK(fast.parsed.options.presence_ttl_ms == 3000);
-  CHECK(fast.parsed.options.presence_refresh_ms == 1000);
-  CHECK(fast.parsed.options.presence_sweep_ms == 250);
+  CHECK(fast.parsed.options.limits.presence.ttl == 3000ms);
+  CHECK(fast.parsed.options.limits.presence.refresh == 1000ms);
+  CHECK(fast.parsed.options.limits.presence.sweep == 250ms);
   CHECK(fast.parsed.options.unsafe_no_fsync);
   CHECK(fast.parsed.options.test_fault_after_ms == 500);
 
@@ -343,11 +347,11 @@ TEST_CASE("options: --redis redis-sentinel://… and --redis-wait-replicas", "[a
                                   "--redis-wait-replicas", "1", "--redis-wait-timeout-ms", "500"});
   REQUIRE(sentinel.parsed.run);
   CHECK(sentinel.parsed.options.redis_url == "redis-sentinel://10.0.0.1,10.0.0.2:26380/outloud/2");
-  CHECK(sentinel.parsed.options.redis_wait_replicas == 1);
-  CHECK(sentinel.parsed.options.redis_wait_timeout_ms == 500);
+  CHECK(sentinel.parsed.options.limits.redis.wait_replicas == 1);
+  CHECK(sentinel.parsed.options.limits.redis.wait_timeout == 500ms);
   const Outcome defaults = parse({});
-  CHECK(defaults.parsed.options.redis_wait_replicas == 0);
-  CHECK(defaults.parsed.options.redis_wait_timeout_ms == 1000);
+  CHECK(defaults.parsed.options.limits.redis.wait_replicas == 0);
+  CHECK(defaults.parsed.options.limits.redis.wait_timeout == 1000ms);
 
   check_refused({"--redis", "redis-sentinel://10.0.0.1:26379"}, "the master name is missing");
   check_refused({"--redis", "redis-sentinel://10.0.0.1:0/m"}, "sentinel 1");
@@ -355,6 +359,42 @@ TEST_CASE("options: --redis redis-sentinel://… and --redis-wait-replicas", "[a
   check_refused({"--redis-wait-replicas", "-1"}, "--redis-wait-replicas: expected 0 to 16");
   check_refused({"--redis-wait-timeout-ms", "0"}, "--redis-wait-timeout-ms: expected 1 to 4000");
   check_refused({"--redis-wait-timeout-ms", "5000"}, "--redis-wait-timeout-ms: expected 1 to 4000");
+}
+
+TEST_CASE("options: the store's busy timeout and the HTTP request timeout", "[app]") {
+  const Outcome defaults = parse({});
+  REQUIRE(defaults.parsed.run);
+  CHECK(defaults.parsed.options.limits.store.busy_timeout_ms == 5000);
+  CHECK(defaults.parsed.options.limits.http.request_timeout == 30s);
+
+  const Outcome set = parse({"--store-busy-timeout-ms", "0", "--http-request-timeout", "2.5"});
+  CAPTURE(set.err);
+  REQUIRE(set.parsed.run);
+  CHECK(set.parsed.options.limits.store.busy_timeout_ms == 0);
+  CHECK(set.parsed.options.limits.http.request_timeout == 2500ms);
+
+  check_refused({"--store-busy-timeout-ms", "600001"}, "--store-busy-timeout-ms: expected a whole number from 0 to 600000");
+  check_refused({"--http-request-timeout", "0"}, "--http-request-timeout: expected a number from 0.1 to 3600");
+}
+
+TEST_CASE("options: the Redis connection's timeouts", "[app]") {
+  const Outcome defaults = parse({});
+  REQUIRE(defaults.parsed.run);
+  CHECK(defaults.parsed.options.limits.redis.connection.connect_timeout == 2s);
+  CHECK(defaults.parsed.options.limits.redis.connection.command_timeout == 5s);
+
+  const Outcome set = parse({"--redis-connect-timeout-ms", "750", "--redis-command-timeout-ms", "12000",
+                             "--redis-wait-timeout-ms", "3000"});
+  CAPTURE(set.err);
+  REQUIRE(set.parsed.run);
+  CHECK(set.parsed.options.limits.redis.connection.connect_timeout == 750ms);
+  CHECK(set.parsed.options.limits.redis.connection.command_timeout == 12s);
+  CHECK(set.parsed.options.limits.redis.wait_timeout == 3s);
+
+  check_refused({"--redis-connect-timeout-ms", "0"}, "--redis-connect-timeout-ms: expected a whole number from 10");
+  check_refused({"--redis-command-timeout-ms", "99"}, "--redis-command-timeout-ms: expected a whole number from 100");
+  check_refused({"--redis-command-timeout-ms", "1000"},
+                "--redis-wait-timeout-ms (1000) must be shorter than --redis-command-timeout-ms (1000)");
 }
 
 TEST_CASE("options: --idle-timeout must exceed --ping-interval", "[app]") {
@@ -427,23 +467,23 @@ TEST_CASE("options: invalid values are refused with exit 2 and a message naming 
 TEST_CASE("options: the hub's limits per request", "[app]") {
   const Outcome defaults = parse({});
   REQUIRE(defaults.parsed.run);
-  CHECK(defaults.parsed.options.create_rate == 30);
-  CHECK(defaults.parsed.options.max_rooms == 10'000);
-  CHECK(defaults.parsed.options.max_requests_in_flight == 32);
-  CHECK(defaults.parsed.options.max_reply_bytes == 1024 * 1024);
-  CHECK(defaults.parsed.options.worker_threads == 2);
-  CHECK(defaults.parsed.options.max_exports == 1);
+  CHECK(defaults.parsed.options.limits.hub.create_rate_per_minute == 30);
+  CHECK(defaults.parsed.options.limits.hub.max_rooms == 10'000);
+  CHECK(defaults.parsed.options.limits.hub.max_requests_in_flight == 32);
+  CHECK(defaults.parsed.options.limits.hub.max_reply_bytes == 1024 * 1024);
+  CHECK(defaults.parsed.options.limits.hub.worker_threads == 2);
+  CHECK(defaults.parsed.options.limits.hub.max_exports_at_once == 1);
 
   const Outcome set = parse({"--create-rate=0", "--max-rooms=0", "--max-requests-in-flight=4",
                              "--max-reply-bytes=65536", "--worker-threads=3", "--max-exports=1"});
   CAPTURE(set.err);
   REQUIRE(set.parsed.run);
-  CHECK(set.parsed.options.create_rate == 0);
-  CHECK(set.parsed.options.max_rooms == 0);
-  CHECK(set.parsed.options.max_requests_in_flight == 4);
-  CHECK(set.parsed.options.max_reply_bytes == 65536);
-  CHECK(set.parsed.options.worker_threads == 3);
-  CHECK(set.parsed.options.max_exports == 1);
+  CHECK(set.parsed.options.limits.hub.create_rate_per_minute == 0);
+  CHECK(set.parsed.options.limits.hub.max_rooms == 0);
+  CHECK(set.parsed.options.limits.hub.max_requests_in_flight == 4);
+  CHECK(set.parsed.options.limits.hub.max_reply_bytes == 65536);
+  CHECK(set.parsed.options.limits.hub.worker_threads == 3);
+  CHECK(set.parsed.options.limits.hub.max_exports_at_once == 1);
 
   for (const char* bad : {"--max-requests-in-flight=0", "--max-reply-bytes=100", "--worker-threads=0",
                           "--create-rate=-1", "--max-exports=0"}) {
