@@ -56,7 +56,9 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
 Hub::Hub(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Hub::~Hub() {
   // Whatever the workers are doing finishes first: they use the backends, which go next.
-  if (!impl_->workers()->get_executor().running_in_this_thread()) impl_->workers()->join();
+  for (asio::thread_pool* pool : {impl_->workers().get(), impl_->token_checks().get()}) {
+    if (!pool->get_executor().running_in_this_thread()) pool->join();
+  }
 }
 
 void Hub::open(std::shared_ptr<Connection> connection) {
@@ -108,6 +110,7 @@ Hub::Impl::Impl(asio::any_io_executor executor, Backends backends, HubOptions op
                 Metrics& metrics)
     : strand_(asio::make_strand(std::move(executor))),
       workers_(std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)))),
+      token_checks_(std::make_shared<asio::thread_pool>(1)),
       backends_(backends),
       options_(std::move(options)),
       authenticate_(std::move(authenticate)),
@@ -319,10 +322,11 @@ void Hub::Impl::on_hello(std::uint64_t conn_id, const Request& re, const p::Hell
     return;
   }
   if (accounts_mode()) return on_hello_accounts(conn_id, re, hello);
-  // Checking a signed token costs real CPU: done on a worker, never on the strand every room shares.
+  // Checking a signed token costs real CPU: done off the strand every room shares, on a thread of
+  // its own so that it never waits behind bulk work.
   conn->authenticating = true;
-  off_strand([authenticate = authenticate_, hello] { return authenticate(hello); },
-             [this, conn_id, re](Result<p::User> user) { finish_hello(conn_id, re, std::move(user)); });
+  check_off_strand([authenticate = authenticate_, hello] { return authenticate(hello); },
+                   [this, conn_id, re](Result<p::User> user) { finish_hello(conn_id, re, std::move(user)); });
 }
 
 void Hub::Impl::finish_hello(std::uint64_t conn_id, const Request& re, Result<p::User> user,

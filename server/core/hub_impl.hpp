@@ -171,18 +171,19 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
   const std::shared_ptr<asio::thread_pool>& workers() const { return workers_; }
+  const std::shared_ptr<asio::thread_pool>& token_checks() const { return token_checks_; }
 
   // Runs `work` on the worker threads, then `then(result)` on the strand. Callable from any thread.
   template <class Work, class Then>
   void off_strand(Work work, Then then) {
-    asio::post(*workers_, [weak = weak_from_this(), strand = strand_, work = std::move(work),
-                           then = std::move(then)]() mutable {
-      run_at_bulk_priority();  // every job on the workers is bulk work
-      auto result = work();
-      asio::post(strand, [weak, result = std::move(result), then = std::move(then)]() mutable {
-        if (auto self = weak.lock()) then(std::move(result));
-      });
-    });
+    off_strand_on(*workers_, Priority::bulk, std::move(work), std::move(then));
+  }
+
+  // The same on the token-check thread, at the process's own priority: a `hello` is checked at
+  // once, never behind a record being built on the bulk workers.
+  template <class Work, class Then>
+  void check_off_strand(Work work, Then then) {
+    off_strand_on(*token_checks_, Priority::normal, std::move(work), std::move(then));
   }
 
   // Wraps a continuation so that a backend's answer, from any thread, runs on the strand. The
@@ -385,6 +386,19 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // On the strand: sends a page built off it (or its error) and frees its history slot.
   void answer_large(std::uint64_t conn_id, const Request& re, Result<std::string> frame);
 
+  enum class Priority { normal, bulk };
+  template <class Work, class Then>
+  void off_strand_on(asio::thread_pool& pool, Priority priority, Work work, Then then) {
+    asio::post(pool, [weak = weak_from_this(), strand = strand_, priority, work = std::move(work),
+                      then = std::move(then)]() mutable {
+      if (priority == Priority::bulk) run_at_bulk_priority();
+      auto result = work();
+      asio::post(strand, [weak, result = std::move(result), then = std::move(then)]() mutable {
+        if (auto self = weak.lock()) then(std::move(result));
+      });
+    });
+  }
+
   void write_started() { ++writes_in_flight_; }
   void write_finished();
 
@@ -392,6 +406,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Work kept off the strand. Shared with the Hub handle, which joins it when it goes (no worker
   // must be the one to destroy it).
   std::shared_ptr<asio::thread_pool> workers_;
+  // One thread for `hello` token checks (open and jwt modes), joined by the Hub handle like workers_.
+  std::shared_ptr<asio::thread_pool> token_checks_;
   Backends backends_;
   HubOptions options_;
   Authenticator authenticate_;

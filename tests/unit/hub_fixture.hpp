@@ -186,7 +186,8 @@ class BusTap final : public outloud::backend::BusHandler {
 
 class HubFixture {
  public:
-  explicit HubFixture(core::HubOptions options = {}, int threads = 1)
+  explicit HubFixture(core::HubOptions options = {}, int threads = 1,
+                      core::Authenticator authenticate = core::open_authenticator())
       : path_(std::filesystem::temp_directory_path() /
               ("outloud-hub-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + "-" +
                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".db")),
@@ -194,7 +195,7 @@ class HubFixture {
         faulty_(store_),
         work_(boost::asio::make_work_guard(io_)) {
     hub_ = core::Hub::create(io_.get_executor(), core::Backends{faulty_, bus_, presence_}, std::move(options),
-                             core::open_authenticator(), metrics_);
+                             std::move(authenticate), metrics_);
     tap_.hub = hub_.get();
     bus_.set_handler(&tap_);
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });

@@ -1,6 +1,14 @@
 // Issue 8: bounded work per request, breakout rooms that belong to their session, and the review
 // fixes (acks before a drain closes, a failed re-join, a failed gap fetch in a quiet room).
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
 #include "hub_fixture.hpp"
+#include "server/core/background_priority.hpp"
 
 // This file's helpers and using-directives stay here when many test files share one unity TU.
 namespace hub_hardening_test {
@@ -50,6 +58,31 @@ TEST_CASE("hub: every `sent` is queued before the drain lets the connections clo
   auto future = answered_at_drain.get_future();
   REQUIRE(future.wait_for(20s) == std::future_status::ready);
   CHECK(future.get() == kSends);
+}
+
+TEST_CASE("hub: a hello's token is checked at the process's own priority, not as bulk work", "[hub][hello]") {
+  // Bulk work (records, large pages) runs on workers at a lower priority; a newcomer's check must
+  // not share their queue or their priority, or a busy machine keeps people waiting at the door.
+  std::atomic<int> checks{0};
+  std::atomic<int> bulk_priority_checks{0};
+  auto record_priority = [&](const p::Hello& hello) {
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+    if (nice == core::kBulkNice) ++bulk_priority_checks;
+    ++checks;
+    return core::open_authenticator()(hello);
+  };
+  core::HubOptions options;
+  options.worker_threads = 1;
+  HubFixture hub(options, 1, record_priority);
+  auto [reader, reader_id] = person(hub, "Rita Reader", "essex-cc");
+  create_and_join(hub, *reader, "bulk", 2);
+  // A page of history is serialized on the (only) bulk worker, which then runs at the bulk priority.
+  hub.send(*reader, R"({"type":"history","id":4,"room":"bulk","limit":10})");
+  REQUIRE(code_of(reader->next(reply_to(4))) == "history");
+  for (int i = 0; i < 3; ++i) person(hub, "Newcomer " + std::to_string(i), "nhs-mse");
+  CHECK(checks.load() == 4);
+  CHECK(bulk_priority_checks.load() == 0);
 }
 
 TEST_CASE("hub: a re-join that fails leaves no ghost in presence and no empty room", "[hub]") {
