@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 
 #include "hub_fixture.hpp"
 #include "server/core/background_priority.hpp"
@@ -66,7 +65,6 @@ TEST_CASE("hub: a hello's token is checked at the process's own priority, not as
   std::atomic<int> checks{0};
   std::atomic<int> bulk_priority_checks{0};
   auto record_priority = [&](const p::Hello& hello) {
-    errno = 0;
     const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
     if (nice == core::kBulkNice) ++bulk_priority_checks;
     ++checks;
