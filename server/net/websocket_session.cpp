@@ -4,6 +4,7 @@
 #include "server/net/header_values.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <variant>
@@ -174,6 +175,8 @@ namespace {
 
 // One read takes what the socket has, within these bounds.
 constexpr std::size_t kMinRead = 512;
+// How long a finished connection may wait for the peer to close TCP after our close (linger()).
+constexpr std::chrono::milliseconds kLingerMax{500};
 constexpr std::size_t kMaxRead = 64 * 1024;
 
 }  // namespace
@@ -661,7 +664,11 @@ void WebSocketSession::finish() {
   state_ = State::finished;
   timer_.cancel();
   close_inbox();
-  cut();
+  if (was_accepted && !handshake_ && socket_.is_open()) {
+    linger();
+  } else {
+    cut();
+  }
   // A write in flight completes (with an error) and releases its frames.
   if (in_flight_ == 0) {
     queue_.clear();
@@ -674,6 +681,33 @@ void WebSocketSession::finish() {
   if (!was_accepted) return;
   context_->sessions.remove(id_);
   if (hub_opened_) context_->hub->closed(id_);
+}
+
+// RFC 6455 §7.1.1: the server ends TCP first, but closing a socket with unread data makes the
+// kernel send a reset, and a reset can destroy what is still on its way to the peer, our close
+// frame included (a peer that sent frames after its close). So: stop sending, read and drop what
+// the peer still sends until it closes too, for a short while at most, then close.
+void WebSocketSession::linger() {
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  timer_.expires_after(std::min<std::chrono::milliseconds>(context_->ws.close_timeout, kLingerMax));
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) self->cut();  // the peer did not close in time
+  });
+  discard_until_closed();
+}
+
+void WebSocketSession::discard_until_closed() {
+  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
+    std::array<char, 4096> sink;
+    while (!ec) {
+      const auto got = self->socket_.read_some(asio::buffer(sink), ec);
+      if (!ec && got == 0) ec = asio::error::eof;
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return self->discard_until_closed();
+    self->timer_.cancel();
+    self->cut();
+  });
 }
 
 }  // namespace outloud::net

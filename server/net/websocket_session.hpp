@@ -130,6 +130,8 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void on_keepalive(Clock::time_point now);
   void cut();     // shuts the TCP connection down at once; pending operations fail
   void finish();  // the read loop ended: tell the hub, exactly once
+  void linger();  // after finish: ends TCP without a reset (see the definition)
+  void discard_until_closed();
 
   ConnectionSocket socket_;
   std::unique_ptr<Handshake> handshake_;  // Beast's stream, for the handshake only (no permessage-deflate)
