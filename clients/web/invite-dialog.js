@@ -114,6 +114,9 @@ export class InviteDialog {
     this.hours.value = '72';
     this.error.hidden = true;
     this.result.hidden = true;
+    // The last link is a secret shown once: it must not linger in the page for the next invitation.
+    this.url.value = '';
+    this.urlHint.textContent = '';
     this.form.hidden = false;
     this.dialog.open(ctx.room && canGuest ? `Invite people to ${ctx.room.title || ctx.room.id}` : 'Invite people', ctx.room ? [labelBadge(ctx.room)] : []);
     try {

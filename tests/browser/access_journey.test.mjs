@@ -89,8 +89,13 @@ async function makeInvitation(person, { guest = false, org }) {
   if (guest) await page.check('#invite-kind-guest');
   await until(person, `organisation ${org} offered`, (o) => !!document.querySelector(`#invite-org option[value="${o}"]`), org);
   await page.selectOption('#invite-org', org);
+  // The link field is emptied whenever the dialog opens, so an earlier invitation's link cannot pass for this one.
+  assert.equal(await page.inputValue('#invite-url'), '', 'no earlier link is left in the dialog');
   await page.click('#invite-form button[type="submit"]');
-  await until(person, 'the invitation link shows', () => /#invite=/.test(document.getElementById('invite-url').value));
+  await until(person, 'the invitation link shows', () => {
+    const url = document.getElementById('invite-url');
+    return !url.closest('[hidden]') && /#invite=/.test(url.value);
+  });
   const url = await page.inputValue('#invite-url');
   const focus = await page.evaluate(() => {
     const a = document.activeElement;
