@@ -134,15 +134,17 @@ export function setupAccess() {
   el.inviteButton.addEventListener('click', () => {
     if (app.client && app.me) app.invite.open({ me: app.me, room: null, roomLead: false });
   });
-  // In jwt mode no cookie carries the person to GET …/export.md: the token goes in a header.
-  el.recordLink.addEventListener('click', (event) => {
-    const token = app.auth === 'jwt' ? loadToken() : null;
+  // In jwt mode no cookie carries the person to GET …/export.md or export.html: the token goes in
+  // a header. Both records are attachments, so both download; the printable one is made next to
+  // the Markdown link (record-links.js), hence one listener on their parent.
+  el.recordLink.parentElement.addEventListener('click', (event) => {
+    const link = event.target instanceof Element ? event.target.closest('#record-link, .record-printable') : null;
+    const token = link && app.auth === 'jwt' ? loadToken() : null;
     if (!token) return;
     event.preventDefault();
-    const link = el.recordLink;
-    api.downloadWithToken(link.getAttribute('href'), token, link.getAttribute('download') || 'record.md').catch((err) =>
-      toast(`Could not download the record: ${err.message}`),
-    );
+    const href = link.getAttribute('href');
+    const file = link.getAttribute('download') || (/export\.html/.test(href) ? 'record.html' : 'record.md');
+    api.downloadWithToken(href, token, file).catch((err) => toast(`Could not download the record: ${err.message}`));
   });
   el.adminButton.addEventListener('click', (event) => {
     event.preventDefault();

@@ -24,4 +24,6 @@ export function printableRecordLink(markdownLink, room) {
     markdownLink.after(' ', link);
   }
   link.href = recordHref(room, 'html');
+  // The server sends it as an attachment named after the room: say so, so that every mode saves it alike.
+  link.setAttribute('download', `${room}.html`);
 }

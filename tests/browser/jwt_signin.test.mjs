@@ -61,6 +61,12 @@ test('a jwt server: a token in the fragment, a token pasted, the record, sign-ou
   await send(P, 'Flu clinics start on Monday.');
   const [download] = await Promise.all([P.waitForEvent('download', { timeout: WAIT }), P.click('#record-link')]);
   assert.match(fs.readFileSync(await download.path(), 'utf8'), /Flu clinics start on Monday\./);
+  // The printable record too: without the token in a header the server would refuse it.
+  const [printable] = await Promise.all([P.waitForEvent('download', { timeout: WAIT }), P.click('.record-printable')]);
+  assert.equal(printable.suggestedFilename(), 'winter.html');
+  const page = fs.readFileSync(await printable.path(), 'utf8');
+  assert.match(page, /^<!doctype html>/i);
+  assert.match(page, /Flu clinics start on Monday\./);
 
   // Someone without a token sees the token screen; pasting one signs them in.
   const sam = await browser.openPage({ url: `${server.url}/`, name: 'Sam Ortiz' });
