@@ -22,7 +22,7 @@ void JsonOut::raw_object(std::string_view json) {
   writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
 }
 
-void JsonOut::re(const OptId& id) {
+void JsonOut::re(const ReplyTo& id) {
   if (!id) return;
   key("re");
   if (const auto* number = std::get_if<std::int64_t>(&*id)) {

@@ -31,9 +31,9 @@ class JsonOut {
     key("type");
     string(name);
   }
-  void re(const OptId& id);  // the `re` member, omitted when there is no id
+  void re(const ReplyTo& id);  // the `re` member, omitted when there is no id
   // Opens {"type":T,"re":ID, ... (most replies); finish() closes it and answers the text.
-  void open_reply(std::string_view name, const OptId& id) {
+  void open_reply(std::string_view name, const ReplyTo& id) {
     start_object();
     type(name);
     re(id);

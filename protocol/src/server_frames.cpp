@@ -10,7 +10,7 @@ using detail::JsonOut;
 namespace {
 
 // Most replies are {"type":T,"re":ID,...}: this opens that object.
-void open_reply(JsonOut& out, std::string_view type, const OptId& re) { out.open_reply(type, re); }
+void open_reply(JsonOut& out, std::string_view type, const ReplyTo& re) { out.open_reply(type, re); }
 
 std::string close(JsonOut& out) { return out.finish(); }
 
@@ -21,7 +21,7 @@ void room_id_member(JsonOut& out, std::string_view room) {
 
 }  // namespace
 
-std::string error_frame(const OptId& re, ErrorCode code, std::string_view message) {
+std::string error_frame(const ReplyTo& re, ErrorCode code, std::string_view message) {
   JsonOut out;
   open_reply(out, "error", re);
   out.key("code");
@@ -31,7 +31,7 @@ std::string error_frame(const OptId& re, ErrorCode code, std::string_view messag
   return close(out);
 }
 
-std::string welcome_frame(const OptId& re, const User& user, std::string_view session, std::string_view node,
+std::string welcome_frame(const ReplyTo& re, const User& user, std::string_view session, std::string_view node,
                           std::int64_t server_time, const Privileges& privileges) {
   JsonOut out;
   open_reply(out, "welcome", re);
@@ -48,19 +48,19 @@ std::string welcome_frame(const OptId& re, const User& user, std::string_view se
   return close(out);
 }
 
-std::string pong_frame(const OptId& re) {
+std::string pong_frame(const ReplyTo& re) {
   JsonOut out;
   open_reply(out, "pong", re);
   return close(out);
 }
 
-std::string ok_frame(const OptId& re) {
+std::string ok_frame(const ReplyTo& re) {
   JsonOut out;
   open_reply(out, "ok", re);
   return close(out);
 }
 
-std::string created_frame(const OptId& re, const Room& room) {
+std::string created_frame(const ReplyTo& re, const Room& room) {
   JsonOut out;
   open_reply(out, "created", re);
   out.key("room");
@@ -68,7 +68,7 @@ std::string created_frame(const OptId& re, const Room& room) {
   return close(out);
 }
 
-std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms, const std::optional<std::string>& next) {
+std::string rooms_frame(const ReplyTo& re, const std::vector<RoomListing>& rooms, const std::optional<std::string>& next) {
   JsonOut out;
   open_reply(out, "rooms", re);
   out.key("rooms");
@@ -92,7 +92,7 @@ std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms, 
   return close(out);
 }
 
-std::string joined_frame(const OptId& re, const JoinedReply& reply) {
+std::string joined_frame(const ReplyTo& re, const JoinedReply& reply) {
   JsonOut out;
   open_reply(out, "joined", re);
   out.key("room");
@@ -126,7 +126,7 @@ std::string joined_frame(const OptId& re, const JoinedReply& reply) {
   return close(out);
 }
 
-std::string presence_page_frame(const OptId& re, std::string_view room, const std::vector<PresenceEntry>& presence,
+std::string presence_page_frame(const ReplyTo& re, std::string_view room, const std::vector<PresenceEntry>& presence,
                                 const std::optional<std::string>& next, int online) {
   JsonOut out;
   open_reply(out, "presence_page", re);
@@ -159,14 +159,14 @@ std::string presence_batch_event(std::string_view room, const std::vector<std::s
   return close(out);
 }
 
-std::string left_frame(const OptId& re, std::string_view room) {
+std::string left_frame(const ReplyTo& re, std::string_view room) {
   JsonOut out;
   open_reply(out, "left", re);
   room_id_member(out, room);
   return close(out);
 }
 
-std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq, std::int64_t ts) {
+std::string sent_frame(const ReplyTo& re, std::string_view room, std::int64_t seq, std::int64_t ts) {
   JsonOut out;
   open_reply(out, "sent", re);
   room_id_member(out, room);
@@ -177,7 +177,7 @@ std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq,
   return close(out);
 }
 
-std::string history_frame(const OptId& re, std::string_view room, const std::vector<Message>& messages) {
+std::string history_frame(const ReplyTo& re, std::string_view room, const std::vector<Message>& messages) {
   JsonOut out;
   open_reply(out, "history", re);
   room_id_member(out, room);

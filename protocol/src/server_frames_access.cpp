@@ -99,7 +99,7 @@ void audit_value(JsonOut& out, const AuditEntry& e) {
 
 }  // namespace
 
-std::string orgs_frame(const OptId& re, const std::vector<Org>& orgs) {
+std::string orgs_frame(const ReplyTo& re, const std::vector<Org>& orgs) {
   JsonOut out;
   out.open_reply("orgs", re);
   out.key("orgs");
@@ -109,7 +109,7 @@ std::string orgs_frame(const OptId& re, const std::vector<Org>& orgs) {
   return out.finish();
 }
 
-std::string org_frame(const OptId& re, const Org& org) {
+std::string org_frame(const ReplyTo& re, const Org& org) {
   JsonOut out;
   out.open_reply("org", re);
   out.key("org");
@@ -117,7 +117,7 @@ std::string org_frame(const OptId& re, const Org& org) {
   return out.finish();
 }
 
-std::string people_frame(const OptId& re, const std::vector<User>& people) {
+std::string people_frame(const ReplyTo& re, const std::vector<User>& people) {
   JsonOut out;
   out.open_reply("people", re);
   out.key("people");
@@ -127,7 +127,7 @@ std::string people_frame(const OptId& re, const std::vector<User>& people) {
   return out.finish();
 }
 
-std::string invitation_frame(const OptId& re, const InvitationInfo& invitation) {
+std::string invitation_frame(const ReplyTo& re, const InvitationInfo& invitation) {
   JsonOut out;
   out.open_reply("invitation", re);
   out.key("invitation");
@@ -135,7 +135,7 @@ std::string invitation_frame(const OptId& re, const InvitationInfo& invitation) 
   return out.finish();
 }
 
-std::string invitations_frame(const OptId& re, const std::vector<InvitationInfo>& invitations) {
+std::string invitations_frame(const ReplyTo& re, const std::vector<InvitationInfo>& invitations) {
   JsonOut out;
   out.open_reply("invitations", re);
   out.key("invitations");
@@ -157,7 +157,7 @@ std::string room_event(const Room& room) {
   return out.finish();
 }
 
-std::string members_frame(const OptId& re, std::string_view room, const std::vector<MemberInfo>& members) {
+std::string members_frame(const ReplyTo& re, std::string_view room, const std::vector<MemberInfo>& members) {
   JsonOut out;
   out.open_reply("members", re);
   out.key("room");
@@ -181,7 +181,7 @@ std::string member_event(std::string_view room, const MemberInfo& member, Member
   return out.finish();
 }
 
-std::string audit_frame(const OptId& re, const std::vector<AuditEntry>& events) {
+std::string audit_frame(const ReplyTo& re, const std::vector<AuditEntry>& events) {
   JsonOut out;
   out.open_reply("audit", re);
   out.key("events");
@@ -191,7 +191,7 @@ std::string audit_frame(const OptId& re, const std::vector<AuditEntry>& events) 
   return out.finish();
 }
 
-std::string token_frame(const OptId& re, std::string_view token) {
+std::string token_frame(const ReplyTo& re, std::string_view token) {
   JsonOut out;
   out.open_reply("token", re);
   out.key("token");
@@ -199,7 +199,7 @@ std::string token_frame(const OptId& re, std::string_view token) {
   return out.finish();
 }
 
-std::string sessions_frame(const OptId& re, const std::vector<SessionInfo>& sessions) {
+std::string sessions_frame(const ReplyTo& re, const std::vector<SessionInfo>& sessions) {
   JsonOut out;
   out.open_reply("sessions", re);
   out.key("sessions");

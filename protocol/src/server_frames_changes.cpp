@@ -16,7 +16,7 @@ void room_and_version(JsonOut& out, std::string_view room, std::int64_t version)
 
 }  // namespace
 
-std::string changed_frame(const OptId& re, std::string_view room, std::int64_t version, const Message& message) {
+std::string changed_frame(const ReplyTo& re, std::string_view room, std::int64_t version, const Message& message) {
   JsonOut out;
   out.open_reply("changed", re);
   room_and_version(out, room, version);
@@ -25,7 +25,7 @@ std::string changed_frame(const OptId& re, std::string_view room, std::int64_t v
   return out.finish();
 }
 
-std::string changes_frame(const OptId& re, std::string_view room, std::int64_t version,
+std::string changes_frame(const ReplyTo& re, std::string_view room, std::int64_t version,
                           const std::vector<Message>& messages, bool more) {
   JsonOut out;
   out.open_reply("changes", re);
@@ -36,7 +36,7 @@ std::string changes_frame(const OptId& re, std::string_view room, std::int64_t v
   return out.finish();
 }
 
-std::string found_frame(const OptId& re, std::string_view room, std::string_view query,
+std::string found_frame(const ReplyTo& re, std::string_view room, std::string_view query,
                         const std::vector<Message>& messages, std::optional<std::int64_t> next,
                         std::int64_t scanned) {
   JsonOut out;

@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kMentionExcerptChars = 200;
 }  // namespace
 
-std::string topics_frame(const OptId& re, std::string_view room, const std::vector<TopicSummary>& topics,
+std::string topics_frame(const ReplyTo& re, std::string_view room, const std::vector<TopicSummary>& topics,
                          std::optional<std::int64_t> next) {
   JsonOut out;
   out.open_reply("topics", re);

@@ -7,7 +7,7 @@
 
 namespace outloud::core {
 
-bool Hub::Impl::admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id) {
+bool Hub::Impl::admit_frame(std::uint64_t conn_id, ConnState& conn, const p::ReplyTo& id) {
   const auto limit = static_cast<std::size_t>(std::max(1, options_.max_requests_in_flight));
   if (static_cast<std::size_t>(conn.in_flight->load()) + conn.waiting_frames < limit) return true;
   fail(conn_id, Request{id, nullptr, nullptr}, p::ErrorCode::rate_limited,

@@ -22,7 +22,7 @@ std::uint64_t random_seed() {
 }
 
 // Puts `"re":<id>` first into a reply serialized without it.
-std::string with_re(const p::OptId& re, const std::string& json) {
+std::string with_re(const p::ReplyTo& re, const std::string& json) {
   if (!re || json.size() < 2 || json.front() != '{') return json;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);

@@ -142,10 +142,10 @@ class RoomHold {
 // A frame being carried out: its request id (answered as `re`), the hold on its room if it takes
 // one, and its place among the connection's frames in flight.
 struct Request {
-  p::OptId id;
+  p::ReplyTo id;
   std::shared_ptr<RoomHold> hold;
   std::shared_ptr<InFlight> busy;
-  operator const p::OptId&() const { return id; }  // NOLINT: used wherever an id is
+  operator const p::ReplyTo&() const { return id; }  // NOLINT: used wherever an id is
   explicit operator bool() const { return id.has_value(); }
 };
 
@@ -357,7 +357,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   // ---- admission (hub_admission.cpp): every request's cost is bounded ----
   // False (and answered rate_limited) when the connection has too many frames in flight.
-  bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::OptId& id);
+  bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::ReplyTo& id);
   // Per-user token bucket and the total, then `create`; or an answer saying which limit was hit.
   void admit_create(std::uint64_t conn_id, const Request& re, std::function<void()> create);
   bool take_create_token(const std::string& user_id);

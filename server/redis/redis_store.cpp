@@ -50,10 +50,10 @@ RedisStore::RedisStore(std::shared_ptr<Connection> connection, std::shared_ptr<S
 
 void RedisStore::create_room(protocol::Room room, Callback<protocol::Room> done) {
   std::vector<std::string> argv{"HSETNX", keys_.rooms(), room.id, encode_room(room)};
-  connection_->command(std::move(argv), [room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
+  connection_->command(std::move(argv), [this, room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
     if (auto error = failure_of(reply)) return done(*error);
     if (reply.value().integer != 1) return done(backend::Error{protocol::ErrorCode::conflict, "room exists"});
-    done(std::move(room));
+    acknowledge(std::move(room), "a new room", std::move(done));
   });
 }
 
@@ -193,20 +193,26 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
 void RedisStore::confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
                                     Callback<backend::AppendResult> done) {
   if (!publish_after_wait()) return done(std::move(result));
-  connection_->command(
-      {"WAIT", std::to_string(wait_.count), std::to_string(wait_.timeout.count())},
-      [this, count = wait_.count, result = std::move(result), stored_event = std::move(stored_event),
-       done = std::move(done)](Result<Reply> reply) mutable {
-        if (auto error = failure_of(reply)) return done(*error);
-        if (reply.value().integer < count) {
-          log::warn("redis: message %lld in %s reached %lld of %d replicas in time; answered unavailable",
-                    static_cast<long long>(result.message.seq), result.message.room.c_str(), reply.value().integer,
-                    count);
-          return done(backend::unavailable("not confirmed by enough redis replicas"));
-        }
-        if (stored_event) publish_message(result.message.room, result.message.seq, std::move(*stored_event));
-        done(std::move(result));
-      });
+  wait_for_replicas("a message", [this, result = std::move(result), stored_event = std::move(stored_event),
+                                  done = std::move(done)](std::optional<backend::Error> error) mutable {
+    if (error) return done(std::move(*error));
+    if (stored_event) publish_message(result.message.room, result.message.seq, std::move(*stored_event));
+    done(std::move(result));
+  });
+}
+
+void RedisStore::wait_for_replicas(const char* what, std::function<void(std::optional<backend::Error>)> then) {
+  if (!publish_after_wait()) return then(std::nullopt);
+  connection_->command({"WAIT", std::to_string(wait_.count), std::to_string(wait_.timeout.count())},
+                       [what, count = wait_.count, then = std::move(then)](Result<Reply> reply) {
+                         if (auto error = failure_of(reply)) return then(std::move(*error));
+                         if (reply.value().integer < count) {
+                           log::warn("redis: %s reached %lld of %d replicas in time; answered unavailable", what,
+                                     reply.value().integer, count);
+                           return then(backend::unavailable("not confirmed by enough redis replicas"));
+                         }
+                         then(std::nullopt);
+                       });
 }
 
 // Pipelined on the command connection after this node's WAIT replies, which come in order: a node's
@@ -258,12 +264,12 @@ void RedisStore::update_room(protocol::Room room, Callback<protocol::Room> done)
   // Both read before the callback below takes the room (argument order is unspecified).
   std::vector<std::string> args{room.id, encode_room(room)};
   scripts_->update_room.run(connection_, {keys_.rooms()}, std::move(args),
-                            [room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
+                            [this, room = std::move(room), done = std::move(done)](Result<Reply> reply) mutable {
                               if (auto error = failure_of(reply)) return done(*error);
                               if (reply.value().integer != 1) {
                                 return done(backend::Error{protocol::ErrorCode::not_found, "no such room"});
                               }
-                              done(std::move(room));
+                              acknowledge(std::move(room), "a room's settings", std::move(done));
                             });
 }
 
@@ -324,9 +330,11 @@ void RedisStore::load_state(std::string room, Callback<backend::RoomState> done)
 void RedisStore::save_state(std::string room, std::int64_t expected_version, std::string json,
                             Callback<bool> done) {
   scripts_->save_state.run(connection_, {keys_.state(room)}, {std::to_string(expected_version), std::move(json)},
-                           [done = std::move(done)](Result<Reply> reply) {
+                           [this, done = std::move(done)](Result<Reply> reply) mutable {
                              if (auto error = failure_of(reply)) return done(*error);
-                             done(reply.value().integer == 1);
+                             // A lost compare-and-set wrote nothing: nothing to confirm.
+                             if (reply.value().integer != 1) return done(false);
+                             acknowledge(true, "a facilitation state", std::move(done));
                            });
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,19 @@ class RedisStore final : public backend::Store {
   void confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
                           backend::Callback<backend::AppendResult> done);
   void publish_message(const std::string& room, std::int64_t seq, std::string event_json);
+  // WAIT mode: `then()` once enough replicas confirmed every write so far on the connection, else
+  // `then(unavailable)`: the write may stand on the master, but a failover could take it back, so
+  // it is not acknowledged. Without WAIT mode, `then()` at once.
+  void wait_for_replicas(const char* what, std::function<void(std::optional<backend::Error>)> then);
+  // Hands `value` (the outcome of a write just made) to `done` once replicas confirmed it.
+  template <class T>
+  void acknowledge(T value, const char* what, backend::Callback<T> done) {
+    if (!publish_after_wait()) return done(std::move(value));
+    wait_for_replicas(what, [value = std::move(value), done = std::move(done)](std::optional<backend::Error> error) mutable {
+      if (error) return done(std::move(*error));
+      done(std::move(value));
+    });
+  }
   void change_attempt(backend::ChangeRequest request, int attempt, backend::Callback<backend::ChangeResult> done);
   struct SearchScan;
   void search_slice(std::shared_ptr<SearchScan> scan);

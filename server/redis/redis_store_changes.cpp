@@ -95,7 +95,7 @@ void RedisStore::change_attempt(backend::ChangeRequest request, int attempt, Cal
               if (elements.size() < 2 || !reply_int(elements[1], version)) {
                 return done(backend::internal_error("bad change reply"));
               }
-              done(backend::ChangeResult{std::move(message), version});
+              acknowledge(backend::ChangeResult{std::move(message), version}, "a message change", std::move(done));
             });
       });
 }

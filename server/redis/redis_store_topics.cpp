@@ -65,9 +65,9 @@ void RedisStore::list_topics(std::string room, std::string user, std::int64_t be
 void RedisStore::mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
                            Callback<std::int64_t> done) {
   scripts_->mark_read.run(connection_, {keys_.reads(user)}, {room_marker_field(room) + topic, std::to_string(seq)},
-                          [done = std::move(done)](Result<Reply> reply) {
+                          [this, done = std::move(done)](Result<Reply> reply) mutable {
                             if (auto error = reply_failure(reply, "storing a read marker")) return done(*error);
-                            done(std::int64_t{int_or_zero(reply.value())});
+                            acknowledge(std::int64_t{int_or_zero(reply.value())}, "a read marker", std::move(done));
                           });
 }
 

@@ -224,7 +224,11 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
       const c = await connectAs(node.wsUrl, 'Wyn Waiter', 'org-w');
       clients.push(c);
       const room = uniqueId('wait');
-      await c.create(room);
+      // Every acknowledged write waits for the replicas, not only messages: the room stands on the
+      // master, but its creation is not acknowledged.
+      const notCreated = await c.request({ type: 'create', room });
+      assert.equal(notCreated.type, 'error', JSON.stringify(notCreated));
+      assert.equal(notCreated.code, 'unavailable');
       await c.join(room);
       const refused = await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' });
       assert.equal(refused.type, 'error', JSON.stringify(refused));
@@ -240,10 +244,16 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
         const next = await c.request({ type: 'send', room, text: 'with a replica', nonce: 'w-2' });
         assert.equal(next.type, 'sent', JSON.stringify(next));
         assert.equal(next.seq, 2);
+        const edited = await c.request({ type: 'edit', room, seq: 2, text: 'with a replica, edited' });
+        assert.equal(edited.type, 'changed', JSON.stringify(edited));
         figure(`--redis-wait-replicas 1 without a replica: send answered unavailable; confirmed ${sent} ms after a replica started`);
       } finally {
         await replica.stop();
       }
+      // The replica gone, an edit is no longer acknowledged either.
+      const unconfirmed = await c.request({ type: 'edit', room, seq: 2, text: 'no replica to confirm it' });
+      assert.equal(unconfirmed.type, 'error', JSON.stringify(unconfirmed));
+      assert.equal(unconfirmed.code, 'unavailable');
     } finally {
       await node.stop();
       await lone.stop();

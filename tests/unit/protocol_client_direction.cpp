@@ -140,7 +140,7 @@ TEST_CASE("client_frame_json: no id, no `id`; invalid UTF-8 is replaced, never s
 
 TEST_CASE("ServerFrameReader: frames from the server's serializers read back equal", "[protocol][client]") {
   ServerFrameReader reader;
-  const OptId re = RequestId{std::int64_t{12}};
+  const ReplyTo re = RequestId{std::int64_t{12}};
 
   read_ok(reader, welcome_frame(re, kAda, "s-1", "node-a", 1700000000000, Privileges{true, false}));
   CHECK(reader.kind() == ServerFrameKind::welcome);
@@ -155,7 +155,7 @@ TEST_CASE("ServerFrameReader: frames from the server's serializers read back equ
 
   read_ok(reader, error_frame(RequestId{std::string("x\"y")}, ErrorCode::rate_limited, "slow down"));
   CHECK(reader.kind() == ServerFrameKind::error);
-  CHECK(reader.re() == OptId(RequestId{std::string("x\"y")}));
+  CHECK(reader.re() == ReplyTo(RequestId{std::string("x\"y")}));
   CHECK(reader.error_frame().code == ErrorCode::rate_limited);
   CHECK(reader.error_frame().message == "slow down");
 
@@ -278,7 +278,7 @@ TEST_CASE("ServerFrameReader: frames it does not decode are passed on as JSON", 
   CHECK(reader.json()["queue"].Size() == 1);
   read_ok(reader, R"({"type":"ok","re":5,"poll":"p3"})");
   CHECK(reader.kind() == ServerFrameKind::ok);
-  CHECK(reader.re() == OptId(RequestId{std::int64_t{5}}));
+  CHECK(reader.re() == ReplyTo(RequestId{std::int64_t{5}}));
   CHECK(std::string(reader.json()["poll"].GetString()) == "p3");
 }
 
@@ -321,7 +321,7 @@ TEST_CASE("ServerFrameReader: a refused frame still tells its type and re; the n
   ServerFrameReader reader;
   REQUIRE_FALSE(reader.read(R"({"type":"sent","re":9,"room":"a","seq":-1,"ts":1})"));
   CHECK(reader.type() == "sent");
-  CHECK(reader.re() == OptId(RequestId{std::int64_t{9}}));
+  CHECK(reader.re() == ReplyTo(RequestId{std::int64_t{9}}));
   CHECK(reader.kind() == ServerFrameKind::other);
   read_ok(reader, sent_frame(RequestId{std::int64_t{10}}, "a", 1, 1));
   CHECK(reader.sent().seq == 1);

@@ -12,23 +12,24 @@
 
 namespace outloud::protocol {
 
-using OptId = std::optional<RequestId>;
+// The `re` of a reply: the id of the request it answers, if the request had one.
+using ReplyTo = std::optional<RequestId>;
 
-std::string error_frame(const OptId& re, ErrorCode code, std::string_view message);
+std::string error_frame(const ReplyTo& re, ErrorCode code, std::string_view message);
 // What a person may administer, told only to themself (welcome, /api/me): USER gains "admin":true
 // and "org_admin":true when set.
 struct Privileges {
   bool admin = false;
   bool org_admin = false;
 };
-std::string welcome_frame(const OptId& re, const User& user, std::string_view session, std::string_view node,
+std::string welcome_frame(const ReplyTo& re, const User& user, std::string_view session, std::string_view node,
                           std::int64_t server_time, const Privileges& privileges = {});
-std::string pong_frame(const OptId& re);
-std::string ok_frame(const OptId& re);
+std::string pong_frame(const ReplyTo& re);
+std::string ok_frame(const ReplyTo& re);
 
-std::string created_frame(const OptId& re, const Room& room);
+std::string created_frame(const ReplyTo& re, const Room& room);
 // `next`: the cursor for the following page (the last id of this one) when more rooms remain.
-std::string rooms_frame(const OptId& re, const std::vector<RoomListing>& rooms,
+std::string rooms_frame(const ReplyTo& re, const std::vector<RoomListing>& rooms,
                         const std::optional<std::string>& next = std::nullopt);
 
 struct JoinedReply {
@@ -44,26 +45,26 @@ struct JoinedReply {
   std::optional<int> online;
   std::optional<std::string> presence_next;
 };
-std::string joined_frame(const OptId& re, const JoinedReply& reply);
-std::string left_frame(const OptId& re, std::string_view room);
+std::string joined_frame(const ReplyTo& re, const JoinedReply& reply);
+std::string left_frame(const ReplyTo& re, std::string_view room);
 // A page of a room's presence (`presence_page`); `next` absent: the last page.
-std::string presence_page_frame(const OptId& re, std::string_view room, const std::vector<PresenceEntry>& presence,
+std::string presence_page_frame(const ReplyTo& re, std::string_view room, const std::vector<PresenceEntry>& presence,
                                 const std::optional<std::string>& next, int online);
 // Presence changes of a room coalesced into one event: `changes` are `presence` event frames, in
 // order; `online` is the number of users present when the batch was made.
 std::string presence_batch_event(std::string_view room, const std::vector<std::string_view>& changes, int online);
 
-std::string sent_frame(const OptId& re, std::string_view room, std::int64_t seq, std::int64_t ts);
-std::string history_frame(const OptId& re, std::string_view room, const std::vector<Message>& messages);
+std::string sent_frame(const ReplyTo& re, std::string_view room, std::int64_t seq, std::int64_t ts);
+std::string history_frame(const ReplyTo& re, std::string_view room, const std::vector<Message>& messages);
 
 // Edits, deletions and removals (server_frames_changes.cpp). `version`: the room's change version
 // after this change; `changed` is both the reply (with `re`) and the event everyone in the room gets.
-std::string changed_frame(const OptId& re, std::string_view room, std::int64_t version, const Message& message);
+std::string changed_frame(const ReplyTo& re, std::string_view room, std::int64_t version, const Message& message);
 // The messages changed after a version, in change order; `version` is where the next request resumes.
-std::string changes_frame(const OptId& re, std::string_view room, std::int64_t version,
+std::string changes_frame(const ReplyTo& re, std::string_view room, std::int64_t version,
                           const std::vector<Message>& messages, bool more);
 // Search results, newest first; `next` (when more may match) is the `before` of the next page.
-std::string found_frame(const OptId& re, std::string_view room, std::string_view query,
+std::string found_frame(const ReplyTo& re, std::string_view room, std::string_view query,
                         const std::vector<Message>& messages, std::optional<std::int64_t> next,
                         std::int64_t scanned = 0);
 
@@ -74,7 +75,7 @@ std::string presence_event(std::string_view room, PresenceEvent event, const Use
 
 // ---- topics, read markers, mentions and the live room list (server_frames_topics.cpp) ----
 // `next`: the cursor (the last topic's last_seq) when more topics remain.
-std::string topics_frame(const OptId& re, std::string_view room, const std::vector<TopicSummary>& topics,
+std::string topics_frame(const ReplyTo& re, std::string_view room, const std::vector<TopicSummary>& topics,
                          std::optional<std::int64_t> next);
 // The person's read marker moved (to their other connections). `topic` empty: the whole room.
 std::string read_event(std::string_view room, std::string_view topic, std::int64_t seq);
@@ -121,17 +122,17 @@ struct SessionInfo {
 };
 enum class MemberEvent { add, remove };
 
-std::string orgs_frame(const OptId& re, const std::vector<Org>& orgs);
-std::string org_frame(const OptId& re, const Org& org);
-std::string people_frame(const OptId& re, const std::vector<User>& people);
-std::string invitation_frame(const OptId& re, const InvitationInfo& invitation);
-std::string invitations_frame(const OptId& re, const std::vector<InvitationInfo>& invitations);
+std::string orgs_frame(const ReplyTo& re, const std::vector<Org>& orgs);
+std::string org_frame(const ReplyTo& re, const Org& org);
+std::string people_frame(const ReplyTo& re, const std::vector<User>& people);
+std::string invitation_frame(const ReplyTo& re, const InvitationInfo& invitation);
+std::string invitations_frame(const ReplyTo& re, const std::vector<InvitationInfo>& invitations);
 std::string room_event(const Room& room);
-std::string members_frame(const OptId& re, std::string_view room, const std::vector<MemberInfo>& members);
+std::string members_frame(const ReplyTo& re, std::string_view room, const std::vector<MemberInfo>& members);
 std::string member_event(std::string_view room, const MemberInfo& member, MemberEvent event);
-std::string audit_frame(const OptId& re, const std::vector<AuditEntry>& events);
-std::string token_frame(const OptId& re, std::string_view token);
-std::string sessions_frame(const OptId& re, const std::vector<SessionInfo>& sessions);
+std::string audit_frame(const ReplyTo& re, const std::vector<AuditEntry>& events);
+std::string token_frame(const ReplyTo& re, std::string_view token);
+std::string sessions_frame(const ReplyTo& re, const std::vector<SessionInfo>& sessions);
 std::string org_json(const Org& org);
 std::string user_json_self(const User& user, const Privileges& privileges);  // /api/me's USER
 std::string audit_entry_json(const AuditEntry& entry);                      // one line of /api/audit
