@@ -175,6 +175,7 @@ struct Redis {
   std::int64_t stream_maxlen = 0;  // 0: keep every message; else trim streams to ~this
   // 0: `sent` once the master has the message. N > 0: `sent` only once N replicas confirmed it
   // (WAIT N wait_timeout after the append); fewer in time gives `unavailable` (retry with the nonce).
+  // Every other acknowledged write (rooms, edits, facilitation, accounts, invitations) waits alike.
   // wait_timeout stays below connection.command_timeout, which would drop the connection first.
   int wait_replicas = 0;
   milliseconds wait_timeout{1000};

@@ -45,12 +45,28 @@ std::string ascii_lower(std::string text) {
 
 }  // namespace
 
-RedisAccounts::RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix)
-    : connection_(std::move(connection)), keys_(key_prefix) {}
+RedisAccounts::RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait)
+    : connection_(std::move(connection)), keys_(key_prefix), replicas_(connection_, wait) {}
 
 void RedisAccounts::run(Script& script, std::vector<std::string> keys, std::vector<std::string> args,
                         ReplyCallback done) {
   script.run(connection_, std::move(keys), std::move(args), std::move(done));
+}
+
+void RedisAccounts::write(Script& script, const char* what, std::vector<std::string> keys,
+                          std::vector<std::string> args, ReplyCallback done) {
+  if (!replicas_.enabled()) return run(script, std::move(keys), std::move(args), std::move(done));
+  script.run(connection_, std::move(keys), std::move(args),
+             [replicas = replicas_, what, done = std::move(done)](Result<Reply> reply) mutable {
+               replicas.confirm_reply(what, std::move(reply), std::move(done));
+             });
+}
+
+void RedisAccounts::write_command(std::vector<std::string> argv, const char* what, ReplyCallback done) {
+  if (!replicas_.enabled()) return connection_->command(std::move(argv), std::move(done));
+  connection_->command(std::move(argv), [replicas = replicas_, what, done = std::move(done)](Result<Reply> reply) mutable {
+    replicas.confirm_reply(what, std::move(reply), std::move(done));
+  });
 }
 
 // ---- organisations ----
@@ -60,7 +76,7 @@ void RedisAccounts::put_org(Org org, Callback<Org> done) {
   org.domains.erase(std::unique(org.domains.begin(), org.domains.end()), org.domains.end());
   std::vector<std::string> args{keys_.base(), org.id, org.name, domains_json(org.domains)};
   args.insert(args.end(), org.domains.begin(), org.domains.end());
-  run(scripts_.put_org, {keys_.org(org.id), keys_.orgs()}, std::move(args),
+  write(scripts_.put_org, "an organisation", {keys_.org(org.id), keys_.orgs()}, std::move(args),
       [org, done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot store the organisation")) return done(*error);
         const auto& e = reply.value().elements;
@@ -115,7 +131,7 @@ void RedisAccounts::create_account(Account account, Callback<Account> done) {
   std::vector<std::string> args{id, account.email ? "1" : "0", people_member(account), account.admin ? "1" : "0"};
   auto fields = account_fields(account);
   args.insert(args.end(), fields.begin(), fields.end());
-  run(scripts_.create_account, std::move(keys), std::move(args),
+  write(scripts_.create_account, "an account", std::move(keys), std::move(args),
       [account = std::move(account), done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot store the account")) return done(*error);
         if (reply.value().integer == 0) return done(Error{ErrorCode::conflict, "the account exists"});
@@ -154,7 +170,7 @@ void RedisAccounts::find_accounts(std::string query, bool include_guests, int li
 }
 
 void RedisAccounts::set_org_admin(std::string user, bool org_admin, Callback<Account> done) {
-  run(scripts_.set_org_admin, {keys_.user(user)}, {org_admin ? "1" : "0"},
+  write(scripts_.set_org_admin, "an organisation administrator", {keys_.user(user)}, {org_admin ? "1" : "0"},
       [user, done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot store the account")) return done(*error);
         if (reply.value().elements.empty()) return done(Error{ErrorCode::not_found, "no such person"});
@@ -179,7 +195,7 @@ void RedisAccounts::create_session(Session session, Callback<accounts::Unit> don
   std::vector<std::string> args{session.id, std::to_string(session.created_at), session.revoked ? "1" : "0"};
   auto fields = session_fields(session);
   args.insert(args.end(), fields.begin(), fields.end());
-  run(scripts_.create_session, std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
+  write(scripts_.create_session, "a session", std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
     if (auto error = reply_failure(reply, "cannot store the session")) return done(*error);
     if (reply.value().integer != 1) return done(Error{ErrorCode::conflict, "the session exists"});
     done(accounts::Unit{});
@@ -222,7 +238,7 @@ void RedisAccounts::list_sessions(std::string user, int limit, Callback<std::vec
 }
 
 void RedisAccounts::revoke_session(std::string id, Callback<Session> done) {
-  run(scripts_.revoke_session, {keys_.session(id)}, {keys_.base(), id},
+  write(scripts_.revoke_session, "a revoked session", {keys_.session(id)}, {keys_.base(), id},
       [id, done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot revoke the session")) return done(*error);
         if (reply.value().elements.empty()) return done(Error{ErrorCode::not_found, "no such session"});

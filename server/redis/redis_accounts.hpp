@@ -15,13 +15,17 @@
 #include "server/redis/account_keys.hpp"
 #include "server/redis/account_scripts.hpp"
 #include "server/redis/connection.hpp"
+#include "server/redis/replica_wait.hpp"
 
 namespace outloud::redis {
 
 class RedisAccounts final : public accounts::AccountStore {
  public:
-  // `key_prefix`: the deployment's prefix (RedisOptions::key_prefix).
-  RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix);
+  // `key_prefix`: the deployment's prefix (RedisOptions::key_prefix). With `wait`, every write that
+  // someone is told succeeded (an account, a session or its revocation, an invitation, a used code,
+  // a membership, an audit entry) is confirmed by that many replicas first (WAIT), so that a
+  // Sentinel failover cannot undo it: a revoked session or a used code must not come back.
+  RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait = {});
 
   void put_org(protocol::Org org, accounts::Callback<protocol::Org> done) override;
   void get_org(std::string id, accounts::Callback<std::optional<protocol::Org>> done) override;
@@ -71,10 +75,16 @@ class RedisAccounts final : public accounts::AccountStore {
 
  private:
   void run(Script& script, std::vector<std::string> keys, std::vector<std::string> args, ReplyCallback done);
+  // run() for a script that writes: its reply reaches `done` once replicas confirmed it.
+  void write(Script& script, const char* what, std::vector<std::string> keys, std::vector<std::string> args,
+             ReplyCallback done);
+  // A single write command, likewise.
+  void write_command(std::vector<std::string> argv, const char* what, ReplyCallback done);
   void write_member(accounts::Membership member, bool only_if_new, accounts::Callback<accounts::Membership> done);
 
   std::shared_ptr<Connection> connection_;
   AccountKeys keys_;
+  ReplicaWait replicas_;
   // Scripts learn their SHA in callbacks on the connection: they live as long as this store, which
   // the composition destroys only after the connection stopped.
   AccountScripts scripts_;

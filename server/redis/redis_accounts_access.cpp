@@ -38,7 +38,7 @@ void RedisAccounts::create_invitation(Invitation invitation, Callback<accounts::
                                 std::to_string(std::max<std::int64_t>(invitation.expires_at, 0) + kExpiredKeptMs)};
   auto fields = invitation_fields(invitation);
   args.insert(args.end(), fields.begin(), fields.end());
-  run(scripts_.create_invitation, std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
+  write(scripts_.create_invitation, "an invitation", std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
     if (auto error = reply_failure(reply, "cannot store the invitation")) return done(*error);
     if (reply.value().integer != 1) return done(Error{ErrorCode::conflict, "the invitation exists"});
     done(accounts::Unit{});
@@ -56,7 +56,7 @@ void RedisAccounts::get_invitation(std::string id, Callback<std::optional<Invita
 }
 
 void RedisAccounts::redeem_invitation(std::string code_hash, std::int64_t now, Callback<Invitation> done) {
-  run(scripts_.redeem_invitation, {keys_.code(code_hash), keys_.invitations()}, {keys_.base(), std::to_string(now)},
+  write(scripts_.redeem_invitation, "a redeemed invitation", {keys_.code(code_hash), keys_.invitations()}, {keys_.base(), std::to_string(now)},
       [done = std::move(done)](Result<Reply> reply) {
         if (auto error = reply_failure(reply, "cannot redeem the invitation")) return done(*error);
         auto invitation = record_answer<Invitation>(reply.value(), invitation_from, "unreadable invitation");
@@ -78,7 +78,7 @@ void RedisAccounts::list_invitations(std::int64_t now, int limit, Callback<std::
 }
 
 void RedisAccounts::revoke_invitation(std::string id, Callback<Invitation> done) {
-  run(scripts_.revoke_invitation, {keys_.invitation(id), keys_.invitations()}, {id},
+  write(scripts_.revoke_invitation, "a revoked invitation", {keys_.invitation(id), keys_.invitations()}, {id},
       [id, done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot revoke the invitation")) return done(*error);
         if (reply.value().elements.empty()) return done(not_found("no such invitation"));
@@ -101,7 +101,7 @@ void RedisAccounts::create_sign_in_code(SignInCode code, Callback<accounts::Unit
 
 void RedisAccounts::consume_sign_in_code(std::string code_hash, std::int64_t now, Callback<SignInCode> done) {
   // GETDEL: of two concurrent uses, exactly one reads it.
-  connection_->command({"GETDEL", keys_.sign_in(code_hash)},
+  write_command({"GETDEL", keys_.sign_in(code_hash)}, "a used sign-in code",
                        [code_hash, now, done = std::move(done)](Result<Reply> reply) mutable {
                          if (auto error = reply_failure(reply, "cannot use the sign-in code")) return done(*error);
                          if (reply.value().is_nil()) return done(not_found("no such code"));
@@ -120,7 +120,7 @@ void RedisAccounts::put_setup_code(std::string code_hash, Callback<accounts::Uni
 }
 
 void RedisAccounts::consume_setup_code(std::string code_hash, Callback<accounts::Unit> done) {
-  run(scripts_.consume_setup_code, {keys_.setup()}, {std::move(code_hash)},
+  write(scripts_.consume_setup_code, "a used setup code", {keys_.setup()}, {std::move(code_hash)},
       [done = std::move(done)](Result<Reply> reply) {
         if (auto error = reply_failure(reply, "cannot use the setup code")) return done(*error);
         if (reply.value().integer != 1) return done(not_found("no such code"));
@@ -135,7 +135,7 @@ void RedisAccounts::write_member(Membership member, bool only_if_new, Callback<M
                                 keys_.rooms_of(member.user)};
   std::vector<std::string> args{member.user, membership_json(member), std::to_string(member.since), member.room,
                                 only_if_new ? "1" : "0"};
-  run(scripts_.put_member, std::move(keys), std::move(args),
+  write(scripts_.put_member, "a room membership", std::move(keys), std::move(args),
       [member = std::move(member), done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot store the membership")) return done(*error);
         const auto& e = reply.value().elements;
@@ -197,7 +197,7 @@ void RedisAccounts::rooms_of(std::string user, Callback<std::vector<std::string>
 }
 
 void RedisAccounts::remove_member(std::string room, std::string user, Callback<Membership> done) {
-  run(scripts_.remove_member, {keys_.members(room), keys_.members_since(room), keys_.rooms_of(user)}, {user, room},
+  write(scripts_.remove_member, "a removed membership", {keys_.members(room), keys_.members_since(room), keys_.rooms_of(user)}, {user, room},
       [room, user, done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot remove the membership")) return done(*error);
         if (reply.value().is_nil()) return done(not_found("not a member"));
@@ -214,7 +214,7 @@ void RedisAccounts::append_audit(AuditEvent event, Callback<AuditEvent> done) {
   std::vector<std::string> args{std::to_string(event.ts)};
   auto fields = audit_fields(event);
   args.insert(args.end(), fields.begin(), fields.end());
-  run(scripts_.append_audit, {keys_.audit()}, std::move(args),
+  write(scripts_.append_audit, "an audit entry", {keys_.audit()}, std::move(args),
       [event = std::move(event), done = std::move(done)](Result<Reply> reply) mutable {
         if (auto error = reply_failure(reply, "cannot store the audit event")) return done(*error);
         long long ts = 0;

@@ -46,7 +46,7 @@ RedisStore::RedisStore(std::shared_ptr<Connection> connection, std::shared_ptr<S
       scripts_(std::move(scripts)),
       keys_(std::move(keys)),
       stream_maxlen_(std::max<std::int64_t>(stream_maxlen, 0)),
-      wait_(wait) {}
+      replicas_(connection_, wait) {}
 
 void RedisStore::create_room(protocol::Room room, Callback<protocol::Room> done) {
   std::vector<std::string> argv{"HSETNX", keys_.rooms(), room.id, encode_room(room)};
@@ -193,26 +193,12 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
 void RedisStore::confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
                                     Callback<backend::AppendResult> done) {
   if (!publish_after_wait()) return done(std::move(result));
-  wait_for_replicas("a message", [this, result = std::move(result), stored_event = std::move(stored_event),
+  replicas_.confirm("a message", [this, result = std::move(result), stored_event = std::move(stored_event),
                                   done = std::move(done)](std::optional<backend::Error> error) mutable {
     if (error) return done(std::move(*error));
     if (stored_event) publish_message(result.message.room, result.message.seq, std::move(*stored_event));
     done(std::move(result));
   });
-}
-
-void RedisStore::wait_for_replicas(const char* what, std::function<void(std::optional<backend::Error>)> then) {
-  if (!publish_after_wait()) return then(std::nullopt);
-  connection_->command({"WAIT", std::to_string(wait_.count), std::to_string(wait_.timeout.count())},
-                       [what, count = wait_.count, then = std::move(then)](Result<Reply> reply) {
-                         if (auto error = failure_of(reply)) return then(std::move(*error));
-                         if (reply.value().integer < count) {
-                           log::warn("redis: %s reached %lld of %d replicas in time; answered unavailable", what,
-                                     reply.value().integer, count);
-                           return then(backend::unavailable("not confirmed by enough redis replicas"));
-                         }
-                         then(std::nullopt);
-                       });
 }
 
 // Pipelined on the command connection after this node's WAIT replies, which come in order: a node's

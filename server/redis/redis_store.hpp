@@ -18,14 +18,10 @@
 #include "server/backend/store.hpp"
 #include "server/redis/connection.hpp"
 #include "server/redis/keys.hpp"
+#include "server/redis/replica_wait.hpp"
 #include "server/redis/script_set.hpp"
 
 namespace outloud::redis {
-
-struct WaitReplicas {
-  int count = 0;                          // 0: no WAIT; acknowledged once the master has it
-  std::chrono::milliseconds timeout{1000};  // WAIT's timeout; fewer replicas by then: `unavailable`
-};
 
 class RedisStore final : public backend::Store {
  public:
@@ -76,21 +72,18 @@ class RedisStore final : public backend::Store {
   void read_range(const std::string& room, const char* verb, std::string start, std::string end, int limit,
                   bool descending, backend::Callback<backend::Page> done);
   // WAIT mode: the append script stores only; the message is published once replicas confirm it.
-  bool publish_after_wait() const { return wait_.count > 0; }
+  bool publish_after_wait() const { return replicas_.enabled(); }
   // Hands `result` to `done` once enough replicas confirmed every write so far on the connection,
   // then (WAIT mode) publishes `stored_event`, the message as stored.
   void confirm_replicated(backend::AppendResult result, std::optional<std::string> stored_event,
                           backend::Callback<backend::AppendResult> done);
   void publish_message(const std::string& room, std::int64_t seq, std::string event_json);
-  // WAIT mode: `then()` once enough replicas confirmed every write so far on the connection, else
-  // `then(unavailable)`: the write may stand on the master, but a failover could take it back, so
-  // it is not acknowledged. Without WAIT mode, `then()` at once.
-  void wait_for_replicas(const char* what, std::function<void(std::optional<backend::Error>)> then);
-  // Hands `value` (the outcome of a write just made) to `done` once replicas confirmed it.
+  // Hands `value` (the outcome of a write just made) to `done` once replicas confirmed it (WAIT
+  // mode; `unavailable` if they did not in time), at once otherwise.
   template <class T>
   void acknowledge(T value, const char* what, backend::Callback<T> done) {
     if (!publish_after_wait()) return done(std::move(value));
-    wait_for_replicas(what, [value = std::move(value), done = std::move(done)](std::optional<backend::Error> error) mutable {
+    replicas_.confirm(what, [value = std::move(value), done = std::move(done)](std::optional<backend::Error> error) mutable {
       if (error) return done(std::move(*error));
       done(std::move(value));
     });
@@ -103,7 +96,7 @@ class RedisStore final : public backend::Store {
   std::shared_ptr<ScriptSet> scripts_;
   Keys keys_;
   std::int64_t stream_maxlen_;
-  WaitReplicas wait_;
+  ReplicaWait replicas_;
   std::atomic<std::int64_t> stored_{0};
 };
 

@@ -26,6 +26,18 @@ std::string fresh_prefix(const std::string& name) {
   return "accounts:" + std::to_string(::getpid()) + ":" + std::to_string(counter++) + ":" + name + ":";
 }
 
+// A one-use invitation to essex-cc for `code`, valid for a minute from `t`.
+Invitation invitation_for(const std::string& code, std::int64_t t) {
+  Invitation invitation;
+  invitation.id = accounts::new_public_id();
+  invitation.code_hash = accounts::secret_hash(code);
+  invitation.org = "essex-cc";
+  invitation.expires_at = t + 60000;
+  invitation.created_by = "u-admin";
+  invitation.created_at = t;
+  return invitation;
+}
+
 TEST_CASE("redis accounts: a one-use invitation redeemed on two nodes at once is taken once", "[redis][accounts]") {
   auto& server = shared_redis_server();
   const std::string prefix = fresh_prefix("race");
@@ -36,14 +48,7 @@ TEST_CASE("redis accounts: a one-use invitation redeemed on two nodes at once is
   const std::int64_t t = now_ms();
 
   for (int round = 0; round < 10; ++round) {
-    const std::string code = accounts::new_secret();
-    Invitation invitation;
-    invitation.id = accounts::new_public_id();
-    invitation.code_hash = accounts::secret_hash(code);
-    invitation.org = "essex-cc";
-    invitation.expires_at = t + 60000;
-    invitation.created_by = "u-admin";
-    invitation.created_at = t;
+    const Invitation invitation = invitation_for(accounts::new_secret(), t);
     await_value<Unit>([&](auto done) { on_a.create_invitation(invitation, done); });
 
     // Ten tries on each node, sent together.
@@ -64,6 +69,42 @@ TEST_CASE("redis accounts: a one-use invitation redeemed on two nodes at once is
     }
     CHECK(successes == 1);
   }
+}
+
+// --redis-wait-replicas on a Redis without replicas: no write is acknowledged, for WAIT cannot
+// confirm it. A used code stays used, though: the write stands on the master.
+TEST_CASE("redis accounts: with WAIT and no replica, writes answer unavailable", "[redis][accounts][wait]") {
+  auto& server = shared_redis_server();
+  const std::string prefix = fresh_prefix("wait");
+  RedisNode plain(server.url(), "node-plain", prefix);
+  RedisNode waiting(server.url(), "node-wait", prefix, {}, true, 1);
+  const std::int64_t t = now_ms();
+  auto unavailable = [](const auto& result) {
+    return !result.ok() && result.error().code == protocol::ErrorCode::unavailable;
+  };
+
+  const auto refused = invitation_for(accounts::new_secret(), t);
+  CHECK(unavailable(await<Unit>([&](auto done) { waiting.backends().accounts().create_invitation(refused, done); })));
+  Session session{accounts::new_public_id(), accounts::secret_hash(accounts::new_secret()), "u-wyn", t, t, false};
+  CHECK(unavailable(await<Unit>([&](auto done) { waiting.backends().accounts().create_session(session, done); })));
+
+  // Made through a node without WAIT, redeemed through one with it: refused, yet used up.
+  const auto made = invitation_for(accounts::new_secret(), t);
+  await_value<Unit>([&](auto done) { plain.backends().accounts().create_invitation(made, done); });
+  CHECK(unavailable(await<Invitation>([&](auto done) { waiting.backends().accounts().redeem_invitation(made.code_hash, t, done); })));
+  auto again = await<Invitation>([&](auto done) { plain.backends().accounts().redeem_invitation(made.code_hash, t, done); });
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == protocol::ErrorCode::not_found);
+
+  // Reads need no replica.
+  CHECK(await<std::optional<Invitation>>([&](auto done) { waiting.backends().accounts().get_invitation(made.id, done); }).ok());
+  // And the store's writes wait alike: a room.
+  protocol::Room room;
+  room.id = "wait-" + std::to_string(t);
+  room.title = "Waiting";
+  room.created_by = "u-wyn";
+  room.created_at = t;
+  CHECK(unavailable(await<protocol::Room>([&](auto done) { waiting.store().create_room(room, done); })));
 }
 
 TEST_CASE("redis accounts: a session revoked on one node is revoked for the other at once", "[redis][accounts]") {

@@ -20,9 +20,11 @@ namespace outloud::testing {
 class RedisNode {
  public:
   RedisNode(const std::string& url, const std::string& node_id, const std::string& prefix,
-            redis::PresenceOptions presence = {}, bool wait_until_up = true)
+            redis::PresenceOptions presence = {}, bool wait_until_up = true, int wait_replicas = 0)
       : work_(io_.get_executor()) {
     redis::RedisOptions options;
+    options.wait_replicas = wait_replicas;
+    options.wait_timeout = std::chrono::milliseconds(100);
     options.url = url;
     options.node_id = node_id;
     options.key_prefix = prefix;
