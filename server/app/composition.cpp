@@ -175,11 +175,8 @@ void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpA
     if (!code.value()) return;
     api->set_setup_pending(true);
     // Printed whatever the log level, like the listening line: it is how the first administrator starts.
-    flockfile(stderr);
-    std::fprintf(stderr, "[info] first run: open %s/setup?code=%s to create the first organisation and its administrator\n",
-                 base.c_str(), code.value()->c_str());
-    std::fflush(stderr);
-    funlockfile(stderr);
+    log::always("first run: open %s/setup?code=%s to create the first organisation and its administrator",
+                base.c_str(), code.value()->c_str());
   });
 }
 

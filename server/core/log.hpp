@@ -1,10 +1,21 @@
-// Minimal leveled logging to stderr, one line per event, safe from any thread.
+// Leveled logging to stderr, one line per event, safe from any thread and never blocking it: the
+// caller formats the line, a writer thread of its own writes it. A stderr that does not drain (a
+// full pipe, a stalled journal) so cannot stall an I/O thread: at most kMaxQueuedBytes wait, lines
+// beyond are dropped, and their number is logged once the writer catches up.
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
-#include <stdio.h>  // flockfile
+#include <cstdlib>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <thread>
 
 namespace outloud::log {
 
@@ -15,25 +26,140 @@ inline std::atomic<Level>& threshold() {
   return level;
 }
 
-// The stream is locked for the whole line, so lines from different threads do not interleave.
+namespace detail {
+
+class Writer {
+ public:
+  static constexpr std::size_t kMaxQueuedBytes = 1 << 20;
+
+  // Never destroyed, so that code running during static destruction may still log; the queue is
+  // written out at exit (std::atexit), for as long as stderr takes it, up to two seconds.
+  static Writer& instance() {
+    static Writer* writer = [] {
+      auto* created = new Writer();
+      std::atexit([] { instance().flush(std::chrono::seconds(2)); });
+      return created;
+    }();
+    return *writer;
+  }
+
+  void push(std::string line) {
+    {
+      std::lock_guard lock(mutex_);
+      if (queued_bytes_ + line.size() > kMaxQueuedBytes) {
+        ++dropped_;
+        return;
+      }
+      queued_bytes_ += line.size();
+      queue_ += line;
+    }
+    wake_.notify_one();
+  }
+
+  // Waits until every line queued so far is written, or `max_wait` has passed.
+  void flush(std::chrono::milliseconds max_wait) {
+    std::unique_lock lock(mutex_);
+    idle_.wait_for(lock, max_wait, [this] { return queue_.empty() && dropped_ == 0 && !writing_; });
+  }
+
+  // Where lines go from the next write on (tests); stderr by default.
+  void set_output(int fd) {
+    std::lock_guard lock(mutex_);
+    fd_ = fd;
+  }
+
+ private:
+  Writer() { std::thread([this] { run(); }).detach(); }
+
+  void run() {
+    std::string batch;
+    for (;;) {
+      std::size_t dropped = 0;
+      int fd = 2;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return !queue_.empty() || dropped_ > 0; });
+        batch.swap(queue_);
+        queue_.clear();
+        queued_bytes_ = 0;
+        dropped = dropped_;
+        dropped_ = 0;
+        fd = fd_;
+        writing_ = true;
+      }
+      if (dropped > 0) {
+        batch += "[warn] log: " + std::to_string(dropped) + " lines dropped: stderr did not keep up\n";
+      }
+      write_all(fd, batch);
+      batch.clear();
+      if (batch.capacity() > kMaxQueuedBytes / 16) std::string().swap(batch);
+      {
+        std::lock_guard lock(mutex_);
+        writing_ = false;
+      }
+      idle_.notify_all();
+    }
+  }
+
+  static void write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+      const ssize_t n = ::write(fd, text.data(), text.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // stderr closed or broken: nothing better to do with the lines
+      text.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::string queue_;  // whole lines, each ending in '\n'
+  std::size_t queued_bytes_ = 0;
+  std::size_t dropped_ = 0;
+  bool writing_ = false;
+  int fd_ = 2;
+};
+
+template <class... Args>
+std::string format(const char* format, Args... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return format;
+  } else {
+    const int size = std::snprintf(nullptr, 0, format, args...);
+    if (size <= 0) return {};
+    std::string text(static_cast<std::size_t>(size), '\0');
+    std::snprintf(text.data(), text.size() + 1, format, args...);
+    return text;
+  }
+}
+
+inline void emit(Level level, std::string message) {
+  static constexpr const char* names[] = {"debug", "info", "warn", "error"};
+  std::string line;
+  line.reserve(message.size() + 9);
+  line.append("[").append(names[static_cast<int>(level)]).append("] ").append(message).push_back('\n');
+  Writer::instance().push(std::move(line));
+}
+
+}  // namespace detail
+
 template <class... Args>
 void write(Level level, const char* format, Args... args) {
   if (level < threshold().load(std::memory_order_relaxed)) return;
-  static constexpr const char* names[] = {"debug", "info", "warn", "error"};
-  flockfile(stderr);
-  std::fprintf(stderr, "[%s] ", names[static_cast<int>(level)]);
-  if constexpr (sizeof...(Args) == 0) {
-    std::fputs(format, stderr);
-  } else {
-    std::fprintf(stderr, format, args...);
-  }
-  std::fputc('\n', stderr);
-  funlockfile(stderr);
+  detail::emit(level, detail::format(format, args...));
 }
 
 template <class... Args> void debug(const char* f, Args... a) { write(Level::debug, f, a...); }
 template <class... Args> void info(const char* f, Args... a) { write(Level::info, f, a...); }
 template <class... Args> void warn(const char* f, Args... a) { write(Level::warn, f, a...); }
 template <class... Args> void error(const char* f, Args... a) { write(Level::error, f, a...); }
+// An info line printed whatever the level: lines that scripts and people act on (the port, the
+// first-run setup link).
+template <class... Args> void always(const char* f, Args... a) { detail::emit(Level::info, detail::format(f, a...)); }
+
+// Waits (at most `max_wait`) until every line logged so far is written: before a deliberate exit.
+inline void flush(std::chrono::milliseconds max_wait = std::chrono::seconds(2)) {
+  detail::Writer::instance().flush(max_wait);
+}
 
 }  // namespace outloud::log

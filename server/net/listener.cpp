@@ -74,10 +74,7 @@ void Listener::open(const std::vector<tcp::endpoint>& endpoints) {
   if (bound_.empty()) throw boost::system::system_error(first_error, "listen");
   // Printed whatever the log level: scripts and tests read the port from this line.
   for (const auto& local : bound_) {
-    flockfile(stderr);
-    std::fprintf(stderr, "[info] listening on http://%s\n", endpoint_text(local).c_str());
-    std::fflush(stderr);
-    funlockfile(stderr);
+    log::always("listening on http://%s", endpoint_text(local).c_str());
   }
 }
 
