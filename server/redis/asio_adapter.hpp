@@ -4,6 +4,7 @@
 // also the only place the context may be used from.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -16,10 +17,13 @@ namespace outloud::redis {
 
 class AsioEvents : public std::enable_shared_from_this<AsioEvents> {
  public:
-  // Installs the hooks on `context`. REDIS_ERR if something is attached already.
-  static int attach(redisAsyncContext* context, boost::asio::any_io_executor executor) {
+  // Installs the hooks on `context`. REDIS_ERR if something is attached already. `on_readable`, if
+  // given, runs each time the socket has something to read, before hiredis reads it.
+  static int attach(redisAsyncContext* context, boost::asio::any_io_executor executor,
+                    std::function<void()> on_readable = nullptr) {
     if (context->ev.data != nullptr) return REDIS_ERR;
     auto events = std::shared_ptr<AsioEvents>(new AsioEvents(context, std::move(executor)));
+    events->on_readable_ = std::move(on_readable);
     // hiredis holds a raw pointer; the object keeps itself alive until cleanup.
     events->self_ = events;
     context->ev.data = events.get();
@@ -77,6 +81,7 @@ class AsioEvents : public std::enable_shared_from_this<AsioEvents> {
     // Persistent, like libuv's poll: the event stays wanted until hiredis deletes it. hiredis may
     // free the context inside these calls (cleanup then clears context_).
     if (direction == Direction::read) {
+      if (on_readable_) on_readable_();
       redisAsyncHandleRead(context_);
     } else {
       redisAsyncHandleWrite(context_);
@@ -87,6 +92,7 @@ class AsioEvents : public std::enable_shared_from_this<AsioEvents> {
   redisAsyncContext* context_;
   boost::asio::posix::stream_descriptor descriptor_;
   std::shared_ptr<AsioEvents> self_;
+  std::function<void()> on_readable_;
   bool want_read_ = false;
   bool want_write_ = false;
   bool read_waiting_ = false;
@@ -94,8 +100,9 @@ class AsioEvents : public std::enable_shared_from_this<AsioEvents> {
 };
 
 // hiredis-style entry point, like redisLibeventAttach.
-inline int redisAsioAttach(redisAsyncContext* context, boost::asio::any_io_executor executor) {
-  return AsioEvents::attach(context, std::move(executor));
+inline int redisAsioAttach(redisAsyncContext* context, boost::asio::any_io_executor executor,
+                           std::function<void()> on_readable = nullptr) {
+  return AsioEvents::attach(context, std::move(executor), std::move(on_readable));
 }
 
 }  // namespace outloud::redis

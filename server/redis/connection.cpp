@@ -135,7 +135,12 @@ void Connection::on_resolved(const boost::system::error_code& error,
   context->data = this;
   redisAsyncSetConnectCallback(context, &Connection::connect_callback);
   redisAsyncSetDisconnectCallback(context, &Connection::disconnect_callback);
-  redisAsioAttach(context, strand_);
+  // The subscriber's liveness: whatever arrives counts as heard. hiredis 0.14 cannot hand the pong
+  // of a PING in subscribed mode to any callback (it looks a "pong" reply up as a pattern
+  // subscription and drops it), so an idle subscriber would otherwise never hear its pongs.
+  redisAsioAttach(context, strand_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->last_heard_ = std::chrono::steady_clock::now();
+  });
   context_ = context;
 }
 
@@ -385,9 +390,8 @@ void Connection::arm_watchdog() {
   });
 }
 
-// Subscriber only. Redis answers PING in subscribed mode too; its pong (or any push) counts as
-// heard. hiredis may hand a push that arrives first to the PING's callback: both go to the push
-// handler, which ignores pongs.
+// Subscriber only. Redis answers PING in subscribed mode too: any bytes that arrive count as heard
+// (see connect), pongs included, whatever hiredis then does with them.
 void Connection::arm_ping() {
   if (stopping_) return;
   ping_timer_.expires_after(options_.ping_interval);
