@@ -67,7 +67,11 @@ void Hub::Impl::subscribe_sessions(int attempt) {
       if (attempt > 0) log::info("sign-outs from other nodes: subscribed");
       return;
     }
-    if (attempt == 0) log::warn("sign-outs from other nodes: %s; subscribing again", ready.error().message.c_str());
+    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
+    if (attempt == 0 || attempt == 50) {
+      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "sign-outs from other nodes: %s; subscribing again",
+                 ready.error().message.c_str());
+    }
     auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
     timer->async_wait([weak, timer, attempt](boost::system::error_code error) {
       if (auto self = weak.lock(); self && !error) self->subscribe_sessions(attempt + 1);

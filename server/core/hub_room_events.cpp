@@ -53,7 +53,11 @@ void Hub::Impl::subscribe_notices(int attempt) {
   backends_.bus.subscribe(kNoticeChannel, [weak = weak_from_this(), attempt](Result<backend::Unit> ready) {
     auto self = weak.lock();
     if (!self || ready) return;
-    if (attempt == 0) log::warn("room list and mentions from other nodes: %s; subscribing again", ready.error().message.c_str());
+    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
+    if (attempt == 0 || attempt == 50) {
+      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "room list and mentions from other nodes: %s; subscribing again",
+                 ready.error().message.c_str());
+    }
     auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
     timer->async_wait([weak, timer, attempt](boost::system::error_code error) {
       if (auto self = weak.lock(); self && !error) self->subscribe_notices(attempt + 1);
