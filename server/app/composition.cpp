@@ -205,6 +205,7 @@ class Watchdog {
       std::unique_lock lock(mutex_);
       if (!cv_.wait_for(lock, kWatchdog, [this] { return done_; })) {
         log::error("shutdown did not finish within %lld ms: exiting now", static_cast<long long>(kWatchdog.count()));
+        log::flush(std::chrono::milliseconds(300));  // _Exit skips atexit: the lines must be out first
         std::_Exit(1);
       }
     });
