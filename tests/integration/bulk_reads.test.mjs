@@ -99,8 +99,10 @@ describe('bulk reads', { timeout: scaled(240000) }, () => {
     const pages = await load.stop();
 
     // Everyone's round trips may be slower under load on a small shared machine (the sends show
-    // how much); a join must not be slower than that by page reads.
-    const bound = 2 * Math.max(median(alone.joins), median(loaded.sends)) + 10;
+    // how much); a join must not be slower than that by page reads. Joins that wait behind the
+    // bulk reads take ~320 ms here; the bound leaves room for a loaded 2-core CI under ASan (one
+    // run measured 30 ms against a 2x bound of 29.8) and stays an order of magnitude below that.
+    const bound = 3 * Math.max(median(alone.joins), median(loaded.sends)) + 20;
     console.log(`[figure] probe joins p50 / p99: alone ${ms(median(alone.joins))} / ${ms(p99(alone.joins))} ms, ` +
       `during ${pages} history pages of 12.8 MB ${ms(median(loaded.joins))} / ${ms(p99(loaded.joins))} ms ` +
       `(bound on p50 ${ms(bound)} ms); sends p50 alone ${ms(median(alone.sends))} ms, ` +
