@@ -29,8 +29,10 @@ TEST_CASE("redis subscriber: idle for many ping timeouts, it stays up", "[redis]
   endpoint.host = "127.0.0.1";
   endpoint.port = server.port();
   redis::ConnectionOptions options;
-  options.ping_interval = 50ms;
-  options.ping_timeout = 300ms;
+  // A timeout long enough that a loaded sanitizer run does not stall past it, short enough to
+  // trip three times below without the fix.
+  options.ping_interval = 100ms;
+  options.ping_timeout = 1000ms;
   auto subscriber = redis::Connection::create(boost::asio::make_strand(io), endpoint, options, "ping-test",
                                               redis::Connection::Role::subscriber);
   std::atomic<int> ups{0};
@@ -46,9 +48,9 @@ TEST_CASE("redis subscriber: idle for many ping timeouts, it stays up", "[redis]
   while (!subscribed.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
   REQUIRE(subscribed.load());
 
-  // Nearly seven ping timeouts with nothing published: a fixed wait, for what is checked is that
-  // nothing happens.
-  std::this_thread::sleep_for(2s);
+  // Three and a half ping timeouts with nothing published: a fixed wait, for what is checked is
+  // that nothing happens.
+  std::this_thread::sleep_for(3500ms);
   CHECK(downs.load() == 0);
   CHECK(ups.load() == 1);
   CHECK(subscriber->up());
