@@ -134,6 +134,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        store_bulk_readers = std::to_string(d.store.bulk_readers),
                        presence_immediate_below = std::to_string(d.hub.presence_immediate_below),
                        presence_flush_ms = std::to_string(d.hub.presence_flush_interval.count()),
+                       message_round_ms = std::to_string(d.hub.message_round_interval.count()),
+                       message_rounds_from = std::to_string(d.hub.message_rounds_from),
                        max_failed_attempts = std::to_string(d.api.max_failed_attempts),
                        redis_connect_timeout_ms = std::to_string(d.redis.connection.connect_timeout.count()),
                        redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count()),
@@ -249,6 +251,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "rooms with fewer members on this node send each presence change at once (to members joined with presence_limit)")
     ("presence-flush-ms", po::value(&presence_flush_ms)->default_value(presence_flush_ms)->value_name("MS"),
      "larger rooms send their presence changes coalesced, one batch at most this often")
+    ("message-round-ms", po::value(&message_round_ms)->default_value(message_round_ms)->value_name("MS"),
+     "rooms of --message-rounds-from members or more send messages in rounds at most this often: one that comes "
+     "sooner after the last round waits for the next, and each member gets the round in one write (0: every message at once)")
+    ("message-rounds-from", po::value(&message_rounds_from)->default_value(message_rounds_from)->value_name("N"),
+     "members on this node from which a room sends its messages in rounds")
     ("max-requests-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),
      "frames of one connection being carried out or waiting at once; beyond: rate_limited")
     ("max-reply-bytes", po::value(&max_reply_bytes)->default_value(max_reply_bytes)->value_name("N"),
@@ -405,6 +412,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     hub.max_requests_in_flight = static_cast<int>(whole_number("max-requests-in-flight", max_in_flight, 1, 100'000));
     hub.presence_immediate_below = whole_number("presence-immediate-below", presence_immediate_below, 0, 1'000'000);
     hub.presence_flush_interval = option_values::whole_ms("presence-flush-ms", presence_flush_ms, 10, 60'000);
+    hub.message_round_interval = option_values::whole_ms("message-round-ms", message_round_ms, 0, 1'000);
+    hub.message_rounds_from = whole_number("message-rounds-from", message_rounds_from, 1, 1'000'000);
     hub.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
     hub.worker_threads = static_cast<int>(whole_number("worker-threads", worker_threads, 1, 64));
     hub.max_exports_at_once = static_cast<int>(whole_number("max-exports", max_exports, 1, 64));

@@ -110,11 +110,43 @@ void Hub::Impl::retry_fetch_later(LocalRoom& room) {
   });
 }
 
+// A large room's messages go out in rounds (limits.hpp, message_round_interval): the first after
+// a pause at once, those that follow within the interval together at its end.
 void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {
-  metrics_.deliveries += room.members.deliver_message(seq, frame, send_to_member());
+  const auto interval = options_.message_round_interval;
+  const bool in_rounds = interval.count() > 0 && !draining_ && room.members.size() >= options_.message_rounds_from;
+  const auto now = std::chrono::steady_clock::now();
+  const bool pause = room.last_round == std::chrono::steady_clock::time_point{} || now - room.last_round >= interval;
+  if (!in_rounds || (room.round_waiting.empty() && pause)) {
+    deliver_round(room);
+    room.last_round = now;
+    metrics_.deliveries += room.members.deliver_message(seq, frame, send_to_member());
+    return;
+  }
+  room.round_waiting.emplace_back(seq, frame);
+  if (room.round_timer_armed) return;
+  if (!room.round_timer) room.round_timer = std::make_unique<asio::steady_timer>(strand_);
+  room.round_timer_armed = true;
+  room.round_timer->expires_at(room.last_round + interval);
+  room.round_timer->async_wait([self = shared_from_this(), name = room.meta.id](boost::system::error_code error) {
+    if (error) return;
+    auto* local = self->local_room(name);
+    if (!local) return;
+    local->round_timer_armed = false;
+    self->deliver_round(*local);
+  });
+}
+
+void Hub::Impl::deliver_round(LocalRoom& room) {
+  if (room.round_waiting.empty()) return;
+  const auto waiting = std::move(room.round_waiting);
+  room.round_waiting.clear();
+  room.last_round = std::chrono::steady_clock::now();
+  metrics_.deliveries += room.members.deliver_messages(waiting, send_many_to_member());
 }
 
 void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {
+  deliver_round(room);
   room.members.deliver_event(event, false, send_to_member());
 }
 

@@ -66,6 +66,11 @@ struct LocalRoom {
   // HubOptions::presence_flush_interval (see hub_presence.cpp).
   std::unique_ptr<asio::steady_timer> presence_timer;
   bool presence_flush_running = false;
+  // Messages waiting for the room's next round (HubOptions::message_round_interval), in seq order.
+  std::vector<std::pair<std::int64_t, Frame>> round_waiting;
+  std::chrono::steady_clock::time_point last_round{};
+  std::unique_ptr<asio::steady_timer> round_timer;
+  bool round_timer_armed = false;
   std::unique_ptr<asio::steady_timer> timer;
   std::int64_t timer_deadline = 0;
   // A failed read of missing messages is tried again on this timer, with backoff.
@@ -281,6 +286,9 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void fetch_missing(const std::string& room, RoomSequencer::Fetch fetch);
   void retry_fetch_later(LocalRoom& room);
   void emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame);
+  // Sends the messages waiting for the room's round. Called before anything else goes to the
+  // room's members, so that nothing overtakes a message.
+  void deliver_round(LocalRoom& room);
   void deliver_event(LocalRoom& room, const backend::BusEvent& event);
   void publish_event(const std::string& room, std::string frame, std::string exclude_user = {},
                      std::vector<std::string> only_users = {},
@@ -291,6 +299,11 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
     // Each member keeps its connection at hand: no lookup per delivery.
     return [](const RoomMembers::Member& member, const Frame& frame) {
       if (member.connection) member.connection->send(frame);
+    };
+  }
+  auto send_many_to_member() {
+    return [](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
+      if (member.connection) member.connection->send_many(frames, count);
     };
   }
 

@@ -51,6 +51,7 @@ void Hub::Impl::write_finished() {
 
 void Hub::Impl::drain(std::function<void()> done) {
   draining_ = true;
+  for (auto& [name, local] : rooms_) deliver_round(*local);  // and from now on, no room waits
   if (writes_in_flight_ == 0) return done();
   drain_waiters_.push_back(std::move(done));
 }

@@ -35,6 +35,7 @@ void Hub::Impl::publish_presence(const std::string& room, std::string frame, std
 // Members without batching get the spec's event at once; the change waits for the room's next
 // batch for the others.
 void Hub::Impl::deliver_presence(LocalRoom& room, const backend::BusEvent& event) {
+  deliver_round(room);
   room.members.deliver_event(event, true, send_to_member());
   if (!room.members.has_batched_members()) return;
   room.members.queue_presence_change(event.payload);
@@ -73,6 +74,7 @@ void Hub::Impl::flush_presence(const std::string& room) {
         texts.reserve(changes.size());
         for (const auto& change : changes) texts.push_back(*change);
         if (!texts.empty()) {
+          deliver_round(*local);
           local->members.deliver_presence_batch(make_frame(p::presence_batch_event(room, texts, local->presence_online)),
                                                 send_to_member());
         }

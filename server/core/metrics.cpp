@@ -43,6 +43,11 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
   single(out, "outloud_frames_received_total", "counter", "WebSocket frames received from clients.",
          frames_received.load());
 
+  single(out, "outloud_socket_writes_total", "counter", "Gathered writes to WebSocket connections (one system call each).",
+         socket_writes.load());
+  single(out, "outloud_frames_written_total", "counter", "Server frames those writes carried (messages, replies, events).",
+         frames_written.load());
+
   family(out, "outloud_frames_refused_total", "counter", "Client frames answered with an error, by error code.");
   for (int i = 0; i < protocol::kErrorCodeCount; ++i) {
     const auto code = static_cast<protocol::ErrorCode>(i);

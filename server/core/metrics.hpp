@@ -17,6 +17,10 @@ struct Metrics {
   std::atomic<std::int64_t> messages_stored{0};  // by this node
   std::atomic<std::int64_t> deliveries{0};  // frames of message events queued to connections
   std::atomic<std::int64_t> frames_received{0};
+  // Gathered writes to WebSocket connections, and the frames they carried: their ratio is how
+  // much the writer coalesces (one system call per write).
+  std::atomic<std::int64_t> socket_writes{0};
+  std::atomic<std::int64_t> frames_written{0};
   std::atomic<std::int64_t> slow_clients_dropped{0};
   std::atomic<std::int64_t> bus_gaps_filled{0};
   std::array<std::atomic<std::int64_t>, protocol::kErrorCodeCount> frames_refused{};

@@ -9,8 +9,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <type_traits>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "server/backend/bus.hpp"
@@ -69,6 +70,12 @@ class RoomMembers {
   template <class Send>
   std::size_t deliver_message(std::int64_t seq, const Frame& frame, Send&& send);
 
+  // Messages of the room in seq order, as one round: each active member gets those it has not
+  // had, through one `send_many(member, frames, count)`; joining ones keep them. Returns the
+  // number of deliveries.
+  template <class SendMany>
+  std::size_t deliver_messages(const std::vector<std::pair<std::int64_t, Frame>>& messages, SendMany&& send_many);
+
   // A frame for the room's connections (typing, facilitation, and presence for members without
   // batching), filtered by the event's exclude_user / only_users. With `skip_batched`, members
   // with batched presence are left out (they get the change in the room's next batch).
@@ -86,6 +93,15 @@ class RoomMembers {
   void deliver_presence_batch(const Frame& batch, Send&& send);
 
  private:
+  // A message for a member still joining, sent after its `joined` (activate).
+  static void keep_message(Member& member, std::int64_t seq, const Frame& frame) {
+    backend::BusEvent kept;
+    kept.kind = backend::BusEvent::Kind::message;
+    kept.seq = seq;
+    kept.payload = frame;
+    member.kept_until_joined.push_back(std::move(kept));
+  }
+
   std::map<std::uint64_t, Member> members_;  // by connection id
   std::size_t batched_members_ = 0;
   std::vector<Frame> presence_queue_;
@@ -115,16 +131,34 @@ std::size_t RoomMembers::deliver_message(std::int64_t seq, const Frame& frame, S
   std::size_t delivered = 0;
   for (auto& [conn_id, member] : members_) {
     if (!member.active) {
-      backend::BusEvent kept;
-      kept.kind = backend::BusEvent::Kind::message;
-      kept.seq = seq;
-      kept.payload = frame;
-      member.kept_until_joined.push_back(std::move(kept));
+      keep_message(member, seq, frame);
       continue;
     }
     if (seq <= member.skip_through) continue;
     room_members_detail::send_to(send, conn_id, member, frame);
     ++delivered;
+  }
+  return delivered;
+}
+
+template <class SendMany>
+std::size_t RoomMembers::deliver_messages(const std::vector<std::pair<std::int64_t, Frame>>& messages,
+                                          SendMany&& send_many) {
+  std::size_t delivered = 0;
+  std::vector<Frame> frames;  // the round's frames, shared by every member
+  frames.reserve(messages.size());
+  for (const auto& message : messages) frames.push_back(message.second);
+  for (auto& [conn_id, member] : members_) {
+    if (!member.active) {
+      for (const auto& [seq, frame] : messages) keep_message(member, seq, frame);
+      continue;
+    }
+    // In seq order: those up to skip_through (in `joined` already) come first.
+    std::size_t first = 0;
+    while (first < messages.size() && messages[first].first <= member.skip_through) ++first;
+    if (first == messages.size()) continue;
+    send_many(member, frames.data() + first, frames.size() - first);
+    delivered += frames.size() - first;
   }
   return delivered;
 }

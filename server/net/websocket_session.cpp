@@ -55,6 +55,11 @@ bool offers_subprotocol(const http::request<http::string_body>& request, std::st
 
 namespace {
 
+// Messages of one connection handled in one turn before the others get theirs. More than one: a
+// sender's burst (messages that waited while the thread delivered) reaches the store together, is
+// committed together, and goes out to each member in one write; few enough that the thread moves on.
+constexpr std::size_t kMessagesPerTurn = 16;
+
 // The HTTP session's socket, moved onto its strand's concrete type (see ConnectionStrand).
 ConnectionSocket connection_socket(beast::tcp_stream&& stream) {
   auto socket = stream.release_socket();
@@ -158,8 +163,9 @@ void WebSocketSession::read() {
   if (!handle_buffered_frames()) return;
   reading_ = true;
   if (buffer_.size() > 0 && yielded_) {
-    // One message per turn, as a read of its own would: the replies to what was read (and the
-    // queue cap they may reach) are seen before the next message of a burst.
+    // A few messages per turn (kMessagesPerTurn), then the other connections' turn: a burst cannot
+    // hold the thread, and the replies to what was read (and the queue cap they may reach) are seen
+    // before the rest of it.
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       self->reading_ = false;
       self->read();
@@ -205,6 +211,7 @@ bool WebSocketSession::handle_buffered_frames() {
   using ws_framing::ClientHeader;
   const auto max_message = context_->ws.max_frame_bytes;
   yielded_ = false;
+  std::size_t messages = 0;
   for (;;) {
     if (peer_closed_ || failing_ || state_ == State::finished) return false;
     if (reading_paused_) return false;
@@ -258,7 +265,7 @@ bool WebSocketSession::handle_buffered_frames() {
           std::string().swap(fragments_);
         }
       }
-      yielded_ = header.fin;
+      if (header.fin) yielded_ = ++messages >= kMessagesPerTurn;
     }
     buffer_.consume(header.header_size + payload_size);
     if (state_ == State::open && over_queue_cap()) {
@@ -381,12 +388,18 @@ constexpr std::size_t kInboxDrainBytes = 64 * 1024;
 }  // namespace
 
 void WebSocketSession::send(core::Frame frame) {
-  if (!frame) return;
+  if (frame) send_many(&frame, 1);
+}
+
+void WebSocketSession::send_many(const core::Frame* frames, std::size_t count) {
   {
     std::lock_guard lock(inbox_mutex_);
     if (inbox_closed_) return;
-    inbox_bytes_ += frame->size();
-    inbox_.push_back(std::move(frame));
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!frames[i]) continue;
+      inbox_bytes_ += frames[i]->size();
+      inbox_.push_back(frames[i]);
+    }
     if (inbox_posted_) return;
     // A busy writer drains the inbox when its write completes; but a writer stuck on a client
     // that does not read would let the inbox grow unseen by the queue caps, so a large inbox is
@@ -506,25 +519,32 @@ void WebSocketSession::write_next() {
     }
     return;
   }
-  batch_headers_.clear();
-  batch_.clear();
   std::size_t batch_bytes = 0;
   while (in_flight_ < queue_.size() && in_flight_ < kMaxBatchFrames &&
          (in_flight_ == 0 || batch_bytes + queue_[in_flight_].bytes() <= kMaxBatchBytes)) {
-    const auto& item = queue_[in_flight_];
-    batch_headers_.push_back(ws_framing::frame_header(item.opcode, item.bytes()));
-    batch_bytes += item.bytes();
+    batch_bytes += queue_[in_flight_].bytes();
     ++in_flight_;
   }
+  frame_batch();
+  context_->metrics.socket_writes.fetch_add(1, std::memory_order_relaxed);
+  context_->metrics.frames_written.fetch_add(static_cast<std::int64_t>(in_flight_), std::memory_order_relaxed);
+  write_started_ = Clock::now();
+  asio::async_write(socket_, batch_,
+                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
+}
+
+void WebSocketSession::frame_batch() {
+  batch_headers_.clear();
+  batch_.clear();
   // Headers are all made first: batch_ points into batch_headers_, which must not grow after.
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    batch_headers_.push_back(ws_framing::frame_header(queue_[i].opcode, queue_[i].bytes()));
+  }
   for (std::size_t i = 0; i < in_flight_; ++i) {
     const auto& item = queue_[i];
     batch_.emplace_back(batch_headers_[i].data(), batch_headers_[i].size);
     if (item.bytes() > 0) batch_.emplace_back(item.payload->data(), item.payload->size());
   }
-  write_started_ = Clock::now();
-  asio::async_write(socket_, batch_,
-                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_write(ec, n); });
 }
 
 void WebSocketSession::on_write(error_code ec, std::size_t) {

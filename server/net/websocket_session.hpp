@@ -63,6 +63,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
 
   // core::Connection
   void send(core::Frame frame) override;
+  void send_many(const core::Frame* frames, std::size_t count) override;
   void close(std::uint16_t code, std::string reason) override;
   void greeted() override;
   std::uint64_t id() const override { return id_; }
@@ -113,6 +114,8 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void enqueue(core::Frame frame);
   void enqueue_ping();
   void write_next();
+  // Frames queue_[0, in_flight_) into batch_: a header and the payload of each.
+  void frame_batch();
   void on_write(boost::system::error_code ec, std::size_t bytes);
   void drop_queued_messages();  // all but the batch in flight and control frames
   void release_idle_buffers();
@@ -146,7 +149,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   bool in_message_ = false;      // a fragmented message has begun
   bool message_is_text_ = false;
   bool reading_ = false;         // a wait for readable (or the next turn of a burst) is pending
-  bool yielded_ = false;         // a message was handled: the rest waits for the next turn
+  bool yielded_ = false;         // a turn's messages were handled: the rest waits for the next turn
   bool peer_closed_ = false;     // the peer's close frame was read
   bool failing_ = false;         // a protocol error: TCP ends once the close frame is written
   State state_ = State::handshaking;

@@ -40,9 +40,21 @@ class FakeConnection : public core::Connection {
     frames_.push_back(*frame);
     changed_.notify_all();
   }
+  // As a socket does: the frames of one call leave together (rounds: one call per round).
+  void send_many(const core::Frame* frames, std::size_t count) override {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < count; ++i) frames_.push_back(*frames[i]);
+    batches_.push_back(count);
+    changed_.notify_all();
+  }
   void close(std::uint16_t code, std::string) override {
     std::lock_guard lock(mutex_);
     close_code_ = code;
+  }
+  // The sizes of the send_many calls so far.
+  std::vector<std::size_t> batches() {
+    std::lock_guard lock(mutex_);
+    return batches_;
   }
   std::uint64_t id() const override { return id_; }
 
@@ -77,6 +89,7 @@ class FakeConnection : public core::Connection {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> frames_;
+  std::vector<std::size_t> batches_;
   std::size_t read_ = 0;
   std::uint16_t close_code_ = 0;
 };

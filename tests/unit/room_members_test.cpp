@@ -74,6 +74,37 @@ TEST_CASE("room index: messages up to the snapshot are never sent twice", "[room
   CHECK(out.sent == std::vector<std::string>{"1:m5"});
 }
 
+TEST_CASE("room index: a round of messages reaches each active member in one call, joining ones keep it",
+          "[room_members][hub][rounds]") {
+  RoomMembers room;
+  Outbox out;
+  std::vector<std::string> calls;  // "user:frame,frame" per send_many
+  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
+    std::string call = member.user_id + ":";
+    for (std::size_t i = 0; i < count; ++i) call += (i ? "," : "") + *frames[i];
+    calls.push_back(call);
+  };
+  room.add_joining(1, "alice", false);
+  room.activate(1, 0, out.sender());
+  room.add_joining(2, "bob", false);
+  room.activate(2, 8, out.sender());  // bob's `joined` had messages up to 8
+  room.add_joining(3, "carol", false);  // still joining
+
+  const std::vector<std::pair<std::int64_t, Frame>> round{{7, text("m7")}, {8, text("m8")}, {9, text("m9")}};
+  CHECK(room.deliver_messages(round, send_many) == 4);
+  CHECK(calls == std::vector<std::string>{"alice:m7,m8,m9", "bob:m9"});
+
+  // Carol kept the round and gets what her `joined` did not have, in order.
+  CHECK(room.activate(3, 7, out.sender()) == 2);
+  CHECK(out.sent == std::vector<std::string>{"3:m8", "3:m9"});
+  // A round wholly inside a member's snapshot costs it nothing.
+  calls.clear();
+  room.add_joining(4, "dan", false);
+  room.activate(4, 20, out.sender());
+  CHECK(room.deliver_messages({{10, text("m10")}}, send_many) == 3);
+  CHECK(calls == std::vector<std::string>{"alice:m10", "bob:m10", "carol:m10"});
+}
+
 TEST_CASE("room index: events honour exclude_user and only_users", "[room_members][hub]") {
   RoomMembers room;
   Outbox out;

@@ -1,0 +1,82 @@
+// protocol/README.md "Busy large rooms": in a room of --message-rounds-from members or more, a
+// message that comes sooner than --message-round-ms after the last round waits for the next one
+// and leaves with the others that waited; the first after a pause goes at once. Each is still its
+// own WebSocket message, in seq order, once, and nothing else of the room overtakes one that waits.
+// Over real sockets; /metrics counts the writes and the frames they carried.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connectAs, uniqueId } from '../lib/client.mjs';
+import { fetchMetrics, metricValue } from '../lib/protocol.mjs';
+import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
+
+const ROUND_MS = 400;
+const MEMBERS = 3;
+
+// Arrival times of the message events a client gets, by text.
+function arrivals(client) {
+  const seen = [];
+  client.ws.on('message', (data) => {
+    const frame = JSON.parse(String(data));
+    if (frame.type === 'message') seen.push({ text: frame.text, seq: frame.seq, at: performance.now() });
+  });
+  return seen;
+}
+
+describe('messages of busy large rooms go in rounds', () => {
+  let server;
+  const clients = [];
+  before(async () => {
+    server = await startServer({
+      args: [...UNTHROTTLED, '--message-rounds-from', String(MEMBERS), '--message-round-ms', String(ROUND_MS)],
+    });
+  });
+  after(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await server?.stop();
+  });
+
+  test('the first goes at once, a burst waits for one round, an event comes after it', async () => {
+    const room = uniqueId('plenary');
+    const [paul, sam, amira] = await Promise.all(['Paul', 'Sam', 'Amira'].map((n, i) =>
+      connectAs(server.wsUrl, `${n} Rounds`, ['essex-cc', 'nhs-mse', 'police'][i])));
+    clients.push(paul, sam, amira);
+    await paul.create(room);
+    for (const c of clients) await c.join(room);
+    const samSaw = arrivals(sam);
+    const m0 = await fetchMetrics(server);
+
+    // One message, then a burst of eleven sent without waiting.
+    await paul.expectReply({ type: 'send', room, text: 'm1' }, 'sent');
+    await sam.next({ type: 'message', text: 'm1' });
+    const burst = [];
+    for (let i = 2; i <= 12; i++) burst.push(paul.expectReply({ type: 'send', room, text: `m${i}` }, 'sent'));
+    await Promise.all(burst);
+    await sam.collect({ type: 'message' }, 11, scaled(5000));
+    await amira.collect({ type: 'message' }, 12, scaled(5000));
+
+    // In order, once each, seqs without gaps.
+    assert.deepEqual(samSaw.map((m) => m.text), Array.from({ length: 12 }, (_, i) => `m${i + 1}`));
+    for (let i = 1; i < samSaw.length; i++) assert.equal(samSaw[i].seq, samSaw[i - 1].seq + 1);
+    // The burst waited for the round after m1's, and came together.
+    const waited = samSaw[1].at - samSaw[0].at;
+    assert.ok(waited >= ROUND_MS * 0.6, `m2 came ${waited.toFixed(1)} ms after m1: it did not wait for the round`);
+    assert.ok(waited < ROUND_MS + scaled(1500), `m2 came ${waited.toFixed(1)} ms after m1`);
+    const spread = samSaw[11].at - samSaw[1].at;
+    assert.ok(spread < ROUND_MS / 2, `m2..m12 arrived over ${spread.toFixed(1)} ms, not in one round`);
+
+    // 12 messages to 3 members and 12 acks: 48 frames, far fewer writes (a round is one each).
+    const m1 = await fetchMetrics(server);
+    const frames = metricValue(m1, /^outloud_frames_written_total$/) - metricValue(m0, /^outloud_frames_written_total$/);
+    const writes = metricValue(m1, /^outloud_socket_writes_total$/) - metricValue(m0, /^outloud_socket_writes_total$/);
+    assert.ok(frames >= 48, `${frames} frames written`);
+    assert.ok(writes <= frames - 20, `${writes} writes for ${frames} frames`);
+
+    // A message waiting for its round is not overtaken by an event of the room.
+    await paul.expectReply({ type: 'send', room, text: 'm13' }, 'sent');
+    paul.send({ type: 'typing', room, id: undefined });
+    const next = await sam.next((f) => f.type === 'message' || f.type === 'typing');
+    assert.equal(next.type, 'message');
+    assert.equal(next.text, 'm13');
+    await sam.next({ type: 'typing' });
+  });
+});

@@ -1,0 +1,117 @@
+// Messages of large rooms in rounds (limits.hpp, message_round_interval): the first after a pause
+// goes at once, those that follow wait for the round and reach each member in one call; nothing
+// else for the room overtakes a waiting message; a drain sends what waits.
+#include "hub_fixture.hpp"
+
+// This file's helpers and using-directives stay here when many test files share one unity TU.
+namespace hub_rounds_test {
+
+namespace {
+
+std::string type_of(const rapidjson::Document& doc) { return doc["type"].GetString(); }
+
+void send_text(HubFixture& hub, FakeConnection& from, int id, const std::string& text) {
+  hub.send(from, R"({"type":"send","id":)" + std::to_string(id) + R"(,"room":"plenary","text":")" + text + R"("})");
+  REQUIRE(type_of(from.next(reply_to(id))) == "sent");
+}
+
+// The texts of the message events `connection` has received so far, in order.
+std::vector<std::string> texts(FakeConnection& connection) {
+  std::vector<std::string> out;
+  for (const auto& frame : connection.all()) {
+    rapidjson::Document doc;
+    doc.Parse(frame.c_str());
+    if (type_of(doc) == "message") out.emplace_back(doc["text"].GetString());
+  }
+  return out;
+}
+
+// Paul makes the room "plenary"; he and Sam join it.
+std::pair<std::shared_ptr<FakeConnection>, std::shared_ptr<FakeConnection>> plenary_of_two(HubFixture& hub) {
+  auto paul = hub.connect("Paul Ashworth", "essex-cc");
+  auto sam = hub.connect("Sam Okafor", "nhs-mse");
+  hub.send(*paul, R"({"type":"create","id":2,"room":"plenary"})");
+  REQUIRE(type_of(paul->next(reply_to(2))) == "created");
+  for (auto* who : {paul.get(), sam.get()}) {
+    hub.send(*who, R"({"type":"join","id":3,"room":"plenary"})");
+    REQUIRE(type_of(who->next(reply_to(3))) == "joined");
+  }
+  return {paul, sam};
+}
+
+// Rounds from 2 members, with an interval no test run reaches: only the first message after the
+// room's start goes at once, and the others wait until something sends the round.
+core::HubOptions long_rounds() {
+  core::HubOptions options;
+  options.message_round_interval = std::chrono::hours(1);
+  options.message_rounds_from = 2;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("hub: a large room's messages wait for the round and reach each member in one call",
+          "[hub][rounds]") {
+  HubFixture hub(long_rounds());
+  auto [paul, sam] = plenary_of_two(hub);
+
+  send_text(hub, *paul, 10, "first");  // the first after a pause: at once
+  CHECK(std::string(sam->next(message_event())["text"].GetString()) == "first");
+  send_text(hub, *paul, 11, "second");
+  send_text(hub, *paul, 12, "third");
+  send_text(hub, *paul, 13, "fourth");
+  // Every one is stored and acknowledged, none delivered: they wait for the round.
+  CHECK(texts(*sam) == std::vector<std::string>{"first"});
+
+  // A typing event for the room sends the round first: it cannot overtake the messages.
+  hub.send(*paul, R"({"type":"typing","room":"plenary"})");
+  auto typing = sam->next_type("typing");
+  CHECK(texts(*sam) == std::vector<std::string>{"first", "second", "third", "fourth"});
+  CHECK(sam->batches() == std::vector<std::size_t>{3});
+  CHECK(paul->batches() == std::vector<std::size_t>{3});  // the sender gets its own messages too
+
+  // What waits when the server drains goes out before the connections may close.
+  send_text(hub, *paul, 14, "fifth");
+  std::promise<void> drained;
+  hub.hub().drain([&] { drained.set_value(); });
+  REQUIRE(drained.get_future().wait_for(20s) == std::future_status::ready);
+  sam->next(message_event());
+  CHECK(texts(*sam).back() == "fifth");
+}
+
+TEST_CASE("hub: a room below the rounds' size gets every message at once", "[hub][rounds]") {
+  auto options = long_rounds();
+  options.message_rounds_from = 3;
+  HubFixture hub(options);
+  auto [paul, sam] = plenary_of_two(hub);
+  for (int i = 0; i < 5; ++i) send_text(hub, *paul, 10 + i, "m" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) CHECK(std::string(sam->next(message_event())["text"].GetString()) == "m" + std::to_string(i));
+  CHECK(sam->batches().empty());
+}
+
+TEST_CASE("hub: rounds keep exactly-once order when messages come faster than the interval", "[hub][rounds]") {
+  core::HubOptions options;
+  options.message_round_interval = 5ms;
+  options.message_rounds_from = 2;
+  options.max_requests_in_flight = 1000;  // the sends are pipelined
+  HubFixture hub(options, 4);
+  auto [paul, sam] = plenary_of_two(hub);
+  constexpr int kMessages = 200;
+  for (int i = 0; i < kMessages; ++i) {
+    hub.send(*paul, R"({"type":"send","id":)" + std::to_string(100 + i) + R"(,"room":"plenary","text":"m)" +
+                        std::to_string(i) + R"("})");
+  }
+  std::int64_t last_seq = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    auto message = sam->next(message_event());
+    CHECK(std::string(message["text"].GetString()) == "m" + std::to_string(i));
+    CHECK(message["seq"].GetInt64() == last_seq + 1);
+    last_seq = message["seq"].GetInt64();
+  }
+  // Some went in rounds of more than one (the sends come faster than 5 ms apart).
+  std::size_t largest = 0;
+  for (auto size : sam->batches()) largest = std::max(largest, size);
+  CHECK(largest > 1);
+}
+
+}  // namespace hub_rounds_test
