@@ -252,8 +252,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("presence-flush-ms", po::value(&presence_flush_ms)->default_value(presence_flush_ms)->value_name("MS"),
      "larger rooms send their presence changes coalesced, one batch at most this often")
     ("message-round-ms", po::value(&message_round_ms)->default_value(message_round_ms)->value_name("MS"),
-     "rooms of --message-rounds-from members or more send messages in rounds at most this often: one that comes "
-     "sooner after the last round waits for the next, and each member gets the round in one write (0: every message at once)")
+     "rooms of --message-rounds-from members or more that get a message or more in this time (on average) send them in rounds "
+     "at most this often: one that comes sooner after the last round waits for the next, and each member gets the "
+     "round in one write (0: every message at once)")
     ("message-rounds-from", po::value(&message_rounds_from)->default_value(message_rounds_from)->value_name("N"),
      "members on this node from which a room sends its messages in rounds")
     ("max-requests-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),

@@ -110,13 +110,21 @@ void Hub::Impl::retry_fetch_later(LocalRoom& room) {
   });
 }
 
-// A large room's messages go out in rounds (limits.hpp, message_round_interval): the first after
-// a pause at once, those that follow within the interval together at its end.
+// A busy large room's messages go out in rounds (limits.hpp, message_round_interval): once the
+// room gets a message or more an interval (on average), a message that comes sooner than the
+// interval after the last round waits for the next. A quieter room is not held back at all:
+// rounds of one message would only add their wait.
 void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& frame) {
+  using Clock = std::chrono::steady_clock;
   const auto interval = options_.message_round_interval;
-  const bool in_rounds = interval.count() > 0 && !draining_ && room.members.size() >= options_.message_rounds_from;
-  const auto now = std::chrono::steady_clock::now();
-  const bool pause = room.last_round == std::chrono::steady_clock::time_point{} || now - room.last_round >= interval;
+  const auto now = Clock::now();
+  const auto gap = room.last_message == Clock::time_point{} ? Clock::duration(interval) : now - room.last_message;
+  room.last_message = now;
+  // A moving average over about the last four messages.
+  room.mean_gap = room.mean_gap == Clock::duration{} ? Clock::duration(interval) : (3 * room.mean_gap + gap) / 4;
+  const bool busy = room.mean_gap < interval;
+  const bool in_rounds = interval.count() > 0 && !draining_ && busy && room.members.size() >= options_.message_rounds_from;
+  const bool pause = room.last_round == Clock::time_point{} || now - room.last_round >= interval;
   if (!in_rounds || (room.round_waiting.empty() && pause)) {
     deliver_round(room);
     room.last_round = now;

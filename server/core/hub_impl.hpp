@@ -69,6 +69,10 @@ struct LocalRoom {
   // Messages waiting for the room's next round (HubOptions::message_round_interval), in seq order.
   std::vector<std::pair<std::int64_t, Frame>> round_waiting;
   std::chrono::steady_clock::time_point last_round{};
+  // When the last message came, and the mean time between messages (a moving average): rounds
+  // start once the room gets a message or more an interval.
+  std::chrono::steady_clock::time_point last_message{};
+  std::chrono::steady_clock::duration mean_gap{};
   std::unique_ptr<asio::steady_timer> round_timer;
   bool round_timer_armed = false;
   std::unique_ptr<asio::steady_timer> timer;

@@ -124,9 +124,10 @@ struct Hub {
   // members on this node, where each change goes out at once (small groups feel live).
   milliseconds presence_flush_interval{250};
   std::size_t presence_immediate_below = 20;
-  // Messages of rooms with at least message_rounds_from members on this node go out in rounds, at
-  // most one every message_round_interval: a message that comes sooner waits for the next round and
-  // leaves with the others that waited, in one write to each member. A busy large room then costs
+  // Messages of rooms with at least message_rounds_from members on this node, once they get a
+  // message or more per message_round_interval (a moving average), go out in rounds at most one
+  // every interval: a message that comes sooner waits for the next round and leaves with the others
+  // that waited, in one write to each member. A busy large room then costs
   // a system call per member per round instead of per message, and cannot hold the thread from
   // the other rooms; a room with a message now and then sees no delay. 0 ms: every message at once.
   milliseconds message_round_interval{20};

@@ -1,6 +1,7 @@
-// Messages of large rooms in rounds (limits.hpp, message_round_interval): the first after a pause
-// goes at once, those that follow wait for the round and reach each member in one call; nothing
-// else for the room overtakes a waiting message; a drain sends what waits.
+// Messages of busy large rooms in rounds (limits.hpp, message_round_interval): while a room gets
+// less than a message an interval each goes at once; then those that come sooner than the
+// interval after the last round wait for the next and reach each member in one call; nothing else
+// for the room overtakes a waiting message; a drain sends what waits.
 #include "hub_fixture.hpp"
 
 // This file's helpers and using-directives stay here when many test files share one unity TU.
@@ -39,8 +40,8 @@ std::pair<std::shared_ptr<FakeConnection>, std::shared_ptr<FakeConnection>> plen
   return {paul, sam};
 }
 
-// Rounds from 2 members, with an interval no test run reaches: only the first message after the
-// room's start goes at once, and the others wait until something sends the round.
+// Rounds from 2 members, with an interval no test run reaches: once the room is busy (after a
+// few messages), the others wait until something sends the round.
 core::HubOptions long_rounds() {
   core::HubOptions options;
   options.message_round_interval = std::chrono::hours(1);
@@ -55,23 +56,27 @@ TEST_CASE("hub: a large room's messages wait for the round and reach each member
   HubFixture hub(long_rounds());
   auto [paul, sam] = plenary_of_two(hub);
 
-  send_text(hub, *paul, 10, "first");  // the first after a pause: at once
-  CHECK(std::string(sam->next(message_event())["text"].GetString()) == "first");
-  send_text(hub, *paul, 11, "second");
-  send_text(hub, *paul, 12, "third");
-  send_text(hub, *paul, 13, "fourth");
+  // Until the room gets a message an interval (the mean of the last few gaps), each goes at once:
+  // the first does; from the second the room is busy.
+  send_text(hub, *paul, 11, "m1");
+  CHECK(std::string(sam->next(message_event())["text"].GetString()) == "m1");
+  send_text(hub, *paul, 12, "m2");
+  send_text(hub, *paul, 13, "m3");
+  send_text(hub, *paul, 14, "m4");
+  send_text(hub, *paul, 15, "m5");
+  send_text(hub, *paul, 16, "m6");
   // Every one is stored and acknowledged, none delivered: they wait for the round.
-  CHECK(texts(*sam) == std::vector<std::string>{"first"});
+  CHECK(texts(*sam) == std::vector<std::string>{"m1"});
 
   // A typing event for the room sends the round first: it cannot overtake the messages.
   hub.send(*paul, R"({"type":"typing","room":"plenary"})");
   auto typing = sam->next_type("typing");
-  CHECK(texts(*sam) == std::vector<std::string>{"first", "second", "third", "fourth"});
-  CHECK(sam->batches() == std::vector<std::size_t>{3});
-  CHECK(paul->batches() == std::vector<std::size_t>{3});  // the sender gets its own messages too
+  CHECK(texts(*sam) == std::vector<std::string>{"m1", "m2", "m3", "m4", "m5", "m6"});
+  CHECK(sam->batches() == std::vector<std::size_t>{5});
+  CHECK(paul->batches() == std::vector<std::size_t>{5});  // the sender gets its own messages too
 
   // What waits when the server drains goes out before the connections may close.
-  send_text(hub, *paul, 14, "fifth");
+  send_text(hub, *paul, 17, "fifth");
   std::promise<void> drained;
   hub.hub().drain([&] { drained.set_value(); });
   REQUIRE(drained.get_future().wait_for(20s) == std::future_status::ready);
