@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 export const nowUs = () => Math.round(performance.now() * 1000);
+// Read once: process.env is a call into the C++ side on every access, too dear for every frame.
+const DEBUG = Boolean(process.env.BENCH_DEBUG);
 
 // A ~100-byte text whose marker says which step and message it is and when it was sent.
 export function payload(step, seq, bytes = 100) {
@@ -126,7 +128,7 @@ export class OutLoudClient extends BaseClient {
   publish(room, text) { this.send(JSON.stringify({ type: 'send', room, text })); }
 
   onFrame(text) {
-    if (process.env.BENCH_DEBUG) (this.seen ??= []).push(text.slice(0, 160));
+    if (DEBUG) (this.seen ??= []).push(text.slice(0, 160));
     if (!text.startsWith('{"type":"')) return;
     const type = text.slice(9, text.indexOf('"', 9));
     if (type === 'message') return scanMarkers(text, this.recorder);
