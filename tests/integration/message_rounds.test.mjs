@@ -74,8 +74,12 @@ describe('messages of busy large rooms go in rounds', () => {
     assert.ok(frames >= 48, `${frames} frames written`);
     assert.ok(writes <= frames - 20, `${writes} writes for ${frames} frames`);
 
-    // A message waiting for its round is not overtaken by an event of the room.
+    // A message waiting for its round (stored and acknowledged, not yet delivered to anyone) is
+    // not overtaken by an event of the room: the event sends the round first.
+    const deliveries = async () => metricValue(await fetchMetrics(server), /^outloud_deliveries_total$/);
+    const before = await deliveries();
     await paul.expectReply({ type: 'send', room, text: 'm13' }, 'sent');
+    assert.equal(await deliveries(), before, 'm13 should wait for the next round');
     paul.send({ type: 'typing', room, id: undefined });
     const next = await sam.next((f) => f.type === 'message' || f.type === 'typing');
     assert.equal(next.type, 'message');
