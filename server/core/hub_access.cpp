@@ -53,30 +53,9 @@ void Hub::Impl::start() {
   backends_.accounts->on_session_ended([self = shared_from_this()](const accounts::Session& session) {
     asio::post(self->strand_, [self, id = session.id] { self->publish_control(kSessionsChannel, control_json("session_ended", id)); });
   });
-  subscribe_sessions();
+  // Without this channel, sign-outs on other nodes would not close sockets here.
+  subscribe_until_ready(kSessionsChannel, "sign-outs from other nodes");
   schedule_retention();
-}
-
-// At start the Redis bus may not be connected yet (it refuses a first subscription then): without
-// this channel, sign-outs on other nodes would not close sockets here, so keep trying.
-void Hub::Impl::subscribe_sessions(int attempt) {
-  backends_.bus.subscribe(kSessionsChannel, [weak = weak_from_this(), attempt](Result<backend::Unit> ready) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (ready) {
-      if (attempt > 0) log::info("sign-outs from other nodes: subscribed");
-      return;
-    }
-    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
-    if (attempt == 0 || attempt == 50) {
-      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "sign-outs from other nodes: %s; subscribing again",
-                 ready.error().message.c_str());
-    }
-    auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
-    timer->async_wait([weak, timer, attempt](boost::system::error_code error) {
-      if (auto self = weak.lock(); self && !error) self->subscribe_sessions(attempt + 1);
-    });
-  });
 }
 
 void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello) {

@@ -45,6 +45,26 @@ void Hub::Impl::on_bus_event(backend::BusEvent event) {
   }
 }
 
+void Hub::Impl::subscribe_until_ready(std::string channel, std::string what, int attempt) {
+  backends_.bus.subscribe(channel, [weak = weak_from_this(), channel, what, attempt](Result<backend::Unit> ready) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (ready) {
+      if (attempt > 0) log::info("%s: subscribed", what.c_str());
+      return;
+    }
+    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
+    if (attempt == 0 || attempt == 50) {
+      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "%s: %s; subscribing again", what.c_str(),
+                 ready.error().message.c_str());
+    }
+    auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
+    timer->async_wait([weak, timer, channel, what, attempt](boost::system::error_code error) {
+      if (auto self = weak.lock(); self && !error) self->subscribe_until_ready(channel, what, attempt + 1);
+    });
+  });
+}
+
 void Hub::Impl::on_bus_reconnected() {
   // Pub/sub dropped whatever was published while we were away: read it from the store.
   for (auto& [name, local] : rooms_) {

@@ -175,7 +175,10 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void drain(std::function<void()> done);
   // accounts mode: subscribes to sign-outs on every node and starts the retention sweep.
   void start();
-  void subscribe_sessions(int attempt = 0);
+  // Subscribes this node to a channel of its own (sign-outs, notices). At start the Redis bus may
+  // not be connected yet and refuses: tried again every 100 ms until it takes; `what` names the
+  // channel in the log.
+  void subscribe_until_ready(std::string channel, std::string what, int attempt = 0);
   void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
@@ -347,9 +350,9 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   // ---- the live room list and notices to people (hub_room_events.cpp) ----
  public:
+  void subscribe_notices();
   // Subscribes to the notice channel that carries room-list changes, mentions and read markers to
   // every node.
-  void subscribe_notices(int attempt = 0);
   bool is_notice(const backend::BusEvent& event) const;
   void on_notice(const backend::BusEvent& event);
 

@@ -48,22 +48,7 @@ bool closes_breakouts(const facilitation::Outcome& outcome) {
 
 }  // namespace
 
-void Hub::Impl::subscribe_notices(int attempt) {
-  // At start the Redis bus may not be connected yet: keep trying, as for sign-outs.
-  backends_.bus.subscribe(kNoticeChannel, [weak = weak_from_this(), attempt](Result<backend::Unit> ready) {
-    auto self = weak.lock();
-    if (!self || ready) return;
-    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
-    if (attempt == 0 || attempt == 50) {
-      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "room list and mentions from other nodes: %s; subscribing again",
-                 ready.error().message.c_str());
-    }
-    auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
-    timer->async_wait([weak, timer, attempt](boost::system::error_code error) {
-      if (auto self = weak.lock(); self && !error) self->subscribe_notices(attempt + 1);
-    });
-  });
-}
+void Hub::Impl::subscribe_notices() { subscribe_until_ready(kNoticeChannel, "room list and mentions from other nodes"); }
 
 bool Hub::Impl::is_notice(const backend::BusEvent& event) const {
   return event.kind == backend::BusEvent::Kind::control && event.room == kNoticeChannel;
