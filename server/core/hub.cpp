@@ -48,8 +48,11 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
       });
     }
   });
-  if (backends.accounts) asio::post(impl->strand(), [impl] { impl->start(); });
-  asio::post(impl->strand(), [impl] { impl->subscribe_notices(); });
+  if (backends.accounts) {
+    asio::post(impl->strand(), [impl] { impl->start(); });
+    impl->subscribe_sign_outs();
+  }
+  impl->subscribe_notices();
   return std::shared_ptr<Hub>(new Hub(std::move(impl)));
 }
 
@@ -88,6 +91,8 @@ void Hub::export_record_as(accounts::Identity who, p::Export request, backend::C
     impl->export_as(who, request, std::move(done));
   });
 }
+
+bool Hub::hears_other_nodes() const { return impl_->hears_other_nodes(); }
 
 void Hub::drain(std::function<void()> done) {
   asio::post(impl_->strand(), [impl = impl_, done = std::move(done)]() mutable { impl->drain(std::move(done)); });

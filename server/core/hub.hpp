@@ -65,6 +65,10 @@ class Hub : public backend::BusHandler {
   // Audited.
   void export_record_as(accounts::Identity who, protocol::Export request, backend::Callback<std::string> done);
 
+  // False until this node is subscribed to its own channels (notices, sign-outs) on the bus: what
+  // other nodes publish there before is lost to it. /healthz says "redis":"up" only once true.
+  bool hears_other_nodes() const;
+
   // Refuses new writes, waits for those in flight to be acknowledged, then calls `done`.
   void drain(std::function<void()> done);
 

@@ -49,12 +49,13 @@ const std::string& access_room_id(const p::Room& room) {
 
 // ---- start, sign-in, sign-out ----
 
+// Without this channel, sign-outs on other nodes would not close sockets here.
+void Hub::Impl::subscribe_sign_outs() { subscribe_own_channel(kSessionsChannel, "sign-outs from other nodes"); }
+
 void Hub::Impl::start() {
   backends_.accounts->on_session_ended([self = shared_from_this()](const accounts::Session& session) {
     asio::post(self->strand_, [self, id = session.id] { self->publish_control(kSessionsChannel, control_json("session_ended", id)); });
   });
-  // Without this channel, sign-outs on other nodes would not close sockets here.
-  subscribe_until_ready(kSessionsChannel, "sign-outs from other nodes");
   schedule_retention();
 }
 

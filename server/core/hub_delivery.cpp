@@ -45,12 +45,20 @@ void Hub::Impl::on_bus_event(backend::BusEvent event) {
   }
 }
 
+void Hub::Impl::subscribe_own_channel(std::string channel, std::string what) {
+  own_channels_waiting_.fetch_add(1, std::memory_order_acq_rel);
+  asio::post(strand_, [self = shared_from_this(), channel = std::move(channel), what = std::move(what)]() mutable {
+    self->subscribe_until_ready(std::move(channel), std::move(what));
+  });
+}
+
 void Hub::Impl::subscribe_until_ready(std::string channel, std::string what, int attempt) {
   backends_.bus.subscribe(channel, [weak = weak_from_this(), channel, what, attempt](Result<backend::Unit> ready) {
     auto self = weak.lock();
     if (!self) return;
     if (ready) {
       if (attempt > 0) log::info("%s: subscribed", what.c_str());
+      self->own_channels_waiting_.fetch_sub(1, std::memory_order_acq_rel);
       return;
     }
     // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).

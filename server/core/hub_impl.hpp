@@ -173,11 +173,16 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
                        std::vector<p::MemberInfo> permissions = {});
   void export_as(const accounts::Identity& who, const p::Export& request, backend::Callback<std::string> done);
   void drain(std::function<void()> done);
-  // accounts mode: subscribes to sign-outs on every node and starts the retention sweep.
+  // accounts mode: tells the other nodes of this node's sign-outs and starts the retention sweep.
   void start();
-  // Subscribes this node to a channel of its own (sign-outs, notices). At start the Redis bus may
-  // not be connected yet and refuses: tried again every 100 ms until it takes; `what` names the
-  // channel in the log.
+  // Subscribes this node to a channel of its own (sign-outs, notices): counted at once, so that
+  // hears_other_nodes() is false until it is confirmed, then subscribed on the strand. Thread-safe.
+  void subscribe_own_channel(std::string channel, std::string what);
+  // Until this node's own channels are subscribed, what other nodes publish there is lost to it
+  // (pub/sub keeps nothing): /healthz does not say "up" before. Thread-safe.
+  bool hears_other_nodes() const { return own_channels_waiting_.load(std::memory_order_acquire) == 0; }
+  // At start the Redis bus may not be connected yet and refuses: tried again every 100 ms until it
+  // takes; `what` names the channel in the log.
   void subscribe_until_ready(std::string channel, std::string what, int attempt = 0);
   void announce_expired(const std::string& room, const p::User& user);
 
@@ -350,9 +355,11 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
   // ---- the live room list and notices to people (hub_room_events.cpp) ----
  public:
-  void subscribe_notices();
   // Subscribes to the notice channel that carries room-list changes, mentions and read markers to
-  // every node.
+  // every node. Thread-safe.
+  void subscribe_notices();
+  // accounts mode: subscribes to sign-outs on other nodes. Thread-safe.
+  void subscribe_sign_outs();
   bool is_notice(const backend::BusEvent& event) const;
   void on_notice(const backend::BusEvent& event);
 
@@ -423,6 +430,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void write_finished();
 
   asio::strand<asio::any_io_executor> strand_;
+  std::atomic<int> own_channels_waiting_{0};
   // Work kept off the strand. Shared with the Hub handle, which joins it when it goes (no worker
   // must be the one to destroy it).
   std::shared_ptr<asio::thread_pool> workers_;

@@ -48,7 +48,7 @@ bool closes_breakouts(const facilitation::Outcome& outcome) {
 
 }  // namespace
 
-void Hub::Impl::subscribe_notices() { subscribe_until_ready(kNoticeChannel, "room list and mentions from other nodes"); }
+void Hub::Impl::subscribe_notices() { subscribe_own_channel(kNoticeChannel, "room list and mentions from other nodes"); }
 
 bool Hub::Impl::is_notice(const backend::BusEvent& event) const {
   return event.kind == backend::BusEvent::Kind::control && event.room == kNoticeChannel;

@@ -226,8 +226,11 @@ void HttpSession::route(Request&& request) {
   }
 
   if (path == "/healthz") {
+    // Connected is not enough: until the node's own channels are subscribed it misses notices.
+    std::string_view redis = context_->bus.health();
+    if (redis == "up" && !context_->hub->hears_other_nodes()) redis = "down";
     auto res = make_response(version, keep_alive, http::status::ok, "application/json",
-                             health_json(context_->node_id, context_->bus.health()));
+                             health_json(context_->node_id, redis));
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }

@@ -19,7 +19,9 @@ void RedisBus::set_handler(backend::BusHandler* handler) {
   handler_ = handler;
 }
 
-std::string_view RedisBus::health() const { return commands_->up() && subscriber_->up() ? "up" : "down"; }
+std::string_view RedisBus::health() const {
+  return commands_->up() && subscriber_->up() && !restoring_.load(std::memory_order_acquire) ? "up" : "down";
+}
 
 void RedisBus::subscribe(std::string room, Callback<Unit> ready) {
   boost::asio::dispatch(subscriber_->strand(), [this, room = std::move(room), ready = std::move(ready)]() mutable {
@@ -131,6 +133,7 @@ void RedisBus::on_push(const Reply& reply) {
 void RedisBus::on_subscriber_state(bool up) {
   if (!up) {
     had_outage_ = true;
+    restoring_.store(true, std::memory_order_release);
     resubscribing_.clear();
     announce_pending_ = false;
     for (auto it = channels_.begin(); it != channels_.end();) {
@@ -162,6 +165,7 @@ void RedisBus::on_commands_state(bool up) {
 void RedisBus::maybe_announce_reconnect() {
   if (!announce_pending_ || !resubscribing_.empty() || !subscriber_->up() || !commands_->up()) return;
   announce_pending_ = false;
+  restoring_.store(false, std::memory_order_release);
   log::info("redis bus: subscriptions restored");
   std::lock_guard lock(handler_mutex_);
   if (handler_ != nullptr) handler_->on_bus_reconnected();

@@ -33,6 +33,7 @@ class RedisBus final : public backend::Bus {
   void subscribe(std::string room, backend::Callback<backend::Unit> ready) override;
   void unsubscribe(std::string room) override;
   void publish(backend::BusEvent event, backend::Callback<backend::Unit> done) override;
+  // "up" once both connections answer and, after an outage, every subscription is restored.
   std::string_view health() const override;
 
   // Connection state changes, on the strand (wired by RedisBackends).
@@ -70,6 +71,9 @@ class RedisBus final : public backend::Bus {
   bool had_outage_ = false;                      // the subscriber went down after being up
   std::unordered_set<std::string> resubscribing_;  // rooms awaiting confirmation after a reconnect
   bool announce_pending_ = false;
+  // From the subscriber's loss until every subscription is restored: health() says "down", as
+  // what is published meanwhile does not reach this node. Read from any thread.
+  std::atomic<bool> restoring_{false};
 };
 
 }  // namespace outloud::redis

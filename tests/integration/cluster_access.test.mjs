@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect, uniqueId } from '../lib/client.mjs';
-import { figure } from '../lib/cluster.mjs';
+import { figure, untilNodesHearEachOther } from '../lib/cluster.mjs';
 import { setupLinks, waitForSetupLink } from '../lib/accounts_http.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { UNTHROTTLED, httpRequest, killAll, scaled, sleep, startServer } from '../lib/server.mjs';
@@ -29,13 +29,7 @@ before(async () => {
   nodes.push(await startServer({ nodeId: 'access-b', args }));
   assert.equal(setupLinks(nodes[1]).length, 0, 'node B found the administrator in Redis');
   // A node that started before Redis answered subscribes to sign-outs as soon as it does.
-  const deadline = Date.now() + scaled(10000);
-  for (const node of nodes) {
-    while (/sign-outs from other nodes: .*again/.test(node.stderr) && !/sign-outs from other nodes: subscribed/.test(node.stderr)) {
-      if (Date.now() > deadline) throw new Error(`${node.nodeId} never subscribed: ${node.stderr.slice(-2000)}`);
-      await sleep(20);
-    }
-  }
+  await untilNodesHearEachOther(nodes);
 });
 after(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));

@@ -2,31 +2,15 @@
 // one Redis kept apart by their /DB number, and the subscriber's PING watchdog noticing a frozen
 // Redis within seconds.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { connectAs, uniqueId } from '../lib/client.mjs';
-import { figure, health, isMessage, waitUntil } from '../lib/cluster.mjs';
+import { test } from 'node:test';
+import { uniqueId } from '../lib/client.mjs';
+import { figure, health, isMessage, ownNodes, waitUntil } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
-import { UNTHROTTLED, killAll, scaled, startServer } from '../lib/server.mjs';
+import { scaled } from '../lib/server.mjs';
 
 const PASSWORD = 'default-pw-3f9a';
 const ACL_PASSWORD = 'app-pw-71c2';
-const cleanups = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  await killAll();
-});
-
-async function node(url, name) {
-  const server = await startServer({ nodeId: name, args: ['--redis', url, ...UNTHROTTLED] });
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function client(server, name) {
-  const c = await connectAs(server.wsUrl, name, 'essex-cc');
-  cleanups.push(() => c.close());
-  return c;
-}
+const { cleanups, node, person: client } = ownNodes();
 
 const redisUp = (server) => waitUntil(async () => (await health(server))?.redis === 'up',
   { timeoutMs: scaled(10000), what: `${server.nodeId} to reach Redis` });

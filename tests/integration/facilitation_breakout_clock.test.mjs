@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { assertGroupEvent, isMs, ok } from '../lib/facilitation.mjs';
 import { assertUser, expectError } from '../lib/protocol.mjs';
+import { untilNodesHearEachOther } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
@@ -141,6 +142,7 @@ test('two nodes over Redis: the round warns and closes by itself exactly once fo
       startServer({ nodeId: 'clock-b', args: ['--redis', redis.url, ...MINUTE_FLAG] }),
     ]);
     servers.push(nodeA, nodeB);
+    await untilNodesHearEachOther([nodeA, nodeB]);
     const room = uniqueId('bn');
     const host = await person(nodeA, 'Nora Node', 'essex-cc');
     const people = [host,

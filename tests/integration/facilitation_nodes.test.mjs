@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import { assertGroupEvent, assertHands, assertPollEvent, assertRoleEvent, assertTimer, ok } from '../lib/facilitation.mjs';
 import { expectError } from '../lib/protocol.mjs';
+import { untilNodesHearEachOther } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
@@ -19,6 +20,7 @@ before(async () => {
     startServer({ nodeId: 'facil-a', args: ['--redis', redis.url, ...UNTHROTTLED] }),
     startServer({ nodeId: 'facil-b', args: ['--redis', redis.url, ...UNTHROTTLED] }),
   ]);
+  await untilNodesHearEachOther([nodeA, nodeB]);
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));

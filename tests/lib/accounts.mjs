@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { post, startAccountsServer as startServerWithAccounts, waitForSetupLink } from './accounts_http.mjs';
 import { connect } from './client.mjs';
+import { untilNodesHearEachOther } from './cluster.mjs';
 import { startRedis } from './redis.mjs';
 import { UNTHROTTLED } from './server.mjs';
 
@@ -28,6 +29,8 @@ export function accountsServerForFile({ prepare, backend = 'embedded', ...option
       options = { ...options, args: ['--redis', suite.redis.url, ...(options.args ?? [])] };
     }
     ({ server: suite.server, adminToken: suite.adminToken } = await startAccountsServer(options));
+    // Its own notices come back to it through Redis too.
+    if (suite.redis) await untilNodesHearEachOther([suite.server]);
     suite.admin = await suite.signIn(suite.adminToken, 'admin');
     if (prepare) await prepare(suite);
   });

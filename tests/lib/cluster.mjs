@@ -1,6 +1,8 @@
 // A throwaway OutLoud cluster for tests: one real redis-server (tests/lib/redis.mjs, append-only
 // file with fsync always) and N real outloud-server nodes started with --redis and --node-id.
 // Everything is killed when the test process exits (the helpers track their children).
+import { after } from 'node:test';
+import { connectAs } from './client.mjs';
 import { startRedis } from './redis.mjs';
 import { UNTHROTTLED, killAll, scaled, sleep, startServer } from './server.mjs';
 
@@ -19,6 +21,7 @@ export async function startCluster({ nodes = 3, args = UNTHROTTLED, name = 'clus
         args: ['--redis', redis.url, ...args],
       }));
     }
+    await untilNodesHearEachOther(servers);
   } catch (e) {
     await killAll();
     throw e;
@@ -31,6 +34,30 @@ export async function startCluster({ nodes = 3, args = UNTHROTTLED, name = 'clus
       await Promise.allSettled(servers.filter((s) => s.running).map((s) => s.stop()));
       if (this.redis.running) await this.redis.stop().catch(() => {});
       await killAll();
+    },
+  };
+}
+
+// For a file that starts its own nodes on Redis URLs of its choosing: node(url, name) and
+// person(server, name, org) start a node and connect someone to it; `cleanups` takes anything
+// else to stop. Everything is stopped, newest first, after the file.
+export function ownNodes() {
+  const cleanups = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    await killAll();
+  });
+  return {
+    cleanups,
+    async node(url, name) {
+      const server = await startServer({ nodeId: name, args: ['--redis', url, ...UNTHROTTLED] });
+      cleanups.push(() => server.stop());
+      return server;
+    },
+    async person(server, name, org = 'essex-cc') {
+      const c = await connectAs(server.wsUrl, name, org);
+      cleanups.push(() => c.close());
+      return c;
     },
   };
 }
@@ -53,6 +80,14 @@ export async function health(server) {
   } catch {
     return null;
   }
+}
+
+// Resolves once every node's /healthz says "redis":"up": connected, and subscribed to its own
+// channels (notices, sign-outs). What other nodes publish there before is lost to it, as pub/sub
+// keeps nothing, so a test must not start sooner.
+export async function untilNodesHearEachOther(nodes, { timeoutMs = scaled(15000) } = {}) {
+  await waitUntil(async () => (await Promise.all(nodes.map(health))).every((h) => h?.redis === 'up'),
+    { timeoutMs, what: `${nodes.map((n) => n.nodeId).join(', ')} to reach Redis and subscribe to their own channels` });
 }
 
 // Polls `check` (async, truthy when done) every `everyMs` until it holds or `timeoutMs` passes.
