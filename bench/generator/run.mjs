@@ -98,6 +98,10 @@ async function runStep(step, { senders, room, rate, seconds, perMessage, drainMs
 
 // 1 room, `subscribers` connections joined (one of them publishes); the publisher's rate steps up
 // by `factor` until a step misses p99 < p99LimitMs or loses anything, then one step halfway back.
+// A step that lost nothing and missed only the p99 is run once more, after a quiet spell: on a
+// shared VM one stall of the disk or the host (~100 ms) is enough to miss it, and one such event
+// must not decide a system's rate. Both runs are kept in `steps` (the second with `retry: true`);
+// the rate fails if the second misses too. The same rule holds for every system.
 async function fanout() {
   const { subscribers = 1000, stepSeconds = 2, startRate = 20, factor = 1.5, maxRate = 5000 } = params;
   // The first step is longer: its CPU per delivery, at the same rate for every system, is the
@@ -112,10 +116,20 @@ async function fanout() {
   const steps = [];
   let best = null;
   let failedRate = null;
-  for (let rate = startRate, step = 1; rate <= maxRate; rate = Math.round(rate * factor), step++) {
-    const result = await runStep(step, { senders: [creator], room: () => room, rate,
-      seconds: step === 1 ? firstStepSeconds : stepSeconds, perMessage: subscribers, drainMs: 1000 });
+  const attempt = async (rate, seconds) => {
+    let result = await runStep(steps.length + 1, { senders: [creator], room: () => room, rate, seconds,
+      perMessage: subscribers, drainMs: 1000 });
     steps.push(result);
+    if (!result.passed && result.lost === 0 && result.refused === 0) {
+      await waitQuiet(pid, { maxMs: 5000 });
+      result = { ...(await runStep(steps.length + 1, { senders: [creator], room: () => room, rate,
+        seconds: stepSeconds, perMessage: subscribers, drainMs: 1000 })), retry: true };
+      steps.push(result);
+    }
+    return result;
+  };
+  for (let rate = startRate, step = 1; rate <= maxRate; rate = Math.round(rate * factor), step++) {
+    const result = await attempt(rate, step === 1 ? firstStepSeconds : stepSeconds);
     if (!result.passed) { failedRate = rate; break; }
     best = result;
   }
@@ -123,9 +137,7 @@ async function fanout() {
     await waitQuiet(pid, { maxMs: 5000 });
     const rate = Math.round(Math.sqrt(best.rate * failedRate));
     if (rate > best.rate && rate < failedRate) {
-      const result = await runStep(steps.length + 1, { senders: [creator], room: () => room, rate,
-        seconds: stepSeconds, perMessage: subscribers, drainMs: 1000 });
-      steps.push(result);
+      const result = await attempt(rate, stepSeconds);
       if (result.passed) best = result;
     }
   }
