@@ -440,7 +440,7 @@ void Hub::Impl::on_set_role(std::uint64_t conn_id, const Request& re, const p::S
 
 void Hub::Impl::export_as(const accounts::Identity& who, const p::Export& request, backend::Callback<std::string> done) {
   const std::string& room = request.room;
-  room_access(who.account.user, room, [this, who, request, room, done](Result<std::optional<RoomAccess>> found) {
+  room_access(who.account.user, room, [this, who, request, room, done](const Result<std::optional<RoomAccess>>& found) {
     if (!found) return done(found.error());
     // Administrators may read any room's record; to anyone else a hidden room does not exist.
     const bool exists = found.value().has_value();
