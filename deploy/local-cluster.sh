@@ -24,6 +24,8 @@ wait_for() {  # wait_for <what> <command...>: up to 10 s
   echo "timed out waiting for $what" >&2; return 1
 }
 
+node_hears_cluster() { curl -fsS "http://127.0.0.1:$1/healthz" | grep -q '"redis":"up"'; }
+
 start() {
   if [ ! -x "$bin/outloud-server" ]; then
     source "$top/scripts/lib/deps.sh"
@@ -48,7 +50,8 @@ start() {
       echo $! >"$run/node$i.pid"
     fi
   done
-  for node_port in "${node_ports[@]}"; do wait_for "node on $node_port" curl -fsS "http://127.0.0.1:$node_port/healthz"; done
+  # "redis":"up": connected and subscribed to its own channels, so it hears the other nodes.
+  for node_port in "${node_ports[@]}"; do wait_for "node on $node_port" node_hears_cluster "$node_port"; done
   {
     echo "worker_processes 1; pid $run/nginx.pid; error_log $run/nginx/logs/error.log;"
     echo "events { worker_connections 4096; }"
