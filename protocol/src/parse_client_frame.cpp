@@ -10,6 +10,7 @@
 #include "field_reader.hpp"
 #include "message_change_readers.hpp"
 #include "outloud/protocol/client_frames.hpp"
+#include "small_document.hpp"
 #include "utf8.hpp"
 
 namespace outloud::protocol {
@@ -463,7 +464,8 @@ std::variant<ClientFrame, FrameError> parse_client_frame(std::string_view text, 
   if (nests_deeper_than(text, kMaxDepth)) {
     return bad_request("frame nests deeper than " + std::to_string(kMaxDepth) + " levels");
   }
-  rapidjson::Document document;
+  detail::SmallDocument small;
+  rapidjson::Document& document = small.get();
   document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError()) {
     return bad_request(std::string("frame is not valid JSON: ") + rapidjson::GetParseError_En(document.GetParseError()) +

@@ -3,6 +3,8 @@
 
 #include <rapidjson/document.h>
 
+#include "small_document.hpp"
+
 namespace outloud::protocol {
 
 namespace {
@@ -44,7 +46,8 @@ std::optional<User> user_member(const rapidjson::Value& object, const char* name
 
 std::optional<Message> parse_message_json(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) return std::nullopt;
-  rapidjson::Document document;
+  detail::SmallDocument small;
+  rapidjson::Document& document = small.get();
   document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError() || !document.IsObject()) return std::nullopt;
   const rapidjson::Value& root = document;  // const: its iterators compare without C++20 ambiguity
