@@ -2,7 +2,7 @@
 // builds their parts of the page once; attachThreads(client) follows a protocol client's events.
 
 import { app } from './app-context.js';
-import { renderRooms } from './room-directory.js';
+import { refreshRooms, renderRooms } from './room-directory.js';
 import { applyRoomListEvent } from './room-list-live.js';
 import { roomShown as topicsRoomShown, setupTopicsView, threadMessage } from './topics-view.js';
 import {
@@ -25,6 +25,8 @@ export function attachThreads(client) {
   client.on('mention', noteMention);
   client.on('read', noteRead);
   client.on('room_list', (ev) => {
+    // The server may have missed changes (its Redis link was restored): the list, read again.
+    if (ev.event === 'refresh') return refreshRooms();
     if (applyRoomListEvent(ev)) renderRooms();
   });
   client.on('joined', ({ room }) => {

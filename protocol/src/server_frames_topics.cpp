@@ -89,4 +89,13 @@ std::string room_list_event(std::string_view event, const Room& room) {
   return out.finish();
 }
 
+std::string room_list_refresh_event() {
+  JsonOut out;
+  out.start_object();
+  out.type("room_list");
+  out.key("event");
+  out.string("refresh");
+  return out.finish();
+}
+
 }  // namespace outloud::protocol

@@ -95,6 +95,12 @@ void Hub::Impl::on_bus_reconnected() {
     local->session_version = -1;
     ensure_state(name, [](std::optional<backend::Error>) {});
   }
+  // Notices (room list changes, read markers, mentions) are not kept anywhere to refill from:
+  // whoever follows the list is told to read it again.
+  const Frame refresh = make_frame(p::room_list_refresh_event());
+  for (auto& [id, conn] : connections_) {
+    if (conn.user && conn.follows_room_list) conn.connection->send(refresh);
+  }
 }
 
 void Hub::Impl::apply_sequencer(const std::string& room, RoomSequencer::Actions actions) {

@@ -29,8 +29,9 @@ after(async () => {
 });
 
 /** A person with their own browser context, signed in on the page served by `node`. */
-function openPerson(node, name, org) {
+function openPerson(node, name, org, options = {}) {
   return browser.openPerson({
+    ...options,
     url: `${node.url}/`,
     name,
     org,
@@ -117,4 +118,29 @@ test('two people on two different nodes chat in one room in the web client', { t
   assert.deepEqual([...paul.problems, ...nadia.problems], [], 'no script errors or CSP violations');
   figure(`web cluster: pages on ${node1.nodeId} and ${node2.nodeId} (+ a client on ${node3.nodeId}); `
     + `a message from node 1 shown on node 2's page in ${crossNodeMs} ms; page back with the missed messages ${backMs} ms after its node was stopped`);
+});
+
+// Counts the `rooms` requests the page sends, in window.__roomsSent.
+function countRoomsRequests() {
+  window.__roomsSent = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function countingSend(data) {
+    if (typeof data === 'string' && data.includes('"type":"rooms"')) window.__roomsSent++;
+    return send.call(this, data);
+  };
+}
+
+test('a page whose node lost Redis pub/sub for a moment lists the rooms again at once', { timeout: scaled(60000) }, async () => {
+  const node3 = cluster.nodes[2];
+  const rhea = await openPerson(node3, 'Rhea Relist', 'police', { initScript: countRoomsRequests });
+  await rhea.page.waitForFunction(() => window.__roomsSent >= 1, null, { timeout: WAIT });  // its first listing
+  const listed = await rhea.page.evaluate(() => window.__roomsSent);
+  // Notices published while the node was away are lost to it: the node says so once it has
+  // subscribed again, and the page reads the list again. Well before its own 20 s refresh.
+  const killedAt = Date.now();
+  assert.match(await cluster.redis.command('CLIENT KILL TYPE pubsub'), /^:[1-9]/);
+  await rhea.page.waitForFunction((n) => window.__roomsSent > n, listed, { timeout: 10000 });
+  const relistedIn = Date.now() - killedAt;
+  assert.deepEqual(rhea.problems, [], 'no script errors');
+  figure(`web cluster: the page listed the rooms again ${relistedIn} ms after its node's subscriber was dropped`);
 });

@@ -193,6 +193,10 @@ test('subscriber connections dropped (CLIENT KILL TYPE pubsub): what was publish
     await writer.create(room);
     for (const c of [writer, ...readers]) await c.join(room);
     await writer.say(room, 'before');
+    // Follows the room list (it listed the rooms): notices published meanwhile are lost to its node,
+    // so it is told to list again.
+    const follower = await user(1, 'Flo Follows');
+    await follower.expectReply({ type: 'rooms' }, 'rooms');
 
     // Every node's subscription drops; the command connections stay up, so sends go on being
     // stored and published — to nobody. Only the hub's resync after resubscribing brings them.
@@ -215,6 +219,11 @@ test('subscriber connections dropped (CLIENT KILL TYPE pubsub): what was publish
       await c.sync();
       const problem = sequenceProblem(c.frames.filter(isMessage(room)), 1, total);
       assert.equal(problem, null, `${c.label}: ${problem}`);
+    }
+    await follower.next((f) => f.type === 'room_list' && f.event === 'refresh', scaled(15000), 'room_list refresh');
+    await Promise.all(readers.map((c) => c.sync()));
+    for (const c of readers) {
+      assert.ok(!c.frames.some((f) => f.type === 'room_list'), `${c.label} never listed the rooms: no room_list event`);
     }
     figure(`pub/sub drop: ${stored} of ${BURST} messages stored while every subscriber was disconnected; `
       + `all delivered to 4 clients on 3 nodes ${Date.now() - killedAt} ms after the kill (${deliveredIn} ms after the burst)`);

@@ -63,6 +63,7 @@ TEST_CASE("protocol: topics, read, mention and room_list frames are serialized a
   CHECK_THAT(room_list_event("upsert", room), Catch::Matchers::StartsWith(
                                                    R"({"type":"room_list","event":"upsert","room":{"id":"s~1","title":"Group 1","kind":"breakout","created_by":"u1","created_at":5,"parent":"s")"));
   CHECK_THAT(room_list_event("upsert", room), !Catch::Matchers::Contains("archived"));
+  CHECK(room_list_refresh_event() == R"({"type":"room_list","event":"refresh"})");
   room.archived = true;
   CHECK_THAT(room_list_event("upsert", room), Catch::Matchers::EndsWith(R"("retention_days":null,"archived":true}})"));
   CHECK_THAT(rooms_frame(std::nullopt, {{room, 2, 9, 4}}), Catch::Matchers::Contains(R"("online":2,"last_seq":9,"read":4})"));

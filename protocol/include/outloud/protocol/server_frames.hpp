@@ -84,6 +84,9 @@ std::string mention_event(const Message& message);
 // The room list changed: `event` is "upsert" (new or changed: the person may see it) or "remove"
 // (they may no longer see it).
 std::string room_list_event(std::string_view event, const Room& room);
+// {"type":"room_list","event":"refresh"}: this node may have missed room list changes, read markers
+// and mentions (its Redis subscriptions were restored after an outage): list the rooms again.
+std::string room_list_refresh_event();
 
 // ---- accounts, organisations and access (access.md; server_frames_access.cpp) ----
 struct InvitationInfo {
