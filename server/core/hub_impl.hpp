@@ -181,9 +181,6 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Until this node's own channels are subscribed, what other nodes publish there is lost to it
   // (pub/sub keeps nothing): /healthz does not say "up" before. Thread-safe.
   bool hears_other_nodes() const { return own_channels_waiting_.load(std::memory_order_acquire) == 0; }
-  // At start the Redis bus may not be connected yet and refuses: tried again every 100 ms until it
-  // takes; `what` names the channel in the log.
-  void subscribe_until_ready(std::string channel, std::string what, int attempt = 0);
   void announce_expired(const std::string& room, const p::User& user);
 
   asio::strand<asio::any_io_executor>& strand() { return strand_; }
@@ -216,6 +213,10 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   }
 
  private:
+  // subscribe_own_channel's work: at start the Redis bus may not be connected yet and refuses, so it
+  // is tried again every 100 ms until it takes (and then counted as heard); `what` names the channel
+  // in the log.
+  void subscribe_until_ready(std::string channel, std::string what, int attempt = 0);
   void dispatch(std::uint64_t conn_id, p::ClientFrame frame);
   void release_room(std::uint64_t conn_id, const std::string& room, std::uint64_t hold);
   std::shared_ptr<RoomHold> hold_room(std::uint64_t conn_id, const std::string& room);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
 import {
   FAST_PRESENCE, FAST_PRESENCE_ARGS, RECONNECT_SPREAD_MS, figure, health, isMessage, isPresence, sequenceProblem, startCluster,
-  waitUntil,
+  untilNodesHearEachOther, waitUntil,
 } from '../lib/cluster.mjs';
 import { UNTHROTTLED, scaled, sleep } from '../lib/server.mjs';
 
@@ -70,8 +70,7 @@ test('while Redis is down: healthz says down, send is unavailable, sockets stay 
     const downFor = Date.now() - killedAt;
 
     const restartedAt = await restartRedis();
-    const healthyIn = await waitUntil(async () => (await allHealth()).every((h) => h?.redis === 'up'),
-      { timeoutMs: scaled(15000), what: 'every node to report "redis":"up" again' });
+    const healthyIn = await untilNodesHearEachOther(cluster.nodes);
     // Sends work again on every node without any help; seqs continue after the acknowledged ones.
     const sendOkIn = [];
     for (const p of people) {
@@ -243,8 +242,7 @@ test('Redis down longer than the presence TTL: connected users stay present, nob
     const DOWN_MS = FAST_PRESENCE.ttlMs + scaled(1000);  // every entry's deadline passes meanwhile
     await sleep(DOWN_MS);
     const restartedAt = await restartRedis();
-    await waitUntil(async () => (await allHealth()).every((h) => h?.redis === 'up'),
-      { timeoutMs: scaled(15000), what: 'every node up again' });
+    await untilNodesHearEachOther(cluster.nodes);
     // Until every node sweeps again (after the reconnection grace), then several sweep rounds.
     await sleep(RECONNECT_SPREAD_MS + FAST_PRESENCE.refreshMs + 4 * FAST_PRESENCE.sweepMs);
     for (const p of people) {

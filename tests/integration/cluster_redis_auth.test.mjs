@@ -4,16 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { uniqueId } from '../lib/client.mjs';
-import { figure, health, isMessage, ownNodes, waitUntil } from '../lib/cluster.mjs';
+import { figure, health, isMessage, ownNodes, untilNodesHearEachOther, waitUntil } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { scaled } from '../lib/server.mjs';
 
 const PASSWORD = 'default-pw-3f9a';
 const ACL_PASSWORD = 'app-pw-71c2';
 const { cleanups, node, person: client } = ownNodes();
-
-const redisUp = (server) => waitUntil(async () => (await health(server))?.redis === 'up',
-  { timeoutMs: scaled(10000), what: `${server.nodeId} to reach Redis` });
 
 test('AUTH from the URL: requirepass (redis://:PASSWORD@) and an ACL user (redis://USER:PASSWORD@)',
   { timeout: scaled(60000) }, async () => {
@@ -23,7 +20,7 @@ test('AUTH from the URL: requirepass (redis://:PASSWORD@) and an ACL user (redis
     const host = `127.0.0.1:${redis.port}`;
     const a = await node(`redis://:${PASSWORD}@${host}`, 'auth-default');
     const b = await node(`redis://app:${ACL_PASSWORD}@${host}`, 'auth-acl');
-    await Promise.all([redisUp(a), redisUp(b)]);
+    await untilNodesHearEachOther([a, b]);
 
     // The two nodes are one chat: a message sent through one reaches a member on the other.
     const room = uniqueId('auth');
@@ -55,7 +52,7 @@ test('two deployments on one Redis with different /DB numbers do not see each ot
   cleanups.push(() => redis.stop());
   const one = await node(`${redis.url}/1`, 'db-one');
   const two = await node(`${redis.url}/2`, 'db-two');
-  await Promise.all([redisUp(one), redisUp(two)]);
+  await untilNodesHearEachOther([one, two]);
   const room = uniqueId('samename');  // the same room id in both deployments
   const ann = await client(one, 'Ann One');
   const bob = await client(two, 'Bob Two');
@@ -87,7 +84,7 @@ test('a frozen Redis (SIGSTOP): the subscriber notices within seconds, and recov
     const redis = await startRedis();
     cleanups.push(async () => { redis.process.kill('SIGCONT'); await redis.stop(); });
     const server = await node(redis.url, 'frozen');
-    await redisUp(server);
+    await untilNodesHearEachOther([server]);
     const room = uniqueId('frozen');
     const ann = await client(server, 'Ann Frozen');
     await ann.create(room);
@@ -106,7 +103,7 @@ test('a frozen Redis (SIGSTOP): the subscriber notices within seconds, and recov
     }
     const detectionMs = noticedAt - frozenAt;
     assert.ok(detectionMs <= scaled(5000), `noticed after ${detectionMs} ms`);
-    await redisUp(server);
+    await untilNodesHearEachOther([server]);
     await ann.say(room, 'after the thaw');
     assert.equal((await ann.next(isMessage(room))).text, 'after the thaw');
     figure(`pub/sub watchdog: a SIGSTOPped Redis noticed by the subscriber after ${detectionMs} ms (PING every 1 s, `

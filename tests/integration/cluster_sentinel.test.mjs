@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectAs, uniqueId } from '../lib/client.mjs';
-import { figure, health, isMessage, sequenceProblem, waitUntil } from '../lib/cluster.mjs';
+import { figure, health, isMessage, sequenceProblem, untilNodesHearEachOther, waitUntil } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { redisQuery, startSentinelSetup } from '../lib/sentinel.mjs';
 import { UNTHROTTLED, killAll, scaled, sleep, startServer } from '../lib/server.mjs';
@@ -51,8 +51,7 @@ async function user(nodeIndex, name, org = `org-${nodeIndex + 1}`) {
 }
 
 test('--redis redis-sentinel://: the nodes find the master through the sentinels', { timeout: scaled(30000) }, async () => {
-  await waitUntil(async () => (await Promise.all(nodes.map(health))).every((h) => h?.redis === 'up'),
-    { timeoutMs: scaled(15000), what: 'both nodes up on the master named by the sentinels' });
+  await untilNodesHearEachOther(nodes);  // on the master named by the sentinels
   const room = uniqueId('named');
   const a = await user(0, 'Ann Named');
   const b = await user(1, 'Ben Named');

@@ -84,9 +84,9 @@ export async function health(server) {
 
 // Resolves once every node's /healthz says "redis":"up": connected, and subscribed to its own
 // channels (notices, sign-outs). What other nodes publish there before is lost to it, as pub/sub
-// keeps nothing, so a test must not start sooner.
-export async function untilNodesHearEachOther(nodes, { timeoutMs = scaled(15000) } = {}) {
-  await waitUntil(async () => (await Promise.all(nodes.map(health))).every((h) => h?.redis === 'up'),
+// keeps nothing, so a test must not start sooner. Resolves with the ms it waited.
+export function untilNodesHearEachOther(nodes, { timeoutMs = scaled(15000) } = {}) {
+  return waitUntil(async () => (await Promise.all(nodes.map(health))).every((h) => h?.redis === 'up'),
     { timeoutMs, what: `${nodes.map((n) => n.nodeId).join(', ')} to reach Redis and subscribe to their own channels` });
 }
 
