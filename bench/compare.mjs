@@ -22,7 +22,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     reps: { type: 'string' },
-    systems: { type: 'string', default: 'outloud,outloud-paged,socketio,nats' },
+    systems: { type: 'string', default: 'outloud,outloud-batched,outloud-paged,socketio,nats' },
     workloads: { type: 'string', default: 'fanout,manyrooms,idle,joinstorm' },
     'no-readme': { type: 'boolean', default: false },
     'server-cores': { type: 'string', default: '0' },
@@ -66,6 +66,10 @@ const SYSTEMS = {
   // The same server, joined as a client for large rooms joins (protocol/README.md "Large rooms"):
   // a first page of presence and coalesced changes instead of every join to everyone.
   'outloud-paged': { label: 'OutLoud, joins with `presence_limit` 100', workloads: ['joinstorm'],
+    start: () => SYSTEMS.outloud.start() },
+  // The same server, joined with `message_batches` (protocol/README.md "Busy large rooms"): a round
+  // of messages comes as one WebSocket message, as NATS packs its messages into few frames.
+  'outloud-batched': { label: 'OutLoud, joins with `message_batches`', workloads: ['fanout'],
     start: () => SYSTEMS.outloud.start() },
   socketio: { label: 'Socket.IO 4', start: () => startSocketIo({ cores: opts['server-cores'] }) },
   nats: { label: 'NATS (WebSocket)', start: () => startNats({ cores: opts['server-cores'] }) },

@@ -3,6 +3,7 @@
 const STORES = {
   outloud: 'every message stored in SQLite and fsynced (synchronous=FULL) before `sent`',
   'outloud-paged': 'the same',
+  'outloud-batched': 'the same',
   socketio: 'nothing: a message not delivered at once is gone',
   nats: 'nothing (core NATS, no JetStream): a message not delivered at once is gone',
 };
@@ -53,6 +54,9 @@ export function table(summary, meta, svgPath) {
     + `the best passing step is reported, with its latencies and the server's CPU `
     + `(utime+stime from /proc) per 1M deliveries. The CPU per delivery of the first step (${fixed} deliveries/s, the same for every `
     + `system) is the figure that other work on the machine disturbs least.`);
+  lines.push('- OutLoud runs the fan-out twice: joined as the contract does (one `message` event, one WebSocket message, per '
+    + 'message) and, on its own line, joined with `message_batches` (a round of messages, at most one every 20 ms, as one '
+    + '`message_batch` WebSocket message: protocol/README.md "Busy large rooms"), as NATS packs many messages into one frame.');
   lines.push(`- Many rooms: ${p.manyrooms.connections} connections in ${p.manyrooms.rooms} rooms, each sending 1 message/s for ${p.manyrooms.seconds} s.`);
   lines.push(`- Idle: ${p.idle.connections} connections, each joined to one of ${p.idle.rooms} rooms; the server's RSS growth per connection.`);
   lines.push(`- Join storm: ${p.joinstorm.connections} open connections join one room at once; server CPU until it is quiet again, wall time until every join is answered. `
@@ -79,7 +83,7 @@ export function chart(allSystems, meta) {
     { title: `Server CPU-seconds per 1M deliveries at ${fmt(meta.params.fanout.startRate * meta.params.fanout.subscribers, 0)} deliveries/s (lower is better)`,
       key: 'fanoutCpuPer1MFirst', digits: 2 },
   ];
-  const colors = { outloud: '#1f6feb', socketio: '#8250df', nats: '#2da44e' };
+  const colors = { outloud: '#1f6feb', 'outloud-batched': '#0a3069', socketio: '#8250df', nats: '#2da44e' };
   const width = 760;
   const labelWidth = 150;
   const barArea = width - labelWidth - 110;

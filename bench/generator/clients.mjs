@@ -85,10 +85,11 @@ class BaseClient {
 
 // OutLoud's own protocol (protocol/README.md): hello, create, join, send; `message` events.
 export class OutLoudClient extends BaseClient {
-  constructor(url, recorder, name, { presenceLimit } = {}) {
+  constructor(url, recorder, name, { presenceLimit, messageBatches } = {}) {
     super(url, recorder);
     this.name = name;
     this.presenceLimit = presenceLimit;  // set: joins as a large-room client (a first page of presence)
+    this.messageBatches = messageBatches;  // set: a round of messages comes as one `message_batch`
     this.nextId = 0;
     this.waiting = new Map();  // reply type -> FIFO of waiters (one request of a kind at a time)
     this.byId = new Map();     // request id -> [type, waiter entry] for errors
@@ -122,7 +123,8 @@ export class OutLoudClient extends BaseClient {
 
   join(room) {
     const paged = this.presenceLimit ? { presence_limit: this.presenceLimit } : {};
-    return this.request({ type: 'join', room, limit: 1, ...paged }, 'joined');
+    const batched = this.messageBatches ? { message_batches: true } : {};
+    return this.request({ type: 'join', room, limit: 1, ...paged, ...batched }, 'joined');
   }
 
   publish(room, text) { this.send(JSON.stringify({ type: 'send', room, text })); }
@@ -131,7 +133,7 @@ export class OutLoudClient extends BaseClient {
     if (DEBUG) (this.seen ??= []).push(text.slice(0, 160));
     if (!text.startsWith('{"type":"')) return;
     const type = text.slice(9, text.indexOf('"', 9));
-    if (type === 'message') return scanMarkers(text, this.recorder);
+    if (type === 'message' || type === 'message_batch') return scanMarkers(text, this.recorder);
     if (type === 'sent') { this.acks++; return; }
     if (type === 'error') {
       const frame = JSON.parse(text);
@@ -249,6 +251,7 @@ export class NatsClient extends BaseClient {
 
 export function makeClient(system, url, recorder, index) {
   if (system === 'outloud') return new OutLoudClient(url, recorder, `Bench ${index}`);
+  if (system === 'outloud-batched') return new OutLoudClient(url, recorder, `Bench ${index}`, { messageBatches: true });
   if (system === 'outloud-paged') return new OutLoudClient(url, recorder, `Bench ${index}`, { presenceLimit: 100 });
   if (system === 'socketio') return new SocketIoClient(url, recorder);
   if (system === 'nats') return new NatsClient(url, recorder);

@@ -492,6 +492,9 @@ void CliApp::on_interactive_frame() {
     }
     case Kind::message:
       return render_message(frame_.message(), false);
+    case Kind::message_batch:  // only if joined with `message_batches`: each as if it came alone
+      for (const auto& message : frame_.message_batch().messages) render_message(message, false);
+      return;
     case Kind::presence: {
       const auto& change = frame_.presence();
       apply_presence_change(change);

@@ -115,7 +115,8 @@ export function start({ identity = null, token = null, user = null }) {
   el.statusSelect.value = 'online';
   app.manualStatus = 'online';
 
-  const options = { url: wsUrl(), presenceLimit: PRESENCE_PAGE };
+  // Large rooms: paged presence, and a busy room's messages a round at a time (protocol/README.md).
+  const options = { url: wsUrl(), presenceLimit: PRESENCE_PAGE, messageBatches: true };
   if (identity) Object.assign(options, { name: identity.name, org: identity.org });
   else if (token) options.token = token;
   const client = new OutloudClient(options);

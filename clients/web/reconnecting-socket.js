@@ -34,6 +34,9 @@ export class ReconnectingSocket {
    * @param {number} [options.heartbeatTimeoutMs=4000] no pong within this long: the connection is dead.
    * @param {number} [options.typingIntervalMs=3000] at most one typing notice per room and topic per interval.
    * @param {number} [options.joinLimit=50] messages asked for on a fresh join.
+   * @param {number} [options.presenceLimit] join large rooms with paged presence (protocol/README.md "Large rooms").
+   * @param {boolean} [options.messageBatches] a busy room's round of messages comes as one
+   *   `message_batch` frame; each message is still emitted as its own `message` event.
    * @param {{initialDelayMs?: number, maxDelayMs?: number, factor?: number, jitter?: number}} [options.reconnect]
    */
   constructor(options = {}) {
@@ -408,6 +411,10 @@ export class ReconnectingSocket {
       case 'message':
         this._onLiveMessage(frame);
         return;
+      case 'message_batch':
+        // A round of `message` events in one frame (joined with `message_batches`), in seq order.
+        if (Array.isArray(frame.messages)) for (const message of frame.messages) this._onLiveMessage(message);
+        return;
       case 'error':
         this._emit('server-error', frame);
         return;
@@ -558,6 +565,7 @@ export class ReconnectingSocket {
     const frame = { type: 'join', room: roomId };
     // Large rooms (protocol/README.md): a first page of presence, the rest paged, changes batched.
     if (this.options.presenceLimit) frame.presence_limit = this.options.presenceLimit;
+    if (this.options.messageBatches) frame.message_batches = true;
     if (rejoin && room) {
       frame.since = room.lastSeq;
       frame.limit = room.limit;

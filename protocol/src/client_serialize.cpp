@@ -101,6 +101,7 @@ std::string client_frame_json(const OptRequestId& id, const Join& frame) {
   optional_member(out, "since", frame.since);
   optional_member(out, "limit", frame.limit);
   optional_member(out, "presence_limit", frame.presence_limit);
+  if (frame.message_batches) member(out, "message_batches", true);
   return out.finish();
 }
 

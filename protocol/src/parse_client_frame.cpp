@@ -142,6 +142,7 @@ ClientBody read_join(const FieldReader& f, const ParseLimits&) {
   if (const auto limit = f.optional_integer("presence_limit", 1, kMaxPresencePage)) {
     join.presence_limit = static_cast<int>(*limit);
   }
+  join.message_batches = f.optional_boolean("message_batches").value_or(false);
   return join;
 }
 

@@ -27,7 +27,7 @@ constexpr std::size_t kStackInitialBytes = 1024;
 constexpr std::size_t kMaxReplyIdChars = 128;
 constexpr std::size_t kMaxRecursiveBytes = 2048;  // at most 2048 levels: well within a thread's stack
 
-constexpr std::array<std::pair<std::string_view, ServerFrameKind>, 17> kKinds = {{
+constexpr std::array<std::pair<std::string_view, ServerFrameKind>, 18> kKinds = {{
     {"message", ServerFrameKind::message},       {"sent", ServerFrameKind::sent},
     {"presence", ServerFrameKind::presence},     {"presence_batch", ServerFrameKind::presence_batch},
     {"typing", ServerFrameKind::typing},         {"welcome", ServerFrameKind::welcome},
@@ -36,7 +36,7 @@ constexpr std::array<std::pair<std::string_view, ServerFrameKind>, 17> kKinds = 
     {"rooms", ServerFrameKind::rooms},           {"joined", ServerFrameKind::joined},
     {"left", ServerFrameKind::left},             {"history", ServerFrameKind::history},
     {"presence_page", ServerFrameKind::presence_page}, {"changed", ServerFrameKind::changed},
-    {"found", ServerFrameKind::found},
+    {"found", ServerFrameKind::found},           {"message_batch", ServerFrameKind::message_batch},
 }};
 
 ErrorCode error_code(const FieldReader& f) {
@@ -173,6 +173,10 @@ void ServerFrameReader::decode() {
       detail::assign(presence_batch_.room, f.slug_text("room"));
       presence_batch_.online = count(f, "online");
       read_list(f, "changes", presence_batch_.changes, read_presence_change);
+      return;
+    case ServerFrameKind::message_batch:
+      detail::assign(message_batch_.room, f.slug_text("room"));
+      read_list(f, "messages", message_batch_.messages, detail::read_message);
       return;
     case ServerFrameKind::typing:
       detail::assign(typing_.room, f.slug_text("room"));

@@ -159,6 +159,17 @@ std::string presence_batch_event(std::string_view room, const std::vector<std::s
   return close(out);
 }
 
+std::string message_batch_event(std::string_view room, const std::vector<std::string_view>& messages) {
+  JsonOut out;
+  open_reply(out, "message_batch", std::nullopt);
+  room_id_member(out, room);
+  out.key("messages");
+  out.start_array();
+  for (const std::string_view message : messages) out.raw_object(message);
+  out.end_array();
+  return close(out);
+}
+
 std::string left_frame(const ReplyTo& re, std::string_view room) {
   JsonOut out;
   open_reply(out, "left", re);

@@ -184,7 +184,13 @@ void Hub::Impl::deliver_round(LocalRoom& room) {
   const auto waiting = std::move(room.round_waiting);
   room.round_waiting.clear();
   room.last_round = std::chrono::steady_clock::now();
-  metrics_.deliveries += room.members.deliver_messages(waiting, send_many_to_member());
+  metrics_.deliveries += room.members.deliver_messages(
+      waiting, send_many_to_member(), [&room](const Frame* frames, std::size_t count) {
+        std::vector<std::string_view> messages;
+        messages.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) messages.emplace_back(*frames[i]);
+        return make_frame(p::message_batch_event(room.meta.id, messages));
+      });
 }
 
 void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {

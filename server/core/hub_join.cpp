@@ -51,7 +51,9 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const Request& re, const p::Join&
         return fail(conn_id, re, *error);
       }
       // From here on, every event of the room is held for this member until `joined` is sent.
-      local->members.add_joining(conn_id, conn->user->id, join.presence_limit.has_value(), conn->connection);
+      local->members.add_joining(conn_id, conn->user->id,
+                                 {.presence = join.presence_limit.has_value(), .messages = join.message_batches},
+                                 conn->connection);
       const auto user = *conn->user;
       backends_.presence.join(join.room, conn_key(conn_id), user,
                               on_strand<bool>([this, conn_id, re, join, user](Result<bool> first) {

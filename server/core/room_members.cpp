@@ -2,15 +2,16 @@
 
 namespace outloud::core {
 
-void RoomMembers::add_joining(std::uint64_t conn_id, std::string user_id, bool batched_presence,
+void RoomMembers::add_joining(std::uint64_t conn_id, std::string user_id, Batching batching,
                               std::shared_ptr<Connection> connection) {
   remove(conn_id);
   Member member;
   member.user_id = std::move(user_id);
   member.connection = std::move(connection);
-  member.batched_presence = batched_presence;
+  member.batched_presence = batching.presence;
+  member.batched_messages = batching.messages;
   members_.emplace(conn_id, std::move(member));
-  if (batched_presence) ++batched_members_;
+  if (batching.presence) ++batched_members_;
 }
 
 bool RoomMembers::remove(std::uint64_t conn_id) {

@@ -40,6 +40,8 @@ class RoomMembers {
     // Joined with presence paging (protocol/README.md "Large rooms"): presence changes come
     // coalesced in `presence_batch` frames instead of one `presence` event each.
     bool batched_presence = false;
+    // Joined with `message_batches`: a round of several messages comes as one `message_batch`.
+    bool batched_messages = false;
     std::int64_t skip_through = 0;  // messages up to this seq were in `joined`
     // What arrived while joining, in order, sent right after `joined`: messages (kind message,
     // with their seq) and frames (kind event).
@@ -48,7 +50,11 @@ class RoomMembers {
 
   // Registers a connection that is joining: from now on nothing for the room passes it by.
   // A connection already registered starts over.
-  void add_joining(std::uint64_t conn_id, std::string user_id, bool batched_presence,
+  struct Batching {
+    bool presence = false;  // `presence_batch` events instead of `presence` events
+    bool messages = false;  // `message_batch` events for rounds of several messages
+  };
+  void add_joining(std::uint64_t conn_id, std::string user_id, Batching batching,
                    std::shared_ptr<Connection> connection = nullptr);
   // False if it was not a member.
   bool remove(std::uint64_t conn_id);
@@ -71,10 +77,12 @@ class RoomMembers {
   std::size_t deliver_message(std::int64_t seq, const Frame& frame, Send&& send);
 
   // Messages of the room in seq order, as one round: each active member gets those it has not
-  // had, through one `send_many(member, frames, count)`; joining ones keep them. Returns the
-  // number of deliveries.
-  template <class SendMany>
-  std::size_t deliver_messages(const std::vector<std::pair<std::int64_t, Frame>>& messages, SendMany&& send_many);
+  // had, through one `send_many(member, frames, count)`; joining ones keep them. A member with
+  // batched messages gets two or more as one frame, `make_batch(frames, count)`, made once for
+  // every member that gets the whole round. Returns the number of (message) deliveries.
+  template <class SendMany, class MakeBatch>
+  std::size_t deliver_messages(const std::vector<std::pair<std::int64_t, Frame>>& messages, SendMany&& send_many,
+                               MakeBatch&& make_batch);
 
   // A frame for the room's connections (typing, facilitation, and presence for members without
   // batching), filtered by the event's exclude_user / only_users. With `skip_batched`, members
@@ -141,13 +149,14 @@ std::size_t RoomMembers::deliver_message(std::int64_t seq, const Frame& frame, S
   return delivered;
 }
 
-template <class SendMany>
+template <class SendMany, class MakeBatch>
 std::size_t RoomMembers::deliver_messages(const std::vector<std::pair<std::int64_t, Frame>>& messages,
-                                          SendMany&& send_many) {
+                                          SendMany&& send_many, MakeBatch&& make_batch) {
   std::size_t delivered = 0;
   std::vector<Frame> frames;  // the round's frames, shared by every member
   frames.reserve(messages.size());
   for (const auto& message : messages) frames.push_back(message.second);
+  Frame whole_round_batch;  // made for the first batched member that gets the whole round
   for (auto& [conn_id, member] : members_) {
     if (!member.active) {
       for (const auto& [seq, frame] : messages) keep_message(member, seq, frame);
@@ -157,8 +166,17 @@ std::size_t RoomMembers::deliver_messages(const std::vector<std::pair<std::int64
     std::size_t first = 0;
     while (first < messages.size() && messages[first].first <= member.skip_through) ++first;
     if (first == messages.size()) continue;
-    send_many(member, frames.data() + first, frames.size() - first);
-    delivered += frames.size() - first;
+    const std::size_t count = frames.size() - first;
+    delivered += count;
+    if (!member.batched_messages || count < 2) {
+      send_many(member, frames.data() + first, count);
+    } else if (first > 0) {
+      const Frame batch = make_batch(frames.data() + first, count);
+      send_many(member, &batch, 1);
+    } else {
+      if (!whole_round_batch) whole_round_batch = make_batch(frames.data(), count);
+      send_many(member, &whole_round_batch, 1);
+    }
   }
   return delivered;
 }

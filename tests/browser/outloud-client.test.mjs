@@ -158,6 +158,37 @@ test('after a dropped socket every message arrives once, in order, and queued se
   assert.equal(b.lastSeq(room), 61);
 });
 
+test('with messageBatches a busy room\'s rounds come as message_batch frames, each message emitted once, in order',
+  { timeout: scaled(30000) }, async () => {
+    // Rounds from 2 members, at most one every 100 ms: pipelined sends wait and leave together.
+    const rounds = await startServer({ nodeId: 'web-module-rounds', args: [...UNTHROTTLED, '--message-rounds-from', '2',
+      '--message-round-ms', '100'] });
+    try {
+      const a = client('Paul Ashworth', 'essex-cc');
+      const b = client('Nadia Shah', 'nhs-mse', { messageBatches: true });
+      await Promise.all([a.connect(rounds.wsUrl), b.connect(rounds.wsUrl)]);
+      const room = uniqueId('rounds');
+      await a.create(room, 'Rounds');
+      await a.join(room);
+      await b.join(room);
+      const seenA = recorder(a);
+      const seenB = recorder(b);
+      const framesB = [];
+      b.on('frame', (f) => framesB.push(f.type));
+      await Promise.all(Array.from({ length: 40 }, (_, i) => a.send(room, `m${i + 1}`)));
+      await until(() => seenA.length === 40 && seenB.length === 40, `40 each (A ${seenA.length}, B ${seenB.length})`);
+      await sleep(200);
+      assertOnceInOrder(seenA, 40, 'A (the contract\'s join)');
+      assertOnceInOrder(seenB, 40, 'B (message_batches)');
+      assert.deepEqual(seenB.map((m) => m.text), Array.from({ length: 40 }, (_, i) => `m${i + 1}`));
+      const batches = framesB.filter((t) => t === 'message_batch').length;
+      assert.ok(batches >= 1 && framesB.filter((t) => t === 'message').length + batches < 40,
+        `B got rounds as batches: ${framesB.join(',')}`);
+    } finally {
+      await rounds.stop();
+    }
+  });
+
 test('after a server restart the clients reconnect, rejoin and recover the gap', { timeout: scaled(40000) }, async () => {
   const a = client('Paul Ashworth', 'essex-cc');
   const b = client('Nadia Shah', 'nhs-mse');

@@ -86,4 +86,45 @@ describe('messages of busy large rooms go in rounds', () => {
     assert.equal(next.text, 'm13');
     await sam.next({ type: 'typing' });
   });
+
+  test('a member that joined with message_batches gets each round as one message_batch, once, in order', async () => {
+    const room = uniqueId('plenary');
+    const [paul, sam, amira] = await Promise.all(['Paul', 'Sam', 'Amira'].map((n, i) =>
+      connectAs(server.wsUrl, `${n} Batches`, ['essex-cc', 'nhs-mse', 'police'][i])));
+    clients.push(paul, sam, amira);
+    await paul.create(room);
+    await paul.join(room);
+    await sam.join(room, { message_batches: true });
+    await amira.join(room);
+    const samFrames = [];
+    sam.ws.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      if (frame.type === 'message' || frame.type === 'message_batch') samFrames.push(frame);
+    });
+    const amiraSaw = arrivals(amira);
+
+    await paul.expectReply({ type: 'send', room, text: 'b1' }, 'sent');
+    const burst = [];
+    for (let i = 2; i <= 12; i++) burst.push(paul.expectReply({ type: 'send', room, text: `b${i}` }, 'sent'));
+    await Promise.all(burst);
+    await amira.collect({ type: 'message' }, 12, scaled(5000));
+    const deadline = Date.now() + scaled(5000);
+    const samTexts = () => samFrames.flatMap((f) => (f.type === 'message' ? [f] : f.messages));
+    while (samTexts().length < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+
+    // Every message once, in seq order, the same as the contract's member got one by one.
+    const expected = Array.from({ length: 12 }, (_, i) => `b${i + 1}`);
+    assert.deepEqual(samTexts().map((m) => m.text), expected);
+    assert.deepEqual(amiraSaw.map((m) => m.text), expected);
+    for (const m of samTexts()) assert.equal(m.type, 'message');
+    const seqs = samTexts().map((m) => m.seq);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1);
+    // The rest of the burst came in one round: one frame for Sam, each item a whole message event.
+    const batches = samFrames.filter((f) => f.type === 'message_batch');
+    assert.ok(batches.length >= 1 && samFrames.length <= 4, `Sam got ${samFrames.map((f) => f.type).join(', ')}`);
+    for (const batch of batches) {
+      assert.equal(batch.room, room);
+      assert.ok(batch.messages.length >= 2, 'a round of one is a plain message');
+    }
+  });
 });

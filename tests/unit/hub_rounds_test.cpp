@@ -119,4 +119,34 @@ TEST_CASE("hub: rounds keep exactly-once order when messages come faster than th
   CHECK(largest > 1);
 }
 
+TEST_CASE("hub: a member that joined with message_batches gets a round as one message_batch, in order",
+          "[hub][rounds]") {
+  HubFixture hub(long_rounds());
+  auto [paul, sam] = plenary_of_two(hub);
+  auto ada = hub.connect("Ada Brennan", "essex-fire");
+  hub.send(*ada, R"({"type":"join","id":3,"room":"plenary","message_batches":true})");
+  REQUIRE(type_of(ada->next(reply_to(3))) == "joined");
+
+  // The first goes at once, alone: a plain `message` for everyone.
+  send_text(hub, *paul, 11, "m1");
+  CHECK(std::string(ada->next(message_event())["text"].GetString()) == "m1");
+  for (int i = 2; i <= 5; ++i) send_text(hub, *paul, 10 + i, "m" + std::to_string(i));
+  hub.send(*paul, R"({"type":"typing","room":"plenary"})");  // sends the round
+
+  auto batch = ada->next_type("message_batch");
+  CHECK(std::string(batch["room"].GetString()) == "plenary");
+  const auto& messages = batch["messages"];
+  REQUIRE(messages.Size() == 4);
+  for (rapidjson::SizeType i = 0; i < messages.Size(); ++i) {
+    CHECK(std::string(messages[i]["type"].GetString()) == "message");
+    CHECK(std::string(messages[i]["text"].GetString()) == "m" + std::to_string(i + 2));
+    CHECK(messages[i]["seq"].GetInt64() == static_cast<std::int64_t>(i) + 2);
+  }
+  CHECK(ada->batches() == std::vector<std::size_t>{1});  // one frame for the round
+  ada->next_type("typing");  // after the batch, as for everyone
+  // Sam, who did not ask, gets the spec's `message` events.
+  sam->next_type("typing");
+  CHECK(texts(*sam) == std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"});
+}
+
 }  // namespace hub_rounds_test

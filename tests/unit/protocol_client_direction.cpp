@@ -95,6 +95,7 @@ TEST_CASE("client_frame_json: every frame the clients send parses back equal on 
   round_trips(ListRooms{});
   round_trips(Join{"housing", 17, 50, 100});
   round_trips(Join{"housing", std::nullopt, std::nullopt, std::nullopt});
+  round_trips(Join{"housing", std::nullopt, std::nullopt, 100, true});
   round_trips(PresencePage{"housing", std::string("opaque-cursor"), 100});
   round_trips(Leave{"housing"});
   round_trips(Send{"housing", "caf\u00e9 \U0001F600 \"x\"\n", "budget", Tag::reflect, 41, std::string("n-1")});
@@ -221,6 +222,13 @@ TEST_CASE("ServerFrameReader: frames from the server's serializers read back equ
   CHECK(reader.message() == removed_message());
   read_ok(reader, message_event(full_message()));
   CHECK(reader.message() == full_message());
+
+  const std::string one = message_event(full_message());
+  const std::string two = message_event(removed_message());
+  read_ok(reader, message_batch_event("housing", {one, two}));
+  CHECK(reader.kind() == ServerFrameKind::message_batch);
+  CHECK(reader.message_batch().room == "housing");
+  CHECK(reader.message_batch().messages == std::vector<Message>{full_message(), removed_message()});
 
   read_ok(reader, presence_event("housing", PresenceEvent::update, kBen, PresenceState::away));
   CHECK(reader.kind() == ServerFrameKind::presence);

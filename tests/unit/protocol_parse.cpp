@@ -246,6 +246,10 @@ TEST_CASE("join, leave", "[protocol]") {
   CHECK(accepted_as<Join>(R"({"type":"join","room":"r","presence_limit":200})").presence_limit == 200);
   refused_naming(R"({"type":"join","id":1,"room":"r","presence_limit":0})", "presence_limit");
   refused_naming(R"({"type":"join","id":1,"room":"r","presence_limit":201})", "presence_limit");
+  // Busy large rooms: a round of messages as one frame.
+  CHECK_FALSE(plain.message_batches);
+  CHECK(accepted_as<Join>(R"({"type":"join","room":"r","message_batches":true})").message_batches);
+  refused_naming(R"({"type":"join","id":1,"room":"r","message_batches":1})", "message_batches");
   const auto page = accepted_as<PresencePage>(R"({"type":"presence_page","id":2,"room":"r","after":"u-1","limit":50})");
   CHECK(page.room == "r");
   CHECK(page.after == "u-1");

@@ -144,6 +144,12 @@ TEST_CASE("presence_page and presence_batch", "[protocol]") {
         R"({"type":"presence_batch","room":"housing","online":7,"changes":[)" + change + "," + change + "]}");
 }
 
+TEST_CASE("message_batch", "[protocol]") {
+  const std::string one = message_event(sample_message());
+  CHECK(message_batch_event("housing", {one, one}) ==
+        R"({"type":"message_batch","room":"housing","messages":[)" + one + "," + one + "]}");
+}
+
 TEST_CASE("sent and history", "[protocol]") {
   CHECK(sent_frame(RequestId{std::int64_t{6}}, "housing", 42, 1700000001234) ==
         R"({"type":"sent","re":6,"room":"housing","seq":42,"ts":1700000001234})");

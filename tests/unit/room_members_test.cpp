@@ -26,6 +26,19 @@ struct Outbox {
   }
 };
 
+// A batch as "[a+b+c]", counted.
+struct Batcher {
+  int made = 0;
+  auto maker() {
+    return [this](const Frame* frames, std::size_t count) {
+      ++made;
+      std::string joined = "[";
+      for (std::size_t i = 0; i < count; ++i) joined += (i ? "+" : "") + *frames[i];
+      return text(joined + "]");
+    };
+  }
+};
+
 BusEvent event(std::string payload, std::string exclude = {}, std::vector<std::string> only = {}) {
   BusEvent e;
   e.kind = BusEvent::Kind::event;
@@ -41,7 +54,7 @@ TEST_CASE("room index: a joining member gets nothing live, then what was kept, l
           "[room_members][hub]") {
   RoomMembers room;
   Outbox out;
-  room.add_joining(1, "alice", false);
+  room.add_joining(1, "alice", {});
   CHECK(room.contains(1));
   CHECK_FALSE(room.is_active(1));
 
@@ -64,7 +77,7 @@ TEST_CASE("room index: a joining member gets nothing live, then what was kept, l
 TEST_CASE("room index: messages up to the snapshot are never sent twice", "[room_members][hub]") {
   RoomMembers room;
   Outbox out;
-  room.add_joining(1, "alice", false);
+  room.add_joining(1, "alice", {});
   room.deliver_message(3, text("m3"), out.sender());
   room.activate(1, 4, out.sender());
   CHECK(out.sent.empty());
@@ -84,14 +97,15 @@ TEST_CASE("room index: a round of messages reaches each active member in one cal
     for (std::size_t i = 0; i < count; ++i) call += (i ? "," : "") + *frames[i];
     calls.push_back(call);
   };
-  room.add_joining(1, "alice", false);
+  room.add_joining(1, "alice", {});
   room.activate(1, 0, out.sender());
-  room.add_joining(2, "bob", false);
+  room.add_joining(2, "bob", {});
   room.activate(2, 8, out.sender());  // bob's `joined` had messages up to 8
-  room.add_joining(3, "carol", false);  // still joining
+  room.add_joining(3, "carol", {});  // still joining
 
   const std::vector<std::pair<std::int64_t, Frame>> round{{7, text("m7")}, {8, text("m8")}, {9, text("m9")}};
-  CHECK(room.deliver_messages(round, send_many) == 4);
+  Batcher batcher;
+  CHECK(room.deliver_messages(round, send_many, batcher.maker()) == 4);
   CHECK(calls == std::vector<std::string>{"alice:m7,m8,m9", "bob:m9"});
 
   // Carol kept the round and gets what her `joined` did not have, in order.
@@ -99,17 +113,53 @@ TEST_CASE("room index: a round of messages reaches each active member in one cal
   CHECK(out.sent == std::vector<std::string>{"3:m8", "3:m9"});
   // A round wholly inside a member's snapshot costs it nothing.
   calls.clear();
-  room.add_joining(4, "dan", false);
+  room.add_joining(4, "dan", {});
   room.activate(4, 20, out.sender());
-  CHECK(room.deliver_messages({{10, text("m10")}}, send_many) == 3);
+  CHECK(room.deliver_messages({{10, text("m10")}}, send_many, batcher.maker()) == 3);
   CHECK(calls == std::vector<std::string>{"alice:m10", "bob:m10", "carol:m10"});
+  CHECK(batcher.made == 0);  // nobody asked for batches
+}
+
+TEST_CASE("room index: members with batched messages get a round of several as one frame, made once",
+          "[room_members][hub][rounds]") {
+  RoomMembers room;
+  Outbox out;
+  std::vector<std::string> calls;
+  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
+    std::string call = member.user_id + ":";
+    for (std::size_t i = 0; i < count; ++i) call += (i ? "," : "") + *frames[i];
+    calls.push_back(call);
+  };
+  Batcher batcher;
+  room.add_joining(1, "alice", {.messages = true});
+  room.activate(1, 0, out.sender());
+  room.add_joining(2, "bob", {});  // the spec's client: one `message` each
+  room.activate(2, 0, out.sender());
+  room.add_joining(3, "carol", {.messages = true});
+  room.activate(3, 7, out.sender());  // her `joined` had 7: she gets 8 and 9, a batch of her own
+  room.add_joining(4, "dan", {.messages = true});
+  room.activate(4, 8, out.sender());  // only 9 is new to him: a batch of one is a plain message
+  room.add_joining(5, "erin", {.messages = true});
+  room.activate(5, 0, out.sender());
+
+  const std::vector<std::pair<std::int64_t, Frame>> round{{7, text("m7")}, {8, text("m8")}, {9, text("m9")}};
+  CHECK(room.deliver_messages(round, send_many, batcher.maker()) == 3 + 3 + 2 + 1 + 3);
+  CHECK(calls == std::vector<std::string>{"alice:[m7+m8+m9]", "bob:m7,m8,m9", "carol:[m8+m9]", "dan:m9",
+                                          "erin:[m7+m8+m9]"});
+  CHECK(batcher.made == 2);  // the whole round once (alice and erin share it), carol's part once
+
+  // A single message goes as it is, to everyone.
+  calls.clear();
+  CHECK(room.deliver_messages({{10, text("m10")}}, send_many, batcher.maker()) == 5);
+  CHECK(calls == std::vector<std::string>{"alice:m10", "bob:m10", "carol:m10", "dan:m10", "erin:m10"});
+  CHECK(batcher.made == 2);
 }
 
 TEST_CASE("room index: events honour exclude_user and only_users", "[room_members][hub]") {
   RoomMembers room;
   Outbox out;
   for (std::uint64_t id : {1, 2, 3}) {
-    room.add_joining(id, id == 1 ? "alice" : id == 2 ? "bob" : "carol", false);
+    room.add_joining(id, id == 1 ? "alice" : id == 2 ? "bob" : "carol", {});
     room.activate(id, 0, out.sender());
   }
   room.deliver_event(event("e1", "alice"), false, out.sender());
@@ -120,10 +170,10 @@ TEST_CASE("room index: events honour exclude_user and only_users", "[room_member
 TEST_CASE("room index: re-joining starts over, removing forgets", "[room_members][hub]") {
   RoomMembers room;
   Outbox out;
-  room.add_joining(1, "alice", true);
+  room.add_joining(1, "alice", {.presence = true});
   room.activate(1, 0, out.sender());
   CHECK(room.has_batched_members());
-  room.add_joining(1, "alice", false);  // again, without batching
+  room.add_joining(1, "alice", {});  // again, without batching
   CHECK_FALSE(room.is_active(1));
   CHECK_FALSE(room.has_batched_members());
   CHECK(room.size() == 1);
@@ -136,11 +186,11 @@ TEST_CASE("room index: batched presence skips the per-change event and arrives a
           "[room_members][hub]") {
   RoomMembers room;
   Outbox out;
-  room.add_joining(1, "alice", false);  // the spec's client: one event per change
-  room.add_joining(2, "bob", true);     // batched
+  room.add_joining(1, "alice", {});  // the spec's client: one event per change
+  room.add_joining(2, "bob", {.presence = true});     // batched
   room.activate(1, 0, out.sender());
   room.activate(2, 0, out.sender());
-  room.add_joining(3, "carol", true);   // still joining
+  room.add_joining(3, "carol", {.presence = true});   // still joining
 
   BusEvent change = event("p1", "dave");
   change.kind = BusEvent::Kind::presence;

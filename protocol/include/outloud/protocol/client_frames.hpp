@@ -53,6 +53,9 @@ struct Join {
   // cursor for the rest, and presence changes come coalesced (`presence_batch`). Absent: the
   // spec's behaviour (the whole list, one `presence` event per change).
   std::optional<int> presence_limit;
+  // true: a busy large room's messages that go out in one round come as one `message_batch`
+  // event instead of a `message` event each. false: the spec's behaviour.
+  bool message_batches = false;
   bool operator==(const Join&) const = default;
 };
 inline constexpr int kMaxPresencePage = 200;

@@ -25,7 +25,7 @@ namespace outloud::protocol {
 
 enum class ServerFrameKind {
   welcome, pong, ok, error, created, rooms, joined, left, sent, history, message, presence,
-  presence_page, presence_batch, changed, found, typing,
+  presence_page, presence_batch, changed, found, typing, message_batch,
   other,  // a valid JSON object with a string `type` this reader does not decode; see json()
 };
 
@@ -67,6 +67,10 @@ struct PresenceBatchFrame {
   std::vector<PresenceChange> changes;
 };
 struct HistoryFrame {
+  std::string room;
+  std::vector<Message> messages;
+};
+struct MessageBatchFrame {  // `message` events of one round, in seq order
   std::string room;
   std::vector<Message> messages;
 };
@@ -118,6 +122,7 @@ class ServerFrameReader {
   const SentFrame& sent() const { return sent_; }
   const HistoryFrame& history() const { return history_; }
   const Message& message() const { return message_; }
+  const MessageBatchFrame& message_batch() const { return message_batch_; }
   const PresenceChange& presence() const { return presence_; }
   const PresencePageFrame& presence_page() const { return presence_page_; }
   const PresenceBatchFrame& presence_batch() const { return presence_batch_; }
@@ -152,6 +157,7 @@ class ServerFrameReader {
   SentFrame sent_;
   HistoryFrame history_;
   Message message_;
+  MessageBatchFrame message_batch_;
   PresenceChange presence_;
   PresencePageFrame presence_page_;
   PresenceBatchFrame presence_batch_;

@@ -53,6 +53,9 @@ std::string presence_page_frame(const ReplyTo& re, std::string_view room, const 
 // Presence changes of a room coalesced into one event: `changes` are `presence` event frames, in
 // order; `online` is the number of users present when the batch was made.
 std::string presence_batch_event(std::string_view room, const std::vector<std::string_view>& changes, int online);
+// Messages of one round coalesced into one event (a join with `message_batches`): `messages` are
+// `message` event frames, in seq order.
+std::string message_batch_event(std::string_view room, const std::vector<std::string_view>& messages);
 
 std::string sent_frame(const ReplyTo& re, std::string_view room, std::int64_t seq, std::int64_t ts);
 std::string history_frame(const ReplyTo& re, std::string_view room, const std::vector<Message>& messages);
