@@ -143,6 +143,7 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     frame.room = room;
     frame.limit = 1;
     if (bench.options_.presence_limit > 0) frame.presence_limit = bench.options_.presence_limit;
+    frame.message_batches = bench.options_.message_batches;
     session->send(client_frame_json(join_id, frame));
   }
 
@@ -178,6 +179,21 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     session->send(client_frame_json(id, outgoing));
   }
 
+  void on_message(const protocol::Message& message, std::int64_t now) {
+    if (message.room != room) return;
+    ++deliveries;
+    if (message.seq == expected_seq) {
+      ++expected_seq;
+    } else if (message.seq < expected_seq) {
+      ++duplicates;
+    } else {
+      gaps += static_cast<std::uint64_t>(message.seq - expected_seq);
+      expected_seq = message.seq + 1;
+    }
+    last_seq = expected_seq - 1;
+    bench.record_delivery(slow, embedded_send_ns(message.text), now);
+  }
+
   void on_text(std::string_view text) {
     const std::int64_t now = bench.now_ns();
     // One reader per I/O thread: it keeps its buffers, so reading a delivery allocates nothing.
@@ -188,22 +204,12 @@ struct Bench::Connection : std::enable_shared_from_this<Connection> {
     }
     const std::int64_t re = reply_id(frame);
     switch (frame.kind()) {
-      case ServerFrameKind::message: {
-        const protocol::Message& message = frame.message();
-        if (message.room != room) return;
-        ++deliveries;
-        if (message.seq == expected_seq) {
-          ++expected_seq;
-        } else if (message.seq < expected_seq) {
-          ++duplicates;
-        } else {
-          gaps += static_cast<std::uint64_t>(message.seq - expected_seq);
-          expected_seq = message.seq + 1;
-        }
-        last_seq = expected_seq - 1;
-        bench.record_delivery(slow, embedded_send_ns(message.text), now);
+      case ServerFrameKind::message:
+        return on_message(frame.message(), now);
+      case ServerFrameKind::message_batch:  // joined with --message-batches: each as if alone
+        if (frame.message_batch().room != room) return;
+        for (const auto& message : frame.message_batch().messages) on_message(message, now);
         return;
-      }
       case ServerFrameKind::presence:
       case ServerFrameKind::presence_batch:
         ++presence_frames;

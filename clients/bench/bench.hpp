@@ -37,6 +37,7 @@ struct BenchOptions {
   // Join storm: every connection joins at once; the join is timed (and the server's CPU measured
   // when its pid is given). With presence_limit, joins ask for paged, coalesced presence.
   int presence_limit = 0;  // 0: the spec's join (whole presence list, an event per change)
+  bool message_batches = false;  // join with message_batches: a busy room's round in one frame
   bool join_only = false;  // stop after the join storm: no sending
   int server_pid = 0;      // read /proc/<pid>/stat for the server's CPU time during the storm
 };

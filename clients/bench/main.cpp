@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
       ("join-timeout", po::value(&o.join_seconds)->default_value(30.0), "longest wait for every connection to join (s, max 300)")
       ("presence-limit", po::value(&o.presence_limit)->default_value(0),
        "join with this presence_limit (paged, coalesced presence; 0: the spec's join)")
+      ("message-batches", po::bool_switch(&o.message_batches),
+       "join with message_batches (a busy large room's round of messages as one message_batch frame)")
       ("join-only", po::bool_switch(&o.join_only), "join storm only: time the joins, send nothing")
       ("server-pid", po::value(&o.server_pid)->default_value(0), "measure this server process's CPU during the joins")
       ("json", po::bool_switch(&json), "print one JSON object instead of text")

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startAccountsServer } from '../lib/accounts.mjs';
 import { connect, uniqueId } from '../lib/client.mjs';
-import { binPath, freePort, scaled, startServer, track } from '../lib/server.mjs';
+import { fetchMetrics, metricValue } from '../lib/protocol.mjs';
+import { UNTHROTTLED, binPath, freePort, scaled, startServer, track } from '../lib/server.mjs';
 
 let server;
 before(async () => { server = await startServer({ nodeId: 'cli-node' }); });
@@ -317,6 +318,35 @@ describe('outloud-bench', { timeout: scaled(60000) }, () => {
     assert.equal(report.readers.measured_deliveries, report.messages_sent * 5);
     assert.deepEqual(report.errors, {});
     assert.ok(report.delivery_latency.p50_ms > 0);
+  });
+
+  test('--message-batches: a busy room\'s rounds come batched, still every message once, in order', async () => {
+    // One room of 20 in rounds (from 2 members, one every 50 ms) at 20 messages/s per connection.
+    const rounds = await startServer({ nodeId: 'bench-rounds', args: [...UNTHROTTLED, '--message-rounds-from', '2',
+      '--message-round-ms', '50'] });
+    try {
+      const before = await fetchMetrics(rounds);
+      const r = await run('outloud-bench', ['--url', rounds.wsUrl, '--connections', '20', '--rooms', '1', '--rate', '20',
+        '--duration', '2', '--warmup', '0.5', '--room-prefix', uniqueId('batched'), '--message-batches', '--json'],
+      { timeoutMs: scaled(40000) }).done;
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.gaps, 0);
+      assert.equal(report.duplicates, 0);
+      assert.equal(report.readers.undelivered, 0);
+      assert.equal(report.sent_acks, report.messages_sent);
+      assert.equal(report.readers.measured_deliveries, report.messages_sent * 20);
+      assert.deepEqual(report.errors, {});
+      // Far fewer frames than deliveries: the rounds went as message_batch frames.
+      const after = await fetchMetrics(rounds);
+      const delta = (name) => metricValue(after, name) - metricValue(before, name);
+      const deliveries = delta(/^outloud_deliveries_total$/);
+      const frames = delta(/^outloud_frames_written_total$/);
+      assert.ok(deliveries >= report.readers.measured_deliveries, `${deliveries} deliveries`);
+      assert.ok(frames < deliveries / 2, `${frames} frames written for ${deliveries} deliveries`);
+    } finally {
+      await rounds.stop();
+    }
   });
 
   test('refuses a non-loopback address', async () => {
