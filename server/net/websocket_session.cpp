@@ -379,8 +379,13 @@ namespace {
 // sendmsg, and a bounded batch keeps a large backlog from holding every frame's memory at once.
 constexpr std::size_t kMaxBatchFrames = 32;
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
-// Idle connections keep no batch storage beyond this many frames' worth.
+// Idle connections keep no batch storage beyond this many frames' worth. A connection that was
+// written to keeps what it grew for kShrinkAfter more: a busy room's rounds (one every 20 ms) then
+// reuse it instead of growing and freeing half a dozen vectors per round; one quiet for that long
+// gives it back. Beyond kKeptBatchFrames (a backlog, not a round) it is given back at once.
 constexpr std::size_t kIdleBatchFrames = 2;
+constexpr std::size_t kKeptBatchFrames = 4 * kMaxBatchFrames;
+constexpr std::chrono::milliseconds kShrinkAfter{250};
 // Frames sent while the writer is busy wait for its completion, unless this many gather.
 constexpr std::size_t kInboxDrainFrames = 64;
 constexpr std::size_t kInboxDrainBytes = 64 * 1024;
@@ -418,7 +423,7 @@ void WebSocketSession::drain_inbox() {
       inbox_posted_ = false;
       if (inbox_.empty()) {
         inbox_writer_busy_ = in_flight_ > 0;  // if so, on_write drains next
-        if (!inbox_writer_busy_ && inbox_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(inbox_);
+        if (inbox_.capacity() > kKeptBatchFrames) std::vector<core::Frame>().swap(inbox_);
         break;
       }
       draining_.swap(inbox_);
@@ -431,7 +436,8 @@ void WebSocketSession::drain_inbox() {
     draining_.clear();
     write_next();
   }
-  if (in_flight_ == 0 && draining_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(draining_);
+  if (draining_.capacity() > kKeptBatchFrames) std::vector<core::Frame>().swap(draining_);
+  shrink_later();
 }
 
 void WebSocketSession::close_inbox() {
@@ -511,7 +517,7 @@ void WebSocketSession::check_slow_consumer() {
 void WebSocketSession::write_next() {
   if (in_flight_ > 0 || batching_ || state_ == State::finished) return;
   if (queue_.empty()) {
-    release_idle_buffers();
+    shrink_later();
     if (pending_close_ && !close_sent_) {
       // The reading side sees the peer's answering close and ends the session.
       const auto close = std::move(pending_close_);
@@ -584,10 +590,26 @@ void WebSocketSession::drop_queued_messages() {
   queue_.erase(kept, queue_.end());
 }
 
+void WebSocketSession::shrink_later() {
+  if (queue_.capacity() > kKeptBatchFrames || batch_headers_.capacity() > kKeptBatchFrames) {
+    return release_idle_buffers();  // a backlog's worth: not kept at all
+  }
+  const bool holds_more = batch_.capacity() > 2 * kIdleBatchFrames || batch_headers_.capacity() > kIdleBatchFrames ||
+                          queue_.capacity() > kIdleBatchFrames || draining_.capacity() > kIdleBatchFrames;
+  if (!holds_more || shrink_deadline_ || state_ == State::finished) return;
+  // Once per kShrinkAfter at most: re-arming the timer on every write would cost what this saves.
+  shrink_deadline_ = Clock::now() + kShrinkAfter;
+  schedule_deadline();
+}
+
 void WebSocketSession::release_idle_buffers() {
+  if (in_flight_ > 0) return;  // batch_ and its headers are being written
   if (batch_.capacity() > 2 * kIdleBatchFrames) std::vector<asio::const_buffer>().swap(batch_);
   if (batch_headers_.capacity() > kIdleBatchFrames) std::vector<ws_framing::Header>().swap(batch_headers_);
   if (queue_.empty() && queue_.capacity() > kIdleBatchFrames) std::vector<Outgoing>().swap(queue_);
+  if (draining_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(draining_);
+  std::lock_guard lock(inbox_mutex_);
+  if (inbox_.empty() && inbox_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(inbox_);
 }
 
 // ---- closing ----
@@ -627,6 +649,7 @@ WebSocketSession::Clock::time_point WebSocketSession::next_deadline() const {
   }
   if (close_deadline_) next = std::min(next, *close_deadline_);
   if (slow_deadline_) next = std::min(next, *slow_deadline_);
+  if (shrink_deadline_) next = std::min(next, *shrink_deadline_);
   return next;
 }
 
@@ -651,6 +674,15 @@ void WebSocketSession::on_deadline(error_code ec) {
   if (slow_deadline_ && now >= *slow_deadline_) {
     slow_deadline_.reset();
     check_slow_consumer();
+  }
+  if (shrink_deadline_ && now >= *shrink_deadline_) {
+    shrink_deadline_.reset();
+    // Written to within the last kShrinkAfter: still busy, look again later.
+    if (in_flight_ > 0 || !queue_.empty() || now - write_started_ < kShrinkAfter) {
+      shrink_later();
+    } else {
+      release_idle_buffers();
+    }
   }
   if (state_ == State::open && !greeted_ && now >= hello_deadline_) on_hello_deadline();
   if (state_ == State::open) on_keepalive(now);

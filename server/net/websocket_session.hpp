@@ -118,6 +118,9 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void frame_batch();
   void on_write(boost::system::error_code ec, std::size_t bytes);
   void drop_queued_messages();  // all but the batch in flight and control frames
+  // Gives back the write side's storage beyond an idle connection's, at once if it is a backlog's
+  // worth, else once the connection has been quiet for a while (shrink_deadline_).
+  void shrink_later();
   void release_idle_buffers();
 
   // Sends a close frame once the queue is written; the socket is cut if that has not finished
@@ -177,6 +180,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   std::vector<boost::asio::const_buffer> batch_;   // header and payload of each frame in flight
   Clock::time_point write_started_;  // of the batch in flight
   std::optional<Clock::time_point> slow_deadline_;  // set while over the soft cap
+  std::optional<Clock::time_point> shrink_deadline_;  // set while it holds more than an idle connection's
   // Our close, sent once the queue is written; on the heap, as only a closing connection has one.
   std::unique_ptr<boost::beast::websocket::close_reason> pending_close_;
   bool close_sent_ = false;
