@@ -591,9 +591,8 @@ void WebSocketSession::drop_queued_messages() {
 }
 
 void WebSocketSession::shrink_later() {
-  if (queue_.capacity() > kKeptBatchFrames || batch_headers_.capacity() > kKeptBatchFrames) {
-    return release_idle_buffers();  // a backlog's worth: not kept at all
-  }
+  // The queue is the one that grows with a backlog (a batch holds kMaxBatchFrames at most).
+  if (queue_.capacity() > kKeptBatchFrames) return release_idle_buffers();
   const bool holds_more = batch_.capacity() > 2 * kIdleBatchFrames || batch_headers_.capacity() > kIdleBatchFrames ||
                           queue_.capacity() > kIdleBatchFrames || draining_.capacity() > kIdleBatchFrames;
   if (!holds_more || shrink_deadline_ || state_ == State::finished) return;

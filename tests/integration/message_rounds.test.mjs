@@ -36,13 +36,19 @@ describe('messages of busy large rooms go in rounds', () => {
     await server?.stop();
   });
 
-  test('a few go at once, the rest of a burst waits for one round, an event comes after it', async () => {
+  // Paul, Sam and Amira (three organisations) connect; Paul makes a new room. Nobody has joined it.
+  async function plenaryOfThree(label) {
     const room = uniqueId('plenary');
-    const [paul, sam, amira] = await Promise.all(['Paul', 'Sam', 'Amira'].map((n, i) =>
-      connectAs(server.wsUrl, `${n} Rounds`, ['essex-cc', 'nhs-mse', 'police'][i])));
-    clients.push(paul, sam, amira);
-    await paul.create(room);
-    for (const c of clients) await c.join(room);
+    const members = await Promise.all(['Paul', 'Sam', 'Amira'].map((n, i) =>
+      connectAs(server.wsUrl, `${n} ${label}`, ['essex-cc', 'nhs-mse', 'police'][i])));
+    clients.push(...members);
+    await members[0].create(room);
+    return [room, ...members];
+  }
+
+  test('a few go at once, the rest of a burst waits for one round, an event comes after it', async () => {
+    const [room, paul, sam, amira] = await plenaryOfThree('Rounds');
+    for (const c of [paul, sam, amira]) await c.join(room);
     const samSaw = arrivals(sam);
     const m0 = await fetchMetrics(server);
 
@@ -88,11 +94,7 @@ describe('messages of busy large rooms go in rounds', () => {
   });
 
   test('a member that joined with message_batches gets each round as one message_batch, once, in order', async () => {
-    const room = uniqueId('plenary');
-    const [paul, sam, amira] = await Promise.all(['Paul', 'Sam', 'Amira'].map((n, i) =>
-      connectAs(server.wsUrl, `${n} Batches`, ['essex-cc', 'nhs-mse', 'police'][i])));
-    clients.push(paul, sam, amira);
-    await paul.create(room);
+    const [room, paul, sam, amira] = await plenaryOfThree('Batches');
     await paul.join(room);
     await sam.join(room, { message_batches: true });
     await amira.join(room);
