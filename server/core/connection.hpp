@@ -12,6 +12,14 @@ namespace outloud::core {
 
 using Frame = std::shared_ptr<const std::string>;
 
+// What frames of `message` events tell the delivery-latency histogram (outloud_delivery_seconds):
+// when the oldest message among them was sent (its `ts`: wall clock, ms since the epoch) and how
+// many messages each frame carries (1, or a `message_batch`'s count). Other frames carry none.
+struct MessageOrigin {
+  std::int64_t sent_ms = 0;
+  std::uint32_t messages_per_frame = 0;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -19,8 +27,9 @@ class Connection {
   // exceeds its limit closes itself (slow client).
   virtual void send(Frame frame) = 0;
   // The same for several frames, in order: a connection may queue them at once (one lock, one
-  // wake-up of its writer) so that they leave together.
-  virtual void send_many(const Frame* frames, std::size_t count) {
+  // wake-up of its writer) so that they leave together. `origin`: set when they are messages.
+  virtual void send_many(const Frame* frames, std::size_t count, MessageOrigin origin = {}) {
+    (void)origin;
     for (std::size_t i = 0; i < count; ++i) send(frames[i]);
   }
   // Thread-safe: sends a close frame with this code after what is queued, then closes.

@@ -159,12 +159,21 @@ void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& fra
   const bool busy = room.mean_gap < interval;
   const bool in_rounds = interval.count() > 0 && !draining_ && busy && room.members.size() >= options_.message_rounds_from;
   const bool pause = room.last_round == Clock::time_point{} || now - room.last_round >= interval;
+  const std::int64_t sent_ms = p::message_event_ts(*frame).value_or(0);
   if (!in_rounds || (room.round_waiting.empty() && pause)) {
     deliver_round(room);
     room.last_round = now;
-    metrics_.deliveries += room.members.deliver_message(seq, frame, send_to_member());
+    metrics_.round_wait_latency.observe(Clock::duration::zero());
+    const auto send = send_messages_to_member(sent_ms);
+    metrics_.deliveries += room.members.deliver_message(
+        seq, frame, [&send](const RoomMembers::Member& member, const Frame& one) { send(member, &one, 1, 1); });
     return;
   }
+  if (room.round_waiting.empty()) {
+    room.round_opened = now;
+    room.round_sent_ms = sent_ms;
+  }
+  room.round_sent_ms = std::min(room.round_sent_ms, sent_ms);
   room.round_waiting.emplace_back(seq, frame);
   if (room.round_timer_armed) return;
   if (!room.round_timer) room.round_timer = std::make_unique<asio::steady_timer>(strand_);
@@ -184,8 +193,10 @@ void Hub::Impl::deliver_round(LocalRoom& room) {
   const auto waiting = std::move(room.round_waiting);
   room.round_waiting.clear();
   room.last_round = std::chrono::steady_clock::now();
+  // Each waited at most as long as the first: counted so, one clock read a round.
+  metrics_.round_wait_latency.observe(room.last_round - room.round_opened, static_cast<std::int64_t>(waiting.size()));
   metrics_.deliveries += room.members.deliver_messages(
-      waiting, send_many_to_member(), [&room](const Frame* frames, std::size_t count) {
+      waiting, send_messages_to_member(room.round_sent_ms), [&room](const Frame* frames, std::size_t count) {
         std::vector<std::string_view> messages;
         messages.reserve(count);
         for (std::size_t i = 0; i < count; ++i) messages.emplace_back(*frames[i]);

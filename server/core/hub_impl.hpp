@@ -69,6 +69,8 @@ struct LocalRoom {
   // Messages waiting for the room's next round (HubOptions::message_round_interval), in seq order.
   std::vector<std::pair<std::int64_t, Frame>> round_waiting;
   std::chrono::steady_clock::time_point last_round{};
+  std::chrono::steady_clock::time_point round_opened{};  // when the first of round_waiting came
+  std::int64_t round_sent_ms = 0;  // the `ts` of the oldest message in round_waiting
   // When the last message came, and the mean time between messages (a moving average): rounds
   // start once the room gets a message or more an interval.
   std::chrono::steady_clock::time_point last_message{};
@@ -314,9 +316,11 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
       if (member.connection) member.connection->send(frame);
     };
   }
-  auto send_many_to_member() {
-    return [](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
-      if (member.connection) member.connection->send_many(frames, count);
+  // Messages sent at `sent_ms` (the oldest of them), for the delivery-latency histogram.
+  auto send_messages_to_member(std::int64_t sent_ms) {
+    return [sent_ms](const RoomMembers::Member& member, const Frame* frames, std::size_t count, std::size_t messages) {
+      if (!member.connection || count == 0) return;
+      member.connection->send_many(frames, count, MessageOrigin{sent_ms, static_cast<std::uint32_t>(messages / count)});
     };
   }
 

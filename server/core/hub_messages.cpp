@@ -25,8 +25,10 @@ void Hub::Impl::on_send(std::uint64_t conn_id, const Request& re, const p::Send&
                                  now_ms()};
   write_started();
   backends_.store.append(std::move(request),
-                         on_strand<backend::AppendResult>([this, conn_id, re, room = send.room](
+                         on_strand<backend::AppendResult>([this, conn_id, re, room = send.room,
+                                                           started = std::chrono::steady_clock::now()](
                                                               Result<backend::AppendResult> appended) {
+                           metrics_.send_store_latency.observe(std::chrono::steady_clock::now() - started);
                            // The answer is queued before the write counts as finished: a drain
                            // waiting for it closes the connection, and the close must come after it.
                            if (!appended) {

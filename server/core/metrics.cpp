@@ -27,7 +27,7 @@ void single(std::string& out, std::string_view name, std::string_view type, std:
 
 std::string Metrics::render(std::int64_t store_messages, const std::string& extra) const {
   std::string out;
-  out.reserve(2048 + extra.size());
+  out.reserve(6144 + extra.size());
   single(out, "outloud_connections_open", "gauge", "WebSocket connections open on this node.",
          connections_open.load());
   single(out, "outloud_connections_total", "counter", "WebSocket connections accepted by this node.",
@@ -60,6 +60,17 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
          "Connections closed because their send queue exceeded its limit.", slow_clients_dropped.load());
   single(out, "outloud_bus_gaps_filled_total", "counter",
          "Message gaps on the bus that were filled from the store.", bus_gaps_filled.load());
+  delivery_latency.render(out, "outloud_delivery_seconds",
+                          "From a message's send (its ts) to the write that carries it to a member's connection "
+                          "completing, per delivery (each counted as late as the oldest message of its write).");
+  send_store_latency.render(out, "outloud_send_store_seconds",
+                            "From a send frame to its message stored durably (the sender's acknowledgement).");
+  round_wait_latency.render(out, "outloud_message_round_wait_seconds",
+                            "How long a message waited for its room's next round before going to the room's members "
+                            "on this node (0 outside rounds).");
+  socket_queue_latency.render(out, "outloud_socket_queue_seconds",
+                              "From a frame queued for a WebSocket connection to the write that carries it "
+                              "completing (the oldest frame of each write, counted for each of its frames).");
   out.append(extra);
   if (!extra.empty() && extra.back() != '\n') out.push_back('\n');
   return out;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "outloud/protocol/types.hpp"
+#include "server/core/latency_histogram.hpp"
 
 namespace outloud::core {
 
@@ -24,6 +25,14 @@ struct Metrics {
   std::atomic<std::int64_t> slow_clients_dropped{0};
   std::atomic<std::int64_t> bus_gaps_filled{0};
   std::array<std::atomic<std::int64_t>, protocol::kErrorCodeCount> frames_refused{};
+  // A message's time in the server, from its `send` (its `ts`) to the write that carries it to a
+  // member's connection completing, per delivery; the client's latency adds only the network and
+  // its own reading. And where that time goes, stage by stage: stored (the sender's `send` to its
+  // durable append), held for its room's round, and waiting in the connection's queue.
+  LatencyHistogram delivery_latency;      // per message delivered (wall clock: across nodes too)
+  LatencyHistogram send_store_latency;    // per `send`
+  LatencyHistogram round_wait_latency;    // per message handed to this node's members (0: no round)
+  LatencyHistogram socket_queue_latency;  // per frame written, the oldest of its write
 
   void refused(protocol::ErrorCode code) { frames_refused[static_cast<std::size_t>(code)]++; }
   // Prometheus text exposition; `extra` lines (already formatted) are appended.

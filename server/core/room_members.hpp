@@ -77,7 +77,8 @@ class RoomMembers {
   std::size_t deliver_message(std::int64_t seq, const Frame& frame, Send&& send);
 
   // Messages of the room in seq order, as one round: each active member gets those it has not
-  // had, through one `send_many(member, frames, count)`; joining ones keep them. A member with
+  // had, through one `send_many(member, frames, count, messages)` (`messages`: how many the frames
+  // carry, `count` of them or one batch's worth); joining ones keep them. A member with
   // batched messages gets two or more as one frame, `make_batch(frames, count)`, made once for
   // every member that gets the whole round. Returns the number of (message) deliveries.
   template <class SendMany, class MakeBatch>
@@ -169,13 +170,13 @@ std::size_t RoomMembers::deliver_messages(const std::vector<std::pair<std::int64
     const std::size_t count = frames.size() - first;
     delivered += count;
     if (!member.batched_messages || count < 2) {
-      send_many(member, frames.data() + first, count);
+      send_many(member, frames.data() + first, count, count);
     } else if (first > 0) {
       const Frame batch = make_batch(frames.data() + first, count);
-      send_many(member, &batch, 1);
+      send_many(member, &batch, 1, count);
     } else {
       if (!whole_round_batch) whole_round_batch = make_batch(frames.data(), count);
-      send_many(member, &whole_round_batch, 1);
+      send_many(member, &whole_round_batch, 1, count);
     }
   }
   return delivered;

@@ -4,6 +4,7 @@
 #include "server/net/header_values.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -368,7 +369,7 @@ void WebSocketSession::refuse(const std::optional<protocol::RequestId>& re, prot
                               std::string_view message) {
   context_->metrics.frames_received++;
   context_->metrics.refused(code);
-  enqueue(core::make_frame(protocol::error_frame(re, code, message)));
+  enqueue(core::make_frame(protocol::error_frame(re, code, message)), Clock::now());
 }
 
 // ---- write side ----
@@ -396,14 +397,16 @@ void WebSocketSession::send(core::Frame frame) {
   if (frame) send_many(&frame, 1);
 }
 
-void WebSocketSession::send_many(const core::Frame* frames, std::size_t count) {
+void WebSocketSession::send_many(const core::Frame* frames, std::size_t count, core::MessageOrigin origin) {
   {
     std::lock_guard lock(inbox_mutex_);
     if (inbox_closed_) return;
+    // One clock read a burst: every frame of it is counted as waiting since the first came.
+    if (inbox_.empty()) inbox_since_ = Clock::now();
     for (std::size_t i = 0; i < count; ++i) {
       if (!frames[i]) continue;
       inbox_bytes_ += frames[i]->size();
-      inbox_.push_back(frames[i]);
+      inbox_.push_back(Inboxed{frames[i], origin});
     }
     if (inbox_posted_) return;
     // A busy writer drains the inbox when its write completes; but a writer stuck on a client
@@ -418,30 +421,32 @@ void WebSocketSession::send_many(const core::Frame* frames, std::size_t count) {
 
 void WebSocketSession::drain_inbox() {
   for (;;) {
+    Clock::time_point since;
     {
       std::lock_guard lock(inbox_mutex_);
       inbox_posted_ = false;
       if (inbox_.empty()) {
         inbox_writer_busy_ = in_flight_ > 0;  // if so, on_write drains next
-        if (inbox_.capacity() > kKeptBatchFrames) std::vector<core::Frame>().swap(inbox_);
+        if (inbox_.capacity() > kKeptBatchFrames) std::vector<Inboxed>().swap(inbox_);
         break;
       }
       draining_.swap(inbox_);
       inbox_bytes_ = 0;
+      since = inbox_since_;
     }
     // Queued all at once, so that they leave together in the next gathered write.
     batching_ = true;
-    for (auto& frame : draining_) enqueue(std::move(frame));
+    for (auto& item : draining_) enqueue(std::move(item.frame), since, item.origin);
     batching_ = false;
     draining_.clear();
     write_next();
   }
-  if (draining_.capacity() > kKeptBatchFrames) std::vector<core::Frame>().swap(draining_);
+  if (draining_.capacity() > kKeptBatchFrames) std::vector<Inboxed>().swap(draining_);
   shrink_later();
 }
 
 void WebSocketSession::close_inbox() {
-  std::vector<core::Frame> dropped;
+  std::vector<Inboxed> dropped;
   std::lock_guard lock(inbox_mutex_);
   inbox_closed_ = true;
   inbox_posted_ = true;  // no more posts
@@ -457,11 +462,11 @@ void WebSocketSession::close(std::uint16_t code, std::string reason) {
   });
 }
 
-void WebSocketSession::enqueue(core::Frame frame) {
+void WebSocketSession::enqueue(core::Frame frame, Clock::time_point queued_at, core::MessageOrigin origin) {
   // Closing: nothing more goes out but the close frame.
   if (state_ != State::open || close_sent_ || !frame) return;
   queued_bytes_ += frame->size();
-  queue_.push_back(Outgoing{std::move(frame), ws_framing::Opcode::text});
+  queue_.push_back(Outgoing{std::move(frame), ws_framing::Opcode::text, false, queued_at, origin});
   write_next();
   check_slow_consumer();
 }
@@ -470,7 +475,7 @@ void WebSocketSession::enqueue_ping() {
   // A ping still queued behind unread messages is enough.
   if (ping_queued_ || close_sent_) return;
   ping_queued_ = true;
-  queue_.push_back(Outgoing{nullptr, ws_framing::Opcode::ping});
+  queue_.push_back(Outgoing{nullptr, ws_framing::Opcode::ping, false, Clock::now(), {}});
   write_next();
 }
 
@@ -479,7 +484,7 @@ void WebSocketSession::enqueue_control(ws_framing::Opcode opcode, std::string pa
   auto at = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
   while (at != queue_.end() && at->ahead) ++at;
   queued_bytes_ += payload.size();
-  queue_.insert(at, Outgoing{core::make_frame(std::move(payload)), opcode, true});
+  queue_.insert(at, Outgoing{core::make_frame(std::move(payload)), opcode, true, Clock::now(), {}});
   write_next();
 }
 
@@ -556,12 +561,29 @@ void WebSocketSession::frame_batch() {
 void WebSocketSession::on_write(error_code ec, std::size_t) {
   bool close_written = false;
   const auto written_end = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  auto oldest = Clock::time_point::max();
+  std::int64_t oldest_sent_ms = std::numeric_limits<std::int64_t>::max();
+  std::int64_t messages = 0;
   for (auto it = queue_.begin(); it != written_end; ++it) {
+    oldest = std::min(oldest, it->queued_at);
+    if (it->origin.messages_per_frame > 0) {
+      oldest_sent_ms = std::min(oldest_sent_ms, it->origin.sent_ms);
+      messages += it->origin.messages_per_frame;
+    }
     queued_bytes_ -= it->bytes();
     if (it->opcode == ws_framing::Opcode::close) close_written = true;
     if (it->opcode == ws_framing::Opcode::ping) ping_queued_ = false;
   }
   queue_.erase(queue_.begin(), written_end);
+  if (!ec && in_flight_ > 0) {
+    context_->metrics.socket_queue_latency.observe(Clock::now() - oldest, static_cast<std::int64_t>(in_flight_));
+    // Every message of the write counted as late as its oldest: an upper bound, one clock read a write.
+    if (messages > 0 && oldest_sent_ms > 0) {
+      const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+      context_->metrics.delivery_latency.observe(std::chrono::milliseconds(now_ms - oldest_sent_ms), messages);
+    }
+  }
   in_flight_ = 0;
   if (ec) {
     if (!is_quiet_error(ec)) log::debug("ws %llu: write: %s", static_cast<unsigned long long>(id_), ec.message().c_str());
@@ -606,9 +628,9 @@ void WebSocketSession::release_idle_buffers() {
   if (batch_.capacity() > 2 * kIdleBatchFrames) std::vector<asio::const_buffer>().swap(batch_);
   if (batch_headers_.capacity() > kIdleBatchFrames) std::vector<ws_framing::Header>().swap(batch_headers_);
   if (queue_.empty() && queue_.capacity() > kIdleBatchFrames) std::vector<Outgoing>().swap(queue_);
-  if (draining_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(draining_);
+  if (draining_.capacity() > kIdleBatchFrames) std::vector<Inboxed>().swap(draining_);
   std::lock_guard lock(inbox_mutex_);
-  if (inbox_.empty() && inbox_.capacity() > kIdleBatchFrames) std::vector<core::Frame>().swap(inbox_);
+  if (inbox_.empty() && inbox_.capacity() > kIdleBatchFrames) std::vector<Inboxed>().swap(inbox_);
 }
 
 // ---- closing ----

@@ -63,7 +63,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
 
   // core::Connection
   void send(core::Frame frame) override;
-  void send_many(const core::Frame* frames, std::size_t count) override;
+  void send_many(const core::Frame* frames, std::size_t count, core::MessageOrigin origin = {}) override;
   void close(std::uint16_t code, std::string reason) override;
   void greeted() override;
   std::uint64_t id() const override { return id_; }
@@ -100,6 +100,8 @@ class WebSocketSession final : public core::Connection, public std::enable_share
     core::Frame payload;  // null for an empty ping
     ws_framing::Opcode opcode = ws_framing::Opcode::text;
     bool ahead = false;  // a pong or the close, queued ahead of messages
+    Clock::time_point queued_at;  // when it was sent (for outloud_socket_queue_seconds)
+    core::MessageOrigin origin;   // messages: when sent, how many (for outloud_delivery_seconds)
     std::size_t bytes() const { return payload ? payload->size() : 0; }
   };
 
@@ -111,7 +113,12 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   // completion) or a post (from the next send) looks again.
   void drain_inbox();
   void close_inbox();
-  void enqueue(core::Frame frame);
+  // A frame sent from another strand, with what it says of the messages in it.
+  struct Inboxed {
+    core::Frame frame;
+    core::MessageOrigin origin;
+  };
+  void enqueue(core::Frame frame, Clock::time_point queued_at, core::MessageOrigin origin = {});
   void enqueue_ping();
   void write_next();
   // Frames queue_[0, in_flight_) into batch_: a header and the payload of each.
@@ -163,12 +170,13 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   // Frames sent from other strands (the hub's) wait here: one lock per frame, one post per burst
   // while the writer is idle, none while it is busy (it drains on completion).
   std::mutex inbox_mutex_;
-  std::vector<core::Frame> inbox_;  // guarded by inbox_mutex_, as are the four below
+  std::vector<Inboxed> inbox_;      // guarded by inbox_mutex_, as are the five below
   std::size_t inbox_bytes_ = 0;
+  Clock::time_point inbox_since_;   // when the oldest frame in inbox_ came
   bool inbox_posted_ = false;       // a drain_inbox is posted
   bool inbox_writer_busy_ = false;  // a write is in flight: its completion drains
   bool inbox_closed_ = false;       // finished: further frames are dropped
-  std::vector<core::Frame> draining_;  // strand only
+  std::vector<Inboxed> draining_;      // strand only
   bool batching_ = false;              // drain_inbox is queueing: write once it is done
 
   // The first in_flight_ are being written, the rest wait. A vector, not a deque: an empty deque

@@ -74,6 +74,39 @@ describe('HTTP', { timeout: scaled(30000) }, () => {
     assert.equal(open, metricValue(m0, /connections_open/), 'connections_open after closing');
   });
 
+  test('latency histograms: each delivery timed from its send, and each stage on the way counted', async () => {
+    const m0 = await fetchMetrics(server);
+    const a = await connectAs(server.wsUrl, 'Latency Lou', 'nhs');
+    const b = await connectAs(server.wsUrl, 'Latency Lee', 'fire');
+    const room = uniqueId('latency');
+    await a.create(room);
+    await a.join(room);
+    await b.join(room);
+    for (let i = 0; i < 4; i++) await a.say(room, `timed ${i}`);
+    await b.collect((f) => f.type === 'message', 4);
+    const m1 = await fetchMetrics(server);
+    const count = (samples, name) => metricValue(samples, new RegExp(`^${name}_count$`));
+    const delta = (name) => count(m1, name) - count(m0, name);
+    assert.equal(delta('outloud_send_store_seconds'), 4, 'one store latency per send');
+    assert.equal(delta('outloud_message_round_wait_seconds'), 4, 'one round wait per message handed to the room');
+    assert.equal(delta('outloud_delivery_seconds'), 8, 'each message timed for each of its two members');
+    // Replies, joins and 4 messages to each of two connections: at least 8 frames written.
+    assert.ok(delta('outloud_socket_queue_seconds') >= 8, `socket queue frames: ${delta('outloud_socket_queue_seconds')}`);
+    const names = ['outloud_delivery_seconds', 'outloud_send_store_seconds', 'outloud_message_round_wait_seconds',
+      'outloud_socket_queue_seconds'];
+    for (const name of names) {
+      const buckets = m1.filter((s) => s.name === `${name}_bucket`);
+      assert.equal(buckets.at(-1).labels.le, '+Inf', `${name}: the last bucket is +Inf`);
+      assert.equal(buckets.at(-1).value, count(m1, name), `${name}: +Inf bucket equals _count`);
+      for (let i = 1; i < buckets.length; i++) {
+        assert.ok(buckets[i].value >= buckets[i - 1].value, `${name}: buckets are cumulative`);
+        if (i < buckets.length - 1) assert.ok(Number(buckets[i].labels.le) > Number(buckets[i - 1].labels.le), `${name}: bounds rise`);
+      }
+      assert.ok(metricValue(m1, new RegExp(`^${name}_sum$`)) >= 0, `${name}_sum`);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test('unknown paths are 404; the WebSocket lives at /ws only', async () => {
     for (const p of ['/nope', '/ws/extra', '/healthz/more', '/../etc/passwd', '/api/nothing']) {
       const res = await server.get(p);

@@ -41,15 +41,21 @@ class FakeConnection : public core::Connection {
     changed_.notify_all();
   }
   // As a socket does: the frames of one call leave together (rounds: one call per round).
-  void send_many(const core::Frame* frames, std::size_t count) override {
+  void send_many(const core::Frame* frames, std::size_t count, core::MessageOrigin origin = {}) override {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < count; ++i) frames_.push_back(*frames[i]);
     batches_.push_back(count);
+    origins_.push_back(origin);
     changed_.notify_all();
   }
   void close(std::uint16_t code, std::string) override {
     std::lock_guard lock(mutex_);
     close_code_ = code;
+  }
+  // What the send_many calls so far said of the messages they carried.
+  std::vector<core::MessageOrigin> origins() {
+    std::lock_guard lock(mutex_);
+    return origins_;
   }
   // The sizes of the send_many calls so far.
   std::vector<std::size_t> batches() {
@@ -90,6 +96,7 @@ class FakeConnection : public core::Connection {
   std::condition_variable changed_;
   std::vector<std::string> frames_;
   std::vector<std::size_t> batches_;
+  std::vector<core::MessageOrigin> origins_;
   std::size_t read_ = 0;
   std::uint16_t close_code_ = 0;
 };

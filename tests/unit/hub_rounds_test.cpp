@@ -27,6 +27,17 @@ std::vector<std::string> texts(FakeConnection& connection) {
   return out;
 }
 
+// The `ts` of the message event with this text that `connection` has received.
+std::int64_t ts_of(FakeConnection& connection, const std::string& text) {
+  for (const auto& frame : connection.all()) {
+    rapidjson::Document doc;
+    doc.Parse(frame.c_str());
+    if (type_of(doc) == "message" && doc["text"].GetString() == text) return doc["ts"].GetInt64();
+  }
+  FAIL("no message " << text);
+  return 0;
+}
+
 // Paul makes the room "plenary"; he and Sam join it.
 std::pair<std::shared_ptr<FakeConnection>, std::shared_ptr<FakeConnection>> plenary_of_two(HubFixture& hub) {
   auto paul = hub.connect("Paul Ashworth", "essex-cc");
@@ -72,8 +83,15 @@ TEST_CASE("hub: a large room's messages wait for the round and reach each member
   hub.send(*paul, R"({"type":"typing","room":"plenary"})");
   auto typing = sam->next_type("typing");
   CHECK(texts(*sam) == std::vector<std::string>{"m1", "m2", "m3", "m4", "m5", "m6"});
-  CHECK(sam->batches() == std::vector<std::size_t>{5});
-  CHECK(paul->batches() == std::vector<std::size_t>{5});  // the sender gets its own messages too
+  CHECK(sam->batches() == std::vector<std::size_t>{1, 5});  // m1 alone, then the round in one call
+  CHECK(paul->batches() == std::vector<std::size_t>{1, 5});  // the sender gets its own messages too
+  // Each call says when its oldest message was sent, for the delivery-latency histogram.
+  const auto origins = sam->origins();
+  REQUIRE(origins.size() == 2);
+  CHECK(origins[0].sent_ms == ts_of(*sam, "m1"));
+  CHECK(origins[0].messages_per_frame == 1);
+  CHECK(origins[1].sent_ms == ts_of(*sam, "m2"));
+  CHECK(origins[1].messages_per_frame == 1);
 
   // What waits when the server drains goes out before the connections may close.
   send_text(hub, *paul, 17, "fifth");
@@ -91,7 +109,7 @@ TEST_CASE("hub: a room below the rounds' size gets every message at once", "[hub
   auto [paul, sam] = plenary_of_two(hub);
   for (int i = 0; i < 5; ++i) send_text(hub, *paul, 10 + i, "m" + std::to_string(i));
   for (int i = 0; i < 5; ++i) CHECK(std::string(sam->next(message_event())["text"].GetString()) == "m" + std::to_string(i));
-  CHECK(sam->batches().empty());
+  CHECK(sam->batches() == std::vector<std::size_t>(5, 1));  // each alone
 }
 
 TEST_CASE("hub: rounds keep exactly-once order when messages come faster than the interval", "[hub][rounds]") {
@@ -109,7 +127,9 @@ TEST_CASE("hub: rounds keep exactly-once order when messages come faster than th
   std::int64_t last_seq = 0;
   for (int i = 0; i < kMessages; ++i) {
     auto message = sam->next(message_event());
-    CHECK(std::string(message["text"].GetString()) == "m" + std::to_string(i));
+    // Compared without building "m<i>" by operator+, which GCC 12 warns about wrongly (-Wrestrict).
+    const std::string text = message["text"].GetString();
+    CHECK((text.size() > 1 && text[0] == 'm' && text.substr(1) == std::to_string(i)));
     CHECK(message["seq"].GetInt64() == last_seq + 1);
     last_seq = message["seq"].GetInt64();
   }
@@ -142,7 +162,9 @@ TEST_CASE("hub: a member that joined with message_batches gets a round as one me
     CHECK(std::string(messages[i]["text"].GetString()) == "m" + std::to_string(i + 2));
     CHECK(messages[i]["seq"].GetInt64() == static_cast<std::int64_t>(i) + 2);
   }
-  CHECK(ada->batches() == std::vector<std::size_t>{1});  // one frame for the round
+  CHECK(ada->batches() == std::vector<std::size_t>{1, 1});  // m1, then one frame for the round
+  CHECK(ada->origins().back().messages_per_frame == 4);   // that frame carries four messages
+  CHECK(ada->origins().back().sent_ms == messages[0]["ts"].GetInt64());
   ada->next_type("typing");  // after the batch, as for everyone
   // Sam, who did not ask, gets the spec's `message` events.
   sam->next_type("typing");

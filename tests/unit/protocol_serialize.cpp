@@ -176,6 +176,20 @@ TEST_CASE("message event: nulls for absent tag, reply_to, nonce", "[protocol]") 
   CHECK(message_json(tagged) == message_event(tagged));
 }
 
+TEST_CASE("message_event_ts reads a message event's ts, and nothing else's", "[protocol]") {
+  CHECK(message_event_ts(message_event(sample_message())) == 1700000001234);
+  Message tricky = sample_message();
+  tricky.text = R"({"ts":1,"x":"ts"})";  // escaped inside the text: never taken for the field
+  tricky.ts = 1700000009999;
+  CHECK(message_event_ts(message_event(tricky)) == 1700000009999);
+  CHECK(message_event_ts(R"({"type":"message","from":{"ts":5},"ts":7})") == 7);  // only the top level's
+  CHECK(message_event_ts(R"({"type":"message","ts":"7"})") == std::nullopt);       // not a number
+  CHECK(message_event_ts(R"({"type":"typing","room":"housing"})") == std::nullopt);
+  CHECK(message_event_ts("not json") == std::nullopt);
+  CHECK(message_event_ts("") == std::nullopt);
+  CHECK(message_event_ts(R"({"ts":)") == std::nullopt);
+}
+
 TEST_CASE("typing and presence events", "[protocol]") {
   CHECK(typing_event("housing", kPaul, "general") ==
         R"({"type":"typing","room":"housing","user":)" + kPaulJson + R"(,"topic":"general"})");

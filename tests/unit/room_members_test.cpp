@@ -92,9 +92,11 @@ TEST_CASE("room index: a round of messages reaches each active member in one cal
   RoomMembers room;
   Outbox out;
   std::vector<std::string> calls;  // "user:frame,frame" per send_many
-  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
+  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count,
+                             std::size_t messages) {
     std::string call = member.user_id + ":";
     for (std::size_t i = 0; i < count; ++i) call += (i ? "," : "") + *frames[i];
+    call += " #" + std::to_string(messages);  // how many messages the call says it carries
     calls.push_back(call);
   };
   room.add_joining(1, "alice", {});
@@ -106,7 +108,7 @@ TEST_CASE("room index: a round of messages reaches each active member in one cal
   const std::vector<std::pair<std::int64_t, Frame>> round{{7, text("m7")}, {8, text("m8")}, {9, text("m9")}};
   Batcher batcher;
   CHECK(room.deliver_messages(round, send_many, batcher.maker()) == 4);
-  CHECK(calls == std::vector<std::string>{"alice:m7,m8,m9", "bob:m9"});
+  CHECK(calls == std::vector<std::string>{"alice:m7,m8,m9 #3", "bob:m9 #1"});
 
   // Carol kept the round and gets what her `joined` did not have, in order.
   CHECK(room.activate(3, 7, out.sender()) == 2);
@@ -116,7 +118,7 @@ TEST_CASE("room index: a round of messages reaches each active member in one cal
   room.add_joining(4, "dan", {});
   room.activate(4, 20, out.sender());
   CHECK(room.deliver_messages({{10, text("m10")}}, send_many, batcher.maker()) == 3);
-  CHECK(calls == std::vector<std::string>{"alice:m10", "bob:m10", "carol:m10"});
+  CHECK(calls == std::vector<std::string>{"alice:m10 #1", "bob:m10 #1", "carol:m10 #1"});
   CHECK(batcher.made == 0);  // nobody asked for batches
 }
 
@@ -125,9 +127,11 @@ TEST_CASE("room index: members with batched messages get a round of several as o
   RoomMembers room;
   Outbox out;
   std::vector<std::string> calls;
-  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count) {
+  const auto send_many = [&](const RoomMembers::Member& member, const Frame* frames, std::size_t count,
+                             std::size_t messages) {
     std::string call = member.user_id + ":";
     for (std::size_t i = 0; i < count; ++i) call += (i ? "," : "") + *frames[i];
+    call += " #" + std::to_string(messages);  // how many messages the call says it carries
     calls.push_back(call);
   };
   Batcher batcher;
@@ -144,14 +148,14 @@ TEST_CASE("room index: members with batched messages get a round of several as o
 
   const std::vector<std::pair<std::int64_t, Frame>> round{{7, text("m7")}, {8, text("m8")}, {9, text("m9")}};
   CHECK(room.deliver_messages(round, send_many, batcher.maker()) == 3 + 3 + 2 + 1 + 3);
-  CHECK(calls == std::vector<std::string>{"alice:[m7+m8+m9]", "bob:m7,m8,m9", "carol:[m8+m9]", "dan:m9",
-                                          "erin:[m7+m8+m9]"});
+  CHECK(calls == std::vector<std::string>{"alice:[m7+m8+m9] #3", "bob:m7,m8,m9 #3", "carol:[m8+m9] #2", "dan:m9 #1",
+                                          "erin:[m7+m8+m9] #3"});
   CHECK(batcher.made == 2);  // the whole round once (alice and erin share it), carol's part once
 
   // A single message goes as it is, to everyone.
   calls.clear();
   CHECK(room.deliver_messages({{10, text("m10")}}, send_many, batcher.maker()) == 5);
-  CHECK(calls == std::vector<std::string>{"alice:m10", "bob:m10", "carol:m10", "dan:m10", "erin:m10"});
+  CHECK(calls == std::vector<std::string>{"alice:m10 #1", "bob:m10 #1", "carol:m10 #1", "dan:m10 #1", "erin:m10 #1"});
   CHECK(batcher.made == 2);
 }
 

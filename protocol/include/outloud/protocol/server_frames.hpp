@@ -73,6 +73,9 @@ std::string found_frame(const ReplyTo& re, std::string_view room, std::string_vi
 
 // Events (no `re`).
 std::string message_event(const Message& message);
+// The `ts` of a `message` event as message_event wrote it (when it was sent, ms since the epoch),
+// read without parsing the rest: the server times deliveries by it. None if it has none.
+std::optional<std::int64_t> message_event_ts(std::string_view event);
 std::string typing_event(std::string_view room, const User& user, std::string_view topic);
 std::string presence_event(std::string_view room, PresenceEvent event, const User& user, PresenceState state);
 
