@@ -43,8 +43,8 @@ export function table(summary, meta, svgPath) {
     + `: on a machine shared with other work absolute figures `
     + `vary, the runs are interleaved so that the systems share the noise. `
     + `Server on core ${meta.serverCores}, generator on core ${meta.generatorCores}; loopback; one Node generator (\`ws\`) `
-    + `speaking each system's own protocol; 100-byte texts. OutLoud ${meta.versions.outloud} (Release, SQLite, \`--auth open --threads 1\``
-    + `${meta.outloudArgs ? ` ${meta.outloudArgs}` : ''}), Socket.IO ${meta.versions.socketio} (Node ${meta.versions.node}), `
+    + `speaking each system's own protocol; 100-byte texts. OutLoud ${meta.versions.outloud} (Release, SQLite, \`--auth open`
+    + `${/--threads/.test(meta.outloudArgs ?? '') ? '' : ' --threads 1'}${meta.outloudArgs ? ` ${meta.outloudArgs}` : ''}\`), Socket.IO ${meta.versions.socketio} (Node ${meta.versions.node}), `
     + `nats-server ${meta.versions.nats} (WebSocket listener, \`GOMAXPROCS\` = its cores).`);
   lines.push('');
   lines.push(`- Fan-out: 1 room × ${p.fanout.subscribers} connections, one of them publishing; the rate steps up ×${p.fanout.factor} `

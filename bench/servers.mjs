@@ -61,10 +61,12 @@ async function launch(name, cores, command, commandArgs, ready, env = {}) {
 
 export function startOutLoud({ bin, cores, extraArgs = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'outloud-bench-'));
+  // A default that OUTLOUD_ARGS names is left to it: the server refuses an option given twice.
+  const unlessGiven = (option, value) => (extraArgs.includes(option) ? [] : [option, value]);
   const args = ['--listen', '127.0.0.1:0', '--data', join(dir, 'outloud.db'), '--node-id', 'bench', '--auth', 'open',
-    '--threads', '1', '--rate-limit', '0', '--max-requests-in-flight', '100000', '--create-rate', '0',
+    ...unlessGiven('--threads', '1'), '--rate-limit', '0', '--max-requests-in-flight', '100000', '--create-rate', '0',
     '--max-connections', '30000', '--max-connections-per-address', '30000',
-    ...(extraArgs.includes('--log-level') ? [] : ['--log-level', 'warn']), ...extraArgs];
+    ...unlessGiven('--log-level', 'warn'), ...extraArgs];
   return launch('outloud', cores, bin, args, async (output) => {
     const port = /listening on https?:\/\/[^ ]*:(\d+)/.exec(output)?.[1];
     return port && (await accepts(Number(port))) ? `ws://127.0.0.1:${port}/ws` : null;
