@@ -29,6 +29,7 @@ struct Metrics {
   // member's connection completing, per delivery; the client's latency adds only the network and
   // its own reading. And where that time goes, stage by stage: stored (the sender's `send` to its
   // durable append), held for its room's round, and waiting in the connection's queue.
+  // Messages kept for a member while it joins (sent after its `joined`) are not timed.
   LatencyHistogram delivery_latency;      // per message delivered (wall clock: across nodes too)
   LatencyHistogram send_store_latency;    // per `send`
   LatencyHistogram round_wait_latency;    // per message handed to this node's members (0: no round)

@@ -4,10 +4,10 @@
 #include "server/net/header_values.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <limits>
 #include <variant>
 
 #include <boost/asio/bind_executor.hpp>
