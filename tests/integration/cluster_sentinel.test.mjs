@@ -240,6 +240,8 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
       args: ['--redis', lone.url, '--redis-wait-replicas', '1', '--redis-wait-timeout-ms', String(scaled(1000)), ...UNTHROTTLED] });
     nodes.push(node);
     try {
+      // Connected first: a node not yet on Redis refuses the create below as well, for another reason.
+      await untilNodesHearEachOther([node]);
       const c = await connectAs(node.wsUrl, 'Wyn Waiter', 'org-w');
       clients.push(c);
       const room = uniqueId('wait');
@@ -248,6 +250,7 @@ test('--redis-wait-replicas: no replica confirms, no `sent`; once one does, the 
       const notCreated = await c.request({ type: 'create', room });
       assert.equal(notCreated.type, 'error', JSON.stringify(notCreated));
       assert.equal(notCreated.code, 'unavailable');
+      assert.match(notCreated.message, /replica/i, 'refused for want of a replica, not because Redis is unreachable');
       await c.join(room);
       const refused = await c.request({ type: 'send', room, text: 'no replica yet', nonce: 'w-1' });
       assert.equal(refused.type, 'error', JSON.stringify(refused));
