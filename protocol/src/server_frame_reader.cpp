@@ -214,6 +214,7 @@ void ServerFrameReader::decode() {
         into.online = count(listing, "online");
         into.last_seq = listing.integer("last_seq", 0, kMaxSafeInteger);
         into.read = listing.integer("read", 0, kMaxSafeInteger);
+        into.mentions = listing.optional_integer("mentions", 0, kMaxSafeInteger).value_or(0);
       });
       optional_cursor(f, "next", rooms_.next);
       return;

@@ -82,6 +82,8 @@ std::string rooms_frame(const ReplyTo& re, const std::vector<RoomListing>& rooms
     out.integer(listing.last_seq);
     out.key("read");
     out.integer(listing.read);
+    out.key("mentions");
+    out.integer(listing.mentions);
     out.end_object();
   }
   out.end_array();

@@ -73,15 +73,18 @@ struct SearchPage {
   std::optional<std::int64_t> next;         // `before` of the next page, when more may match
   std::int64_t scanned = 0;                 // messages looked at (stores without an index)
 };
-// A room's last seq and how far one person has read it.
+// A room's last seq, how far one person has read it, and how many messages after that marker
+// name them (note_mentions; up to protocol::kMaxUnreadCounted).
 struct RoomProgress {
   std::int64_t last_seq = 0;
   std::int64_t read = 0;
+  std::int64_t mentions = 0;
 };
 
 enum class ReadLane { interactive, bulk };
 
 inline constexpr std::int64_t kNonceWindowMs = 24LL * 60 * 60 * 1000;
+inline constexpr int kMentionsKept = 200;
 
 class Store {
  public:
@@ -149,9 +152,14 @@ class Store {
   // go back. The callback gets the marker as stored.
   virtual void mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
                          Callback<std::int64_t> done) = 0;
-  // For each room: its last seq and the user's read marker of the whole room.
+  // For each room: its last seq, the user's read marker of the whole room, and how many of the
+  // user's mentions in it come after that marker (among messages not deleted by retention).
   virtual void read_progress(std::string user, std::vector<std::string> rooms,
                              Callback<std::vector<RoomProgress>> done) = 0;
+  // Keeps that message `seq` of the room names these users (so that someone who was away learns
+  // of it from read_progress). A store keeps at most kMentionsKept per person and room, the newest.
+  virtual void note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                             Callback<Unit> done) = 0;
 
   // Counts for /metrics (cheap, may be approximate for remote stores).
   virtual std::int64_t messages_stored() const = 0;

@@ -386,6 +386,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_mark_read(std::uint64_t conn_id, const Request& re, const p::MarkRead& read);
   // A stored message that names people (`@Display Name`) sends each of them a `mention` event.
   void note_mentions(const p::Message& message);
+  void tell_mentioned(const std::string& room, std::int64_t seq, std::vector<std::string> named, std::string frame);
 
   // ---- admission (hub_admission.cpp): every request's cost is bounded ----
   // False (and answered rate_limited) when the connection has too many frames in flight.

@@ -182,6 +182,7 @@ void Hub::Impl::finish_rooms_listing(std::uint64_t conn_id, const Request& re, s
         for (std::size_t i = 0; i < listing.size() && i < progress.value().size(); ++i) {
           listing[i].last_seq = progress.value()[i].last_seq;
           listing[i].read = progress.value()[i].read;
+          listing[i].mentions = progress.value()[i].mentions;
         }
         reply(conn_id, re, p::rooms_frame(re, listing, next));
       }));

@@ -90,12 +90,12 @@ void Hub::Impl::note_mentions(const p::Message& message) {
   }
   if (named.empty()) return;
   auto frame = p::mention_event(message);
-  if (!accounts_mode()) return notify_users(std::move(named), std::move(frame));
+  if (!accounts_mode()) return tell_mentioned(message.room, message.seq, std::move(named), std::move(frame));
   // Accounts mode: only those who may still see the room (a removed member is not told its words).
   const auto room = local->meta;
   const auto& walls = room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
   backends_.accounts->members(walls, on_strand<std::vector<accounts::MemberView>>(
-      [this, room, named = std::move(named), frame = std::move(frame)](
+      [this, room, seq = message.seq, named = std::move(named), frame = std::move(frame)](
           Result<std::vector<accounts::MemberView>> members) mutable {
         if (!members) return log::warn("mentions in %s not sent: %s", room.id.c_str(), members.error().message.c_str());
         std::set<std::string> member_ids;
@@ -103,8 +103,20 @@ void Hub::Impl::note_mentions(const p::Message& message) {
         std::erase_if(named, [&](const std::string& id) {
           return !member_ids.count(id) && !(room.visibility == p::Visibility::open && room.created_by == id);
         });
-        notify_users(std::move(named), std::move(frame));
+        tell_mentioned(room.id, seq, std::move(named), std::move(frame));
       }));
+}
+
+// Live to their connections, and kept for `rooms` to count for whoever was away (or missed the
+// notice while the bus was down).
+void Hub::Impl::tell_mentioned(const std::string& room, std::int64_t seq, std::vector<std::string> named,
+                               std::string frame) {
+  if (named.empty()) return;
+  backends_.store.note_mentions(room, seq, named, [room, seq](Result<backend::Unit> kept) {
+    if (!kept) log::warn("mentions of %s #%lld not kept: %s", room.c_str(), static_cast<long long>(seq),
+                         kept.error().message.c_str());
+  });
+  notify_users(std::move(named), std::move(frame));
 }
 
 }  // namespace outloud::core

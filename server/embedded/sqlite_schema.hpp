@@ -117,6 +117,20 @@ CREATE TABLE read_markers (
   PRIMARY KEY (user_id, room, topic)
 ) WITHOUT ROWID;
 )sql",
+    // 5: mentions kept per person (the newest kMentionsKept per room), so that someone who was away
+    // learns from `rooms` how many messages named them; forgotten with their message (retention).
+    R"sql(
+CREATE TABLE mentions (
+  user_id TEXT NOT NULL,
+  room    TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room, seq)
+) WITHOUT ROWID;
+CREATE INDEX mentions_by_message ON mentions(room, seq);
+CREATE TRIGGER mentions_forget AFTER DELETE ON messages BEGIN
+  DELETE FROM mentions WHERE room = old.room AND seq = old.seq;
+END;
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());

@@ -326,8 +326,23 @@ class SqliteStore::Impl {
                                                            const std::vector<std::string>& rooms) {
     std::vector<backend::RoomProgress> progress;
     progress.reserve(rooms.size());
-    for (const auto& room : rooms) progress.push_back({head_of(room).value_or(0), read_marker(user, room, "")});
+    for (const auto& room : rooms) {
+      const std::int64_t read = read_marker(user, room, "");
+      sqlite::Use count(count_mentions_);
+      count.bind(1, user).bind(2, room).bind(3, read).bind(4, protocol::kMaxUnreadCounted);
+      progress.push_back({head_of(room).value_or(0), read, count.step() ? count.int64(0) : 0});
+    }
     return progress;
+  }
+
+  Result<backend::Unit> note_mentions(const std::string& room, std::int64_t seq, const std::vector<std::string>& users) {
+    for (const auto& user : users) {
+      sqlite::Use insert(insert_mention_);
+      insert.bind(1, user).bind(2, room).bind(3, seq).run();
+      sqlite::Use trim(trim_mentions_);
+      trim.bind(1, user).bind(2, room).bind(3, std::int64_t{backend::kMentionsKept}).run();
+    }
+    return backend::Unit{};
   }
 
   Result<RoomState> load_state(const std::string& room) {
@@ -461,6 +476,12 @@ class SqliteStore::Impl {
         "SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_by_topic "
         "WHERE room = ?1 AND topic = ?2 AND seq > ?3 LIMIT ?4)");
     get_marker_ = sqlite::Statement(db_, "SELECT seq FROM read_markers WHERE user_id = ?1 AND room = ?2 AND topic = ?3");
+    insert_mention_ = sqlite::Statement(db_, "INSERT OR IGNORE INTO mentions(user_id, room, seq) VALUES(?1, ?2, ?3)");
+    trim_mentions_ = sqlite::Statement(db_,
+        "DELETE FROM mentions WHERE user_id = ?1 AND room = ?2 AND seq <= "
+        "(SELECT seq FROM mentions WHERE user_id = ?1 AND room = ?2 ORDER BY seq DESC LIMIT 1 OFFSET ?3)");
+    count_mentions_ = sqlite::Statement(db_,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM mentions WHERE user_id = ?1 AND room = ?2 AND seq > ?3 LIMIT ?4)");
     set_marker_ = sqlite::Statement(db_,
         "INSERT INTO read_markers(user_id, room, topic, seq) VALUES(?1, ?2, ?3, ?4) "
         "ON CONFLICT(user_id, room, topic) DO UPDATE SET seq = max(seq, excluded.seq) RETURNING seq");
@@ -517,7 +538,7 @@ class SqliteStore::Impl {
                             &update_state_, &begin_immediate_, &begin_deferred_, &commit_, &savepoint_, &release_,
                             &rollback_to_, &topic_latest_, &topic_after_, &topic_before_, &upsert_topic_,
                             &forget_topic_messages_, &drop_empty_topics_, &list_topics_, &count_after_,
-                            &get_marker_, &set_marker_}) {
+                            &get_marker_, &set_marker_, &insert_mention_, &trim_mentions_, &count_mentions_}) {
       *statement = sqlite::Statement();
     }
     if (db_ != nullptr) {
@@ -633,7 +654,8 @@ class SqliteStore::Impl {
       delete_before_, note_deleted_, room_exists_, max_seq_, find_nonce_, insert_message_, latest_, after_, before_,
       load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_, savepoint_, release_,
       rollback_to_, topic_latest_, topic_after_, topic_before_, upsert_topic_, forget_topic_messages_,
-      drop_empty_topics_, list_topics_, count_after_, get_marker_, set_marker_;
+      drop_empty_topics_, list_topics_, count_after_, get_marker_, set_marker_, insert_mention_, trim_mentions_,
+      count_mentions_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -779,6 +801,14 @@ void SqliteStore::read_progress(std::string user, std::vector<std::string> rooms
   impl_->submit<std::vector<backend::RoomProgress>>(
       false, std::move(done),
       [user = std::move(user), rooms = std::move(rooms)](Impl& impl) { return impl.read_progress(user, rooms); });
+}
+
+void SqliteStore::note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                                Callback<backend::Unit> done) {
+  impl_->submit<backend::Unit>(true, std::move(done),
+                               [room = std::move(room), seq, users = std::move(users)](Impl& impl) {
+                                 return impl.note_mentions(room, seq, users);
+                               });
 }
 
 }  // namespace outloud::embedded

@@ -73,6 +73,8 @@ class SqliteStore final : public backend::Store {
                  backend::Callback<std::int64_t> done) override;
   void read_progress(std::string user, std::vector<std::string> rooms,
                      backend::Callback<std::vector<backend::RoomProgress>> done) override;
+  void note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                     backend::Callback<backend::Unit> done) override;
   std::int64_t messages_stored() const override;
 
   // The schema version this build writes (PRAGMA user_version).

@@ -51,6 +51,10 @@ class Keys {
   // A topic's key is this prefix followed by the topic.
   std::string topic_prefix(std::string_view room) const { return tagged("topic:", room) + ":"; }
   std::string reads(std::string_view user_id) const { return prefix_ + "reads:" + std::string(user_id); }
+  // The seqs of the room's messages that name this person (a sorted set scored by seq).
+  std::string mentions(std::string_view room, std::string_view user_id) const {
+    return tagged("mentions:", room) + ":" + std::string(user_id);
+  }
   std::string presence(std::string_view room, std::string_view part) const {
     return tagged("presence:", room) + ":" + std::string(part);
   }

@@ -65,6 +65,8 @@ class RedisStore final : public backend::Store {
                  backend::Callback<std::int64_t> done) override;
   void read_progress(std::string user, std::vector<std::string> rooms,
                      backend::Callback<std::vector<backend::RoomProgress>> done) override;
+  void note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                     backend::Callback<backend::Unit> done) override;
   // Messages appended through this node since it started (a cluster-wide total would cost a scan).
   std::int64_t messages_stored() const override { return stored_.load(std::memory_order_relaxed); }
 

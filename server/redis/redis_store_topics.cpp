@@ -74,27 +74,36 @@ void RedisStore::mark_read(std::string user, std::string room, std::string topic
 void RedisStore::read_progress(std::string user, std::vector<std::string> rooms,
                                Callback<std::vector<backend::RoomProgress>> done) {
   if (rooms.empty()) return done(std::vector<backend::RoomProgress>{});
-  std::vector<std::string> heads{"MGET"};
-  std::vector<std::string> markers{"HMGET", keys_.reads(user)};
+  std::vector<std::string> keys{keys_.reads(user)};
+  std::vector<std::string> args{std::to_string(protocol::kMaxUnreadCounted)};
   for (const auto& room : rooms) {
-    heads.push_back(keys_.seq(room));
-    markers.push_back(room_marker_field(room));
+    keys.push_back(keys_.seq(room));
+    keys.push_back(keys_.stream(room));
+    keys.push_back(keys_.mentions(room, user));
+    args.push_back(room_marker_field(room));
   }
-  connection_->command(std::move(heads), [this, markers = std::move(markers),
-                                          done = std::move(done)](Result<Reply> head_reply) mutable {
-    if (auto error = reply_failure(head_reply, "reading rooms' last seqs")) return done(*error);
-    connection_->command(std::move(markers), [heads = std::move(head_reply.value()),
-                                              done = std::move(done)](Result<Reply> marker_reply) {
-      if (auto error = reply_failure(marker_reply, "reading read markers")) return done(*error);
-      std::vector<backend::RoomProgress> progress;
-      const auto& last = heads.elements;
-      const auto& read = marker_reply.value().elements;
-      for (std::size_t i = 0; i < last.size(); ++i) {
-        progress.push_back({int_or_zero(last[i]), i < read.size() ? int_or_zero(read[i]) : 0});
-      }
-      done(std::move(progress));
-    });
+  scripts_->read_progress.run(connection_, std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
+    if (auto error = reply_failure(reply, "reading rooms' progress")) return done(*error);
+    const auto& values = reply.value().elements;
+    std::vector<backend::RoomProgress> progress;
+    for (std::size_t i = 0; i + 2 < values.size(); i += 3) {
+      progress.push_back({int_or_zero(values[i]), int_or_zero(values[i + 1]), int_or_zero(values[i + 2])});
+    }
+    done(std::move(progress));
   });
+}
+
+void RedisStore::note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                               Callback<backend::Unit> done) {
+  if (users.empty()) return done(backend::Unit{});
+  std::vector<std::string> keys;
+  keys.reserve(users.size());
+  for (const auto& user : users) keys.push_back(keys_.mentions(room, user));
+  scripts_->note_mentions.run(connection_, std::move(keys), {std::to_string(seq), std::to_string(backend::kMentionsKept)},
+                              [this, done = std::move(done)](Result<Reply> reply) mutable {
+                                if (auto error = reply_failure(reply, "keeping mentions")) return done(*error);
+                                acknowledge(backend::Unit{}, "mentions", std::move(done));
+                              });
 }
 
 }  // namespace outloud::redis

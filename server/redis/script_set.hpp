@@ -25,6 +25,8 @@ struct ScriptSet {
   Script topic_page{lua::kTopicPage};
   Script list_topics{lua::kListTopics};
   Script mark_read{lua::kMarkRead};
+  Script read_progress{lua::kReadProgress};
+  Script note_mentions{lua::kNoteMentions};
 };
 
 // Reads an integer reply, or a string reply holding one (Lua returns strings for big numbers).

@@ -66,6 +66,34 @@ end
 return tostring(current)
 )lua";
 
+// For each room: its last seq, the person's marker of the whole room and the person's mentions after
+// it among messages still kept. KEYS: reads, then per room its seq, stream and the person's mentions.
+// ARGV: the count cap, then per room its marker field. Returns {last seq, marker, mentions}...
+inline constexpr const char* kReadProgress = OUTLOUD_REDIS_OLDEST_SEQ R"lua(
+local cap = tonumber(ARGV[1])
+local out = {}
+for i = 2, #ARGV do
+  local at = 2 + (i - 2) * 3
+  local last = tonumber(redis.call('GET', KEYS[at]) or '0')
+  local read = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  local from = math.max(read, oldest_seq(KEYS[at + 1], KEYS[at]) - 1)
+  out[#out + 1] = last
+  out[#out + 1] = read
+  out[#out + 1] = math.min(redis.call('ZCOUNT', KEYS[at + 2], '(' .. from, '+inf'), cap)
+end
+return out
+)lua";
+
+// Keeps a message's seq among each named person's mentions, the newest ARGV[2] of them.
+// KEYS: the people's mention sets. ARGV: seq, how many to keep.
+inline constexpr const char* kNoteMentions = R"lua(
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[1])
+  redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 1))
+end
+return 1
+)lua";
+
 #undef OUTLOUD_REDIS_OLDEST_SEQ
 
 }  // namespace outloud::redis::lua

@@ -6,7 +6,7 @@ import { uniqueId } from '../lib/client.mjs';
 import { expectError } from '../lib/protocol.mjs';
 import { scaled } from '../lib/server.mjs';
 import { serverForFile } from '../lib/server_suite.mjs';
-import { checkTopics, checkTopicHistory, checkReadMarkers, checkMentions, checkRoomListEvents } from '../lib/topics.mjs';
+import { checkTopics, checkTopicHistory, checkReadMarkers, checkMentions, checkKeptMentions, checkRoomListEvents } from '../lib/topics.mjs';
 
 const suite = serverForFile('topics-node');
 const users = () => suite.user;
@@ -35,6 +35,7 @@ describe('read markers', { timeout: scaled(60000) }, () => {
 
 describe('mentions', { timeout: scaled(60000) }, () => {
   test('@Name sends a mention to that person wherever they are, and to nobody else', () => checkMentions(users()));
+  test('mentions are kept for whoever was away: rooms counts them after their marker', () => checkKeptMentions(users()));
 });
 
 describe('the live room list', { timeout: scaled(60000) }, () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectAs } from '../lib/client.mjs';
 import { startCluster } from '../lib/cluster.mjs';
 import { scaled } from '../lib/server.mjs';
-import { checkMentions, checkReadMarkers, checkRoomListEvents, checkTopicHistory, checkTopics } from '../lib/topics.mjs';
+import { checkKeptMentions, checkMentions, checkReadMarkers, checkRoomListEvents, checkTopicHistory, checkTopics } from '../lib/topics.mjs';
 
 let cluster;
 const clients = [];
@@ -25,6 +25,7 @@ describe('two nodes over Redis', { timeout: scaled(90000) }, () => {
   test('one topic\'s history, from Redis', () => checkTopicHistory(on(1)));
   test('read markers follow the person to their connection on the other node', () => checkReadMarkers(on(0), on(1)));
   test('a mention reaches the named person on the other node', () => checkMentions(on(0), on(1)));
+  test('mentions kept in Redis for whoever was away, counted on the other node', () => checkKeptMentions(on(0), on(1)));
   test('room list changes reach connections on the other node; breakout groups archived', () =>
     checkRoomListEvents(on(0), on(1)));
 });

@@ -130,6 +130,31 @@ export async function checkMentions(user, otherUser = user) {
   await named.expectNone((f) => f.type === 'mention', 0);
 }
 
+/** Mentions are kept for whoever was away: `rooms` counts them after the person's marker. */
+export async function checkKeptMentions(user, otherUser = user) {
+  const sender = await user('Kit Keeper');
+  const room = uniqueId('kept');
+  await sender.create(room, { title: 'Kept mentions' });
+  await sender.join(room);
+  const away = await user('Ola Offline', 'fire');
+  await away.join(room);
+  await away.close();  // offline: no connection hears the mention events
+  const first = await sender.expectReply({ type: 'send', room, text: '@Ola Offline can you take this?' }, 'sent');
+  await sender.expectReply({ type: 'send', room, text: 'nobody named here' }, 'sent');
+  const second = await sender.expectReply({ type: 'send', room, text: 'and this, @ola offline' }, 'sent');
+  const back = await otherUser('Ola Offline', 'fire');  // back, maybe on another node
+  let entry = await listing(back, room);
+  assert.deepEqual([entry.last_seq, entry.read, entry.mentions], [second.seq, 0, 2]);
+  assert.equal((await listing(sender, room)).mentions, 0, 'the sender was not named');
+  // Reading past the first leaves the second; reading to the end clears them.
+  assertOk(await back.request({ type: 'read', room, seq: first.seq }));
+  entry = await listing(back, room);
+  assert.equal(entry.mentions, 1);
+  assertOk(await back.request({ type: 'read', room, seq: second.seq }));
+  entry = await listing(back, room);
+  assert.equal(entry.mentions, 0);
+}
+
 export async function checkRoomListEvents(user, otherUser = user) {
   const host = await user('Liv Lister');
   const watcher = await otherUser('Wes Watcher', 'police');

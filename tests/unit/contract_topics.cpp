@@ -91,5 +91,54 @@ TEST_CASE("store: topics are listed by last activity with counts and unread, and
   }
 }
 
+TEST_CASE("store: mentions are kept per person and counted after the room's marker", "[contract][store]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "store-mentions");
+    auto& store = backends->store();
+    Room room{"forum", "Forum", protocol::RoomKind::room, kAuthor.id, now_ms(), std::nullopt};
+    await_value<Room>([&](auto done) { store.create_room(room, done); });
+    for (int i = 1; i <= 6; ++i) {
+      await_value<backend::AppendResult>([&](auto done) { store.append(make_append("forum", kAuthor, "hello"), done); });
+    }
+    auto note = [&](std::int64_t seq, std::vector<std::string> users) {
+      await_value<backend::Unit>([&](auto done) { store.note_mentions("forum", seq, users, done); });
+    };
+    auto progress = [&](const std::string& user) {
+      auto all = await_value<std::vector<RoomProgress>>(
+          [&](auto done) { store.read_progress(user, {"nowhere", "forum"}, done); });
+      REQUIRE(all.size() == 2);
+      CHECK(all[0].mentions == 0);
+      return all[1];
+    };
+    note(2, {"u-sam", "u-kim"});
+    note(4, {"u-sam"});
+    note(4, {"u-sam"});  // kept once
+    note(6, {"u-kim"});
+    CHECK(progress("u-sam").mentions == 2);
+    CHECK(progress("u-kim").mentions == 2);
+    CHECK(progress("u-nobody").mentions == 0);
+    // Only what comes after the marker of the whole room counts.
+    await_value<std::int64_t>([&](auto done) { store.mark_read("u-sam", "forum", "", 3, done); });
+    auto sam = progress("u-sam");
+    CHECK(sam.read == 3);
+    CHECK(sam.last_seq == 6);
+    CHECK(sam.mentions == 1);
+    await_value<std::int64_t>([&](auto done) { store.mark_read("u-sam", "forum", "general", 6, done); });
+    CHECK(progress("u-sam").mentions == 1);  // a topic's marker is not the room's
+    await_value<std::int64_t>([&](auto done) { store.mark_read("u-sam", "forum", "", 6, done); });
+    CHECK(progress("u-sam").mentions == 0);
+    // Messages that retention deleted no longer count.
+    CHECK(await_value<std::int64_t>([&](auto done) { store.delete_messages_before("forum", now_ms() + 60'000, 2, done); }) == 2);
+    CHECK(progress("u-kim").mentions == 1);
+
+    // At most kMentionsKept per person and room, the newest.
+    for (int i = 0; i < backend::kMentionsKept + 5; ++i) {
+      await_value<backend::AppendResult>([&](auto done) { store.append(make_append("forum", kAuthor, "@Lee"), done); });
+    }
+    for (std::int64_t seq = 7; seq < 7 + backend::kMentionsKept + 5; ++seq) note(seq, {"u-lee"});
+    CHECK(progress("u-lee").mentions == backend::kMentionsKept);
+  }
+}
+
 }  // namespace contract_topics_test
 }  // namespace outloud::testing

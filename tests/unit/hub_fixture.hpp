@@ -174,6 +174,10 @@ class FaultyStore final : public outloud::backend::Store {
                      Callback<std::vector<outloud::backend::RoomProgress>> done) override {
     real_.read_progress(std::move(user), std::move(rooms), std::move(done));
   }
+  void note_mentions(std::string room, std::int64_t seq, std::vector<std::string> users,
+                     Callback<outloud::backend::Unit> done) override {
+    real_.note_mentions(std::move(room), seq, std::move(users), std::move(done));
+  }
   std::int64_t messages_stored() const override { return real_.messages_stored(); }
 
  private:

@@ -167,13 +167,15 @@ TEST_CASE("ServerFrameReader: frames from the server's serializers read back equ
   Room breakout{"housing-g1", std::string(200, 'x') + " \u2014 group 1", RoomKind::breakout, "u-ada", 5,
                 std::string("housing")};
   breakout.archived = true;
-  read_ok(reader, rooms_frame(re, {RoomListing{housing(), 3, 40, 38}, RoomListing{breakout, 0, 0, 0}},
+  read_ok(reader, rooms_frame(re, {RoomListing{housing(), 3, 40, 38, 2}, RoomListing{breakout, 0, 0, 0}},
                               std::string("housing-g1")));
   REQUIRE(reader.rooms().rooms.size() == 2);
   CHECK(reader.rooms().rooms[0].room == housing());
   CHECK(reader.rooms().rooms[0].online == 3);
   CHECK(reader.rooms().rooms[0].last_seq == 40);
   CHECK(reader.rooms().rooms[0].read == 38);
+  CHECK(reader.rooms().rooms[0].mentions == 2);
+  CHECK(reader.rooms().rooms[1].mentions == 0);
   CHECK(reader.rooms().rooms[1].room == breakout);
   CHECK(reader.rooms().next == std::optional<std::string>("housing-g1"));
 

@@ -90,8 +90,8 @@ TEST_CASE("created, rooms, left", "[protocol]") {
   CHECK(room_json(housing()) == kHousingJson);
 
   CHECK(rooms_frame(RequestId{std::int64_t{3}}, {RoomListing{housing(), 4}, RoomListing{group, 0}}) ==
-        R"({"type":"rooms","re":3,"rooms":[{"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000,"org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":4,"last_seq":0,"read":0},)"
-        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing","org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":0,"last_seq":0,"read":0}]})");
+        R"({"type":"rooms","re":3,"rooms":[{"id":"housing","title":"Affordable housing","kind":"room","created_by":"u-paul","created_at":1700000000000,"org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":4,"last_seq":0,"read":0,"mentions":0},)"
+        R"({"id":"housing~1","title":"Affordable housing — group 1","kind":"breakout","created_by":"u-paul","created_at":5,"parent":"housing","org":"","visibility":"open","label":"OFFICIAL","retention_days":null,"online":0,"last_seq":0,"read":0,"mentions":0}]})");
   CHECK(rooms_frame(RequestId{std::int64_t{3}}, {}) == R"({"type":"rooms","re":3,"rooms":[]})");
   CHECK(left_frame(RequestId{std::int64_t{5}}, "housing") == R"({"type":"left","re":5,"room":"housing"})");
 }

@@ -66,7 +66,7 @@ TEST_CASE("protocol: topics, read, mention and room_list frames are serialized a
   CHECK(room_list_refresh_event() == R"({"type":"room_list","event":"refresh"})");
   room.archived = true;
   CHECK_THAT(room_list_event("upsert", room), Catch::Matchers::EndsWith(R"("retention_days":null,"archived":true}})"));
-  CHECK_THAT(rooms_frame(std::nullopt, {{room, 2, 9, 4}}), Catch::Matchers::Contains(R"("online":2,"last_seq":9,"read":4})"));
+  CHECK_THAT(rooms_frame(std::nullopt, {{room, 2, 9, 4, 3}}), Catch::Matchers::Contains(R"("online":2,"last_seq":9,"read":4,"mentions":3})"));
 }
 
 }  // namespace protocol_topics_test

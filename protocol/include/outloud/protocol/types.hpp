@@ -80,6 +80,7 @@ struct RoomListing {
   int online = 0;
   std::int64_t last_seq = 0;
   std::int64_t read = 0;
+  std::int64_t mentions = 0;  // messages after `read` that name the asking person (kMaxUnreadCounted at most)
 };
 
 // One topic of a room as listed by `topics`: its message count, last seq and time, and how many of
