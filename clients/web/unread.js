@@ -1,16 +1,20 @@
 // Unread counts, mentions and the tab title. Read markers are the server's (per person, so they
 // follow them across devices): the room list carries each room's `last_seq` and the person's `read`;
 // live messages move `last_seq` on; reading the room on screen moves `read` with a `read` frame; a
-// `read` event from another device moves it here too. Mentions (`mention` events) count until the
-// room is read past them, and raise a browser notification when the page is hidden and the person
-// allowed notifications.
+// `read` event from another device moves it here too. Mentions count until the room is read past
+// them: the listing carries those the server kept while the person was away (`mentions`, counted
+// up to the listing's `last_seq`), live `mention` events add the ones after it and raise a browser
+// notification when the page is hidden and the person allowed notifications.
 
 import { h } from './dom.js';
 import { app, el, toast } from './app-context.js';
 
 const READ_DEBOUNCE_MS = 400;
 
-/** room id -> {lastSeq, read, mentions: Set<seq>} */
+/**
+ * room id -> {lastSeq, read, listedMentions, listedUpTo, mentions: Set<seq>}: the listing counted
+ * `listedMentions` up to seq `listedUpTo`; `mentions` holds the live ones (those past it count).
+ */
 const progress = new Map();
 let baseTitle = '';
 let readTimer = null;
@@ -19,7 +23,7 @@ let onChange = () => {};
 function entry(room) {
   let e = progress.get(room);
   if (!e) {
-    e = { lastSeq: 0, read: 0, mentions: new Set() };
+    e = { lastSeq: 0, read: 0, listedMentions: 0, listedUpTo: 0, mentions: new Set() };
     progress.set(room, e);
   }
   return e;
@@ -31,6 +35,11 @@ export function noteListing(rooms) {
     const e = entry(r.id);
     if (typeof r.last_seq === 'number') e.lastSeq = Math.max(e.lastSeq, r.last_seq);
     if (typeof r.read === 'number') e.read = Math.max(e.read, r.read);
+    if (typeof r.mentions === 'number' && typeof r.last_seq === 'number') {
+      e.listedMentions = e.read >= r.last_seq ? 0 : r.mentions;
+      e.listedUpTo = r.last_seq;
+      for (const seq of [...e.mentions]) if (seq <= r.last_seq) e.mentions.delete(seq);
+    }
   }
   updateTitle();
 }
@@ -49,7 +58,16 @@ export function unreadCount(room) {
 
 export function mentionCount(room) {
   const e = progress.get(room);
-  return e && !viewing(room) ? e.mentions.size : 0;
+  if (!e || viewing(room)) return 0;
+  let live = 0;
+  for (const seq of e.mentions) if (seq > e.listedUpTo) live += 1;
+  return e.listedMentions + live;
+}
+
+/** The marker moved: mentions at or before it are read (the listing's count only as a whole). */
+function forgetReadMentions(e) {
+  for (const seq of [...e.mentions]) if (seq <= e.read) e.mentions.delete(seq);
+  if (e.read >= e.listedUpTo) e.listedMentions = 0;
 }
 
 export function noteMessage(m, own) {
@@ -65,7 +83,7 @@ export function noteRead(ev) {
   const e = entry(ev.room);
   if (ev.topic) return;
   e.read = Math.max(e.read, ev.seq);
-  for (const seq of [...e.mentions]) if (seq <= e.read) e.mentions.delete(seq);
+  forgetReadMentions(e);
   updateTitle();
   onChange();
 }
@@ -136,7 +154,7 @@ export function flushRead() {
   const e = entry(room);
   if (e.lastSeq <= e.read) return;
   e.read = e.lastSeq;
-  e.mentions.clear();
+  forgetReadMentions(e);
   updateTitle();
   app.client.markRead(room, e.lastSeq).catch(() => {});
 }

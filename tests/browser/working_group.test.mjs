@@ -5,7 +5,8 @@
 // a mention that raises a browser notification while the page is hidden (the permission granted in
 // the context, the Notification constructor observed); edit, delete, removal by the owner with a
 // reason that goes on the record; search; a safe clickable link, right-to-left text, a long message
-// folded; the phone with its own name and sign-out. axe-core on the topic list and thread, the
+// folded; the phone with its own name and sign-out, and a mention kept for him while signed out
+// that he finds at his desk. axe-core on the topic list and thread, the
 // search results and the phone; screenshots go to SCREENSHOTS.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -261,6 +262,12 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   await T.click('#signout');
   await T.waitForSelector('#signin-form', { state: 'visible', timeout: WAIT });
 
-  for (const p of [nadia, paul, tom]) assert.deepEqual(p.problems, [], `${p.name}: page problems`);
+  // ---- named while signed out: the mention waits for Tom, at his desk, in the list and the title --
+  await send(P, '@Tom Bell thank you, booked for the 12th');
+  const tomAtDesk = await desk('Tom Bell', 'uni-essex');
+  await untilText(tomAtDesk.page, `${roomItem(GROUP)} .mention-badge`, '@1');
+  await until(tomAtDesk.page, 'the tab title counts the kept mention', () => /@1\) /.test(document.title));
+
+  for (const p of [nadia, paul, tom, tomAtDesk]) assert.deepEqual(p.problems, [], `${p.name}: page problems`);
   console.log(`# working group journey took ${Date.now() - started} ms`);
 });
