@@ -454,7 +454,10 @@ void CliApp::on_interactive_frame() {
       if (list.empty()) text += " none yet (/create <room> [title])";
       for (const auto& listing : list) {
         text += "\n    " + terminal_safe(listing.room.id) + " \u2014 " + terminal_safe(listing.room.title) + " (" +
-                std::string(protocol::to_string(listing.room.kind)) + ", " + std::to_string(listing.online) + " online)";
+                std::string(protocol::to_string(listing.room.kind)) + ", " + std::to_string(listing.online) + " online";
+        if (const auto unread = listing.last_seq - listing.read; unread > 0) text += ", " + std::to_string(unread) + " unread";
+        if (listing.mentions > 0) text += ", " + std::to_string(listing.mentions) + " mentioning you";
+        text += ")";
       }
       return print(text);
     }

@@ -276,6 +276,25 @@ describe('outloud interactive session lines', { timeout: scaled(30000) }, () => 
   });
 });
 
+describe('outloud interactive room list', { timeout: scaled(30000) }, () => {
+  test('/rooms shows what is unread and the mentions kept while the person was away', async () => {
+    const room = uniqueId('cli-kept');
+    const away = await run('outloud', cli('Ada Away', 'fire'), { input: `/create ${room} Kept for Ada\n/join ${room}\n` }).done;
+    assert.equal(away.code, 0, away.stderr);
+    const sender = await run('outloud', cli('Sol Sender', 'police'), {
+      input: `/join ${room}\n@Ada Away over to you\nno names here\n`,
+    }).done;
+    assert.equal(sender.code, 0, sender.stderr);
+    assert.equal(sender.frames.filter((f) => f.type === 'sent').length, 2, sender.stdout);
+    const back = run('outloud', cli('Ada Away', 'fire', '--interactive'), { keepOpen: true, json: false });
+    await back.waitFor((out) => out.includes('* connected as Ada Away'), 'the connection');
+    back.write('/rooms\n');
+    await back.waitFor((out) => out.includes(`${room} \u2014 Kept for Ada (room, 0 online, 2 unread, 1 mentioning you)`), 'the listing');
+    back.write('/quit\n');
+    assert.equal((await back.done).code, 0);
+  });
+});
+
 describe('outloud interactive rendering', { timeout: scaled(30000) }, () => {
   test('messages are printed readably and terminal control sequences are neutralised', async () => {
     const room = uniqueId('tty');
