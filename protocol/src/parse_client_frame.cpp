@@ -25,7 +25,6 @@ using detail::reject;
 // RapidJSON allocates a value per bracket.
 constexpr int kMaxDepth = 16;
 constexpr std::size_t kMaxTokenChars = 8192;
-constexpr std::size_t kMaxIdChars = 128;
 
 bool nests_deeper_than(std::string_view text, int limit) {
   int depth = 0;
@@ -67,18 +66,26 @@ std::size_t choice(const FieldReader& fields, const char* name, const std::array
   reject(std::move(rule) + std::string(note));
 }
 
-std::optional<RequestId> read_id(const FieldReader& fields) {
+const std::string kIdRule = "field 'id' must be a string of at most " + std::to_string(kMaxRequestIdChars) +
+                            " characters or an integer from -2^53 to 2^53";
+
+// The id, read; `id` is set before the length is judged, so that a refusal of an over-long string
+// id still answers it (the frame cap bounds what is echoed).
+void read_id(const FieldReader& fields, std::optional<RequestId>& id) {
   const rapidjson::Value* value = fields.find("id");
-  if (value == nullptr) return std::nullopt;
+  if (value == nullptr) return;
   if (value->IsString()) {
     const std::string_view text(value->GetString(), value->GetStringLength());
-    const std::size_t chars = utf8_length(text);
     // The contract allows any string, the empty one included ("a string, or an integer up to 2^53").
-    if (is_valid_utf8(text) && chars <= kMaxIdChars) return RequestId{std::string(text)};
+    if (is_valid_utf8(text)) {
+      id = RequestId{std::string(text)};
+      if (utf8_length(text) <= kMaxRequestIdChars) return;
+    }
   } else if (value->IsInt64() && value->GetInt64() >= -kMaxSafeInteger && value->GetInt64() <= kMaxSafeInteger) {
-    return RequestId{value->GetInt64()};
+    id = RequestId{value->GetInt64()};
+    return;
   }
-  reject("field 'id' must be a string of at most 128 characters or an integer from -2^53 to 2^53");
+  reject(kIdRule);
 }
 
 std::string topic(const FieldReader& fields) {
@@ -477,7 +484,7 @@ std::variant<ClientFrame, FrameError> parse_client_frame(std::string_view text, 
   const FieldReader fields(document);
   std::optional<RequestId> id;
   try {
-    id = read_id(fields);
+    read_id(fields, id);
     ClientBody body = read_body(fields, limits);
     return ClientFrame{std::move(id), std::move(body)};
   } catch (detail::InvalidFrame& invalid) {

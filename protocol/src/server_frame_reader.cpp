@@ -24,7 +24,6 @@ using detail::reject;
 constexpr std::size_t kValueBufferBytes = 32 * 1024;
 constexpr std::size_t kStackBufferBytes = 8 * 1024;
 constexpr std::size_t kStackInitialBytes = 1024;
-constexpr std::size_t kMaxReplyIdChars = 128;
 constexpr std::size_t kMaxRecursiveBytes = 2048;  // at most 2048 levels: well within a thread's stack
 
 constexpr std::array<std::pair<std::string_view, ServerFrameKind>, 18> kKinds = {{
@@ -149,9 +148,10 @@ void ServerFrameReader::decode() {
     if (re->IsInt64() && re->GetInt64() >= -kMaxSafeInteger && re->GetInt64() <= kMaxSafeInteger) {
       re_.emplace(std::in_place_type<std::int64_t>, re->GetInt64());
     } else if (re->IsString()) {
-      re_.emplace(std::in_place_type<std::string>, f.text("re", {0, kMaxReplyIdChars}));
+      re_.emplace(std::in_place_type<std::string>, f.text("re", {0, kMaxRequestIdChars}));
     } else {
-      reject("field 're' must be a string of at most 128 characters or an integer from -2^53 to 2^53");
+      reject("field 're' must be a string of at most " + std::to_string(kMaxRequestIdChars) +
+             " characters or an integer from -2^53 to 2^53");
     }
   }
   for (const auto& [name, kind] : kKinds) {

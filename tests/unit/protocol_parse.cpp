@@ -63,7 +63,7 @@ TEST_CASE("request ids: strings and integers up to 2^53", "[protocol]") {
   CHECK(accepted(R"({"type":"ping","id":0})").id == RequestId{std::int64_t{0}});
   CHECK(accepted(R"({"type":"ping","id":""})").id == RequestId{std::string()});  // a string, if empty
   CHECK_FALSE(accepted(R"({"type":"ping"})").id.has_value());
-  CHECK(accepted(R"({"type":"ping","id":")" + repeat("é", 128) + "\"}").id.has_value());
+  CHECK(accepted(R"({"type":"ping","id":")" + repeat("é", 1024) + "\"}").id.has_value());
 
   for (const char* bad : {R"({"type":"ping","id":9007199254740993})", R"({"type":"ping","id":1.5})",
                           R"({"type":"ping","id":1.0})", R"({"type":"ping","id":1e3})",
@@ -75,7 +75,10 @@ TEST_CASE("request ids: strings and integers up to 2^53", "[protocol]") {
     CHECK_FALSE(error.id.has_value());
     CHECK_THAT(error.message, Contains("'id'"));
   }
-  refused(R"({"type":"ping","id":")" + repeat("x", 129) + "\"}");
+  // Too long to keep, but readable: the refusal answers it.
+  const FrameError too_long = refused(R"({"type":"ping","id":")" + repeat("x", 1025) + "\"}");
+  CHECK(too_long.id == RequestId{repeat("x", 1025)});
+  CHECK_THAT(too_long.message, Contains("at most 1024 characters"));
 }
 
 TEST_CASE("errors echo the request id once it could be read", "[protocol]") {

@@ -12,8 +12,10 @@ namespace outloud::protocol {
 
 inline constexpr int kProtocolVersion = 1;
 
-// A request id is a string or an integer up to 2^53; replies echo it as `re`.
+// A request id is a string or an integer up to 2^53; replies echo it as `re`. The contract sets no
+// length; ids are held while their request is in flight, so a longer one is refused (echoed in `re`).
 using RequestId = std::variant<std::int64_t, std::string>;
+inline constexpr std::size_t kMaxRequestIdChars = 1024;
 
 enum class ErrorCode {
   bad_request,
