@@ -21,6 +21,8 @@ import { facilitationCommands } from './facilitation-commands.js';
 import { accessCommands } from './access-commands.js';
 import { topicCommands } from './topic-commands.js';
 
+const MAX_ROOM_PAGES = 40;  // 20,000 rooms at the server's largest page
+
 export * from './protocol-basics.js';
 export { ReconnectingSocket } from './reconnecting-socket.js';
 
@@ -66,10 +68,22 @@ export class OutloudClient extends ReconnectingSocket {
 
   // ---- protocol operations ------------------------------------------------------------------
 
-  /** @returns {Promise<Array<object>>} the rooms, each with `online`. */
+  /** @returns {Promise<Array<object>>} every room (page by page), each with `online`. */
   async rooms() {
-    const reply = await this.request({ type: 'rooms' }, { retry: true });
-    return reply.rooms || [];
+    return this._allRooms({});
+  }
+
+  /** Walks the `rooms` pages (`next` → `after`), at most MAX_ROOM_PAGES of them. */
+  async _allRooms(filter) {
+    const rooms = [];
+    let after;
+    for (let page = 0; page < MAX_ROOM_PAGES; page += 1) {
+      const reply = await this.request({ type: 'rooms', ...filter, ...(after ? { after } : {}) }, { retry: true });
+      rooms.push(...(reply.rooms || []));
+      if (!reply.next) break;
+      after = reply.next;
+    }
+    return rooms;
   }
 
   /**

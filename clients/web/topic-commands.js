@@ -40,9 +40,8 @@ export const topicCommands = {
     return this.request(frame, { retry: true });
   },
 
-  /** Every room including archived breakout groups (first page). */
+  /** Every room including archived breakout groups. */
   async roomsWithArchived() {
-    const reply = await this.request({ type: 'rooms', archived: true }, { retry: true });
-    return reply.rooms || [];
+    return this._allRooms({ archived: true });
   },
 };

@@ -103,7 +103,9 @@ struct Hub {
   // access.md: how often rooms' retention is applied, at most retention_batch messages per room each time.
   milliseconds retention_sweep_interval{60 * 60 * 1000};
   int retention_batch = 5000;
-  int rooms_page_default = 100;  // `rooms` without a limit gets this many (with one: protocol::kMaxRoomsPage)
+  // `rooms` without a limit gets this many: the largest page (protocol::kMaxRoomsPage), since a
+  // client written to the contract's plain `rooms` does not know `next`.
+  int rooms_page_default = 500;
   // Room creation: per user a bucket of this many per minute (0: unlimited), and this many rooms
   // in all (0: unlimited). Breakout groups, made by their session, are not counted against either.
   double create_rate_per_minute = 30;

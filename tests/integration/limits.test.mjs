@@ -178,23 +178,22 @@ describe('slow client', { timeout: scaled(90000) }, () => {
 });
 
 describe('rooms in pages', { timeout: scaled(30000) }, () => {
-  test('a plain `rooms` gets the first page; `after` walks the rest in id order', async () => {
+  test('a plain `rooms` gets the first page, 500 rooms; `after` walks the rest in id order', async () => {
     const srv = await server([...UNTHROTTLED, '--create-rate', '0']);
     const paul = await user(srv, 'Paul Pager');
+    // More than a small page: a client written to the contract (no `next`) sees every room.
     const made = [];
-    for (let i = 0; i < 7; i++) {
-      made.push(`pages-${i}`);
-      await paul.create(`pages-${i}`);
-    }
+    for (let i = 0; i < 120; i++) made.push(`pages-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < made.length; i += 8) await Promise.all(made.slice(i, i + 8).map((id) => paul.create(id)));
     const plain = await paul.request({ type: 'rooms' });
     assert.equal(plain.type, 'rooms');
-    assert.equal(plain.rooms.length, 7);
+    assert.equal(plain.rooms.length, 120);
     assert.equal(plain.next, undefined);
     const seen = [];
     let after;
     for (let page = 0; page < 10; page++) {
-      const reply = await paul.request({ type: 'rooms', limit: 3, ...(after ? { after } : {}) });
-      assert.ok(reply.rooms.length <= 3);
+      const reply = await paul.request({ type: 'rooms', limit: 50, ...(after ? { after } : {}) });
+      assert.ok(reply.rooms.length <= 50);
       seen.push(...reply.rooms.map((r) => r.id));
       if (!reply.next) break;
       assert.equal(reply.next, reply.rooms.at(-1).id);
