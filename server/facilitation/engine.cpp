@@ -35,25 +35,55 @@ std::optional<p::User> find_user(const SessionState& state, const std::vector<p:
   return std::nullopt;
 }
 
-// A user id as USER; an id nobody knows any more is shown as itself rather than dropped.
-p::User resolve(const SessionState& state, const std::vector<p::PresenceEntry>* present, const std::string& id) {
-  if (auto user = find_user(state, present, id)) return *user;
-  return p::User{id, id, ""};
+const p::User* find_known(const SessionState& state, const std::string& id) {
+  for (const auto& user : state.known)
+    if (user.id == id) return &user;
+  return nullptr;
 }
 
-std::vector<p::User> resolve_all(const SessionState& state, const std::vector<p::PresenceEntry>* present,
-                                 const std::vector<std::string>& ids) {
+// A user id as USER: a participant, someone present, or someone the state knows by name without
+// their having joined (the owner as they created the room, a session's leaders in its groups). An id
+// nobody knows any more is still a well-formed USER rather than dropped: its id as name and the
+// room's organisation (the owner's own, since the room took its creator's; every USER the engine
+// records otherwise is remembered, so this is only for state written before they were).
+p::User resolve(const SessionState& state, const p::Room& room, const std::vector<p::PresenceEntry>* present,
+                const std::string& id) {
+  if (auto user = find_user(state, present, id)) return *user;
+  if (const auto* known = find_known(state, id)) return *known;
+  return p::User{id, id, room.org};
+}
+
+std::vector<p::User> resolve_all(const SessionState& state, const p::Room& room,
+                                 const std::vector<p::PresenceEntry>* present, const std::vector<std::string>& ids) {
   std::vector<p::User> out;
   out.reserve(ids.size());
-  for (const auto& id : ids) out.push_back(resolve(state, present, id));
+  for (const auto& id : ids) out.push_back(resolve(state, room, present, id));
   return out;
 }
 
-std::vector<ResolvedGroup> resolve_groups(const SessionState& state, const std::vector<p::PresenceEntry>* present) {
+// Every group of the round, the empty ones too (members []).
+std::vector<ResolvedGroup> resolve_groups(const SessionState& state, const p::Room& room,
+                                          const std::vector<p::PresenceEntry>* present) {
   std::vector<ResolvedGroup> out;
   for (const auto& group : state.breakouts.groups)
-    out.push_back({group.room, resolve_all(state, present, group.members)});
+    out.push_back({group.room, resolve_all(state, room, present, group.members)});
   return out;
+}
+
+// Remembers the USER of someone the state names who has not joined; true if the state changed.
+// A participant needs no entry (participants are fresher), and loses one they had.
+bool remember_known(SessionState& state, const p::User& user) {
+  if (std::any_of(state.participants.begin(), state.participants.end(),
+                  [&](const p::User& known) { return known.id == user.id; }))
+    return std::erase_if(state.known, [&](const p::User& known) { return known.id == user.id; }) > 0;
+  for (auto& known : state.known) {
+    if (known.id != user.id) continue;
+    if (known == user) return false;
+    known = user;
+    return true;
+  }
+  state.known.push_back(user);
+  return true;
 }
 
 // Adds or refreshes a participant; true if the state changed.
@@ -65,6 +95,7 @@ bool remember(SessionState& state, const p::User& user) {
     return true;
   }
   state.participants.push_back(user);
+  std::erase_if(state.known, [&](const p::User& known) { return known.id == user.id; });
   return true;
 }
 
@@ -94,8 +125,8 @@ std::vector<std::string> leader_ids(const SessionState& state, const p::Room& ro
 
 // Every group and the late joiners, for the leaders.
 Outbound leaders_overview(const SessionState& state, const p::Room& room, const std::vector<p::PresenceEntry>* present) {
-  return {breakout_overview_event(room.id, resolve_groups(state, present), state.breakouts.ends_at,
-                                  resolve_all(state, present, state.breakouts.late)),
+  return {breakout_overview_event(room.id, resolve_groups(state, room, present), state.breakouts.ends_at,
+                                  resolve_all(state, room, present, state.breakouts.late)),
           leader_ids(state, room)};
 }
 
@@ -144,9 +175,14 @@ class Command {
       return refuse(ErrorCode::forbidden, "the owner's role cannot be changed");
     auto target = find_user(before_, &context_.present, command.user);
     if (!target) return refuse(ErrorCode::not_found, "no such participant in this room");
-    if (role_of(before_, context_.room, command.user) == command.role) return unchanged();
+    if (role_of(before_, context_.room, command.user) == command.role) {
+      // Nothing to save, but the contract promises everyone the role event.
+      to_everyone(role_event(room(), *target, command.role));
+      return unchanged_but_told();
+    }
     if (command.role == Role::member) state().roles.erase(command.user);
     else state().roles[command.user] = command.role;
+    remember(state(), *target);  // present but not noted yet: their USER stays known for the roles
     if (command.role == Role::observer) {
       // Observers cannot speak: they leave the queue and the floor.
       if (erase_hand(state(), command.user)) hands_changed();
@@ -162,7 +198,10 @@ class Command {
   Outcome operator()(const p::Hand& command) {
     if (role_ == Role::observer) return refuse(ErrorCode::forbidden, "observers cannot raise a hand");
     const bool queued = std::find(state().hands.begin(), state().hands.end(), actor_.id) != state().hands.end();
-    if (command.up == queued) return unchanged();
+    if (command.up == queued) {
+      hands_changed();  // the queue as it is: the contract promises everyone `hands`
+      return unchanged_but_told();
+    }
     if (command.up) state().hands.push_back(actor_.id);
     else erase_hand(state(), actor_.id);
     hands_changed();
@@ -182,11 +221,14 @@ class Command {
       next = state().hands.front();
     }
     const bool queue_changed = next && erase_hand(state(), *next);
-    if (state().floor == next && !queue_changed) return unchanged();
-    state().floor = next;
     std::optional<p::User> holder;
-    if (next) holder = resolve(state(), &context_.present, *next);
+    if (next) holder = resolve(state(), context_.room, &context_.present, *next);
     to_everyone(floor_event(room(), holder));
+    if (state().floor == next && !queue_changed) return unchanged_but_told();
+    state().floor = next;
+    // Present but not noted yet: remembered, so SESSION names them later.
+    if (next)
+      if (auto user = find_user(before_, &context_.present, *next)) remember(state(), *user);
     if (queue_changed) hands_changed();
     return changed();
   }
@@ -272,9 +314,12 @@ class Command {
       return refuse(ErrorCode::bad_request, "an option is chosen twice");
     if (choices.front() < 0 || static_cast<std::size_t>(choices.back()) >= poll->options.size())
       return refuse(ErrorCode::bad_request, "no such option");
-    auto& ballot = poll->ballots[actor_.id];
-    if (ballot == choices) return unchanged();
-    ballot = std::move(choices);
+    const auto ballot = poll->ballots.find(actor_.id);
+    if (ballot != poll->ballots.end() && ballot->second == choices) {
+      to_everyone(poll_event(room(), *poll));  // the same ballot again: confirmed, nothing to save
+      return unchanged_but_told();
+    }
+    poll->ballots[actor_.id] = std::move(choices);
     to_everyone(poll_event(room(), *poll));
     return changed();
   }
@@ -310,10 +355,10 @@ class Command {
       if (seen.insert(user).second) people.push_back(*known);
     }
     const int count = static_cast<int>(people.size());
-    if (count == 0) return refuse(ErrorCode::conflict, "nobody present to put into groups");
-
-    int n = command.groups ? *command.groups : (count + *command.size - 1) / *command.size;
-    if (!manual) n = std::min(n, count);  // no empty groups
+    // `groups`: exactly that many rooms, even with fewer people (some groups start empty; late
+    // joiners are placed there). `size` needs somebody to size the groups by.
+    if (!command.groups && count == 0) return refuse(ErrorCode::conflict, "nobody present to put into groups");
+    const int n = command.groups ? *command.groups : (count + *command.size - 1) / *command.size;
     for (const auto& [user, group] : command.assign)
       if (group < 1 || group > n)
         return refuse(ErrorCode::bad_request, "assign names group " + std::to_string(group) + " of " +
@@ -370,7 +415,7 @@ class Command {
     // Whoever was placed is part of the record even if their join was not noted yet.
     for (const auto& person : people) remember(state(), person);
     remember(state(), actor_);
-    const auto resolved = resolve_groups(state(), &context_.present);
+    const auto resolved = resolve_groups(state(), context_.room, &context_.present);
     std::set<std::string> placed;
     for (const auto& group : resolved) {
       if (group.members.empty()) continue;  // an empty only_users would mean everyone
@@ -431,25 +476,26 @@ class Command {
       target = static_cast<std::size_t>(*command.group - 1);
     } else {
       target = best_group_for(person->org, members, [&](const std::string& id) {
-        return resolve(state(), &context_.present, id).org;
+        return resolve(state(), context_.room, &context_.present, id).org;
       });
     }
-    if (was == target) return unchanged();
-    breakouts.groups[target].members.push_back(command.user);
+    const bool same = was == target;  // already there: nothing moves, and they are told so again
+    if (same) state() = before_;
+    else breakouts.groups[target].members.push_back(command.user);
     std::erase(breakouts.late, command.user);
     remember(state(), *person);
 
     // Told like everyone was when the groups opened: the group's members (the newcomer with them).
-    const auto resolved = resolve_groups(state(), &context_.present);
+    const auto resolved = resolve_groups(state(), context_.room, &context_.present);
     for (std::size_t i : {target, was.value_or(target)}) {
       Outbound event{breakout_group_event(room(), resolved[i], breakouts.ends_at), {}};
       for (const auto& member : resolved[i].members) event.only_users.push_back(member.id);
       if (!event.only_users.empty()) out_.events.push_back(std::move(event));
-      if (!was) break;
+      if (!was || same) break;
     }
     out_.events.push_back(leaders_overview(state(), context_.room, &context_.present));
     out_.reply_json = ok_with("group", breakouts.groups[target].room);
-    return changed();
+    return same ? unchanged_but_told() : changed();
   }
 
   Outcome operator()(const p::AgendaSet& command) {
@@ -465,11 +511,11 @@ class Command {
     int current = state().agenda_current;
     if (items.empty()) current = -1;
     else current = std::clamp(current, 0, static_cast<int>(items.size()) - 1);
-    if (items == state().agenda && current == state().agenda_current) return unchanged();
+    const bool same = items == state().agenda && current == state().agenda_current;
     state().agenda = std::move(items);
     state().agenda_current = current;
     to_everyone(agenda_event(room(), state().agenda, current));
-    return changed();
+    return same ? unchanged_but_told() : changed();
   }
 
   Outcome operator()(const p::AgendaMove& command) {
@@ -477,18 +523,18 @@ class Command {
     if (state().agenda.empty()) return refuse(ErrorCode::conflict, "the agenda is empty");
     const int last = static_cast<int>(state().agenda.size()) - 1;
     const int current = std::clamp(state().agenda_current + (command.forward ? 1 : -1), 0, last);
-    if (current == state().agenda_current) return unchanged();
+    const bool same = current == state().agenda_current;  // at an end: stays, and everyone is told so
     state().agenda_current = current;
     to_everyone(agenda_event(room(), state().agenda, current));
-    return changed();
+    return same ? unchanged_but_told() : changed();
   }
 
   Outcome operator()(const p::Lock& command) {
     if (!leads(role_)) return refuse(ErrorCode::forbidden, "only facilitators may lock the room");
-    if (state().locked == command.locked) return unchanged();
+    const bool same = state().locked == command.locked;
     state().locked = command.locked;
     to_everyone(lock_event(room(), command.locked));
-    return changed();
+    return same ? unchanged_but_told() : changed();
   }
 
   Outcome operator()(const p::Export&) {
@@ -511,6 +557,13 @@ class Command {
     out_.events.clear();
     return std::move(out_);
   }
+  // Nothing to save (no durable write), but the events the contract promises for the request go
+  // out all the same: a client waits for them to confirm its vote, its hand, the agenda.
+  Outcome unchanged_but_told() {
+    out_.state = before_;
+    out_.changed = false;
+    return std::move(out_);
+  }
   Outcome changed() {
     remember(state(), actor_);
     out_.changed = true;
@@ -521,7 +574,9 @@ class Command {
     if (first) out_.events.insert(out_.events.begin(), std::move(event));
     else out_.events.push_back(std::move(event));
   }
-  void hands_changed() { to_everyone(hands_event(room(), resolve_all(state(), &context_.present, state().hands))); }
+  void hands_changed() {
+    to_everyone(hands_event(room(), resolve_all(state(), context_.room, &context_.present, state().hands)));
+  }
 
   const SessionState& before_;
   const Context& context_;
@@ -567,10 +622,30 @@ Outcome inherit_roles(const SessionState& group_state, const p::Room& group_room
   roles.erase(group_room.created_by);  // the group's owner already leads it
   Outcome outcome;
   outcome.state = group_state;
-  if (group_state.roles == roles) return outcome;
-  outcome.state.roles = std::move(roles);
-  outcome.changed = true;
+  // The group's SESSION names its owner and these roles before any of them joins the group: their
+  // USERs come from the session, where they are known.
+  auto know = [&](const std::string& id) {
+    const p::User* user = nullptr;
+    for (const auto& participant : session_state.participants)
+      if (participant.id == id) user = &participant;
+    if (!user) user = find_known(session_state, id);
+    if (user && remember_known(outcome.state, *user)) outcome.changed = true;
+  };
+  if (!group_room.created_by.empty()) know(group_room.created_by);
+  for (const auto& [user, role] : roles) know(user);
+  if (group_state.roles != roles) {
+    outcome.state.roles = std::move(roles);
+    outcome.changed = true;
+  }
   return outcome;
+}
+
+Outcome note_owner(const SessionState& state, const p::Room& room, const p::User& owner) {
+  Outcome out;
+  out.state = state;
+  if (owner.id.empty() || owner.id != room.created_by) return out;
+  out.changed = remember_known(out.state, owner);
+  return out;
 }
 
 bool may_send(const SessionState& state, const p::Room& room, const std::string& user_id) {
@@ -693,14 +768,14 @@ std::optional<std::int64_t> timer_deadline(const SessionState& state) {
 
 std::string session_json(const SessionState& state, const p::Room& room, std::int64_t now_ms) {
   SessionView view;
-  view.hands = resolve_all(state, nullptr, state.hands);
-  if (state.floor) view.floor = resolve(state, nullptr, *state.floor);
-  if (!room.created_by.empty()) view.roles.emplace_back(resolve(state, nullptr, room.created_by), Role::owner);
+  view.hands = resolve_all(state, room, nullptr, state.hands);
+  if (state.floor) view.floor = resolve(state, room, nullptr, *state.floor);
+  if (!room.created_by.empty()) view.roles.emplace_back(resolve(state, room, nullptr, room.created_by), Role::owner);
   for (const auto& [user, role] : state.roles)
     if (user != room.created_by && role != Role::owner && role != Role::member)
-      view.roles.emplace_back(resolve(state, nullptr, user), role);
-  view.groups = resolve_groups(state, nullptr);
-  view.late = resolve_all(state, nullptr, state.breakouts.late);
+      view.roles.emplace_back(resolve(state, room, nullptr, user), role);
+  view.groups = resolve_groups(state, room, nullptr);
+  view.late = resolve_all(state, room, nullptr, state.breakouts.late);
   return session_object(state, view, now_ms);
 }
 

@@ -65,10 +65,16 @@ Outcome apply(const SessionState& state, const Context& context, const protocol:
 bool is_breakout_room_id(std::string_view room_id);
 
 // A breakout group's roles follow its session's: the session's facilitators and owner lead the
-// group too (the group's own owner stays its owner), its observers observe. changed=false when
-// the group's roles already match.
+// group too (the group's own owner stays its owner), its observers observe. The USERs of these
+// people (and of the group's owner) are taken from the session, so the group's SESSION names them
+// before they join the group. changed=false when the group's roles and USERs already match.
 Outcome inherit_roles(const SessionState& group_state, const protocol::Room& group_room,
                       const SessionState& session_state, const protocol::Room& session_room);
+
+// Remembers the owner's USER (name, org) as they create the room, so SESSION's `roles` names them
+// properly before they ever join (participants are for who took part; this is not). changed=false
+// when `owner` is not the room's creator or is already known as they are.
+Outcome note_owner(const SessionState& state, const protocol::Room& room, const protocol::User& owner);
 
 // Remembers a participant (joined the room at least once) for roles and the record. changed=false
 // when already known.

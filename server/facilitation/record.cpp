@@ -226,6 +226,8 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
                                     : inline_text(members->members[i]);
         }
         md += "\n\n";
+      } else if (members != state.breakouts.groups.end()) {
+        md += "Members: _nobody was placed in this group._\n\n";  // `groups:n` with fewer people
       }
       md += messages_section(clock, group.messages);
     }

@@ -200,6 +200,8 @@ std::string export_html(const p::Room& room, const SessionState& state, const st
         h += "<p>Members: ";
         for (std::size_t i = 0; i < members->members.size(); ++i) h += (i ? ", " : "") + name_of(people, members->members[i]);
         h += "</p>\n";
+      } else if (members != state.breakouts.groups.end()) {
+        h += "<p class=\"none\">Nobody was placed in this group.</p>\n";  // `groups:n` with fewer people
       }
       h += messages_html(clock, group.messages);
     }

@@ -89,19 +89,23 @@ std::string state_to_json(const SessionState& state) {
   }
   w.EndObject();
 
-  w.Key("participants");
-  w.StartArray();
-  for (const auto& user : state.participants) {
-    w.StartObject();
-    w.Key("id");
-    write_string(w, user.id);
-    w.Key("name");
-    write_string(w, user.name);
-    w.Key("org");
-    write_string(w, user.org);
-    w.EndObject();
-  }
-  w.EndArray();
+  auto write_users = [&w](const char* key, const std::vector<protocol::User>& users) {
+    w.Key(key);
+    w.StartArray();
+    for (const auto& user : users) {
+      w.StartObject();
+      w.Key("id");
+      write_string(w, user.id);
+      w.Key("name");
+      write_string(w, user.name);
+      w.Key("org");
+      write_string(w, user.org);
+      w.EndObject();
+    }
+    w.EndArray();
+  };
+  write_users("participants", state.participants);
+  if (!state.known.empty()) write_users("known", state.known);
 
   w.Key("hands");
   write_strings(w, state.hands);
@@ -182,13 +186,17 @@ SessionState state_from_json(std::string_view json) {
     }
   }
 
-  if (const Value* participants = read_array(doc, "participants")) {
-    for (const auto& item : participants->GetArray()) {
+  auto read_users = [&doc](const char* key, std::vector<protocol::User>& out) {
+    const Value* users = read_array(doc, key);
+    if (!users) return;
+    for (const auto& item : users->GetArray()) {
       if (!item.IsObject()) continue;
       protocol::User user{read_string(item, "id"), read_string(item, "name"), read_string(item, "org")};
-      if (!user.id.empty()) state.participants.push_back(std::move(user));
+      if (!user.id.empty()) out.push_back(std::move(user));
     }
-  }
+  };
+  read_users("participants", state.participants);
+  read_users("known", state.known);
 
   state.hands = read_strings(read_array(doc, "hands"));
   auto floor = read_string(doc, "floor");

@@ -61,6 +61,9 @@ struct Breakouts {
 struct SessionState {
   std::map<std::string, protocol::Role> roles;  // only facilitator/observer; owner comes from the room
   std::vector<protocol::User> participants;      // everyone who joined, in order of first join
+  // USERs of people the state names who may never have joined: the owner as they created the room,
+  // and in a breakout group its session's leaders and observers. Not part of the record.
+  std::vector<protocol::User> known;
   std::vector<std::string> hands;                // user ids, in the order hands went up
   std::optional<std::string> floor;              // user id
   std::optional<TimerInfo> timer;                // none until the first start

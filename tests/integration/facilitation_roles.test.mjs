@@ -213,8 +213,9 @@ describe('raised hands and the floor', { timeout: scaled(30000) }, () => {
     await expectHands([b, a]);
     await ok(c, { type: 'hand', room, up: true });
     await expectHands([b, a, c]);
-    // Raising a raised hand changes nothing: ok, no event.
+    // Raising a raised hand changes nothing: ok, and everyone gets `hands` all the same.
     await ok(b, { type: 'hand', room, up: true });
+    await expectHands([b, a, c]);
     await ok(a, { type: 'hand', room, up: false });
     await expectHands([b, c]);
     await ok(a, { type: 'hand', room, up: true });

@@ -210,12 +210,14 @@ describe('agenda', { timeout: scaled(30000) }, () => {
     for (const p of people) assertAgenda(await p.next('agenda'), room, items, 1);
     await ok(host, { type: 'agenda', room, action: 'next' });
     for (const p of people) assertAgenda(await p.next('agenda'), room, items, 2);
-    await ok(host, { type: 'agenda', room, action: 'next' });  // already at the end: stays
+    await ok(host, { type: 'agenda', room, action: 'next' });  // already at the end: stays, everyone told
+    for (const p of people) assertAgenda(await p.next('agenda'), room, items, 2);
     await ok(host, { type: 'agenda', room, action: 'prev' });
     for (const p of people) assertAgenda(await p.next('agenda'), room, items, 1);
     await ok(host, { type: 'agenda', room, action: 'prev' });
     for (const p of people) assertAgenda(await p.next('agenda'), room, items, 0);
-    await ok(host, { type: 'agenda', room, action: 'prev' });  // already at the start: stays
+    await ok(host, { type: 'agenda', room, action: 'prev' });  // already at the start: stays, everyone told
+    for (const p of people) assertAgenda(await p.next('agenda'), room, items, 0);
     for (const p of people) await p.expectNone('agenda', scaled(200));
     const j = await member.join(room);
     assert.deepEqual(j.session.agenda, { items, current: 0 });

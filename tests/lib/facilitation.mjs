@@ -115,7 +115,15 @@ export async function ok(client, frame) {
   return assertOk(await client.request(frame), `${client.label} ${JSON.stringify(frame).slice(0, 200)}`);
 }
 
+// protocol.md's USER, strictly: name 1 to 80 characters, org an org id (never empty).
+export function assertWellFormedUser(u, expected = {}) {
+  assertUser(u, expected);
+  assert.ok([...u.name].length >= 1 && [...u.name].length <= 80, `USER.name in ${show(u)}`);
+  assert.match(u.org, /^[a-z0-9][a-z0-9._~-]{0,63}$/, `USER.org in ${show(u)}`);
+}
+
 // The `session` object of a `joined` reply: hands, floor, timer, open poll, agenda, breakouts, locked.
+// Every USER it names is well-formed (the extension's `roles` and breakout groups included).
 export function assertSession(session) {
   assert.equal(typeof session, 'object', `session: ${show(session)}`);
   assert.ok(session !== null, 'session is null');
@@ -123,8 +131,14 @@ export function assertSession(session) {
     assert.ok(key in session, `session without ${key}: ${show(session)}`);
   }
   assert.ok(Array.isArray(session.hands), `session.hands: ${show(session)}`);
-  session.hands.forEach((u) => assertUser(u));
-  if (session.floor !== null) assertUser(session.floor);
+  session.hands.forEach((u) => assertWellFormedUser(u));
+  if (session.floor !== null) assertWellFormedUser(session.floor);
+  for (const entry of session.roles ?? []) assertWellFormedUser(entry.user);
+  for (const group of session.breakouts?.groups ?? []) {
+    assert.ok(Array.isArray(group.members), `session.breakouts group members: ${show(session)}`);
+    group.members.forEach((u) => assertWellFormedUser(u));
+  }
+  for (const u of session.breakouts?.late ?? []) assertWellFormedUser(u);
   if (session.poll !== null) assertPollObject(session.poll);
   assert.equal(typeof session.locked, 'boolean', `session.locked: ${show(session)}`);
   return session;

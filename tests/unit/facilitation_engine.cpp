@@ -48,12 +48,16 @@ TEST_CASE("facilitation: roles are changed by the owner and facilitators only", 
     REQUIRE(r.error_of(r.fran, p::SetRole{r.room.id, r.owner.id, p::Role::observer}) == p::ErrorCode::forbidden);
     REQUIRE(r.error_of(r.owner, p::SetRole{r.room.id, r.owner.id, p::Role::member}) == p::ErrorCode::forbidden);
   }
-  SECTION("an unknown user is not_found; the same role again changes nothing") {
+  SECTION("an unknown user is not_found; the same role again changes nothing but is announced") {
     REQUIRE(r.error_of(r.owner, p::SetRole{r.room.id, "u-nobody", p::Role::facilitator}) == p::ErrorCode::not_found);
     auto out = r.run(r.owner, p::SetRole{r.room.id, r.fran.id, p::Role::facilitator});
     REQUIRE_FALSE(out.error);
     REQUIRE_FALSE(out.changed);
-    REQUIRE(out.events.empty());
+    REQUIRE(out.events.size() == 1);  // facilitation.md: everyone gets the role event
+    REQUIRE(out.events[0].only_users.empty());
+    auto event = parse(out.events[0].payload);
+    REQUIRE(str(event["user"]["id"]) == r.fran.id);
+    REQUIRE(str(event["role"]) == "facilitator");
   }
   SECTION("making someone an observer takes them out of the queue and off the floor") {
     r.run(r.amir, p::Hand{r.room.id, true});
@@ -82,13 +86,19 @@ TEST_CASE("facilitation: raised hands queue in order", "[facilitation]") {
   REQUIRE(user_ids(event["queue"]) == std::vector<std::string>{r.amir.id, r.cal.id, r.fran.id});
   REQUIRE(str(event["queue"][0]["name"]) == r.amir.name);
 
-  SECTION("raising twice keeps the place; lowering leaves the queue") {
+  SECTION("raising twice keeps the place; lowering leaves the queue; no-ops still tell everyone") {
     auto again = r.run(r.amir, p::Hand{r.room.id, true});
     REQUIRE_FALSE(again.changed);
-    REQUIRE(again.events.empty());
+    REQUIRE(again.events.size() == 1);  // facilitation.md: everyone gets `hands`
+    REQUIRE(again.events[0].only_users.empty());
+    REQUIRE(user_ids(parse(again.events[0].payload)["queue"]) ==
+            std::vector<std::string>{r.amir.id, r.cal.id, r.fran.id});
     out = r.run(r.cal, p::Hand{r.room.id, false});
     REQUIRE(user_ids(parse(out.events[0].payload)["queue"]) == std::vector<std::string>{r.amir.id, r.fran.id});
-    REQUIRE_FALSE(r.run(r.bea, p::Hand{r.room.id, false}).changed);
+    auto lowered = r.run(r.bea, p::Hand{r.room.id, false});
+    REQUIRE_FALSE(lowered.changed);
+    REQUIRE(lowered.events.size() == 1);
+    REQUIRE(user_ids(parse(lowered.events[0].payload)["queue"]) == std::vector<std::string>{r.amir.id, r.fran.id});
   }
   SECTION("forbidden: observers raise no hand") {
     REQUIRE(r.error_of(r.obi, p::Hand{r.room.id, true}) == p::ErrorCode::forbidden);
@@ -122,7 +132,10 @@ TEST_CASE("facilitation: the floor goes to the next hand or to a named user", "[
   REQUIRE(out.events.size() == 1);
   REQUIRE(parse(out.events[0].payload)["user"].IsNull());
   REQUIRE_FALSE(r.state.floor);
-  REQUIRE_FALSE(r.run(r.fran, p::Floor{r.room.id, std::nullopt}).changed);
+  out = r.run(r.fran, p::Floor{r.room.id, std::nullopt});  // nobody again: nothing saved, still told
+  REQUIRE_FALSE(out.changed);
+  REQUIRE(out.events.size() == 1);
+  REQUIRE(parse(out.events[0].payload)["user"].IsNull());
 
   REQUIRE(r.error_of(r.amir, p::Floor{r.room.id, std::nullopt}) == p::ErrorCode::forbidden);
   REQUIRE(r.error_of(r.obi, p::Floor{r.room.id, r.amir.id}) == p::ErrorCode::forbidden);
@@ -243,7 +256,12 @@ TEST_CASE("facilitation: polls count one ballot per user", "[facilitation]") {
   REQUIRE(event["poll"]["voters"].GetInt() == 3);
   REQUIRE(event["poll"]["counts"][0].GetInt() == 0);
   REQUIRE(event["poll"]["counts"][2].GetInt() == 3);
-  REQUIRE_FALSE(r.run(r.amir, p::Vote{r.room.id, "p1", {2}}).changed);  // same ballot: nothing new
+  out = r.run(r.amir, p::Vote{r.room.id, "p1", {2}});  // same ballot: nothing new, but confirmed
+  REQUIRE_FALSE(out.changed);
+  REQUIRE(out.events.size() == 1);
+  event = parse(out.events[0].payload);
+  REQUIRE(event["poll"]["voters"].GetInt() == 3);
+  REQUIRE(event["poll"]["counts"][2].GetInt() == 3);
 
   SECTION("bad ballots") {
     REQUIRE(r.error_of(r.amir, p::Vote{r.room.id, "p1", {}}) == p::ErrorCode::bad_request);
@@ -428,9 +446,13 @@ TEST_CASE("facilitation: breakout sizes, strategies and refusals", "[facilitatio
     std::sort(sizes.begin(), sizes.end());
     REQUIRE(sizes == std::vector<std::size_t>{2, 2, 3, 3});
   }
-  SECTION("more groups than people: no empty groups") {
+  SECTION("more groups than people: exactly the groups asked for, some empty") {
     auto out = r.run(r.fran, breakout(r.room.id, 50, std::nullopt));
-    REQUIRE(out.rooms_to_create.size() == 10);
+    REQUIRE(out.rooms_to_create.size() == 50);
+    REQUIRE(r.state.breakouts.groups.size() == 50);
+    auto d = delivered(out);
+    REQUIRE(d.group_events.size() == 10);  // one each: nobody gets an empty group's event
+    REQUIRE(d.overview["groups"].Size() == 50);
   }
   SECTION("manual: assigned places kept, the rest to the smallest groups") {
     auto open = breakout(r.room.id, 3, std::nullopt, p::BreakoutStrategy::manual);
@@ -481,7 +503,11 @@ TEST_CASE("facilitation: breakout sizes, strategies and refusals", "[facilitatio
     REQUIRE(group.error_of(group.fran, breakout(group.room.id, 2, std::nullopt)) == p::ErrorCode::bad_request);
     Room empty;
     empty.present.clear();
-    REQUIRE(empty.error_of(empty.fran, breakout(empty.room.id, 2, std::nullopt)) == p::ErrorCode::conflict);
+    // By size there is nothing to size the groups by; `groups:2` makes two empty groups.
+    REQUIRE(empty.error_of(empty.fran, breakout(empty.room.id, std::nullopt, 2)) == p::ErrorCode::conflict);
+    auto out = empty.run(empty.fran, breakout(empty.room.id, 2, std::nullopt));
+    REQUIRE(out.rooms_to_create.size() == 2);
+    REQUIRE(empty.state.breakouts.groups == std::vector<f::BreakoutGroup>{{"housing~1", {}}, {"housing~2", {}}});
   }
   SECTION("the same seed gives the same groups") {
     Room twin = r;
@@ -505,11 +531,15 @@ TEST_CASE("facilitation: the agenda is set and moved, clamped at its ends", "[fa
   REQUIRE(event["items"][1]["minutes"].GetInt() == 20);
   REQUIRE(event["current"].GetInt() == 0);
 
-  REQUIRE_FALSE(r.run(r.fran, p::AgendaMove{r.room.id, false}).changed);  // already first
+  out = r.run(r.fran, p::AgendaMove{r.room.id, false});  // already first: stays, everyone told
+  REQUIRE_FALSE(out.changed);
+  REQUIRE(parse(out.events.at(0).payload)["current"].GetInt() == 0);
   out = r.run(r.fran, p::AgendaMove{r.room.id, true});
   REQUIRE(parse(out.events.at(0).payload)["current"].GetInt() == 1);
   r.run(r.owner, p::AgendaMove{r.room.id, true});
-  REQUIRE_FALSE(r.run(r.fran, p::AgendaMove{r.room.id, true}).changed);  // already last
+  out = r.run(r.fran, p::AgendaMove{r.room.id, true});  // already last
+  REQUIRE_FALSE(out.changed);
+  REQUIRE(parse(out.events.at(0).payload)["current"].GetInt() == 2);
   REQUIRE(r.state.agenda_current == 2);
   out = r.run(r.fran, p::AgendaMove{r.room.id, false});
   REQUIRE(parse(out.events.at(0).payload)["current"].GetInt() == 1);
@@ -542,7 +572,9 @@ TEST_CASE("facilitation: lock and who may send", "[facilitation]") {
   REQUIRE_FALSE(f::may_send(r.state, r.room, r.obi.id));
   REQUIRE(f::may_send(r.state, r.room, r.fran.id));
   REQUIRE(f::may_send(r.state, r.room, r.owner.id));
-  REQUIRE_FALSE(r.run(r.owner, p::Lock{r.room.id, true}).changed);
+  out = r.run(r.owner, p::Lock{r.room.id, true});
+  REQUIRE_FALSE(out.changed);
+  REQUIRE(parse(out.events.at(0).payload)["locked"].GetBool());
 
   r.run(r.owner, p::Lock{r.room.id, false});
   REQUIRE(f::may_send(r.state, r.room, r.amir.id));
