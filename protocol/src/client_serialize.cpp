@@ -82,6 +82,8 @@ std::string client_frame_json(const OptRequestId& id, const Create& frame) {
   member(out, "room", frame.room);
   member(out, "title", frame.title);
   member(out, "kind", to_string(frame.kind));
+  if (frame.visibility) member(out, "visibility", to_string(*frame.visibility));
+  optional_member(out, "label", frame.label);
   return out.finish();
 }
 

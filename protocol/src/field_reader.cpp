@@ -231,4 +231,19 @@ bool is_valid_user_id(std::string_view id) {
   return is_valid_utf8(id) && detail::within(id, detail::kUserIdLength) && !detail::has_ascii_control(id);
 }
 
+std::string trim_blank(std::string_view text) {
+  if (!is_valid_utf8(text)) return std::string(text);  // not text: nothing is blank in it
+  std::size_t first = std::string_view::npos;  // where the first non-blank code point starts
+  std::size_t end = 0;                         // where the last non-blank code point ends
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t start = pos;
+    if (detail::is_blank(detail::next_code_point(text, pos))) continue;
+    if (first == std::string_view::npos) first = start;
+    end = pos;
+  }
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, end - first));
+}
+
 }  // namespace outloud::protocol

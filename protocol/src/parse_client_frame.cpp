@@ -130,6 +130,9 @@ ClientBody read_create(const FieldReader& f, const ParseLimits&) {
       reject("field 'kind' must be one of room, session");
     }
   }
+  static constexpr std::array<std::string_view, 2> kVisibilities = {"open", "private"};
+  if (f.present("visibility")) create.visibility = static_cast<Visibility>(choice(f, "visibility", kVisibilities));
+  create.label = f.optional_string("label", {1, 64});
   return create;
 }
 
@@ -375,7 +378,10 @@ ClientBody read_invite(const FieldReader& f, const ParseLimits&) {
   invite.uses = static_cast<int>(f.optional_integer("uses", 1, 1000).value_or(1));
   invite.hours = static_cast<int>(f.optional_integer("hours", 1, 8760).value_or(72));
   if (invite.guest && !invite.room) reject("field 'room' is required for a guest (a guest is invited into one room)");
-  if (invite.guest && invite.role != Role::member) reject("field 'role' must be member for a guest");
+  // access.md: "a guest is never made owner or facilitator"; an observer guest listens in.
+  if (invite.guest && invite.role != Role::member && invite.role != Role::observer) {
+    reject("field 'role' must be member or observer for a guest");
+  }
   return invite;
 }
 

@@ -135,7 +135,8 @@ void Accounts::invite(const Identity& who, InviteRequest request, std::optional<
   }
   if (request.role == protocol::Role::owner) return done(invalid("role: a room has one owner, its creator"));
   if (request.guest && !request.room) return done(invalid("a guest is invited into one room"));
-  if (request.guest) request.role = protocol::Role::member;  // a guest is never owner or facilitator
+  // A guest is never owner or facilitator (the frame refuses it; this holds for any caller).
+  if (request.guest && request.role == protocol::Role::facilitator) request.role = protocol::Role::member;
   auto impl = impl_;
   impl->fresh<CreatedInvitation>(who, std::move(done), [impl, request = std::move(request), room_role](
                                                            Account me, Callback<CreatedInvitation> done) {
@@ -232,7 +233,12 @@ void Accounts::ensure_member(const protocol::Room& room, const protocol::User& u
 void Accounts::add_member(const Identity& who, const protocol::Room& room, std::string user, protocol::Role role,
                           std::optional<std::string> reason, Callback<MemberView> done) {
   if (role == protocol::Role::owner) return done(invalid("role: a room has one owner, its creator"));
-  if (reason && (reason->empty() || reason->size() > 1000)) return done(invalid("reason: 1 to 1000 bytes"));
+  if (reason) {
+    // A reason of spaces is no reason: refused, never recorded.
+    reason = protocol::trim_blank(*reason);
+    if (reason->empty()) return done(invalid("reason: must not be blank: say why they are let in"));
+    if (reason->size() > 1000) return done(invalid("reason: 1 to 1000 bytes"));
+  }
   auto impl = impl_;
   impl->store.get_account(user, [impl, me = who.account, room, role, reason = std::move(reason),
                                  done = std::move(done)](Result<std::optional<Account>> target) mutable {
@@ -261,7 +267,9 @@ void Accounts::add_member(const Identity& who, const protocol::Room& room, std::
       }
       const bool role_change = existing.value() && existing.value()->role != role;
       const bool added = !existing.value();
-      impl->store.put_member(member, [impl, me, person, added, role_change, done = std::move(done)](
+      std::optional<protocol::Role> previous;
+      if (existing.value()) previous = existing.value()->role;
+      impl->store.put_member(member, [impl, me, person, added, previous, role_change, done = std::move(done)](
                                          Result<Membership> stored) mutable {
         if (!stored) return done(stored.error());
         const auto& m = stored.value();
@@ -273,7 +281,7 @@ void Accounts::add_member(const Identity& who, const protocol::Room& room, std::
           impl->record(me.user, kAuditRoleChanged, m.user,
                        "room " + m.room + " now " + std::string(protocol::to_string(m.role)));
         }
-        MemberView view{m, person.user, std::nullopt};
+        MemberView view{m, person.user, std::nullopt, added, previous};
         if (m.sponsor) view.sponsor = m.sponsor == me.user.id ? std::optional(me.user) : std::nullopt;
         if (!m.sponsor || view.sponsor) return done(std::move(view));
         impl->store.get_account(*m.sponsor, [view, done = std::move(done)](Result<std::optional<Account>> sponsor) mutable {
@@ -296,6 +304,25 @@ void Accounts::remove_member(const Identity& who, const protocol::Room& room, st
   });
 }
 
+void Accounts::record_role_change(const Identity& who, std::string room, std::optional<std::string> membership_room,
+                                  std::string user, protocol::Role role, Callback<Unit> done) {
+  auto impl = impl_;
+  impl->record(who.account.user, kAuditRoleChanged, user, "room " + room + " now " + std::string(protocol::to_string(role)));
+  if (!membership_room) return done(Unit{});
+  impl->store.get_member(*membership_room, user, [impl, role, done = std::move(done)](
+                                                     Result<std::optional<Membership>> existing) mutable {
+    if (!existing) return done(existing.error());
+    // Someone who is no member (any more) stays none: a role is no way into a room.
+    if (!existing.value() || existing.value()->role == role) return done(Unit{});
+    auto member = *existing.value();
+    member.role = role;
+    impl->store.put_member(std::move(member), [done = std::move(done)](Result<Membership> stored) mutable {
+      if (!stored) return done(stored.error());
+      done(Unit{});
+    });
+  });
+}
+
 void Accounts::members(std::string room, Callback<std::vector<MemberView>> done) {
   auto impl = impl_;
   impl->store.list_members(std::move(room), impl->options.max_list, [impl, done = std::move(done)](
@@ -311,7 +338,7 @@ void Accounts::members(std::string room, Callback<std::vector<MemberView>> done)
       std::vector<MemberView> views;
       views.reserve(list.size());
       for (auto& m : list) {
-        MemberView view{m, users[m.user], std::nullopt};
+        MemberView view{m, users[m.user], std::nullopt, false, std::nullopt};
         if (m.sponsor) view.sponsor = users[*m.sponsor];
         views.push_back(std::move(view));
       }

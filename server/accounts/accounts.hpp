@@ -84,6 +84,10 @@ struct MemberView {
   Membership membership;
   protocol::User user;
   std::optional<protocol::User> sponsor;
+  // Set by add_member only: whether the person was new to the room, and their role before (as
+  // the membership held it) when they were not.
+  bool added = false;
+  std::optional<protocol::Role> previous_role;
 };
 
 // The service's settings; its limits (limits::Accounts, with their defaults) are members through the base.
@@ -155,11 +159,19 @@ class Accounts {
   void ensure_member(const protocol::Room& room, const protocol::User& user, protocol::Role role,
                      Callback<Membership> done);
   // Adds or changes `user` in `room`: from another organisation than the room's it needs `reason`
-  // (else bad_request) and `who` is recorded as sponsor; a guest is never owner or facilitator.
+  // (else bad_request; a blank one is no reason, and a reason is kept without its surrounding
+  // blanks) and `who` is recorded as sponsor; a guest is never owner or facilitator. Audits
+  // `member_added` (with the role, sponsor and reason) or, for a member whose role changes,
+  // `role_changed`.
   void add_member(const Identity& who, const protocol::Room& room, std::string user, protocol::Role role,
                   std::optional<std::string> reason, Callback<MemberView> done);
   void remove_member(const Identity& who, const protocol::Room& room, std::string user, Callback<Membership> done);
   void members(std::string room, Callback<std::vector<MemberView>> done);
+  // A role given with the `role` frame (the hub has applied it): audited `role_changed` ("room R now
+  // ROLE"), and the membership of `membership_room` (the room, or a breakout group's session; none
+  // for a role in a breakout group alone) follows, so `members` and later `add`s see it.
+  void record_role_change(const Identity& who, std::string room, std::optional<std::string> membership_room,
+                          std::string user, protocol::Role role, Callback<Unit> done);
 
   // ---- audit ----
   // Appends an event (fire and forget: a failure is logged).

@@ -84,7 +84,9 @@ void Accounts::redeem(std::string code, std::string name, Callback<SignedIn> don
       // The inviter vouched for this person in that room: recorded as the sponsor.
       Membership member{*invitation.room,
                         account.user.id,
-                        account.user.guest ? protocol::Role::member : invitation.role,
+                        // Never a guest facilitator, even from an invitation made before the rule.
+                        account.user.guest && invitation.role == protocol::Role::facilitator ? protocol::Role::member
+                                                                                             : invitation.role,
                         invitation.created_by,
                         std::string("invitation"),
                         impl->now()};

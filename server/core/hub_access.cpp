@@ -45,6 +45,28 @@ const std::string& access_room_id(const p::Room& room) {
   return room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
 }
 
+// The facilitation `role` command, also for `member`: someone added to the room (a membership) who
+// has not joined it yet, whom the engine does not know as a participant. The engine's own rules and
+// events apply (the owner's role is neither given nor taken, only leaders give roles, an observer
+// leaves the queue and the floor); the participants stay those who joined, for the record.
+facilitation::Outcome give_role(const facilitation::SessionState& state, const facilitation::Context& context,
+                                const p::User& actor, const p::SetRole& set, const std::optional<p::User>& member) {
+  const auto known = [&set](const p::User& user) { return user.id == set.user; };
+  const bool participant = std::any_of(state.participants.begin(), state.participants.end(), known) ||
+                           std::any_of(context.present.begin(), context.present.end(),
+                                       [&set](const p::PresenceEntry& entry) { return entry.user.id == set.user; });
+  if (participant || !member || member->id != set.user) return facilitation::apply(state, context, actor, p::ClientBody(set));
+  auto with_member = state;
+  with_member.participants.push_back(*member);
+  auto outcome = facilitation::apply(with_member, context, actor, p::ClientBody(set));
+  if (outcome.error || !outcome.changed) {
+    outcome.state = state;
+    return outcome;
+  }
+  std::erase_if(outcome.state.participants, known);
+  return outcome;
+}
+
 }  // namespace
 
 // ---- start, sign-in, sign-out ----
@@ -284,14 +306,20 @@ void Hub::Impl::on_invite(std::uint64_t conn_id, const Request& re, const p::Inv
   });
 }
 
-void Hub::Impl::on_room_settings(std::uint64_t conn_id, const Request& re, const p::RoomSettings& settings) {
-  if (settings.label && std::find(options_.labels.begin(), options_.labels.end(), *settings.label) == options_.labels.end()) {
+std::optional<std::string> Hub::Impl::settings_refusal(const std::optional<std::string>& label,
+                                                       const std::optional<p::Visibility>& visibility) const {
+  if (label && std::find(options_.labels.begin(), options_.labels.end(), *label) == options_.labels.end()) {
     std::string allowed;
-    for (const auto& label : options_.labels) allowed += (allowed.empty() ? "" : ", ") + label;
-    return fail(conn_id, re, p::ErrorCode::bad_request, "field 'label' must be one of " + allowed);
+    for (const auto& each : options_.labels) allowed += (allowed.empty() ? "" : ", ") + each;
+    return "field 'label' must be one of " + allowed;
   }
-  if (!accounts_mode() && settings.visibility == p::Visibility::private_) {
-    return fail(conn_id, re, p::ErrorCode::bad_request, "private rooms need --auth accounts");
+  if (!accounts_mode() && visibility == p::Visibility::private_) return "private rooms need --auth accounts";
+  return std::nullopt;
+}
+
+void Hub::Impl::on_room_settings(std::uint64_t conn_id, const Request& re, const p::RoomSettings& settings) {
+  if (auto refusal = settings_refusal(settings.label, settings.visibility)) {
+    return fail(conn_id, re, p::ErrorCode::bad_request, *refusal);
   }
   const auto actor = *connection(conn_id)->user;
   with_visible_room(conn_id, re, settings.room, [this, conn_id, re, settings, actor](RoomAccess access) {
@@ -349,7 +377,9 @@ void Hub::Impl::on_members(std::uint64_t conn_id, const Request& re, const p::Li
                 std::vector<p::MemberInfo> infos;
                 for (const auto& view : members) {
                   auto info = member_info(view, room);
-                  info.role = facilitation::role_of(state, room, info.user.id);
+                  // Until their first join gives it, an invitation's role is the membership's.
+                  const p::Role given = facilitation::role_of(state, room, info.user.id);
+                  if (given != p::Role::member || info.role == p::Role::owner) info.role = given;
                   infos.push_back(std::move(info));
                 }
                 reply(conn_id, re, p::members_frame(re, room.id, infos));
@@ -358,6 +388,10 @@ void Hub::Impl::on_members(std::uint64_t conn_id, const Request& re, const p::Li
   });
 }
 
+// Adding is one change as far as the room can tell: the membership is stored (every refusal comes
+// from that step, before anything changed), then the role it gives takes effect in the room (where
+// roles count: observers cannot send, facilitators lead) — also for someone who never joined — and
+// only then are the room and the adder told.
 void Hub::Impl::on_add(std::uint64_t conn_id, const Request& re, const p::AddMember& add) {
   const accounts::Identity who = *connection(conn_id)->identity;
   with_visible_room(conn_id, re, add.room, [this, conn_id, re, add, who](RoomAccess access) {
@@ -371,23 +405,36 @@ void Hub::Impl::on_add(std::uint64_t conn_id, const Request& re, const p::AddMem
           who, room, add.user, add.role, add.reason,
           on_strand<accounts::MemberView>([this, conn_id, re, who, room](Result<accounts::MemberView> added) {
             if (!added) return fail(conn_id, re, added.error());
-            const auto info = member_info(added.value(), room);
-            publish_event(room.id, p::member_event(room.id, info, p::MemberEvent::add));
-            // The facilitation role follows the membership's (facilitator and observer live there).
+            const auto view = added.value();
+            const auto info = member_info(view, room);
             const p::SetRole set{room.id, info.user.id, info.role};
+            const auto actor = who.account.user;
             transact(
                 room.id,
-                [actor = who.account.user, set](const facilitation::SessionState& state, const p::Room& meta,
-                                                const std::vector<p::PresenceEntry>&) {
+                [this, actor, set, person = info.user](const facilitation::SessionState& state, const p::Room& meta,
+                                                       const std::vector<p::PresenceEntry>&) {
                   if (facilitation::role_of(state, meta, set.user) == set.role) return facilitation::Outcome{};
-                  return facilitation::apply(state, facilitation::Context{meta, now_ms(), {}, 0}, actor, p::ClientBody(set));
+                  return give_role(state, session_context(meta), actor, set, person);
                 },
                 false,
-                [this, conn_id, re, room, actor = who.account.user](Result<facilitation::Outcome> outcome) {
+                [this, conn_id, re, room, who, view, info](Result<facilitation::Outcome> outcome) {
                   if (!outcome) return fail(conn_id, re, outcome.error());
                   if (outcome.value().error) return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
-                  if (!outcome.value().changed) return reply(conn_id, re, p::ok_frame(re));
-                  carry_out(room.id, actor, std::move(outcome.value()), [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
+                  auto finish = [this, conn_id, re, room, info] {
+                    publish_event(room.id, p::member_event(room.id, info, p::MemberEvent::add));
+                    reply(conn_id, re, p::ok_frame(re));
+                  };
+                  if (!outcome.value().changed) return finish();
+                  // The membership kept the role it had while the room's was another (a role given
+                  // before roles were kept in both): the change is audited here, as add_member did not.
+                  if (!view.added && view.previous_role == info.role) {
+                    backends_.accounts->record(who.account.user, accounts::kAuditRoleChanged, info.user.id,
+                                               "room " + room.id + " now " + std::string(p::to_string(info.role)));
+                  }
+                  if (!outcome.value().state.breakouts.rooms.empty()) {
+                    sync_group_roles(room.id, outcome.value().state.breakouts.rooms, [] {});
+                  }
+                  carry_out(room.id, who.account.user, std::move(outcome.value()), finish);
                 });
           }));
     });
@@ -420,19 +467,103 @@ void Hub::Impl::on_remove(std::uint64_t conn_id, const Request& re, const p::Rem
   });
 }
 
+// In accounts mode the `role` frame is the facilitation command with what only accounts know: a
+// guest is never made owner or facilitator, a member added who has not joined yet can be given a
+// role, the change is audited (`role_changed`), and the membership follows it.
 void Hub::Impl::on_set_role(std::uint64_t conn_id, const Request& re, const p::SetRole& set) {
-  if (!accounts_mode() || set.role == p::Role::member || set.role == p::Role::observer) {
-    return on_facilitation(conn_id, re, p::ClientBody(set));
+  if (!accounts_mode()) return on_facilitation(conn_id, re, p::ClientBody(set));
+  if (!is_active_member(conn_id, set.room)) {
+    return fail(conn_id, re, p::ErrorCode::forbidden, "join room '" + set.room + "' first");
   }
-  // A guest is never made owner or facilitator.
+  const accounts::Identity who = *connection(conn_id)->identity;
+  const p::Room meta = local_room(set.room)->meta;
   backends_.accounts->get_account(set.user, on_strand<std::optional<accounts::Account>>(
-      [this, conn_id, re, set](Result<std::optional<accounts::Account>> target) {
+      [this, conn_id, re, set, who, meta](Result<std::optional<accounts::Account>> target) {
         if (!connection(conn_id)) return;
         if (!target) return fail(conn_id, re, target.error());
-        if (target.value() && target.value()->user.guest) {
+        const bool leading = set.role == p::Role::owner || set.role == p::Role::facilitator;
+        if (leading && target.value() && target.value()->user.guest) {
           return fail(conn_id, re, p::ErrorCode::forbidden, "a guest is never made owner or facilitator");
         }
-        on_facilitation(conn_id, re, p::ClientBody(set));
+        const std::string walls = access_room_id(meta);
+        backends_.accounts->membership(walls, set.user, on_strand<std::optional<accounts::Membership>>(
+            [this, conn_id, re, set, who, meta, walls, account = target.value()](
+                Result<std::optional<accounts::Membership>> membership) {
+              if (!connection(conn_id)) return;
+              if (!membership) return fail(conn_id, re, membership.error());
+              std::optional<p::User> member;
+              if (membership.value() && account) member = account->user;
+              const auto actor = who.account.user;
+              transact(
+                  set.room,
+                  [this, actor, set, member](const facilitation::SessionState& state, const p::Room& room,
+                                             const std::vector<p::PresenceEntry>&) {
+                    return give_role(state, session_context(room), actor, set, member);
+                  },
+                  false,
+                  [this, conn_id, re, set, who, meta, walls](Result<facilitation::Outcome> outcome) {
+                    if (!outcome) return fail(conn_id, re, outcome.error());
+                    if (outcome.value().error) {
+                      return fail(conn_id, re, *outcome.value().error, outcome.value().error_message);
+                    }
+                    if (!outcome.value().changed) {  // the same role again: everyone is told it, nothing kept
+                      return carry_out(set.room, who.account.user, std::move(outcome.value()),
+                                       [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
+                    }
+                    if (!outcome.value().state.breakouts.rooms.empty()) {
+                      sync_group_roles(set.room, outcome.value().state.breakouts.rooms, [] {});
+                    }
+                    // A breakout group's roles are its own: the session's membership stays as it is.
+                    // The reply waits for the membership, so a request after it sees the new role.
+                    const bool group = meta.kind == p::RoomKind::breakout;
+                    backends_.accounts->record_role_change(
+                        who, set.room, group ? std::nullopt : std::optional<std::string>(walls), set.user, set.role,
+                        on_strand<backend::Unit>([this, conn_id, re, room = set.room, actor = who.account.user,
+                                                  outcome = std::move(outcome.value())](Result<backend::Unit> kept) mutable {
+                          if (!kept) log::warn("membership role in %s not kept: %s", room.c_str(), kept.error().message.c_str());
+                          carry_out(room, actor, std::move(outcome), [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
+                        }));
+                  });
+            }));
+      }));
+}
+
+void Hub::Impl::give_membership_role(const p::Room& room, const p::User& user, p::Role role,
+                                     std::function<void(std::optional<backend::Error>)> done) {
+  // Given as the owner would give it (the owner's account names them in the room's state and
+  // record); a role the room gives already (one changed since) stays.
+  backends_.accounts->get_account(room.created_by, on_strand<std::optional<accounts::Account>>(
+      [this, room, user, role, done](Result<std::optional<accounts::Account>> account) {
+        if (!account) return done(account.error());
+        const p::User owner = account.value() ? account.value()->user : p::User{room.created_by, room.created_by, room.org};
+        const p::SetRole set{room.id, user.id, role};
+        transact(
+            room.id,
+            [this, owner, set, user](const facilitation::SessionState& state, const p::Room& meta,
+                                     const std::vector<p::PresenceEntry>&) {
+              if (facilitation::role_of(state, meta, user.id) != p::Role::member) return facilitation::Outcome{};
+              auto outcome = give_role(state, session_context(meta), owner, set, user);
+              // The owner gave nothing in person: they take part only if they had.
+              const auto is_owner = [&owner](const p::User& u) { return u.id == owner.id; };
+              if (std::none_of(state.participants.begin(), state.participants.end(), is_owner)) {
+                std::erase_if(outcome.state.participants, is_owner);
+              }
+              return outcome;
+            },
+            false,
+            [this, room = room.id, owner, done](Result<facilitation::Outcome> outcome) {
+              // Not given, the person would have more say than invited to: the join fails instead.
+              if (!outcome) return done(outcome.error());
+              if (outcome.value().error) {
+                log::warn("invited role not given in %s: %s", room.c_str(), outcome.value().error_message.c_str());
+                return done(backend::Error{p::ErrorCode::unavailable, "your role in this room could not be given; try again"});
+              }
+              if (!outcome.value().changed) return done(std::nullopt);
+              if (!outcome.value().state.breakouts.rooms.empty()) {
+                sync_group_roles(room, outcome.value().state.breakouts.rooms, [] {});
+              }
+              carry_out(room, owner, std::move(outcome.value()), [done] { done(std::nullopt); });
+            });
       }));
 }
 

@@ -275,6 +275,13 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_remove(std::uint64_t conn_id, const Request& re, const p::RemoveMember& remove);
   void on_invite(std::uint64_t conn_id, const Request& re, const p::Invite& invite);
   void on_set_role(std::uint64_t conn_id, const Request& re, const p::SetRole& set);
+  // Why a room's `label` or `visibility` (at `create` or by `room`) is refused, if it is.
+  std::optional<std::string> settings_refusal(const std::optional<std::string>& label,
+                                              const std::optional<p::Visibility>& visibility) const;
+  // A membership's role (an invitation's facilitator or observer) made the room's, unless the room
+  // already gives the person a role; then `done`, with the error if it could not be given.
+  void give_membership_role(const p::Room& room, const p::User& user, p::Role role,
+                            std::function<void(std::optional<backend::Error>)> done);
   void publish_control(const std::string& room, std::string json);
   void on_control(const backend::BusEvent& event);
   void close_session(const std::string& session_id);
@@ -287,6 +294,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void with_ready_room(const std::string& room, std::function<void(LocalRoom*, std::optional<backend::Error>)> next);
   void prepare_room(const std::string& room);
   void finish_prepare(const std::string& room, bool ok);
+  // The room found and visible: present, then the snapshot.
+  void join_enter(std::uint64_t conn_id, Request re, p::Join join);
   void join_read_snapshot(std::uint64_t conn_id, Request re, p::Join join);
   void join_finish(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);
   void join_reply(std::uint64_t conn_id, Request re, p::Join join, backend::Page page, bool recovered);

@@ -40,6 +40,24 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const Request& re, const p::Join&
                                           if (!member) log::warn("membership of %s not stored", room.c_str());
                                         });
     }
+    auto enter = [this, conn_id, re, join] { join_enter(conn_id, re, join); };
+    // Invited as facilitator or observer: the room's role is given before the first `joined`.
+    if (accounts_mode() && access.membership && access.room.kind != p::RoomKind::breakout &&
+        (access.membership->role == p::Role::facilitator || access.membership->role == p::Role::observer)) {
+      return give_membership_role(access.room, *conn->user, access.membership->role,
+                                  [this, conn_id, re, join, enter](std::optional<backend::Error> error) {
+                                    auto* conn = connection(conn_id);
+                                    if (!conn || !conn->rooms.count(join.room)) return;
+                                    if (!error) return enter();
+                                    abandon_join(conn_id, join.room);
+                                    fail(conn_id, re, *error);
+                                  });
+    }
+    enter();
+  });
+}
+
+void Hub::Impl::join_enter(std::uint64_t conn_id, Request re, p::Join join) {
     with_ready_room(join.room, [this, conn_id, re, join](LocalRoom* local, std::optional<backend::Error> error) {
       auto* conn = connection(conn_id);
       if (!conn || !conn->rooms.count(join.room)) {
@@ -78,7 +96,6 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const Request& re, const p::Join&
                                 join_read_snapshot(conn_id, re, join);
                               }));
     });
-  });
 }
 
 void Hub::Impl::join_read_snapshot(std::uint64_t conn_id, Request re, p::Join join) {

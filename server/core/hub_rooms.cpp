@@ -1,5 +1,7 @@
 // Rooms: creating, listing, and opening one on this node (subscribed, its sequencer primed)
 // before anyone joins it here; closing it when its last member here is gone.
+#include <algorithm>
+
 #include "server/core/hub_impl.hpp"
 #include "server/core/log.hpp"
 
@@ -10,6 +12,10 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
     return fail(conn_id, re, p::ErrorCode::forbidden,
                 "room ids ending in ~<number> are reserved for the breakout groups of a session");
   }
+  // The settings a room may be born with are checked as the `room` frame checks them.
+  if (auto refusal = settings_refusal(create.label, create.visibility)) {
+    return fail(conn_id, re, p::ErrorCode::bad_request, *refusal);
+  }
   const auto user = *connection(conn_id)->user;
   if (user.guest) return fail(conn_id, re, p::ErrorCode::forbidden, "guests cannot create rooms");
   admit_create(conn_id, re, [this, conn_id, re, create, user] {
@@ -17,10 +23,24 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
                  std::nullopt};
     room.org = user.org;
     room.label = options_.labels.empty() ? p::kDefaultLabel : options_.labels.front();
+    // Born private, a room is never announced to anyone who may not see it (announce_room).
+    if (create.visibility) room.visibility = *create.visibility;
+    if (create.label) room.label = *create.label;
+    // Settings other than the defaults go on the audit log as the `room` frame's changes do.
+    std::string settings;
+    if (room.visibility != p::Visibility::open) settings += "; visibility " + std::string(p::to_string(room.visibility));
+    if (create.label) settings += "; label " + room.label;
     ++creates_in_flight_;
-    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user](Result<p::Room> created) {
+    backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user, settings](Result<p::Room> created) {
                                   --creates_in_flight_;
                                   if (!created) return fail(conn_id, re, created.error());
+                                  // The session names its owner as they are now, before they first join.
+                                  transact(created.value().id,
+                                           [user](const facilitation::SessionState& state, const p::Room& meta,
+                                                  const std::vector<p::PresenceEntry>&) {
+                                             return facilitation::note_owner(state, meta, user);
+                                           },
+                                           false, [](Result<facilitation::Outcome>) {});
                                   if (!accounts_mode()) {
                                     announce_room(created.value());
                                     return reply(conn_id, re, p::created_frame(re, created.value()));
@@ -28,9 +48,14 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
                                   // The creator is the room's first member, as its owner.
                                   backends_.accounts->ensure_member(
                                       created.value(), user, p::Role::owner,
-                                      on_strand<accounts::Membership>([this, conn_id, re, room = created.value()](
+                                      on_strand<accounts::Membership>([this, conn_id, re, user, settings,
+                                                                       room = created.value()](
                                                                           Result<accounts::Membership> member) {
                                         if (!member) return fail(conn_id, re, member.error());
+                                        if (!settings.empty()) {
+                                          backends_.accounts->record(user, accounts::kAuditRoomChanged, room.id,
+                                                                     "created" + settings);
+                                        }
                                         announce_room(room);
                                         reply(conn_id, re, p::created_frame(re, room));
                                       }));

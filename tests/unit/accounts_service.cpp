@@ -12,6 +12,7 @@
 #include "backend_fixture.hpp"
 #include "server/accounts/accounts.hpp"
 #include "server/accounts/secrets.hpp"
+#include "server/accounts/validation.hpp"
 #include "server/embedded/sqlite_accounts.hpp"
 
 namespace outloud::testing {
@@ -176,6 +177,109 @@ TEST_CASE("accounts: a session ends at once and is announced; only its owner or 
         ErrorCode::unauthenticated);
   std::lock_guard lock(mutex);
   CHECK(ended == std::vector<std::string>{cli.session.id, bob_in.session.id});
+}
+
+TEST_CASE("accounts: a reason is trimmed of blanks; a blank one is empty", "[accounts][reason]") {
+  using protocol::trim_blank;
+  CHECK(trim_blank("Lead officer") == "Lead officer");
+  CHECK(trim_blank("  Lead officer \t\n") == "Lead officer");
+  CHECK(trim_blank("\xC2\xA0\xE3\x80\x80On call\xE2\x80\x8B") == "On call");  // NBSP, ideographic space, ZWSP
+  CHECK(trim_blank("a  b") == "a  b");
+  for (const char* blank : {"", " ", "   ", "\t\r\n", "\xC2\xA0", "\xE2\x80\x8B \xEF\xBB\xBF", "\xE2\x80\x83"}) {
+    CHECK(trim_blank(blank).empty());
+  }
+  CHECK(trim_blank("\xFF") == "\xFF");  // not UTF-8: not blank either
+}
+
+namespace {
+
+// Someone of `org` (which the administrator makes if needed), invited by the administrator.
+Identity person(Service& s, const Identity& admin, const std::string& org, const std::string& name) {
+  await<protocol::Org>([&](auto done) { s.service->put_org(admin, protocol::Org{org, org, {}}, done); });
+  auto made = await_value<accounts::CreatedInvitation>([&](auto done) {
+    s.service->invite(admin, {org, std::nullopt, protocol::Role::member, false, 1, 1}, std::nullopt, done);
+  });
+  return s.identity(await_value<SignedIn>([&](auto done) { s.service->redeem(made.code, name, done); }));
+}
+
+std::vector<accounts::AuditEvent> audit_of(Service& s, const Identity& admin, const std::string& target) {
+  auto events = await_value<std::vector<accounts::AuditEvent>>([&](auto done) { s.service->audit(admin, std::nullopt, 500, done); });
+  std::erase_if(events, [&](const accounts::AuditEvent& e) { return e.target != target; });
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("accounts: a blank reason is refused and nothing is stored; a reason is kept trimmed", "[accounts][reason]") {
+  Service s("reason");
+  auto admin = s.identity(s.setup());
+  auto outsider = person(s, admin, "police", "Priya Police");
+  auto colleague = person(s, admin, "council", "Colin Colleague");
+  protocol::Room room{"case", "Case", protocol::RoomKind::room, admin.account.user.id, 1, std::nullopt};
+  room.org = "council";
+  for (const char* blank : {" ", "   ", "\t\n", "\xC2\xA0\xE3\x80\x80", "\xE2\x80\x8B"}) {
+    for (const auto* who : {&outsider, &colleague}) {
+      auto added = await<accounts::MemberView>([&](auto done) {
+        s.service->add_member(admin, room, who->account.user.id, protocol::Role::member, std::string(blank), done);
+      });
+      CHECK(code_of(added) == ErrorCode::bad_request);
+    }
+  }
+  CHECK_FALSE(await_value<std::optional<accounts::Membership>>([&](auto done) {
+    s.service->membership("case", outsider.account.user.id, done);
+  }));
+  CHECK(audit_of(s, admin, outsider.account.user.id).size() == 1);  // the sign-in only
+  auto added = await_value<accounts::MemberView>([&](auto done) {
+    s.service->add_member(admin, room, outsider.account.user.id, protocol::Role::observer, std::string(" Duty inspector\n"), done);
+  });
+  CHECK(added.added);
+  CHECK(added.membership.reason == "Duty inspector");
+  CHECK(added.membership.role == protocol::Role::observer);
+  CHECK(audit_of(s, admin, outsider.account.user.id).front().detail ==
+        "room case as observer, sponsor Ada Admin (council), reason: Duty inspector");
+}
+
+TEST_CASE("accounts: a role change from the role frame is audited and the membership follows", "[accounts][roles]") {
+  Service s("roles");
+  auto admin = s.identity(s.setup());
+  auto colleague = person(s, admin, "council", "Colin Colleague");
+  protocol::Room room{"case", "Case", protocol::RoomKind::room, admin.account.user.id, 1, std::nullopt};
+  room.org = "council";
+  const auto& id = colleague.account.user.id;
+  await_value<accounts::Membership>([&](auto done) {
+    s.service->ensure_member(room, colleague.account.user, protocol::Role::member, done);
+  });
+  await_value<backend::Unit>([&](auto done) {
+    s.service->record_role_change(admin, "case", std::string("case"), id, protocol::Role::facilitator, done);
+  });
+  auto events = audit_of(s, admin, id);
+  REQUIRE(!events.empty());
+  CHECK(events.front().action == "role_changed");
+  CHECK(events.front().detail == "room case now facilitator");
+  REQUIRE(events.front().actor);
+  CHECK(events.front().actor->id == admin.account.user.id);
+  auto member = await_value<std::optional<accounts::Membership>>([&](auto done) { s.service->membership("case", id, done); });
+  REQUIRE(member);
+  CHECK(member->role == protocol::Role::facilitator);
+  // An add with the role the member already has changes nothing and audits nothing more.
+  auto again = await_value<accounts::MemberView>([&](auto done) {
+    s.service->add_member(admin, room, id, protocol::Role::facilitator, std::nullopt, done);
+  });
+  CHECK_FALSE(again.added);
+  CHECK(again.previous_role == protocol::Role::facilitator);
+  CHECK(audit_of(s, admin, id).size() == events.size());
+  // A role in a breakout group alone is audited and leaves the session's membership alone; someone
+  // who is no member is made none by a role.
+  await_value<backend::Unit>([&](auto done) {
+    s.service->record_role_change(admin, "case~1", std::nullopt, id, protocol::Role::observer, done);
+  });
+  CHECK(audit_of(s, admin, id).front().detail == "room case~1 now observer");
+  CHECK(await_value<std::optional<accounts::Membership>>([&](auto done) { s.service->membership("case", id, done); })->role ==
+        protocol::Role::facilitator);
+  await_value<backend::Unit>([&](auto done) {
+    s.service->record_role_change(admin, "other", std::string("other"), id, protocol::Role::observer, done);
+  });
+  CHECK_FALSE(await_value<std::optional<accounts::Membership>>([&](auto done) { s.service->membership("other", id, done); }));
 }
 
 }  // namespace accounts_service_test

@@ -67,6 +67,8 @@ TEST_CASE("invite, invitations, revoke", "[protocol]") {
   const ClientBody plain_body = plain;
   REQUIRE(room_of(guest_body) != nullptr);
   CHECK(*room_of(guest_body) == "r1");
+  CHECK(accepted_as<Invite>(R"({"type":"invite","org":"resident","room":"r1","guest":true,"role":"observer"})").role ==
+        Role::observer);
   CHECK(room_of(plain_body) == nullptr);
   CHECK(accepted_as<Invite>(R"({"type":"invite","org":"o","room":"r","role":"facilitator"})").role == Role::facilitator);
   refused_naming(R"({"type":"invite","id":"f"})", "org");
@@ -113,6 +115,21 @@ TEST_CASE("room settings, members, add, remove", "[protocol]") {
   const auto remove = accepted_as<RemoveMember>(R"({"type":"remove","id":"f","room":"r","user":"u"})");
   CHECK(remove.user == "u");
   refused_naming(R"({"type":"remove","id":"f","user":"u"})", "room");
+}
+
+TEST_CASE("create takes the room's visibility and label", "[protocol][access]") {
+  const auto born = accepted_as<Create>(
+      R"({"type":"create","id":"f","room":"r","title":"T","visibility":"private","label":"OFFICIAL-SENSITIVE"})");
+  CHECK(born.visibility == Visibility::private_);
+  CHECK(born.label == "OFFICIAL-SENSITIVE");
+  CHECK(accepted_as<Create>(R"({"type":"create","room":"r","visibility":"open"})").visibility == Visibility::open);
+  const auto plain = accepted_as<Create>(R"({"type":"create","room":"r"})");
+  CHECK_FALSE(plain.visibility.has_value());
+  CHECK_FALSE(plain.label.has_value());
+  refused_naming(R"({"type":"create","id":"f","room":"r","visibility":"secret"})", "visibility");
+  refused_naming(R"({"type":"create","id":"f","room":"r","visibility":true})", "visibility");
+  refused_naming(R"({"type":"create","id":"f","room":"r","label":""})", "label");
+  refused_naming(R"({"type":"create","id":"f","room":"r","label":7})", "label");
 }
 
 TEST_CASE("audit, token, sessions, end_session", "[protocol]") {

@@ -90,7 +90,8 @@ TEST_CASE("client_frame_json: every frame the clients send parses back equal on 
   round_trips(Hello{std::nullopt, std::nullopt, std::string("jwt.token.here")});
   round_trips(Ping{}, RequestId{std::string("outloud-cli-barrier-3")});
   round_trips(Status{PresenceState::away});
-  round_trips(Create{"housing", "Affordable \"housing\"", RoomKind::session});
+  round_trips(Create{"housing", "Affordable \"housing\"", RoomKind::session, std::nullopt, std::nullopt});
+  round_trips(Create{"secret", "Panel", RoomKind::room, Visibility::private_, std::string("OFFICIAL-SENSITIVE")});
   round_trips(ListRooms{200, std::string("b-room"), true});
   round_trips(ListRooms{});
   round_trips(Join{"housing", 17, 50, 100});

@@ -35,6 +35,10 @@ struct Create {
   std::string room;
   std::string title;  // defaults to the room id when absent; 1..200 characters
   RoomKind kind = RoomKind::room;  // clients may create `room` or `session` only
+  // access.md's room settings at birth (as the `room` frame sets them): absent gives `open` and the
+  // first of --labels. `private` needs --auth accounts; the server checks the label against --labels.
+  std::optional<Visibility> visibility{};
+  std::optional<std::string> label{};  // 1..64 characters
   bool operator==(const Create&) const = default;
 };
 // One page of rooms, in id order (OutLoud extension; plain `{"type":"rooms"}` gets the first page).

@@ -150,5 +150,8 @@ bool is_valid_utf8(std::string_view text);
 // The rules of `hello`'s fields, for user data that arrives another way (a JWT's claims).
 bool is_valid_user_name(std::string_view name);    // 1 to 80 characters, no control character, not blank
 bool is_valid_user_id(std::string_view id);        // 1 to 128 characters, no control character
+// `text` without its leading and trailing blanks (white space, the zero-width space and the
+// BOM, as "not blank" counts them): empty when it is blank through and through.
+std::string trim_blank(std::string_view text);
 
 }  // namespace outloud::protocol
