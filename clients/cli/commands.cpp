@@ -223,7 +223,8 @@ std::string make_nonce() {
 std::string_view command_help() {
   return "Commands:\n"
          "  /rooms                 list rooms\n"
-         "  /create [-p] <room> [title]  create a room (id: a-z 0-9 . _ ~ -); -p: fine if it exists\n"
+         "  /create [-p] [--private] <room> [title]  create a room (id: a-z 0-9 . _ ~ -); -p: fine if it\n"
+         "                               exists; --private: seen by its members only (accounts servers)\n"
          "  /join <room>           join a room and make it current\n"
          "  /leave [room]          leave the current (or given) room\n"
          "  /history [n]           the latest n messages of the current room (default 20)\n"
@@ -263,11 +264,15 @@ LineOutcome translate_line(std::string_view line, ComposeState& state, std::int6
   if (command == "create") {
     std::string_view title;
     auto room = first_word(args, title);
-    const bool exists_ok = room == "-p";
-    if (exists_ok) room = first_word(title, title);
-    if (room.empty()) return usage("usage: /create [-p] <room> [title…]");
+    bool exists_ok = false;
+    bool private_room = false;
+    for (; room == "-p" || room == "--private"; room = first_word(title, title)) {
+      (room == "-p" ? exists_ok : private_room) = true;
+    }
+    if (room.empty()) return usage("usage: /create [-p] [--private] <room> [title…]");
     // No title: the room's id is its title, as the server would have it.
-    const protocol::Create create{std::string(room), std::string(title.empty() ? room : title)};
+    protocol::Create create{.room = std::string(room), .title = std::string(title.empty() ? room : title)};
+    if (private_room) create.visibility = protocol::Visibility::private_;
     auto out = request(create, "create", std::string(room), next_id);
     out.exists_ok = exists_ok;
     return out;

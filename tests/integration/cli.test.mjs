@@ -394,6 +394,16 @@ describe('outloud in accounts mode', { timeout: scaled(60000) }, () => {
       assert.equal(signedIn?.user.id, welcome.user.id, 'the token signs in as the person who made it');
       assert.ok(r.frames.some((f) => f.type === 'sent' && f.room === room), r.stdout);
 
+      // --private: the room is born private (accounts servers), with -p in either order.
+      const secret = uniqueId('cli-priv');
+      const p = await run('outloud', ['--url', accounts.wsUrl, '--token', made.token], {
+        input: `/create --private -p ${secret} Casework\n/create -p --private ${secret}\n`,
+      }).done;
+      assert.equal(p.code, 0, p.stderr);
+      const born = p.frames.find((f) => f.type === 'created');
+      assert.equal(born?.room.visibility, 'private', p.stdout);
+      assert.equal(born.room.title, 'Casework');
+
       const refused = await run('outloud', ['--url', accounts.wsUrl, '--name', 'Mallory', '--org', 'essex-cc'], {
         input: '/rooms\n',
       }).done;
