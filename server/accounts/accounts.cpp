@@ -265,14 +265,14 @@ void Accounts::add_member(const Identity& who, const protocol::Room& room, std::
         member.sponsor = me.user.id;
         member.reason = reason;
       }
-      const bool role_change = existing.value() && existing.value()->role != role;
-      const bool added = !existing.value();
-      std::optional<protocol::Role> previous;
+      std::optional<protocol::Role> previous;  // none: new to the room
       if (existing.value()) previous = existing.value()->role;
-      impl->store.put_member(member, [impl, me, person, added, previous, role_change, done = std::move(done)](
+      impl->store.put_member(member, [impl, me, person, previous, done = std::move(done)](
                                          Result<Membership> stored) mutable {
         if (!stored) return done(stored.error());
         const auto& m = stored.value();
+        const bool added = !previous;
+        const bool role_change = previous && previous != m.role;
         if (added) {
           std::string detail = "room " + m.room + " as " + std::string(protocol::to_string(m.role));
           if (m.sponsor) detail += ", sponsor " + me.user.name + " (" + me.user.org + "), reason: " + m.reason.value_or("");

@@ -42,7 +42,11 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const Request& re, const p::Join&
     }
     auto enter = [this, conn_id, re, join] { join_enter(conn_id, re, join); };
     // Invited as facilitator or observer: the room's role is given before the first `joined`.
-    if (accounts_mode() && access.membership && access.room.kind != p::RoomKind::breakout &&
+    // A room open here whose state already gives them a role needs no store round trip.
+    const auto* open_here = local_room(join.room);
+    const bool role_given =
+        open_here && facilitation::role_of(open_here->session, open_here->meta, conn->user->id) != p::Role::member;
+    if (accounts_mode() && access.membership && access.room.kind != p::RoomKind::breakout && !role_given &&
         (access.membership->role == p::Role::facilitator || access.membership->role == p::Role::observer)) {
       return give_membership_role(access.room, *conn->user, access.membership->role,
                                   [this, conn_id, re, join, enter](std::optional<backend::Error> error) {
