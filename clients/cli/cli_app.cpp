@@ -358,7 +358,42 @@ void CliApp::show_prompt() {
   std::fflush(stdout);
 }
 
+namespace {
+// Beyond this many waiting lines, a line is refused rather than kept (a paste of a whole file
+// into a prompt that cannot connect).
+constexpr std::size_t kMaxHeldLines = 1000;
+}  // namespace
+
+bool CliApp::join_in_flight() const {
+  for (const auto& [id, request] : pending_) {
+    if (request.type == "join") return true;
+  }
+  return false;
+}
+
+bool CliApp::must_hold(const std::string& line) const {
+  if (!ever_welcomed_) return line != "/quit";  // never connected: /quit must still work
+  if (!welcomed_) return false;  // reconnecting: sends are kept and resent (pending_), the rest refused
+  return !held_lines_.empty() || join_in_flight();
+}
+
 void CliApp::handle_interactive_line(const std::string& line) {
+  if (!must_hold(line)) return run_interactive_line(line);
+  if (held_lines_.size() >= kMaxHeldLines) return print("! too many lines waiting to be sent: this one is dropped");
+  if (!ever_welcomed_ && held_lines_.empty()) print("* connecting: what you type goes once connected");
+  held_lines_.push_back(line);
+  show_prompt();
+}
+
+void CliApp::release_held_lines() {
+  while (!held_lines_.empty() && welcomed_ && !quitting_ && !join_in_flight()) {
+    const std::string line = std::move(held_lines_.front());
+    held_lines_.pop_front();
+    run_interactive_line(line);
+  }
+}
+
+void CliApp::run_interactive_line(const std::string& line) {
   LineOutcome outcome = translate_line(line, compose_, next_id_);
   if (!outcome.error.empty()) return print("! " + outcome.error);
   if (!outcome.note.empty()) return print("* " + outcome.note);
@@ -410,8 +445,8 @@ void CliApp::on_interactive_frame() {
       print("* connected as " + who_text(welcome.user) + " to " + options_.url_text + " (node " +
             terminal_safe(welcome.node) + ")" + (first ? "; /help lists the commands" : ""));
       rejoin_rooms();
-      if (first && !options_.room.empty()) handle_interactive_line("/join " + options_.room);
-      return;
+      if (first && !options_.room.empty()) held_lines_.push_front("/join " + options_.room);
+      return release_held_lines();
     }
     case Kind::error: {
       const auto& error = frame_.error_frame();
@@ -421,6 +456,11 @@ void CliApp::on_interactive_frame() {
       print("! " + std::string(protocol::to_string(error.code)) + ": " + terminal_safe(error.message) +
             (request ? " (" + request->type + (request->room.empty() ? "" : " " + request->room) + ")" : std::string()));
       if (re && *re == hello_re_) quit(kExitServerError);
+      if (request && request->type == "join" && !held_lines_.empty()) {
+        // They were typed for the room that could not be joined: sent anywhere else they would be wrong.
+        print("! " + std::to_string(held_lines_.size()) + " line(s) typed after that /join not sent");
+        held_lines_.clear();
+      }
       return;
     }
     case Kind::joined: {
@@ -436,7 +476,8 @@ void CliApp::on_interactive_frame() {
           session_->send(pending.frame);
         }
       }
-      return show_prompt();
+      show_prompt();
+      return release_held_lines();
     }
     case Kind::left: {
       const std::string room = frame_.left();

@@ -81,6 +81,12 @@ class CliApp {
 
   // interactive mode
   void handle_interactive_line(const std::string& line);
+  void run_interactive_line(const std::string& line);
+  // Lines typed before the first connection, or while a /join is unanswered, wait in order: a
+  // pasted "/join room" and the lines after it then go as typed, into that room.
+  bool must_hold(const std::string& line) const;
+  bool join_in_flight() const;
+  void release_held_lines();
   void on_interactive_frame();
   void render_message(const protocol::Message& message, bool from_history);
   void on_joined(const protocol::JoinedReply& joined);
@@ -134,6 +140,7 @@ class CliApp {
   std::map<std::string, RoomView> rooms_;  // joined rooms
   std::map<std::string, PendingRequest> pending_;  // by re
   int reconnect_attempt_ = 0;
+  std::deque<std::string> held_lines_;
 };
 
 }  // namespace outloud::client

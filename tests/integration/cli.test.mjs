@@ -318,6 +318,26 @@ describe('outloud interactive rendering', { timeout: scaled(30000) }, () => {
   });
 });
 
+describe('outloud interactive pasted lines', { timeout: scaled(30000) }, () => {
+  test('lines typed before the connection and after a /join go in order, into that room; after a failed /join none go', async () => {
+    const room = uniqueId('paste');
+    const setup = await run('outloud', cli('Paul Ashworth', 'essex-cc'), { input: `/create ${room} Pasted\n` }).done;
+    assert.equal(setup.code, 0, setup.stderr);
+    // Written at once, before the program has even connected: as a paste into a fresh prompt.
+    const paster = run('outloud', cli('Pat Paster', 'nhs-mse', '--interactive'), {
+      input: `/join ${room}\nfirst pasted line\nsecond pasted line\n/join ${uniqueId('nowhere')}\nnot for ${room}\n`,
+      keepOpen: true,
+      json: false,
+    });
+    await paster.waitFor((out) => out.includes('line(s) typed after that /join not sent'), 'the failed join to drop what followed it');
+    paster.write('/quit\n');
+    assert.equal((await paster.done).code, 0);
+    const reader = await run('outloud', cli('Rita Reader', 'police'), { input: `/join ${room}\n` }).done;
+    const joined = reader.frames.find((f) => f.type === 'joined');
+    assert.deepEqual(joined.messages.map((m) => m.text), ['first pasted line', 'second pasted line']);
+  });
+});
+
 describe('outloud-bench', { timeout: scaled(60000) }, () => {
   test('a short run delivers every message once, in order', async () => {
     const r = await run('outloud-bench', ['--url', server.wsUrl, '--connections', '20', '--rooms', '4', '--rate', '4',
