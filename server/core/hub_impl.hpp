@@ -384,6 +384,19 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // Sends `frame` to every connection of these users, on every node.
   void notify_users(std::vector<std::string> users, std::string frame);
   // The `rooms` reply, with each room's last seq and the person's read marker.
+  // A `rooms` request being read from the store, raw page by raw page (see on_rooms).
+  struct RoomsScan {
+    int limit = 0;
+    bool archived = false;
+    std::optional<std::set<std::string>> member_of;  // accounts mode: filters what the person sees
+    std::string cursor;     // the last room read from the store
+    std::string last_seen;  // the last room read that the person sees
+    int raw_pages = 0;
+    std::vector<p::Room> page;
+  };
+  // At most this many raw pages (of kMaxRoomsPage + 1 rooms) are read for one filtered request.
+  static constexpr int kMaxRoomsScanPages = 100;
+  void scan_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan);
   void finish_rooms_listing(std::uint64_t conn_id, const Request& re, std::vector<p::RoomListing> listing,
                             std::optional<std::string> next);
   // Breakout groups: archived when their groups close, listed again when they reopen.

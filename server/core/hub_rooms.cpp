@@ -64,49 +64,72 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
 }
 
 // One page per request, however many rooms there are: the reply's size and the work are bounded.
-// In accounts mode the page leaves out what the person may not see (private rooms, and every room
-// for a guest, are listed only for their members), so a page may hold fewer rooms than its limit.
+// In accounts mode a page leaves out what the person may not see (private rooms, and every room
+// for a guest, are listed only for their members), so the store is read on past them, a bounded
+// number of raw pages, until the page is full; `next` is always a room the person sees, never one
+// that was left out (it would name a private room to whoever pages with a small limit).
 void Hub::Impl::on_rooms(std::uint64_t conn_id, const Request& re, const p::ListRooms& list) {
   connection(conn_id)->follows_room_list = true;
-  const int limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, p::kMaxRoomsPage);
-  auto list_page = [this, conn_id, re, list, limit](std::optional<std::set<std::string>> member_of) {
-    // One more than the page says whether another page follows.
-    backends_.store.list_rooms_page(
-        list.after.value_or(""), limit + 1,
-        on_strand<std::vector<p::Room>>([this, conn_id, re, limit, member_of,
-                                         archived = list.archived](Result<std::vector<p::Room>> rooms) mutable {
-          if (!rooms) return fail(conn_id, re, rooms.error());
-          auto* conn = connection(conn_id);
-          if (!conn) return;
-          auto page = std::move(rooms.value());
-          std::optional<std::string> next;
-          if (static_cast<int>(page.size()) > limit) {
-            page.resize(static_cast<std::size_t>(limit));
-            next = page.back().id;
-          }
-          if (member_of) {
-            std::erase_if(page, [&](const p::Room& room) { return !sees(*conn->user, room, *member_of); });
-          }
-          if (!archived) std::erase_if(page, [](const p::Room& room) { return room.archived; });
-          std::vector<std::string> ids;
-          for (const auto& room : page) ids.push_back(room.id);
-          backends_.presence.online_counts(
-              std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
-                                                           next = std::move(next)](Result<std::vector<int>> counts) {
-                if (!counts) return fail(conn_id, re, counts.error());
-                std::vector<p::RoomListing> listing;
-                for (std::size_t i = 0; i < page.size(); ++i) {
-                  listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
-                }
-                finish_rooms_listing(conn_id, re, std::move(listing), next);
-              }));
-        }));
-  };
-  if (!accounts_mode()) return list_page(std::nullopt);
+  RoomsScan scan;
+  scan.limit = std::clamp(list.limit.value_or(options_.rooms_page_default), 1, p::kMaxRoomsPage);
+  scan.archived = list.archived;
+  scan.cursor = list.after.value_or("");
+  if (!accounts_mode()) return scan_rooms(conn_id, re, std::move(scan));
   backends_.accounts->rooms_of(connection(conn_id)->user->id, on_strand<std::vector<std::string>>(
-      [this, conn_id, re, list_page](Result<std::vector<std::string>> mine) {
+      [this, conn_id, re, scan = std::move(scan)](Result<std::vector<std::string>> mine) mutable {
         if (!mine) return fail(conn_id, re, mine.error());
-        list_page(std::set<std::string>(mine.value().begin(), mine.value().end()));
+        scan.member_of = std::set<std::string>(mine.value().begin(), mine.value().end());
+        scan_rooms(conn_id, re, std::move(scan));
+      }));
+}
+
+void Hub::Impl::scan_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan) {
+  // Unfiltered, one more than the page says whether another follows; filtered, whole pages of
+  // the largest size, since most of what is read may be left out.
+  const int raw_limit = scan.member_of ? p::kMaxRoomsPage + 1 : scan.limit + 1;
+  std::string after = scan.cursor;  // not read in the call: `scan` is moved into its continuation
+  backends_.store.list_rooms_page(
+      std::move(after), raw_limit,
+      on_strand<std::vector<p::Room>>([this, conn_id, re, raw_limit, scan = std::move(scan)](
+                                          Result<std::vector<p::Room>> rooms) mutable {
+        if (!rooms) return fail(conn_id, re, rooms.error());
+        auto* conn = connection(conn_id);
+        if (!conn) return;
+        const bool more_in_store = static_cast<int>(rooms.value().size()) == raw_limit;
+        ++scan.raw_pages;
+        std::optional<std::string> next;
+        for (auto& room : rooms.value()) {
+          scan.cursor = room.id;
+          if (scan.member_of && !sees(*conn->user, room, *scan.member_of)) continue;
+          scan.last_seen = room.id;  // seen, whether or not the archived filter shows it
+          if (static_cast<int>(scan.page.size()) == scan.limit) {
+            next = scan.page.back().id;  // a room beyond the full page: another page follows
+            break;
+          }
+          if (scan.archived || !room.archived) scan.page.push_back(std::move(room));
+        }
+        if (!next && more_in_store) {
+          if (scan.raw_pages < kMaxRoomsScanPages) return scan_rooms(conn_id, re, std::move(scan));
+          // Read enough for one request: go on from the last room the person sees, if any.
+          if (!scan.last_seen.empty()) {
+            next = scan.last_seen;
+          } else {
+            log::warn("rooms: %d pages of rooms %s may not see; the listing stops there", kMaxRoomsScanPages,
+                      conn->user->id.c_str());
+          }
+        }
+        std::vector<std::string> ids;
+        for (const auto& room : scan.page) ids.push_back(room.id);
+        backends_.presence.online_counts(
+            std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(scan.page),
+                                                         next = std::move(next)](Result<std::vector<int>> counts) {
+              if (!counts) return fail(conn_id, re, counts.error());
+              std::vector<p::RoomListing> listing;
+              for (std::size_t i = 0; i < page.size(); ++i) {
+                listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
+              }
+              finish_rooms_listing(conn_id, re, std::move(listing), next);
+            }));
       }));
 }
 

@@ -79,6 +79,34 @@ describe('accounts: private rooms and guests', { timeout: scaled(60000) }, () =>
     assert.ok((await listed(owner)).includes(privateRoom));
   });
 
+  test('paging the room list with a small limit never names a room the person may not see', async () => {
+    // Each page's `next` goes back as `after`: every id the walk hands over, page or cursor, must be
+    // one the person may see, and the walk must still reach every room they see.
+    const walk = async (client) => {
+      const handed = [];
+      const rooms = [];
+      let after;
+      for (let pages = 0; pages < 500; pages++) {
+        const page = await client.expectReply({ type: 'rooms', limit: 1, ...(after ? { after } : {}) }, 'rooms');
+        rooms.push(...page.rooms.map((r) => r.id));
+        if (!page.next) return { rooms, handed };
+        handed.push(page.next);
+        after = page.next;
+      }
+      assert.fail('the walk did not end');
+    };
+    // An open room right after the private one in id order: a page ending there must not point past it by name.
+    await owner.create(`${privateRoom}-after`, { title: 'After the private one' });
+    for (const [client, sees] of [[colleague, openRoom], [guest, privateRoom]]) {
+      const everything = await listed(client);
+      const { rooms, handed } = await walk(client);
+      assert.deepEqual(rooms, everything);
+      assert.ok(rooms.includes(sees));
+      for (const id of handed) assert.ok(everything.includes(id), `${id} handed over as next`);
+      if (client === colleague) assert.ok(!rooms.includes(privateRoom) && !handed.includes(privateRoom));
+    }
+  });
+
   test('a guest sees and joins only the room it was invited to', async () => {
     assert.deepEqual(await listed(guest), [privateRoom]);
     const joined = await guest.join(privateRoom);
