@@ -3,13 +3,22 @@
 
 namespace outloud::protocol {
 
+namespace {
+// Words are split at spaces and at ASCII control characters: a NUL kept inside a term would end
+// the full-text engine's query string early, and no message text holds one as part of a word.
+bool separates_words(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte <= 0x20 || byte == 0x7F;
+}
+}  // namespace
+
 std::vector<std::string> search_terms(std::string_view query) {
   std::vector<std::string> terms;
   std::size_t i = 0;
   while (i < query.size()) {
-    while (i < query.size() && (query[i] == ' ' || query[i] == '\t' || query[i] == '\n' || query[i] == '\r')) ++i;
+    while (i < query.size() && separates_words(query[i])) ++i;
     const std::size_t start = i;
-    while (i < query.size() && query[i] != ' ' && query[i] != '\t' && query[i] != '\n' && query[i] != '\r') ++i;
+    while (i < query.size() && !separates_words(query[i])) ++i;
     if (i > start) terms.emplace_back(query.substr(start, i - start));
   }
   return terms;

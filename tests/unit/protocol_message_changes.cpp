@@ -59,6 +59,9 @@ TEST_CASE("changes and search", "[protocol]") {
   CHECK(search.limit == 20);
   CHECK(search_terms(search.query) == std::vector<std::string>{"budget", "\"plan\"", "OR*"});
   refused_naming(R"({"type":"search","id":"f","room":"r","query":"   "})", "query");
+  // Control characters separate words: a NUL inside a term cut the full-text query short (internal error).
+  refused_naming(R"({"type":"search","id":"f","room":"r","query":"\u0000"})", "query");
+  CHECK(search_terms(std::string("plan\0b\x1f" "c\x7f", 9)) == std::vector<std::string>{"plan", "b", "c"});
   refused_naming(R"({"type":"search","id":"f","room":"r","query":""})", "query");
   refused_naming(R"({"type":"search","id":"f","room":"r","query":"a b c d e f g h i j k"})", "query");
   refused_naming(R"({"type":"search","id":"f","room":"r","query":")" + std::string(201, 'x') + "\"}", "query");
