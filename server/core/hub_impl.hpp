@@ -264,6 +264,9 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // The room as `user` may see it; none if it does not exist. Open and jwt modes: always visible.
   void room_access(const p::User& user, const std::string& room, AccessNext next);
   bool sees(const p::User& user, const p::Room& room, const std::set<std::string>& member_of) const;
+  // Which of `rooms` the person may not see (or that do not exist), found with room_access.
+  void hidden_rooms(const p::User& user, std::set<std::string> rooms, std::function<void(std::set<std::string>)> done);
+  void on_invitations(std::uint64_t conn_id, const Request& re, const accounts::Identity& who);
   // The user's role in the room: owner, else the facilitation state's (loaded from the store).
   void role_in(const p::Room& room, const std::string& user, std::function<void(Result<p::Role>)> next);
   // Answers `re` with `not_found` unless the room exists and is visible to the connection's person.

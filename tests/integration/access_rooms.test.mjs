@@ -250,6 +250,19 @@ describe('accounts: invitations, sessions, sign-out and the audit log', { timeou
     assert.equal(res.status, 404);
   });
 
+  test("an organisation's administrator is not shown invitations into a private room they are not in", async () => {
+    const policeAdmin = await suite.person(suite.admin, 'Pat Police Admin', { org: 'police' });
+    assert.equal((await suite.admin.request({ type: 'org_admin', user: policeAdmin.user.id, admin: true })).type, 'ok');
+    const intoPrivate = (await owner.expectReply({ type: 'invite', org: 'police', room: privateRoom, guest: true }, 'invitation')).invitation;
+    const intoOpen = (await owner.expectReply({ type: 'invite', org: 'police', room: openRoom, guest: true }, 'invitation')).invitation;
+    const seenBy = async (client) => (await client.expectReply({ type: 'invitations' }, 'invitations')).invitations;
+    const theirs = await seenBy(policeAdmin);
+    assert.ok(theirs.some((i) => i.id === intoOpen.id && i.room === openRoom), JSON.stringify(theirs));
+    assert.ok(!JSON.stringify(theirs).includes(privateRoom), JSON.stringify(theirs));
+    assert.ok((await seenBy(owner)).some((i) => i.id === intoPrivate.id && i.room === privateRoom));
+    for (const i of [intoPrivate, intoOpen]) assert.equal((await owner.request({ type: 'revoke', invitation: i.id })).type, 'ok');
+  });
+
   test('a token for the command line; sessions listed; ending one closes its sockets and refuses its token', async () => {
     const made = await colleague.expectReply({ type: 'token' }, 'token');
     const cli = await suite.signIn(made.token, 'cli');
