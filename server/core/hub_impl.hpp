@@ -398,8 +398,15 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
     std::vector<p::Room> page;
   };
   // At most this many raw pages (of kMaxRoomsPage + 1 rooms) are read for one filtered request.
-  static constexpr int kMaxRoomsScanPages = 100;
+  static constexpr int kMaxRoomsScanPages = 20;
+  // A guest's memberships listed (a guest is invited into one room at a time), and a session's
+  // breakout groups read with each (the `groups` of a breakout: at most 50).
+  static constexpr std::size_t kMaxGuestRoomsListed = 100;
+  static constexpr int kMaxBreakoutGroups = 50;
   void scan_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan);
+  void list_guest_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan);
+  void send_rooms_page(std::uint64_t conn_id, const Request& re, std::vector<p::Room> page,
+                       std::optional<std::string> next);
   void finish_rooms_listing(std::uint64_t conn_id, const Request& re, std::vector<p::RoomListing> listing,
                             std::optional<std::string> next);
   // Breakout groups: archived when their groups close, listed again when they reopen.

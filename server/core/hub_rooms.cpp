@@ -79,8 +79,63 @@ void Hub::Impl::on_rooms(std::uint64_t conn_id, const Request& re, const p::List
       [this, conn_id, re, scan = std::move(scan)](Result<std::vector<std::string>> mine) mutable {
         if (!mine) return fail(conn_id, re, mine.error());
         scan.member_of = std::set<std::string>(mine.value().begin(), mine.value().end());
+        auto* conn = connection(conn_id);
+        if (conn && conn->user->guest) return list_guest_rooms(conn_id, re, std::move(scan));
         scan_rooms(conn_id, re, std::move(scan));
       }));
+}
+
+// A guest sees only the rooms it is a member of and their breakout groups: those are read directly
+// (two store reads a membership) instead of scanning every room of the deployment past them.
+void Hub::Impl::list_guest_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan) {
+  struct Gathered {
+    std::size_t waiting = 0;
+    std::vector<p::Room> rooms;
+    bool failed = false;
+  };
+  auto gathered = std::make_shared<Gathered>();
+  std::vector<std::string> memberships;
+  for (const auto& id : *scan.member_of) {
+    if (memberships.size() == kMaxGuestRoomsListed) break;
+    memberships.push_back(id);
+  }
+  auto finish = [this, conn_id, re, gathered, scan = std::move(scan)]() mutable {
+    if (gathered->failed) return fail(conn_id, re, backend::unavailable("the room list could not be read"));
+    auto& rooms = gathered->rooms;
+    std::sort(rooms.begin(), rooms.end(), [](const p::Room& a, const p::Room& b) { return a.id < b.id; });
+    std::optional<std::string> next;
+    for (auto& room : rooms) {
+      if (room.id <= scan.cursor || (!scan.archived && room.archived)) continue;
+      if (static_cast<int>(scan.page.size()) == scan.limit) {
+        next = scan.page.back().id;
+        break;
+      }
+      scan.page.push_back(std::move(room));
+    }
+    send_rooms_page(conn_id, re, std::move(scan.page), std::move(next));
+  };
+  if (memberships.empty()) return finish();
+  gathered->waiting = memberships.size() * 2;
+  auto one_done = std::make_shared<decltype(finish)>(std::move(finish));
+  for (const auto& id : memberships) {
+    backends_.store.get_room(id, on_strand<std::optional<p::Room>>([gathered, one_done](Result<std::optional<p::Room>> room) {
+      if (!room) gathered->failed = true;
+      else if (room.value()) gathered->rooms.push_back(std::move(*room.value()));
+      if (--gathered->waiting == 0) (*one_done)();
+    }));
+    // A session's groups are `<session>~<n>`: their ids follow "<session>~" in byte order.
+    const std::string groups_prefix = id + "~";
+    backends_.store.list_rooms_page(groups_prefix, kMaxBreakoutGroups, on_strand<std::vector<p::Room>>(
+        [gathered, one_done, groups_prefix](Result<std::vector<p::Room>> rooms) {
+          if (!rooms) gathered->failed = true;
+          else {
+            for (auto& room : rooms.value()) {
+              if (room.id.rfind(groups_prefix, 0) == 0) gathered->rooms.push_back(std::move(room));
+            }
+          }
+          if (--gathered->waiting == 0) (*one_done)();
+        }));
+  }
 }
 
 void Hub::Impl::scan_rooms(std::uint64_t conn_id, const Request& re, RoomsScan scan) {
@@ -118,18 +173,23 @@ void Hub::Impl::scan_rooms(std::uint64_t conn_id, const Request& re, RoomsScan s
                       conn->user->id.c_str());
           }
         }
-        std::vector<std::string> ids;
-        for (const auto& room : scan.page) ids.push_back(room.id);
-        backends_.presence.online_counts(
-            std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(scan.page),
-                                                         next = std::move(next)](Result<std::vector<int>> counts) {
-              if (!counts) return fail(conn_id, re, counts.error());
-              std::vector<p::RoomListing> listing;
-              for (std::size_t i = 0; i < page.size(); ++i) {
-                listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
-              }
-              finish_rooms_listing(conn_id, re, std::move(listing), next);
-            }));
+        send_rooms_page(conn_id, re, std::move(scan.page), std::move(next));
+      }));
+}
+
+void Hub::Impl::send_rooms_page(std::uint64_t conn_id, const Request& re, std::vector<p::Room> page,
+                                std::optional<std::string> next) {
+  std::vector<std::string> ids;
+  for (const auto& room : page) ids.push_back(room.id);
+  backends_.presence.online_counts(
+      std::move(ids), on_strand<std::vector<int>>([this, conn_id, re, page = std::move(page),
+                                                   next = std::move(next)](Result<std::vector<int>> counts) {
+        if (!counts) return fail(conn_id, re, counts.error());
+        std::vector<p::RoomListing> listing;
+        for (std::size_t i = 0; i < page.size(); ++i) {
+          listing.push_back({page[i], i < counts.value().size() ? counts.value()[i] : 0});
+        }
+        finish_rooms_listing(conn_id, re, std::move(listing), next);
       }));
 }
 
