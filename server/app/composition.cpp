@@ -428,7 +428,8 @@ int run_server(const Options& options) {
       hub, *backends->store, *backends->bus, metrics, options.node_id, web_root, options.limits.http,
       websocket_limits(options), {}, options.auth == "jwt" ? authenticator.value() : core::Authenticator{},
       options.limits.connections,
-      net::OriginPolicy(options.public_url, options.allowed_origins), api});
+      net::OriginPolicy(options.public_url, options.allowed_origins), api,
+      net::TrustedProxies(options.trusted_proxies)});
   auto listener = std::make_shared<net::Listener>(io, context);
 
   // Tears down in the only safe order: handlers first (they hold sessions and hub callbacks), then

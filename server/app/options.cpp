@@ -20,6 +20,7 @@
 
 #include "server/mail/mailer.hpp"
 #include "server/net/listen_address.hpp"
+#include "server/net/client_address.hpp"
 #include "server/net/origin_policy.hpp"
 #include "server/redis/redis_url.hpp"
 
@@ -137,6 +138,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        message_round_ms = std::to_string(d.hub.message_round_interval.count()),
                        message_rounds_from = std::to_string(d.hub.message_rounds_from),
                        max_failed_attempts = std::to_string(d.api.max_failed_attempts),
+                       max_mails_per_recipient = std::to_string(d.api.max_mails_per_recipient),
                        redis_connect_timeout_ms = std::to_string(d.redis.connection.connect_timeout.count()),
                        redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count()),
                        store_busy_timeout_ms = std::to_string(d.store.busy_timeout_ms),
@@ -191,12 +193,17 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("public-url", po::value(&o.public_url)->value_name("URL"),
      "the address people use, http(s)://HOST[:PORT]: links in emails and setup, the server's own origin; "
      "https makes the session cookie Secure (default: http://<listen address>)")
+    ("trusted-proxy", po::value(&o.trusted_proxies)->composing()->value_name("ADDRESS[/BITS]"),
+     "a reverse proxy (address or network) whose X-Forwarded-For names the client: the per-address limits of "
+     "sign-in, redeem, setup and sign-in emails then count each client, not the proxy; repeatable")
     ("allowed-origin", po::value(&o.allowed_origins)->composing()->value_name("ORIGIN"),
      "another browser origin (scheme://host[:port]) allowed to POST and open WebSockets; repeatable")
     ("smtp", po::value(&o.smtp_url)->value_name("URL"),
      "smtp://HOST:PORT (or smtps://): send email sign-in links through this server (needs --public-url)")
     ("smtp-from", po::value(&o.smtp_from)->value_name("ADDRESS"),
      "sender of sign-in emails (default: outloud@<host of --public-url>)")
+    ("max-mails-per-recipient", po::value(&max_mails_per_recipient)->default_value(max_mails_per_recipient)->value_name("N"),
+     "sign-in emails sent to one address per 15 minutes, whoever asks; past it none is sent (0: no limit)")
     ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
      "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
@@ -357,6 +364,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     if (!public_url.empty() && !net::normalize_origin(o.public_url)) {
       throw UsageError("--public-url: expected http(s)://HOST[:PORT] with no path, got '" + public_url + "'");
     }
+    try {
+      net::TrustedProxies proxies(o.trusted_proxies);
+    } catch (const std::invalid_argument& error) {
+      throw UsageError(std::string("--trusted-proxy: ") + error.what());
+    }
     for (auto& origin : o.allowed_origins) {
       while (!origin.empty() && origin.back() == '/') origin.pop_back();
       if (!net::normalize_origin(origin)) {
@@ -381,6 +393,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       throw UsageError("--smtp-from needs --smtp");
     }
     l.api.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
+    l.api.max_mails_per_recipient = whole_number("max-mails-per-recipient", max_mails_per_recipient, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {

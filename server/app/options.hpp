@@ -35,6 +35,7 @@ struct Options {
 
   // ---- accounts and browsers ----
   std::string public_url;                // --public-url https://HOST[:PORT]: links in emails, Secure cookie when https
+  std::vector<std::string> trusted_proxies;  // --trusted-proxy (repeatable): whose X-Forwarded-For names the client
   std::vector<std::string> allowed_origins;  // --allowed-origin (repeatable): browser origins besides the server's own
   std::string smtp_url;                  // --smtp smtp://HOST:PORT: email sign-in links (needs --public-url)
   std::string smtp_from;                 // --smtp-from: sender address; default outloud@<public-url host>

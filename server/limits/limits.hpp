@@ -57,6 +57,10 @@ struct Api {
   std::size_t max_failed_attempts = 10;   // failed setup/redeem/confirm per address per window (access.md): then 429
   std::chrono::seconds attempt_window{60};
   std::size_t max_tracked_addresses = 10'000;  // addresses the attempt limiter remembers: bounded memory
+  // Sign-in emails to one recipient, whoever asks: past this many in the window none is sent (a
+  // mail bomb from many client addresses reaches nobody more than this).
+  std::size_t max_mails_per_recipient = 5;
+  std::chrono::seconds recipient_window{15 * 60};
   std::chrono::seconds session_cookie_max_age{30 * 24 * 60 * 60};  // a browser stays signed in for 30 days
   friend bool operator==(const Api&, const Api&) = default;
 };

@@ -12,6 +12,7 @@
 #include "server/core/metrics.hpp"
 #include "server/limits/limits.hpp"
 #include "server/net/admission.hpp"
+#include "server/net/client_address.hpp"
 #include "server/net/http_api.hpp"
 #include "server/net/origin_policy.hpp"
 #include "server/net/session_registry.hpp"
@@ -39,6 +40,8 @@ struct ServerContext {
   OriginPolicy origins{"", {}};
   // The /api endpoints of accounts (and GET /api/me in every mode); null: none.
   std::shared_ptr<HttpApi> api{};
+  // --trusted-proxy: the /api endpoints' per-address limits count the client its X-Forwarded-For names.
+  TrustedProxies trusted_proxies{};
 };
 
 }  // namespace outloud::net

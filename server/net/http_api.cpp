@@ -100,7 +100,8 @@ HttpApi::HttpApi(HttpApiSettings settings, accounts::Accounts* accounts,
       mailer_(std::move(mailer)),
       jwt_(std::move(jwt)),
       failures_(settings_.max_failed_attempts, settings_.attempt_window, settings_.max_tracked_addresses),
-      mail_sends_(settings_.max_failed_attempts, settings_.attempt_window, settings_.max_tracked_addresses) {}
+      mail_sends_(settings_.max_failed_attempts, settings_.attempt_window, settings_.max_tracked_addresses),
+      mail_recipients_(settings_.max_mails_per_recipient, settings_.recipient_window, settings_.max_tracked_addresses) {}
 
 HttpApi::~HttpApi() = default;
 
@@ -279,6 +280,10 @@ void HttpApi::sign_in(std::shared_ptr<Call> call) {
   if (!mail::is_valid_address(email)) return;
   // Past the limit nothing is sent (a mail bomb costs its sender), and the answer stays the same.
   if (!mail_sends_.try_begin(call->client)) return;
+  std::string recipient = email;
+  std::transform(recipient.begin(), recipient.end(), recipient.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!mail_recipients_.try_begin(recipient)) return;
   auto self = shared_from_this();
   accounts_->request_sign_in(std::move(email), [self](backend::Result<std::optional<accounts::SignInMail>> mail) {
     if (!mail) return log::warn("api: sign-in email not prepared: %s", mail.error().message.c_str());

@@ -314,7 +314,9 @@ void HttpSession::serve_api(const Request& request, const std::string& path) {
   const bool keep_alive = request.keep_alive();
   error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
-  std::string client = ec ? std::string("unknown") : AttemptLimiter::key_of(remote.address());
+  std::string client = ec ? std::string("unknown")
+                          : AttemptLimiter::key_of(client_address(remote.address(), request["X-Forwarded-For"],
+                                                                  context_->trusted_proxies));
   // The answer may come from another thread; come back to this session's strand before touching it.
   context_->api->handle(request, path, std::move(client), context_->hub,
                         [self = shared_from_this(), version, keep_alive](HttpApi::Response res) {

@@ -1,12 +1,13 @@
 // access.md over HTTP: first run and setup, GET /api/me, sign-out, the session cookie, the audit
 // log's endpoint, the record's guard without a session, and per-address limits on failed attempts.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { connect } from '../lib/client.mjs';
 import { waitUntil } from '../lib/cluster.mjs';
 import { SESSION_COOKIE, post, request, sessionCookie, setupAdmin, setupLinks, startAccountsServer,
   waitForSetupLink } from '../lib/accounts_http.mjs';
-import { UNTHROTTLED, killAll, scaled } from '../lib/server.mjs';
+import { UNTHROTTLED, binPath, killAll, scaled } from '../lib/server.mjs';
 
 after(killAll);
 
@@ -223,6 +224,40 @@ describe('more than 10 failed attempts a minute from one address get 429', { tim
     const audit = (await request(server, '/api/audit?limit=500', { token: other.json().token })).json();
     assert.ok(audit.events.some((e) => e.action === 'sign_in_failed' && e.target === '127.0.0.1'), JSON.stringify(audit.events.slice(0, 5)));
     await server.stop();
+  });
+
+  test('behind a --trusted-proxy each client its X-Forwarded-For names is counted apart; from anyone else the header is not believed', async () => {
+    const server = await startAccountsServer({ args: ['--max-failed-attempts', '3', '--trusted-proxy', '127.0.0.1', '--trusted-proxy', '10.0.0.0/8'] });
+    const guess = (forwarded, localAddress) => post(server, '/api/redeem', { code: randomCode(), name: 'G' },
+      { headers: { 'X-Forwarded-For': forwarded }, localAddress });
+    const statuses = async (forwarded, localAddress, n) => {
+      const seen = [];
+      for (let i = 0; i < n; i++) seen.push((await guess(forwarded, localAddress)).status);
+      return seen;
+    };
+    // A client's own X-Forwarded-For (left of what the proxies appended) is not believed: 10.x is a proxy, the
+    // client is the right-most address that is not one.
+    assert.deepEqual(await statuses('6.6.6.6, 203.0.113.7, 10.1.2.3', '127.0.0.1', 4), [404, 404, 404, 429]);
+    assert.deepEqual(await statuses('1.1.1.1, 203.0.113.7', '127.0.0.1', 1), [429]);
+    // Another client behind the same proxy is not locked out by the first.
+    assert.deepEqual(await statuses('203.0.113.8', '127.0.0.1', 1), [404]);
+    // 127.0.0.2 is no trusted proxy: its header names nobody, the peer is counted.
+    assert.deepEqual(await statuses('203.0.113.9', '127.0.0.2', 4), [404, 404, 404, 429]);
+    assert.deepEqual(await statuses('203.0.113.10', '127.0.0.2', 1), [429]);
+    // The audit log names the client, not the proxy.
+    const { code } = await waitForSetupLink(server);
+    const admin = await post(server, '/api/setup', { code, name: 'Ada', org: 'essex-cc', org_name: 'Essex' }, { localAddress: '127.0.0.3' });
+    const audit = (await request(server, '/api/audit?limit=500', { token: admin.json().token })).json();
+    assert.ok(audit.events.some((e) => e.action === 'sign_in_failed' && e.target === '203.0.113.7'), JSON.stringify(audit.events.slice(0, 5)));
+    await server.stop();
+  });
+
+  test('--trusted-proxy refuses what is not an address or a network', async () => {
+    for (const bad of ['proxy.example', '10.0.0.0/33', '']) {
+      const r = spawnSync(binPath('outloud-server'), ['--trusted-proxy', bad, '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: scaled(10000) });
+      assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--trusted-proxy/);
+    }
   });
 
   test('--max-failed-attempts sets the number', async () => {

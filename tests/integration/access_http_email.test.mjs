@@ -103,6 +103,18 @@ describe('email sign-in over real SMTP', { timeout: scaled(90000) }, () => {
     assert.equal(second.user.name, 'Ann Example');
   });
 
+  test('one address gets at most 5 sign-in emails in 15 minutes, however many clients ask', async () => {
+    const target = 'bombed@essex.gov.uk';
+    // Each from another client address, so the per-address limit never applies: only the per-recipient one does.
+    for (let i = 0; i < 8; i++) {
+      assert.equal((await post(server, '/api/sign-in', { email: target }, { localAddress: `127.0.3.${i + 1}` })).status, 202);
+    }
+    // Mail goes out in order: once a later address's email came, every one for the target that was sent has come.
+    assert.equal((await post(server, '/api/sign-in', { email: 'later@essex.gov.uk' }, { localAddress: '127.0.3.20' })).status, 202);
+    await smtp.waitFor('later@essex.gov.uk');
+    assert.equal(smtp.messages.filter((m) => m.to.includes(target)).length, 5);
+  });
+
   test('the audit log: administrators only', async () => {
     const ann = await signIn('ann@essex.gov.uk');
     const denied = await request(server, '/api/audit', { token: ann.token });
