@@ -91,10 +91,15 @@ export class AdminView {
       'Organisations',
       this.orgStatus,
       h(
-        'table',
-        { class: 'admin-table', id: 'org-table' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Id' }), h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Email domains' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
-        this.orgList,
+        'div',
+        // Like the audit log: on a phone the table scrolls sideways inside its card, not the whole page.
+        { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Organisations' },
+        h(
+          'table',
+          { class: 'admin-table', id: 'org-table' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Id' }), h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Email domains' }), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
+          this.orgList,
+        ),
       ),
       this.orgForm,
     );

@@ -77,7 +77,7 @@ export function collectElements() {
     'lock-button', 'record-link', 'lock-note',
     // accounts and access
     'mode-banner', 'auth-view', 'admin-view', 'invite-button', 'admin-button', 'room-access', 'members-button',
-    'room-invite-button', 'room-settings-button', 'create-private-field', 'create-private', 'empty-text', 'room-view',
+    'room-invite-button', 'room-settings-button', 'create-private-field', 'create-private', 'empty-text', 'empty-show-rooms', 'room-view',
   ]) {
     el[id.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = byId(id);
   }

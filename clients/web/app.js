@@ -20,6 +20,7 @@ import { setReply, setupComposer } from './composer.js';
 import { setupStatus, setupDrawers, setupAccess } from './page-chrome.js';
 import { decorateMessage, setupMessageTools } from './message-tools.js';
 import { setupThreads } from './threads.js';
+import { setupMentionSuggestions } from './mention-suggest.js';
 
 function boot() {
   collectElements();
@@ -36,6 +37,7 @@ function boot() {
     start({ identity });
   });
   setupComposer();
+  setupMentionSuggestions();
   setupRoomForms();
   setupStatus();
   setupDrawers();

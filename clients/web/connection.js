@@ -173,8 +173,8 @@ function showPerson(user) {
   el.adminButton.textContent = orgAdmin ? 'Administration' : 'Your account';
   el.createPrivateField.hidden = !accounts;
   el.emptyText.textContent = guest
-    ? 'You are a guest here: you see the rooms you were invited to, on the left.'
-    : 'Pick a room on the left, or create one for your group. Everyone sees which organisation each voice comes from, and who has not been heard yet.';
+    ? 'You are a guest here: you see the rooms you were invited to, in the list of rooms.'
+    : 'Pick a room from the list of rooms, or create one for your group. Everyone sees which organisation each voice comes from, and who has not been heard yet.';
 }
 
 export function teardown() {

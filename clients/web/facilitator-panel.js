@@ -270,7 +270,7 @@ export class FacilitatorPanel {
     const poll = openPoll(s);
     e.pollForm.hidden = !!poll;
     e.pollLive.hidden = !poll;
-    e.pollSummary.textContent = poll ? `open · ${poll.voters} voted` : s.polls.length ? `${s.polls.length} so far` : '';
+    e.pollSummary.textContent = poll ? `open · ${poll.voters} voted` : s.polls.length ? `${s.polls.length} ${s.polls.length === 1 ? 'poll' : 'polls'} so far` : '';
     if (poll) e.pollLiveText.textContent = `“${poll.question}” is open: ${poll.voters} voted. Results show above the messages.`;
   }
 

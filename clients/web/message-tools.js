@@ -6,6 +6,8 @@
 
 import { h, clear, shortTime, fullTime, preview } from './dom.js';
 import { app, el, toast, announce } from './app-context.js';
+import { inlineForm } from './message-inline-form.js';
+import { markMention } from './mention-mark.js';
 
 /** The highest change version applied, by room: where `changes` resumes after a reconnect. */
 const versions = new Map();
@@ -41,6 +43,7 @@ export function decorateMessage(li, m) {
     if (actions) clear(actions);
     return;
   }
+  markMention(li, m, app.me);
   if (m.edited_at) {
     const head = li.querySelector('.msg-head');
     head?.append(h('span', { class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`, text: 'edited' }));
@@ -59,40 +62,11 @@ export function decorateMessage(li, m) {
   }
 }
 
-/** An inline form in place of the message text; `onSubmit(value)` resolves when done. */
-function inlineForm(li, { label, value = '', multiline, submitText, onSubmit }) {
-  const body = li.querySelector('.msg-body');
-  li.querySelector('.msg-inline-form')?.remove();
-  const field = multiline
-    ? h('textarea', { class: 'msg-inline-input', rows: '3', 'aria-label': label })
-    : h('input', { class: 'msg-inline-input', type: 'text', maxlength: '500', 'aria-label': label, placeholder: label });
-  field.value = value;
-  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
-  const form = h('form', { class: 'msg-inline-form' },
-    field,
-    h('div', { class: 'msg-inline-buttons' },
-      h('button', { type: 'submit', class: 'button button--small', text: submitText }),
-      h('button', { type: 'button', class: 'button button--quiet button--small', text: 'Cancel', on: { click: () => form.remove() } })),
-    error);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      await onSubmit(field.value);
-      form.remove();
-    } catch (err) {
-      error.textContent = err.message || String(err);
-      error.hidden = false;
-    }
-  });
-  body.append(form);
-  field.focus();
-}
-
 function startEdit(li, m) {
   inlineForm(li, {
     label: 'Your corrected message',
     value: m.text,
-    multiline: true,
+    field: 'multiline',
     submitText: 'Save',
     onSubmit: async (text) => {
       if (!text.trim()) throw new Error('A message cannot be empty: delete it instead.');
@@ -104,7 +78,7 @@ function startEdit(li, m) {
 function confirmTakeBack(li, m, moderating) {
   inlineForm(li, {
     label: moderating ? 'Reason for removing it (goes on the record)' : 'Delete this message for everyone?',
-    multiline: false,
+    field: moderating ? 'line' : null,
     submitText: moderating ? 'Remove' : 'Delete',
     onSubmit: async (reason) => {
       if (moderating && !reason.trim()) throw new Error('Say why it is removed: the reason goes on the record.');
@@ -114,7 +88,6 @@ function confirmTakeBack(li, m, moderating) {
       onChanged(await app.client.request(frame));
     },
   });
-  if (!moderating) li.querySelector('.msg-inline-input')?.setAttribute('hidden', '');
 }
 
 /** A `changed` event or reply: the message is replaced where it is held and shown. */

@@ -61,7 +61,22 @@ export function closeDrawers() {
   el.scrim.hidden = true;
 }
 
+/** On a phone the top bar is as tall as its rows (style.css): the drawers and the scrim start below it. */
+function trackTopbarHeight() {
+  const bar = el.appView.querySelector('.topbar');
+  const phone = window.matchMedia('(max-width: 760px)');
+  if (!bar || !('ResizeObserver' in window)) return;
+  const update = () => {
+    // Only where the bar's row is sized by its content: elsewhere the row is --topbar-h itself.
+    if (phone.matches) document.documentElement.style.setProperty('--topbar-h', `${Math.ceil(bar.getBoundingClientRect().height)}px`);
+    else document.documentElement.style.removeProperty('--topbar-h');
+  };
+  new ResizeObserver(update).observe(bar);
+  phone.addEventListener('change', update);
+}
+
 export function setupDrawers() {
+  trackTopbarHeight();
   for (const [button, panel, other] of [
     [el.toggleRooms, el.roomsPanel, el.peoplePanel],
     [el.togglePeople, el.peoplePanel, el.roomsPanel],
@@ -79,6 +94,8 @@ export function setupDrawers() {
       }
     });
   }
+  // The welcome card's button (phones only) opens the rooms drawer as the menu button does.
+  el.emptyShowRooms.addEventListener('click', () => el.toggleRooms.click());
   el.scrim.addEventListener('click', closeDrawers);
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !el.scrim.hidden) closeDrawers();

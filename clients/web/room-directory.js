@@ -166,12 +166,16 @@ export function setupRoomForms() {
     const id = el.joinId.value.trim();
     if (!isValidSlug(id)) return showFieldError(el.joinError, 'That is not a valid room id.');
     showFieldError(el.joinError, '');
-    const ok = await openRoom(id, { quietNotFound: true });
+    let missing = false;
+    const ok = await openRoom(id, { onNotFound: () => { missing = true; } });
     if (ok) {
       el.joinId.value = '';
       closeDrawers();
     } else {
-      showFieldError(el.joinError, `Could not join “${id}”.`);
+      // Say why beside the field: "could not join" alone left people guessing (other errors have a toast too).
+      showFieldError(el.joinError, missing
+        ? `There is no room “${id}” that you can join: check the id, or ask the room's owner to add you.`
+        : `Could not join “${id}”.`);
     }
   });
   el.refreshRooms.addEventListener('click', refreshRooms);

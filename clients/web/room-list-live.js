@@ -46,7 +46,7 @@ export function nestRooms(rooms) {
   for (const room of top.sort(byTitle)) {
     out.push({ ...room, nested: false });
     const groups = (children.get(room.id) || []).sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
-    for (const group of groups) out.push({ ...group, nested: true });
+    for (const group of groups) out.push({ ...group, nested: true, parentTitle: room.title || room.id });
   }
   return out;
 }

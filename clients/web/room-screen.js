@@ -25,7 +25,12 @@ import { clearReply } from './composer.js';
 import { hideAdmin } from './page-chrome.js';
 import { roomShown } from './threads.js';
 
-export async function openRoom(id, { quietNotFound = false } = {}) {
+/**
+ * Shows room `id`, joining it first if need be; resolves true once it is on screen. A room that does
+ * not exist (or is private to others: the server says not_found for both) is told in a toast, or not
+ * at all with `quietNotFound`, or by `onNotFound()` instead.
+ */
+export async function openRoom(id, { quietNotFound = false, onNotFound = null } = {}) {
   if (!app.client) return;
   hideAdmin();
   const previous = app.current;
@@ -49,10 +54,12 @@ export async function openRoom(id, { quietNotFound = false } = {}) {
       if (app.current === id) {
         app.current = previous && app.rooms.has(previous) ? previous : null;
         showRoom(app.current ? app.rooms.get(app.current) : null);
-        if (!app.current) history.replaceState(null, '', location.pathname + location.search);
+        // The address names the room on screen again: a reload must not retry the one that failed.
+        history.replaceState(null, '', location.pathname + location.search + (app.current ? `#/room/${app.current}` : ''));
       }
       if (err.code === 'not_found') {
-        if (!quietNotFound) toast(`There is no room “${id}”.`);
+        if (onNotFound) onNotFound();
+        else if (!quietNotFound) toast(`There is no room “${id}”.`);
         try {
           if (localStorage.getItem(LAST_ROOM_KEY) === id) localStorage.removeItem(LAST_ROOM_KEY);
         } catch {

@@ -11,6 +11,19 @@ export function kindLabel(kind) {
 }
 
 /**
+ * What a room is called in the list. A group nested under its session drops the session's title it
+ * repeats ("Town centre safety — group 1" → "Group 1"): in the narrow list the long names were cut to
+ * the same "Town centre …" and the groups could not be told apart.
+ */
+function listedName(room) {
+  const title = room.title || room.id;
+  const parent = room.nested && room.parentTitle;
+  if (!parent || !title.startsWith(parent)) return title;
+  const rest = title.slice(parent.length).replace(/^[\s—–:·-]+/, '');
+  return rest ? rest[0].toUpperCase() + rest.slice(1) : title;
+}
+
+/**
  * @param {HTMLUListElement} list
  * @param {Array<{id: string, title: string, kind: string, online?: number}>} rooms
  * @param {{current: string|null, unread: (id: string) => number, joined: (id: string) => boolean,
@@ -40,7 +53,7 @@ export function renderRoomList(list, rooms, { current, unread, joined, onOpen, m
           h(
             'span',
             { class: 'room-text' },
-            h('span', { class: 'room-name', dir: 'auto', text: room.title || room.id }),
+            h('span', { class: 'room-name', dir: 'auto', text: listedName(room), title: room.title || room.id }),
             // The id is in the button's name too: rooms with the same title sound different.
             h('span', { class: 'room-sub', text: [kindLabel(room.kind), room.id, room.org].filter(Boolean).join(' · ') }),
           ),

@@ -24,10 +24,12 @@ function personLabel(user) {
   return `${user.name} (${user.org || 'no organisation'})`;
 }
 
+/** "A org, B org and C org": each name stays with its badge; the line may break between people. */
 function peopleList(users) {
-  return users.map((u, i) =>
-    h('span', { class: 'person-inline' }, i ? (i === users.length - 1 ? ' and ' : ', ') : '', h('span', { dir: 'auto', text: u.name }), ' ', orgBadge(u.org || '?', 'org-badge--small')),
-  );
+  return users.flatMap((u, i) => [
+    i ? (i === users.length - 1 ? ' and ' : ', ') : '',
+    h('span', { class: 'person-inline' }, h('span', { dir: 'auto', text: u.name }), ' ', orgBadge(u.org || '?', 'org-badge--small')),
+  ]);
 }
 
 export class SessionBar {
@@ -204,7 +206,8 @@ export class SessionBar {
       h('button', {
         type: 'button',
         class: 'button button--primary button--small join-group',
-        text: `Join your group: ${mine.group}`,
+        // The group's number, as the facilitator and the room list say it; its room id means nothing to people.
+        text: `Join group ${groupNumber(mine.group)}`,
         dataset: { focusKey: 'join-group', group: mine.group },
         on: { click: () => this.actions.joinGroup(mine.group) },
       }),

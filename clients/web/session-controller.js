@@ -152,14 +152,15 @@ export function onSessionEvent(ev) {
 /** When the groups close: anyone looking at one of them goes back to the main room. */
 function returnFromGroups(parent) {
   const groups = [...app.rooms.values()].filter((r) => r.info && r.info.kind === 'breakout' && r.info.parent === parent);
-  const wasInGroup = groups.some((r) => r.id === app.current);
+  const wasIn = groups.some((r) => r.id === app.current) ? app.current : null;
   for (const g of groups) {
     forgetRoom(g.id);
     if (app.client) app.client.leave(g.id).catch(() => {});
   }
-  if (wasInGroup) {
+  if (wasIn) {
     openRoom(parent);
-    toast('The breakout groups are closed: you are back in the main room. Group rooms stay readable in the room list.', 'info');
+    // Closed groups leave the room list (room-list-live.js), so say how to get back to this one.
+    toast(`The breakout groups are closed: you are back in the main room. Your group's room stays readable: join “${wasIn}” by its id.`, 'info');
   }
   if (groups.length) refreshRooms();
 }

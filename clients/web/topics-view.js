@@ -7,7 +7,7 @@ import { h, clear } from './dom.js';
 import { MessageListView } from './messages-view.js';
 import { app, el, toast, announce } from './app-context.js';
 import { setReply } from './composer.js';
-import { readingTopic } from './unread.js';
+import { flushRead, readingTopic } from './unread.js';
 
 const TOPICS_PAGE = 100;
 const THREAD_PAGE = 50;
@@ -76,6 +76,7 @@ async function renderTopicList() {
   if (!room || !app.client) return;
   let page;
   try {
+    await flushRead();  // what was just read or written here is not listed as unread
     page = await app.client.topics(room, { limit: TOPICS_PAGE });
   } catch (err) {
     if (err.code !== 'closed') toast(`Could not load the topics: ${err.message}`);

@@ -73,7 +73,11 @@ function forgetReadMentions(e) {
 export function noteMessage(m, own) {
   const e = entry(m.room);
   e.lastSeq = Math.max(e.lastSeq, m.seq);
-  if (own) e.read = Math.max(e.read, m.seq);  // one's own words are read
+  // One's own words are read. When the room on screen is read as a whole, the marker sent below says
+  // so to the server as well, which otherwise counts them unread (a topic listed "1 unread" for what
+  // one had just written); elsewhere they are marked read here only.
+  const told = viewing(m.room) && !(topicRead && topicRead.room === m.room);
+  if (own && !told) e.read = Math.max(e.read, m.seq);
   if (viewing(m.room)) scheduleRead(m.room);
   else onChange();
   updateTitle();
@@ -145,18 +149,21 @@ export function scheduleRead(room) {
   readTimer = setTimeout(flushRead, READ_DEBOUNCE_MS);
 }
 
-/** Sends the waiting read marker now (the person saw the room up to here, even if they just left it). */
+/**
+ * Sends the waiting read marker now (the person saw the room up to here, even if they just left it);
+ * resolves once the server has it, so that counts asked for next include it.
+ */
 export function flushRead() {
   clearTimeout(readTimer);
   const room = pendingRead;
   pendingRead = null;
-  if (!room || !app.client) return;
+  if (!room || !app.client) return Promise.resolve();
   const e = entry(room);
-  if (e.lastSeq <= e.read) return;
+  if (e.lastSeq <= e.read) return Promise.resolve();
   e.read = e.lastSeq;
   forgetReadMentions(e);
   updateTitle();
-  app.client.markRead(room, e.lastSeq).catch(() => {});
+  return app.client.markRead(room, e.lastSeq).catch(() => {});
 }
 
 /**

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { SCREENSHOTS as SHOTS, WAIT, launchBrowser, waitOnline, waitForText } from '../lib/browser.mjs';
+import { SCREENSHOTS as SHOTS, WAIT, assertInView, launchBrowser, waitOnline, waitForText } from '../lib/browser.mjs';
 import { AXE_SCRIPT, assertAccessible } from '../lib/a11y.mjs';
+import { assertRoomHeadReadable } from './room-head.mjs';
 import { UNTHROTTLED, scaled, sleep, startServer } from '../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -137,6 +138,7 @@ test('setup, organisations, invitations, a private room with a guest, the record
   const F = fiona.page;
   await untilVisible(fiona, '#setup-form');
   assert.equal(await F.$eval('#mode-banner', (n) => n.hidden), true, 'no open-mode banner in accounts mode');
+  assert.equal(await F.$eval('.skip-link', (n) => getComputedStyle(n).display), 'none', 'no "skip to the message box" where there is none');
   await shot(fiona, '01-setup');
   await assertAccessible(F, 'setup (accounts sign-in)');
   await F.fill('#setup-form input[name="name"]', 'Fiona Reid');
@@ -166,6 +168,14 @@ test('setup, organisations, invitations, a private room with a guest, the record
   assert.match(await F.textContent('#org-table tr[data-org="nhs-mse"]'), /mse\.nhs\.uk, nhs\.net/);
   await shot(fiona, '02-administration');
   await assertAccessible(F, 'administration');
+  // On a phone the administrator's top bar wraps instead of pushing the page sideways (it was 549 px
+  // wide at 390, with her own name squeezed to nothing and Sign out off the screen).
+  await F.setViewportSize({ width: 390, height: 844 });
+  for (const s of ['#me-name', '#me-org', '#invite-button', '#admin-button', '#signout', '#admin-title']) await assertInView(F, s, 'on a phone');
+  assert.equal(await F.$eval('#me-name', (n) => n.scrollWidth <= n.clientWidth && n.textContent), 'Fiona Reid', 'her whole name shows on a phone');
+  assert.equal(await F.evaluate(() => document.documentElement.scrollWidth), 390, 'the page is no wider than the phone');
+  await shot(fiona, '02b-administration-phone');
+  await F.setViewportSize({ width: 1280, height: 820 });
 
   // ---- a colleague from the NHS, invited by the administrator ---------------------------------
   await F.click('#invite-button');
@@ -197,6 +207,7 @@ test('setup, organisations, invitations, a private room with a guest, the record
   await shot(fiona, '04-room-settings');
   await closeDialog(fiona);
   await untilText(fiona, '#room-access', 'OFFICIAL-SENSITIVE');
+  await assertRoomHeadReadable(F, 'for the owner at 1280 px, with Members, Invite and Settings');
 
   await N.click('#refresh-rooms');
   await until(nadia, 'the open room is listed', () => !!document.querySelector('#room-list li[data-room="news"]'));

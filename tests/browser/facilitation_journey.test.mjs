@@ -13,6 +13,7 @@ import {
   WAIT, WEB_ROOT, assertInView, createRoom, joinRoom, launchBrowser, saveScreenshot, until, untilText, waitForText,
 } from '../lib/browser.mjs';
 import { assertAccessible } from '../lib/a11y.mjs';
+import { assertRoomHeadReadable } from './room-head.mjs';
 import { connectAs } from '../lib/client.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
@@ -100,6 +101,7 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   await createRoom(F, { title: TITLE, id: ROOM, kind: 'session' });
   await F.waitForSelector('#facilitation-panel.is-lead:not([hidden])', { timeout: WAIT });
   assert.equal((await F.textContent('#fac-role-note')).trim(), 'You run this room as its owner.');
+  await assertRoomHeadReadable(F, 'for the facilitator at 1280×800');
   await tool(F, 'agenda');
   await F.click('#agenda-edit summary');
   const agenda = [['Check-in', '5'], ['Questions to the group', '10'], ['Small groups', '1']];
@@ -159,6 +161,13 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   const queue = ['Nadia Shah', 'Sam Ortiz', ...clients.slice(5, 8).map((c) => c.user.name)];
   await until(F, 'five hands in the queue', () => document.querySelectorAll('#hands-list li').length === 5);
   assert.deepEqual(await names(F, '#hands-list li .person-name'), queue, 'the queue is in the order hands went up');
+  // Whole names in the queue the facilitator calls from ("Nadia S…" beside a whole badge before).
+  const cut = await F.$$eval('#hands-list li .person-name', (nodes) => nodes.filter((n) => {
+    const text = document.createRange();
+    text.selectNodeContents(n);
+    return text.getBoundingClientRect().width > n.getBoundingClientRect().width + 0.5;
+  }).map((n) => n.textContent));
+  assert.deepEqual(cut, [], 'no name in the hand queue is cut short');
   await untilText(F, '#sb-hands-count', '5');
   await untilText(sam.page, '#sb-hand-place', '2nd in the queue of 5');
   await step('with five hands up');
@@ -255,6 +264,8 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
 
   await F.click('#sb-poll .poll-close');
   await everyone([fay, ...pages], (p) => untilText(p.page, '#sb-poll .poll-state', 'Poll closed'));
+  // The poll tool counts polls, not votes ("1 so far" read as one vote).
+  await until(F, 'the poll tool counts the polls', () => document.getElementById('poll-summary').textContent === '1 poll so far');
   await N.click('#sb-poll .poll-dismiss');
   await until(N, 'the closed result is put away', () => document.getElementById('sb-poll').hidden);
   await step('with the poll closed');
@@ -309,7 +320,8 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   }
   const groupOf = (name) => groups.find((g) => g.members.some((m) => m.name === name));
   await until(F, 'the facilitator sees the countdown', () => /\d+:\d\d left/.test(document.getElementById('breakout-summary').textContent));
-  await untilText(N, '#sb-breakout .join-group', `Join your group: ${groupOf('Nadia Shah').room}`);
+  // The group by its number, as everyone says it (its room id, town-centre~2, means nothing to people).
+  await untilText(N, '#sb-breakout .join-group', `Join group ${groupOf('Nadia Shah').room.split('~')[1]}`);
   for (const m of groupOf('Nadia Shah').members.filter((m) => m.name !== 'Nadia Shah')) {
     assert.ok((await N.textContent('#sb-breakout')).includes(m.name), `Nadia is told she is with ${m.name}`);
   }
@@ -337,7 +349,16 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
 
   // Nadia goes to her group (nested under the session in her room list) and talks with a client there.
   const mine = groupOf('Nadia Shah');
+  const number = mine.room.split('~')[1];
   await N.waitForSelector(`#room-list li[data-room="${mine.room}"].room-item--nested`, { timeout: WAIT });
+  // Nested under the session, a group is listed by what tells it apart: all three were “Town centre …”.
+  assert.equal(await N.textContent(`#room-list li[data-room="${mine.room}"] .room-name`), `Group ${number}`);
+  // On a phone her group's card fits the window: it ran 12 px off the right edge (names kept to one line).
+  await N.setViewportSize({ width: 390, height: 844 });
+  await assertInView(N, '#sb-breakout', 'on a phone');
+  await assertInView(N, '#sb-breakout .join-group', 'on a phone');
+  await assertRoomHeadReadable(N, 'on a phone');
+  await N.setViewportSize(DESKTOP);
   await N.click('#sb-breakout .join-group');
   await untilText(N, '#room-id', mine.room);
   await untilText(N, '#group-bar-title', `Breakout group ${mine.room.slice(-1)} of ${TITLE}`);
@@ -357,6 +378,8 @@ test('a facilitator runs a session of twelve from four organisations: check-in, 
   const roundEnds = WAIT + MINUTE_MS;
   await until(N, 'Nadia is back in the main room when the groups close', (id) => document.getElementById('room-id').textContent === id
     && document.getElementById('sb-breakout').hidden, ROOM, roundEnds);
+  // Told how to read her group again: the closed groups leave the room list (below), so not "in the room list".
+  await until(N, 'Nadia is told how to reopen her group', (id) => window.__toasts.some((t) => t.includes(`join “${id}” by its id`)), mine.room);
   await until(F, 'the facilitator can open groups again', () => !document.getElementById('breakout-form').hidden, undefined, roundEnds);
   assert.equal(await F.$$eval('.late-joiners li', (l) => l.filter((li) => !li.closest('[hidden]')).length), 0);
   await until(N, 'the group rooms leave the room list', (id) => !document.querySelector(`#room-list li[data-room="${id}~1"]`), ROOM);

@@ -3,7 +3,8 @@
 // 390 px phone. The live room list with same-titled rooms told apart; topics as threads (open one to
 // read and write just it) with unread counts per topic; unread counts per room and in the tab title;
 // a mention that raises a browser notification while the page is hidden (the permission granted in
-// the context, the Notification constructor observed); edit, delete, removal by the owner with a
+// the context, the Notification constructor observed) and the names offered for "@…"; edit (Enter
+// saves, Escape cancels), delete, removal by the owner with a
 // reason that goes on the record; search; a safe clickable link, right-to-left text, a long message
 // folded; the phone with its own name and sign-out, and a mention kept for him while signed out
 // that he finds at his desk. axe-core on the topic list and thread, the
@@ -122,6 +123,11 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   // Unread per topic: what arrives in another topic while Nadia reads this one stays unread there.
   await sendIn(P, 'parking', 'Parking second');
   await sendIn(P, 'parking', 'Parking third');
+  // What one wrote oneself is not unread, also when the topic list is opened at once after.
+  await P.click('#topics-button');
+  await untilText(P, '#topic-list li[data-topic="parking"] .topic-count', '3 messages');
+  assert.equal(await P.locator('#topic-list .unread').count(), 0, 'the writer has nothing unread in the topics they wrote in');
+  await P.click('#topics-button');
   await N.click('#topics-button');
   await untilText(N, '#topic-list li[data-topic="parking"] .unread', '2 unread');
   assert.equal(await N.locator('#topic-list li[data-topic="budget"] .unread').count(), 0, 'the open topic is read');
@@ -153,19 +159,48 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   await joinRoom(N, GROUP);
   await until(N, 'the title is clear once the room is read', () => !document.title.startsWith('('));
 
+  // "@" and a few letters offer the room's people: only a whole name ("@Nadia Shah") tells anyone.
+  await P.fill('#composer-text', '');
+  await P.type('#composer-text', 'Thanks @nad');
+  await untilText(P, '#mention-list li[role="option"]', 'Nadia Shah');
+  assert.equal(await P.getAttribute('#composer-text', 'aria-activedescendant'), 'mention-option-0');
+  await assertAccessible(P, 'mention suggestions');
+  await P.press('#composer-text', 'Enter');  // picks the name rather than sending
+  assert.equal(await P.inputValue('#composer-text'), 'Thanks @Nadia Shah ');
+  assert.ok(await P.isHidden('#mention-list'), 'the list closes once a name is picked');
+  await P.type('#composer-text', 'for checking');
+  await P.press('#composer-text', 'Enter');
+  await waitForText(N, 'Thanks @Nadia Shah for checking');
+  // The message that names her stands out for her (only): found again when she comes back to the room.
+  assert.equal(await item(N, 'Thanks @Nadia Shah for checking').getAttribute('class').then((c) => c.includes('msg--mentions-me')), true);
+  assert.equal(await item(N, 'Thanks @Nadia Shah for checking').locator('.mention-tag').textContent(), 'Mentions you');
+  assert.equal(await item(P, 'Thanks @Nadia Shah for checking').locator('.mention-tag').count(), 0, 'not for its author');
+
   // ---- edit and delete one's own; the owner removes with a reason -------------------------------
   await send(N, 'Teh budget plan');
   await send(N, 'my number is 07000 000000');
   await send(N, 'something off topic');
   await waitForText(P, 'something off topic');
   assert.equal(await item(P, 'Teh budget plan').getByRole('button', { name: /^Edit/ }).count(), 0, 'only one\'s own messages offer Edit');
+  // Enter saves an edit, as it sends from the message box (it made a new line, and only Save saved).
   const first = await messageAction(N, 'Teh budget plan', 'Edit');
   await first.locator('textarea').fill('The budget plan');
-  await first.getByRole('button', { name: 'Save' }).click();
+  await first.locator('textarea').press('Enter');
   await waitForText(P, 'The budget plan');
   await item(P, 'The budget plan').locator('.msg-edited').waitFor({ timeout: WAIT });
+  await until(N, 'the focus goes back to the message box after saving', () => document.activeElement?.id === 'composer-text');
+  // Escape closes an edit unsaved, and the focus goes back to the Edit button rather than the page.
+  const cancelled = await messageAction(N, 'something off topic', 'Edit');
+  await cancelled.locator('textarea').fill('not meant');
+  await cancelled.locator('textarea').press('Escape');
+  assert.equal(await cancelled.locator('.msg-inline-form').count(), 0, 'Escape closes the edit');
+  assert.equal(await cancelled.locator('.msg-text').textContent(), 'something off topic');
+  assert.match(await N.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''), /^Edit your message/);
+  // Delete asks in words one can see, with the focus on its button (the question was a hidden field's label).
   const second = await messageAction(N, '07000', 'Delete');
-  await second.getByRole('button', { name: 'Delete', exact: true }).click();
+  assert.equal(await second.locator('.msg-inline-question').textContent(), 'Delete this message for everyone?');
+  assert.equal(await N.evaluate(() => document.activeElement?.textContent), 'Delete', 'the focus is on Delete');
+  await N.keyboard.press('Enter');
   await waitForText(P, 'Message deleted by its author');
   await waitForText(N, 'Message deleted by its author');
   assert.equal(await item(N, 'something off topic').getByRole('button', { name: /^Remove/ }).count(), 0, 'a member may not remove');
@@ -227,6 +262,13 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   assert.ok(!record.includes('07000'), 'a deleted message\'s text is gone from the record');
   assert.ok(!record.includes('something off topic'), 'a removed message\'s text is gone from the record');
 
+  // A room id that leads nowhere says so by the field; the room on screen, and its address, stay.
+  await N.fill('#join-id', 'no-such-room');
+  await N.click('#join-form button[type="submit"]');
+  await untilText(N, '#join-error', 'There is no room “no-such-room” that you can join');
+  assert.equal(await N.textContent('#room-id'), GROUP);
+  assert.equal(await N.evaluate(() => location.hash), `#/room/${GROUP}`, 'a reload opens the room on screen, not the one that failed');
+
   // After a reload the marks come from history.
   await N.reload();
   await joinRoom(N, GROUP);
@@ -244,8 +286,15 @@ test('a working group of three organisations: topics, unread, a mention, edit, d
   await assertAccessible(T, 'sign-in on a phone');
   await saveScreenshot(T, 'working-group-05-phone-signin');
   await signIn(T, 'Tom Bell', 'uni-essex');
+  // The welcome said "pick a room on the left", where a phone shows none: it has a button to the list.
+  assert.doesNotMatch(await T.textContent('#empty-text'), /on the left/);
+  await assertInView(T, '#empty-show-rooms', 'on a phone with no room open');
+  await T.click('#empty-show-rooms');
+  await T.waitForSelector('#rooms-panel.is-open', { timeout: WAIT });
+  await T.keyboard.press('Escape');
   await T.evaluate((room) => { location.hash = `#/room/${room}`; }, GROUP);
   await untilText(T, '#room-id', GROUP);
+  assert.equal(await T.$eval('#room-title', (n) => n.scrollWidth <= n.clientWidth), true, 'the room title shows whole on a phone');
   for (const s of ['#me-name', '#me-org', '#signout', '#composer-text']) await assertInView(T, s, 'on a phone');
   assert.equal(await T.textContent('#me-name'), 'Tom Bell');
   assert.equal(await T.textContent('#me-org'), 'uni-essex');
