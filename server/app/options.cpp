@@ -130,6 +130,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        max_reply_bytes = std::to_string(d.hub.max_reply_bytes),
                        worker_threads = std::to_string(d.hub.worker_threads),
                        max_exports = std::to_string(d.hub.max_exports_at_once),
+                       max_export_bytes = std::to_string(d.hub.export_max_text_bytes),
                        search_scan = std::to_string(d.hub.search_scan),
                        store_readers = std::to_string(d.store.readers),
                        store_bulk_readers = std::to_string(d.store.bulk_readers),
@@ -270,6 +271,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "about the most message bytes in one history or joined reply: fewer messages than asked when they are large")
     ("worker-threads", po::value(&worker_threads)->default_value(worker_threads)->value_name("N"),
      "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
+    ("max-export-bytes", po::value(&max_export_bytes)->default_value(max_export_bytes)->value_name("N"),
+     "text one session record may hold (messages and names, in bytes); a larger record is refused with too_large")
     ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
      "session records built at once; more wait their turn")
     ("search-scan", po::value(&search_scan)->default_value(search_scan)->value_name("N"),
@@ -431,6 +434,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     hub.max_reply_bytes = whole_number("max-reply-bytes", max_reply_bytes, 16 * 1024, std::size_t{1} << 30);
     hub.worker_threads = static_cast<int>(whole_number("worker-threads", worker_threads, 1, 64));
     hub.max_exports_at_once = static_cast<int>(whole_number("max-exports", max_exports, 1, 64));
+    hub.export_max_text_bytes = whole_number("max-export-bytes", max_export_bytes, 1024, std::size_t{1} << 40);
     hub.search_scan = static_cast<int>(whole_number("search-scan", search_scan, 1, 1'000'000));
     l.store.readers = whole_number("store-readers", store_readers, 0, 64);
     l.store.bulk_readers = whole_number("store-bulk-readers", store_bulk_readers, 0, 64);

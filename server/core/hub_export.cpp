@@ -20,10 +20,12 @@ using Messages = std::vector<p::Message>;
 // One record being gathered. Every step runs on a worker; backend answers are posted to one.
 struct ExportJob : std::enable_shared_from_this<ExportJob> {
   ExportJob(backend::Store& store, std::shared_ptr<asio::thread_pool> workers, p::Export request,
-            backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions, std::size_t max_messages)
+            backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions, std::size_t max_messages,
+            std::size_t max_text_bytes)
       : store(store),
         workers(std::move(workers)),
         max_messages(max_messages),
+        max_text_bytes(max_text_bytes),
         room(request.room),
         request(std::move(request)),
         done(std::move(done)),
@@ -32,6 +34,8 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
   backend::Store& store;
   std::shared_ptr<asio::thread_pool> workers;
   std::size_t max_messages;  // read at most (HubOptions::export_max_messages)
+  std::size_t max_text_bytes;  // HubOptions::export_max_text_bytes
+  std::size_t text_bytes = 0;  // read so far
   std::string room;
   p::Export request;  // the zone and the form
   backend::Callback<std::string> done;
@@ -76,6 +80,12 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
                   auto& into = from == job.room ? job.messages : job.groups.back().messages;
                   auto& read = page.value().messages;
                   const bool more = static_cast<int>(read.size()) == kExportPage;
+                  for (const auto& message : read) job.text_bytes += message.text.size() + message.from.name.size();
+                  if (job.text_bytes > job.max_text_bytes) {
+                    return job.finish(backend::Error{p::ErrorCode::too_large,
+                                                     "this record holds more than " + std::to_string(job.max_text_bytes) +
+                                                         " bytes of text, the server's --max-export-bytes"});
+                  }
                   into.insert(into.end(), std::make_move_iterator(read.begin()), std::make_move_iterator(read.end()));
                   if (!more || into.size() >= job.max_messages) return then(job);
                   const auto last = into.back().seq;
@@ -163,7 +173,7 @@ void Hub::Impl::start_export(p::Export request, backend::Callback<std::string> d
     });
   };
   std::make_shared<ExportJob>(backends_.store, workers_, std::move(request), std::move(finished), std::move(permissions),
-                              options_.export_max_messages)
+                              options_.export_max_messages, options_.export_max_text_bytes)
       ->start();
 }
 

@@ -153,6 +153,9 @@ struct Hub {
   // Members told of a room's change in the list (accounts mode) at most: bounded notice size.
   std::size_t max_notice_members = 5000;
   std::size_t export_max_messages = 200'000;  // messages one session record reads at most (memory)
+  // Text (message and name bytes) one record may hold: beyond it the export is refused (too_large),
+  // since the record and its reply are built whole, a few times this in memory.
+  std::size_t export_max_text_bytes = 64 * 1024 * 1024;
   Facilitation facilitation;
   friend bool operator==(const Hub&, const Hub&) = default;
 };

@@ -297,6 +297,7 @@ void HttpSession::serve_export(const Request& request, const protocol::Export& r
             const auto status = error.code == protocol::ErrorCode::not_found     ? http::status::not_found
                                 : error.code == protocol::ErrorCode::unavailable ? http::status::service_unavailable
                                 : error.code == protocol::ErrorCode::bad_request ? http::status::bad_request
+                                : error.code == protocol::ErrorCode::too_large   ? http::status::payload_too_large
                                                                                  : http::status::internal_server_error;
             return self->write(make_error(version, keep_alive, status, error.message));
           }

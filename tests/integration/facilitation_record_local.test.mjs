@@ -123,3 +123,23 @@ test('the record in local time, items in time order, text as written, and as a p
   const bad = await fetch(`${server.url}/api/rooms/${room}/export.md?tz=Nowhere%2FAtAll`);
   assert.equal(bad.status, 400);
 });
+
+test('a record over --max-export-bytes of text is refused as too_large, not built whole in memory', { timeout: scaled(30000) }, async () => {
+  const small = await startServer({ nodeId: 'record-cap', args: [...UNTHROTTLED, '--max-export-bytes', '4096'] });
+  try {
+    const host = await connectAs(small.wsUrl, 'Rhian Host', 'essex-cc');
+    const [big, fits] = [uniqueId('big'), uniqueId('fits')];
+    for (const room of [big, fits]) {
+      await host.create(room, { kind: 'session' });
+      await host.join(room);
+    }
+    for (let i = 0; i < 3; i++) assert.equal((await host.request({ type: 'send', room: big, text: 'x'.repeat(1500) })).type, 'sent');
+    assert.equal((await host.request({ type: 'send', room: fits, text: 'short' })).type, 'sent');
+    const refused = await expectError(host, { type: 'export', room: big }, 'too_large');
+    assert.match(refused.message, /--max-export-bytes/);
+    assert.equal((await host.request({ type: 'export', room: fits })).type, 'export');
+    await host.close();
+  } finally {
+    await small.stop();
+  }
+});
