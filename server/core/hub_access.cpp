@@ -79,6 +79,7 @@ void Hub::Impl::start() {
     asio::post(self->strand_, [self, id = session.id] { self->publish_control(kSessionsChannel, control_json("session_ended", id)); });
   });
   schedule_retention();
+  align_breakout_rooms();
 }
 
 void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello) {
@@ -140,19 +141,128 @@ void Hub::Impl::close_session(const std::string& session_id) {
 }
 
 void Hub::Impl::evict(const std::string& room, const std::string& user) {
-  auto* local = local_room(room);
-  if (!local) return;
-  std::vector<std::uint64_t> gone;
-  for (const auto& [conn_id, member] : local->members.members()) {
-    if (member.user_id == user) gone.push_back(conn_id);
+  // Whoever leaves a session leaves its breakout groups held here too (they are behind its walls),
+  // even if the groups' own evictions never reach this node.
+  std::vector<std::string> from{room};
+  for (const auto& [id, local] : rooms_) {
+    if (local->meta.kind == p::RoomKind::breakout && local->meta.parent == room) from.push_back(id);
   }
-  for (auto conn_id : gone) remove_member(conn_id, room);
+  for (const auto& each : from) {
+    auto* local = local_room(each);
+    if (!local) continue;
+    std::vector<std::uint64_t> gone;
+    for (const auto& [conn_id, member] : local->members.members()) {
+      if (member.user_id == user) gone.push_back(conn_id);
+    }
+    for (auto conn_id : gone) remove_member(conn_id, each);  // may drop the local room
+  }
+}
+
+void Hub::Impl::evict_from_groups(const std::string& session, const std::string& user, std::function<void()> done) {
+  backends_.store.load_state(session, on_strand<backend::RoomState>([this, session, user, done](
+                                                                      Result<backend::RoomState> loaded) {
+    if (!loaded) {
+      log::warn("groups of %s not read for a removal: %s", session.c_str(), loaded.error().message.c_str());
+      return done();
+    }
+    // Every group the session ever had: a later breakout reuses them, so all are behind its walls.
+    for (const auto& group : facilitation::state_from_json(loaded.value().json).breakouts.rooms) {
+      evict(group, user);  // here at once, so a frame after the answer finds them gone
+      publish_control(group, control_json("evict", user));
+    }
+    done();
+  }));
+}
+
+bool Hub::Impl::follow_session(p::Room& group, const p::Room& session) {
+  const bool changed = group.org != session.org || group.visibility != session.visibility ||
+                       group.label != session.label || group.retention_days != session.retention_days;
+  group.org = session.org;
+  group.visibility = session.visibility;
+  group.label = session.label;
+  group.retention_days = session.retention_days;
+  // Never whoever opened the groups (groups stored before this named them): not a stored setting,
+  // so no change on its own.
+  group.created_by = session.created_by;
+  return changed;
+}
+
+void Hub::Impl::align_group(const std::string& group, const p::Room& session, std::function<void()> done) {
+  backends_.store.get_room(group, on_strand<std::optional<p::Room>>([this, session, done](
+                                                                      Result<std::optional<p::Room>> found) {
+    if (!found || !found.value()) return done();
+    auto meta = *found.value();
+    if (meta.kind != p::RoomKind::breakout || meta.parent != session.id) return done();
+    const bool became_private = meta.visibility == p::Visibility::open && session.visibility == p::Visibility::private_;
+    if (!follow_session(meta, session)) return done();
+    backends_.store.update_room(meta, on_strand<p::Room>([this, became_private, session, done](Result<p::Room> updated) {
+      if (!updated) {
+        log::warn("a breakout group of %s does not follow it: %s", session.id.c_str(), updated.error().message.c_str());
+        return done();
+      }
+      auto room = updated.value();
+      follow_session(room, session);
+      if (auto* local = local_room(room.id)) local->meta = room;
+      publish_control(room.id, control_json("refresh", "1"));
+      publish_event(room.id, p::room_event(room));
+      announce_room(room, became_private);
+      if (room.retention_days) apply_retention(room);
+      done();
+    }));
+  }));
+}
+
+void Hub::Impl::align_groups_of(const p::Room& session, std::function<void()> done) {
+  backends_.store.load_state(session.id, on_strand<backend::RoomState>([this, session, done](
+                                                                         Result<backend::RoomState> loaded) {
+    if (!loaded) {
+      log::warn("groups of %s not read: %s", session.id.c_str(), loaded.error().message.c_str());
+      return done();
+    }
+    const auto groups = facilitation::state_from_json(loaded.value().json).breakouts.rooms;
+    if (groups.empty()) return done();
+    auto remaining = std::make_shared<std::size_t>(groups.size());
+    for (const auto& group : groups) {
+      align_group(group, session, [remaining, done] {
+        if (--*remaining == 0) done();
+      });
+    }
+  }));
+}
+
+void Hub::Impl::align_breakout_rooms(std::string after) {
+  // A page of rooms at a time, the next page once this one's groups are done: bounded work.
+  constexpr int kAlignPage = 500;
+  backends_.store.list_rooms_page(after, kAlignPage, on_strand<std::vector<p::Room>>([this](
+                                                                                  Result<std::vector<p::Room>> rooms) {
+    if (!rooms) return log::warn("breakout groups not aligned with their sessions: %s", rooms.error().message.c_str());
+    if (rooms.value().empty()) return;
+    const bool more = static_cast<int>(rooms.value().size()) == kAlignPage;
+    auto remaining = std::make_shared<std::size_t>(1);
+    auto next_page = [this, remaining, more, last = rooms.value().back().id] {
+      if (--*remaining == 0 && more) align_breakout_rooms(last);
+    };
+    for (const auto& room : rooms.value()) {
+      if (room.kind != p::RoomKind::breakout || !room.parent) continue;
+      ++*remaining;
+      backends_.store.get_room(*room.parent, on_strand<std::optional<p::Room>>(
+          [this, group = room.id, next_page](Result<std::optional<p::Room>> session) {
+            if (!session || !session.value()) return next_page();
+            align_group(group, *session.value(), next_page);
+          }));
+    }
+    next_page();
+  }));
 }
 
 // ---- who sees what ----
 
 bool Hub::Impl::sees(const p::User& user, const p::Room& room, const std::set<std::string>& member_of) const {
-  if (!accounts_mode() || room.created_by == user.id) return true;
+  if (!accounts_mode()) return true;
+  // A breakout group has no creator of its own to let in: its session's membership decides (the
+  // session's owner is a member of it), not whoever opened the groups.
+  const bool group = room.kind == p::RoomKind::breakout && room.parent;
+  if (!group && room.created_by == user.id) return true;
   if (member_of.count(access_room_id(room))) return true;
   return !user.guest && room.visibility == p::Visibility::open;
 }
@@ -169,16 +279,32 @@ void Hub::Impl::room_access(const p::User& user, const std::string& room, Access
     }
     if (!found.value()) return next(std::optional<RoomAccess>());
     RoomAccess access{*found.value(), true, std::nullopt};
-    if (!accounts_mode()) return next(std::optional<RoomAccess>(std::move(access)));
-    const auto id = access_room_id(access.room);
-    backends_.accounts->membership(id, user.id, on_strand<std::optional<accounts::Membership>>(
-        [this, user, next, access = std::move(access)](Result<std::optional<accounts::Membership>> member) mutable {
-          if (!member) return next(member.error());
-          access.membership = member.value();
-          std::set<std::string> member_of;
-          if (access.membership) member_of.insert(access_room_id(access.room));
-          access.visible = sees(user, access.room, member_of);
-          next(std::optional<RoomAccess>(std::move(access)));
+    auto decide = [this, user, next](RoomAccess access) {
+      if (!accounts_mode()) return next(std::optional<RoomAccess>(std::move(access)));
+      const auto id = access_room_id(access.room);
+      backends_.accounts->membership(id, user.id, on_strand<std::optional<accounts::Membership>>(
+          [this, user, next, access = std::move(access)](Result<std::optional<accounts::Membership>> member) mutable {
+            if (!member) return next(member.error());
+            access.membership = member.value();
+            std::set<std::string> member_of;
+            if (access.membership) member_of.insert(access_room_id(access.room));
+            access.visible = sees(user, access.room, member_of);
+            next(std::optional<RoomAccess>(std::move(access)));
+          }));
+    };
+    if (access.room.kind != p::RoomKind::breakout || !access.room.parent) return decide(std::move(access));
+    // A breakout group is judged by its session's settings, never by its own copy of them (which
+    // may lag behind a change of the session's).
+    const std::string session_id = *access.room.parent;  // read before the callback takes `access`
+    backends_.store.get_room(session_id, on_strand<std::optional<p::Room>>(
+        [this, next, decide, access = std::move(access)](Result<std::optional<p::Room>> session) mutable {
+          if (!session) return next(session.error());
+          if (!session.value()) {
+            access.visible = !accounts_mode();  // a group without its session: behind closed walls
+            return next(std::optional<RoomAccess>(std::move(access)));
+          }
+          follow_session(access.room, *session.value());
+          decide(std::move(access));
         }));
   }));
 }
@@ -360,6 +486,10 @@ void Hub::Impl::on_room_settings(std::uint64_t conn_id, const Request& re, const
   }
   const auto actor = *connection(conn_id)->user;
   with_visible_room(conn_id, re, settings.room, [this, conn_id, re, settings, actor](RoomAccess access) {
+    if (access.room.kind == p::RoomKind::breakout) {
+      return fail(conn_id, re, p::ErrorCode::bad_request,
+                  "a breakout group follows its room's settings: change the room's, not one of its groups'");
+    }
     if (access.room.created_by != actor.id) {
       return fail(conn_id, re, p::ErrorCode::forbidden, "only the room's owner changes its settings");
     }
@@ -395,7 +525,8 @@ void Hub::Impl::on_room_settings(std::uint64_t conn_id, const Request& re, const
       publish_event(room.id, p::room_event(room));
       announce_room(room, became_private);
       if (room.retention_days) apply_retention(room);
-      reply(conn_id, re, p::ok_frame(re));
+      // Its breakout groups follow before the answer: a request after it finds them changed too.
+      align_groups_of(room, [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
     }));
   });
 }
@@ -497,7 +628,8 @@ void Hub::Impl::on_remove(std::uint64_t conn_id, const Request& re, const p::Rem
                   // Everyone hears it (the removed person too), then every node closes their presence.
                   publish_event(room.id, p::member_event(room.id, info, p::MemberEvent::remove));
                   publish_control(room.id, control_json("evict", removed.user));
-                  reply(conn_id, re, p::ok_frame(re));
+                  // Its breakout groups are behind its walls: the person leaves them as well.
+                  evict_from_groups(room.id, removed.user, [this, conn_id, re] { reply(conn_id, re, p::ok_frame(re)); });
                 }));
           }));
     });

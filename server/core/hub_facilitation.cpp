@@ -229,18 +229,21 @@ void Hub::Impl::carry_out(const std::string& room, const p::User& actor, facilit
     sync_group_roles(room, std::move(groups), after_roles);
   };
   const auto* parent = local_room(room);
+  const std::optional<p::Room> session = parent ? std::optional<p::Room>(parent->meta) : std::nullopt;
   for (auto group : shared->rooms_to_create) {
-    if (parent) {
-      // A breakout group is behind the same walls as its room, under the same label.
-      group.org = parent->meta.org;
-      group.visibility = parent->meta.visibility;
-      group.label = parent->meta.label;
-      group.retention_days = parent->meta.retention_days;
-    }
-    backends_.store.create_room(group, on_strand<p::Room>([this, after_rooms, id = group.id](Result<p::Room> created) {
-                                  set_archived(id, false);  // listed (again) under its session
+    // A breakout group is behind the same walls as its room, under the same label.
+    if (session) follow_session(group, *session);
+    backends_.store.create_room(group, on_strand<p::Room>([this, after_rooms, session, id = group.id](Result<p::Room> created) {
                                   // A conflict is the group room of an earlier breakout of this session:
-                                  // nobody else can make `<room>~<n>` (see on_create).
+                                  // nobody else can make `<room>~<n>` (see on_create). It takes the
+                                  // session's settings as they are now, then is listed again.
+                                  if (!created && created.error().code == p::ErrorCode::conflict && session) {
+                                    return align_group(id, *session, [this, after_rooms, id] {
+                                      set_archived(id, false);
+                                      after_rooms();
+                                    });
+                                  }
+                                  set_archived(id, false);  // listed under its session
                                   if (!created && created.error().code != p::ErrorCode::conflict) {
                                     log::warn("breakout room %s not created: %s", id.c_str(),
                                               created.error().message.c_str());

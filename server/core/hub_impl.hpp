@@ -289,6 +289,17 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void on_control(const backend::BusEvent& event);
   void close_session(const std::string& session_id);
   void evict(const std::string& room, const std::string& user);
+  // Closes the person's presence in every breakout group of `session`, on every node (a `remove`).
+  void evict_from_groups(const std::string& session, const std::string& user, std::function<void()> done);
+  // A breakout group is behind its session's walls: it takes the session's organisation, owner,
+  // visibility, label and retention. True if `group` changed.
+  static bool follow_session(p::Room& group, const p::Room& session);
+  // The stored group made to follow `session` (kept, refreshed on every node, told to the room list).
+  void align_group(const std::string& group, const p::Room& session, std::function<void()> done);
+  // Every group room `session` ever had, after the session's settings changed.
+  void align_groups_of(const p::Room& session, std::function<void()> done);
+  // At start: group rooms stored before groups followed their session, a page of rooms at a time.
+  void align_breakout_rooms(std::string after = {});
   void schedule_retention();
   void sweep_retention(std::string after = {});
   void apply_retention(const p::Room& room);

@@ -28,8 +28,12 @@ std::string routing_json(const char* to, const std::vector<std::string>& users, 
   for (const auto& user : users) w.String(user.c_str(), static_cast<rapidjson::SizeType>(user.size()));
   w.EndArray();
   if (room) {
+    // A breakout group has no owner of its own to tell (a group stored earlier names whoever opened
+    // it): its session's members, the owner among them, are in `users`.
+    const bool group = room->kind == p::RoomKind::breakout && room->parent;
+    const std::string owner = group ? std::string() : room->created_by;
     w.Key("owner");
-    w.String(room->created_by.c_str(), static_cast<rapidjson::SizeType>(room->created_by.size()));
+    w.String(owner.c_str(), static_cast<rapidjson::SizeType>(owner.size()));
     w.Key("open");
     w.Bool(room->visibility == p::Visibility::open);
     w.Key("became_private");

@@ -406,7 +406,9 @@ class Command {
       group_room.id = id;
       group_room.title = context_.room.title + " — group " + std::to_string(i + 1);
       group_room.kind = p::RoomKind::breakout;
-      group_room.created_by = actor_.id;
+      // The session's owner, never whoever opened them: a facilitator gets no ownership of the
+      // groups that would outlive their role (the groups follow the session, see access.md).
+      group_room.created_by = context_.room.created_by;
       group_room.created_at = context_.now_ms;
       group_room.parent = context_.room.id;
       out_.rooms_to_create.push_back(std::move(group_room));

@@ -297,3 +297,106 @@ describe('accounts: invitations, sessions, sign-out and the audit log', { timeou
     assert.deepEqual(older, [page[2]]);
   });
 });
+
+// Breakout groups `<room>~<n>` are behind their session's walls (access.md, protocol README): they
+// take its visibility, label, retention and owner, also after these change; nobody owns a group for
+// having opened it; and whoever is removed from the session is out of its groups at once.
+describe('accounts: breakout groups follow their session', { timeout: scaled(60000) }, () => {
+  const listEvent = (event, id) => (f) => f.type === 'room_list' && f.event === event && f.room.id === id;
+
+  test("a session made private and relabelled takes its groups with it, reused groups too", async () => {
+    const room = uniqueId('drift');
+    await owner.create(room, { kind: 'session' });
+    await owner.join(room);
+    await owner.expectReply({ type: 'breakout', room, action: 'open', groups: 2 }, 'ok');
+    // The outsider follows the room list and sees the open session's groups.
+    assert.ok((await listed(outsider)).includes(`${room}~1`));
+
+    assert.equal((await owner.request({ type: 'room', room, visibility: 'private', label: 'OFFICIAL-SENSITIVE',
+      retention_days: 30 })).type, 'ok');
+    // Told to drop the groups as well as the session, and nothing more: not let in.
+    await outsider.next(listEvent('remove', `${room}~1`));
+    await outsider.next(listEvent('remove', `${room}~2`));
+    await owner.join(`${room}~1`);
+    await owner.say(`${room}~1`, 'sensitive group talk');
+    assert.ok(!(await listed(outsider)).includes(`${room}~1`), 'rooms leaves the group out');
+    for (const type of ['join', 'history', 'members']) {
+      await expectError(outsider, { type, room: `${room}~1` }, 'not_found');
+    }
+    const joined = await owner.join(`${room}~2`);
+    assert.equal(joined.room.visibility, 'private');
+    assert.equal(joined.room.label, 'OFFICIAL-SENSITIVE');
+    assert.equal(joined.room.retention_days, 30);
+
+    // Groups reused by a later breakout have the session's settings as they are now.
+    await owner.expectReply({ type: 'breakout', room, action: 'close' }, 'ok');
+    assert.equal((await owner.request({ type: 'room', room, label: 'OFFICIAL', retention_days: null })).type, 'ok');
+    await owner.expectReply({ type: 'breakout', room, action: 'open', groups: 2 }, 'ok');
+    const groups = (await owner.expectReply({ type: 'rooms' }, 'rooms')).rooms.filter((r) => r.parent === room);
+    assert.deepEqual(groups.map((r) => [r.id, r.visibility, r.label, r.retention_days]).sort(),
+      [[`${room}~1`, 'private', 'OFFICIAL', null], [`${room}~2`, 'private', 'OFFICIAL', null]]);
+    await expectError(outsider, { type: 'join', room: `${room}~2` }, 'not_found');
+  });
+
+  test("a group's settings are its session's: the room frame on a group is refused, to the owner too", async () => {
+    const room = uniqueId('gset');
+    await owner.create(room, { kind: 'session', visibility: 'private' });
+    await owner.join(room);
+    assert.equal((await owner.request({ type: 'add', room, user: colleague.user.id, role: 'facilitator' })).type, 'ok');
+    await colleague.join(room);
+    // Opened by a facilitator: the group is still the session owner's.
+    await colleague.expectReply({ type: 'breakout', room, action: 'open', groups: 1 }, 'ok');
+    const group = `${room}~1`;
+    const joined = await colleague.join(group);
+    assert.equal(joined.room.created_by, owner.user.id);
+    await colleague.say(group, 'group secret');
+    for (const who of [colleague, owner]) {
+      await expectError(who, { type: 'room', room: group, visibility: 'open' }, 'bad_request');
+      await expectError(who, { type: 'room', room: group, label: 'OFFICIAL', retention_days: 1 }, 'bad_request');
+    }
+    await expectError(outsider, { type: 'join', room: group }, 'not_found');
+    const stays = await owner.join(group);
+    assert.equal(stays.room.visibility, 'private');
+    assert.equal(stays.room.retention_days, null);
+    assert.ok(stays.messages.some((m) => m.text === 'group secret'));
+  });
+
+  test('a facilitator removed from a private session has no way into the groups they opened', async () => {
+    const room = uniqueId('gfac');
+    await owner.create(room, { kind: 'session', visibility: 'private' });
+    await owner.join(room);
+    assert.equal((await owner.request({ type: 'add', room, user: colleague.user.id, role: 'facilitator' })).type, 'ok');
+    await colleague.join(room);
+    await colleague.expectReply({ type: 'breakout', room, action: 'open', groups: 2 }, 'ok');
+    await colleague.expectReply({ type: 'breakout', room, action: 'close' }, 'ok');
+    await colleague.expectReply({ type: 'leave', room }, 'left');
+    assert.equal((await owner.request({ type: 'remove', room, user: colleague.user.id })).type, 'ok');
+    await owner.join(`${room}~1`);
+    await owner.say(`${room}~1`, 'after the facilitator left');
+    await expectError(colleague, { type: 'join', room }, 'not_found');
+    for (const type of ['join', 'history', 'export']) {
+      await expectError(colleague, { type, room: `${room}~1` }, 'not_found');
+    }
+    assert.ok(!(await listed(colleague)).includes(`${room}~2`));
+  });
+
+  test('someone removed from a session is out of the breakout group they sit in, at once', async () => {
+    const room = uniqueId('gout');
+    await owner.create(room, { kind: 'session', visibility: 'private' });
+    await owner.join(room);
+    assert.equal((await owner.request({ type: 'add', room, user: colleague.user.id })).type, 'ok');
+    await colleague.join(room);
+    await owner.expectReply({ type: 'breakout', room, action: 'open', groups: 1 }, 'ok');
+    const group = `${room}~1`;
+    await owner.join(group);
+    await colleague.join(group);
+    assert.equal((await owner.request({ type: 'remove', room, user: colleague.user.id })).type, 'ok');
+    await owner.next((f) => f.type === 'presence' && f.room === group && f.event === 'leave' &&
+      f.user.id === colleague.user.id);
+    await owner.say(group, 'said in the group after the removal');
+    owner.send({ type: 'typing', room: group, topic: 'general' });
+    await expectError(colleague, { type: 'send', room: group, text: 'still here?' }, 'forbidden');
+    await expectError(colleague, { type: 'typing', room: group, topic: 'general', id: 'typing-after' }, 'forbidden');
+    await colleague.expectNone((f) => f.room === group && (f.type === 'message' || f.type === 'typing'));
+  });
+});

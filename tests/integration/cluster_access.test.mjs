@@ -183,3 +183,32 @@ test('a private room made on node A is invisible to a non-member on node B until
     const history = await onB.request({ type: 'history', room });
     assert.ok(history.messages?.some((m) => m.text === 'only for members'), JSON.stringify(history));
   });
+
+test('someone removed on node A from a session leaves its breakout group on node B, where the session is not open',
+  { timeout: scaled(30000) }, async () => {
+    await ensureOrg('nhs-ee', 'NHS East of England');
+    const room = uniqueId('brk');
+    const group = `${room}~1`;
+    const owner = await signIn(0, adminToken, 'owner');
+    assert.equal((await owner.request({ type: 'create', room, title: 'Case review', kind: 'session',
+      visibility: 'private' })).type, 'created');
+    await owner.join(room);
+    const dan = await invitedOnB('Dan Nurse', { org: 'nhs-ee' });
+    const added = await owner.request({ type: 'add', room, user: dan.user.id, reason: 'NHS case lead' });
+    assert.equal(added.type, 'ok', JSON.stringify(added));
+    assert.equal((await owner.request({ type: 'breakout', room, action: 'open', groups: 1 })).type, 'ok');
+    await owner.join(group);
+    // On node B Dan sits in the group only: node B holds no copy of the session room.
+    const onB = await signIn(1, dan.token, 'Dan');
+    await onB.join(group);
+    await owner.next((f) => f.type === 'presence' && f.room === group && f.event === 'join' && f.user.id === dan.user.id);
+
+    assert.equal((await owner.request({ type: 'remove', room, user: dan.user.id })).type, 'ok');
+    await owner.next((f) => f.type === 'presence' && f.room === group && f.event === 'leave' && f.user.id === dan.user.id,
+      scaled(2000));
+    await owner.say(group, 'after Dan was removed');
+    const sent = await onB.request({ type: 'send', room: group, text: 'still here?' });
+    assert.equal(sent.type, 'error', JSON.stringify(sent));
+    assert.equal(sent.code, 'forbidden');
+    await onB.expectNone((f) => f.room === group && f.type === 'message');
+  });

@@ -366,8 +366,9 @@ TEST_CASE("facilitation: a breakout group's SESSION names its leaders before the
   std::map<std::string, std::string> names;
   for (const auto& entry : session["roles"].GetArray())
     names[str(entry["user"]["id"])] = str(entry["user"]["name"]);
-  REQUIRE(names[r.fran.id] == r.fran.name);    // the group's owner: who opened the groups
-  REQUIRE(names[r.owner.id] == r.owner.name);  // the session's owner leads every group
+  REQUIRE(group_room.created_by == r.owner.id);  // the session's owner owns it, not who opened it
+  REQUIRE(names[r.fran.id] == r.fran.name);      // the session's facilitator leads every group
+  REQUIRE(names[r.owner.id] == r.owner.name);    // the group's owner: the session's
   REQUIRE(names[r.obi.id] == r.obi.name);      // the session's observer observes
   // Applying it again changes nothing.
   REQUIRE_FALSE(f::inherit_roles(inherited.state, group_room, r.state, r.room).changed);
