@@ -97,18 +97,22 @@ std::string org_label(const p::User& user) {
   return user.org.empty() ? std::string("no organisation") : inline_text(user.org);
 }
 
+// After a person's name: their organisation, and whether they are a guest (a guest's organisation
+// is the one its invitation named, not one that vouched for them).
+std::string person_label(const p::User& user) { return org_label(user) + (user.guest ? ", guest" : ""); }
+
 // What stands in a taken-back message's place: a removal keeps who removed it and why.
 std::string deletion_note(const RecordClock& clock, const p::Deletion& deletion, const p::User& author) {
   if (!deletion.reason) {
     return std::string(deletion.by.id == author.id ? "_Deleted by its author" : "_Deleted") + " on " +
            clock.format(deletion.at) + "._\n";
   }
-  return "_Removed by " + inline_text(deletion.by.name) + " (" + org_label(deletion.by) + ") on " +
+  return "_Removed by " + inline_text(deletion.by.name) + " (" + person_label(deletion.by) + ") on " +
          clock.format(deletion.at) + ". Reason: " + inline_text(*deletion.reason) + "_\n";
 }
 
 std::string message_block(const RecordClock& clock, const p::Message& message, std::string_view where = {}) {
-  std::string out = "**" + inline_text(message.from.name) + "** (" + org_label(message.from) + ") · " +
+  std::string out = "**" + inline_text(message.from.name) + "** (" + person_label(message.from) + ") · " +
                     clock.format(message.ts) + " · #" + std::to_string(message.seq);
   if (!where.empty()) out += " · " + std::string(where);
   if (message.topic != "general") out += " · topic " + inline_text(message.topic);
@@ -167,6 +171,7 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i) md += ", ";
       md += inline_text(list[i]->name);
+      if (list[i]->guest) md += " (guest)";
       const p::Role role = role_of(state, room, list[i]->id);
       if (role != p::Role::member) md += " (" + std::string(p::to_string(role)) + ")";
     }
@@ -222,7 +227,7 @@ std::string export_markdown(const p::Room& room, const SessionState& state, cons
           if (i) md += ", ";
           auto who = std::find_if(people.begin(), people.end(),
                                   [&](const p::User& u) { return u.id == members->members[i]; });
-          md += who != people.end() ? inline_text(who->name) + " (" + org_label(*who) + ")"
+          md += who != people.end() ? inline_text(who->name) + " (" + person_label(*who) + ")"
                                     : inline_text(members->members[i]);
         }
         md += "\n\n";

@@ -30,10 +30,12 @@ std::string esc(std::string_view text) {
 }
 
 std::string html_org_label(const p::User& user) { return user.org.empty() ? "no organisation" : esc(user.org); }
+// After a person's name: their organisation, and whether they are a guest (see record.cpp).
+std::string html_person_label(const p::User& user) { return html_org_label(user) + (user.guest ? ", guest" : ""); }
 
 std::string name_of(const std::vector<p::User>& people, const std::string& id) {
   auto who = std::find_if(people.begin(), people.end(), [&](const p::User& u) { return u.id == id; });
-  return who != people.end() ? esc(who->name) + " (" + html_org_label(*who) + ")" : esc(id);
+  return who != people.end() ? esc(who->name) + " (" + html_person_label(*who) + ")" : esc(id);
 }
 
 constexpr std::string_view kStyle =
@@ -72,7 +74,7 @@ std::string poll_chart(const Poll& poll, const std::vector<int>& counts) {
 
 std::string message_html(const RecordClock& clock, const p::Message& message, const p::Room* group = nullptr) {
   std::string out = "<div class=\"msg\"><div class=\"head\"><strong>" + esc(message.from.name) + "</strong> (" +
-                    html_org_label(message.from) + ") · " + esc(clock.format(message.ts)) + " · #" +
+                    html_person_label(message.from) + ") · " + esc(clock.format(message.ts)) + " · #" +
                     std::to_string(message.seq);
   if (group) out += " · in " + esc(group->title.empty() ? group->id : group->title);
   if (message.topic != "general") out += " · topic " + esc(message.topic);
@@ -84,7 +86,7 @@ std::string message_html(const RecordClock& clock, const p::Message& message, co
     const auto& deletion = *message.deleted;
     // What stands in a taken-back message's place: a removal keeps who removed it and why.
     out += "<p class=\"text\"><em>";
-    out += deletion.reason ? "Removed by " + esc(deletion.by.name) + " (" + html_org_label(deletion.by) + ") on " +
+    out += deletion.reason ? "Removed by " + esc(deletion.by.name) + " (" + html_person_label(deletion.by) + ") on " +
                                  esc(clock.format(deletion.at)) + ". Reason: " + esc(*deletion.reason)
                            : std::string(deletion.by.id == message.from.id ? "Deleted by its author" : "Deleted") +
                                  " on " + esc(clock.format(deletion.at)) + ".";
@@ -143,6 +145,7 @@ std::string export_html(const p::Room& room, const SessionState& state, const st
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i) h += ", ";
       h += esc(list[i]->name);
+      if (list[i]->guest) h += " (guest)";
       const p::Role role = role_of(state, room, list[i]->id);
       if (role != p::Role::member) h += " (" + std::string(p::to_string(role)) + ")";
     }

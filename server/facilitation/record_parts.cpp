@@ -19,9 +19,11 @@ std::string_view tag_heading(p::Tag tag) {
 std::vector<p::User> record_people(const SessionState& state, const std::vector<p::Message>& messages,
                                    const std::vector<GroupRecord>& groups) {
   std::vector<p::User> people = state.participants;
+  // A guest is marked as one (the participants kept in the state do not say so; their messages do).
   auto add_author = [&people](const p::User& user) {
-    if (std::none_of(people.begin(), people.end(), [&](const p::User& known) { return known.id == user.id; }))
-      people.push_back(user);
+    auto known = std::find_if(people.begin(), people.end(), [&](const p::User& person) { return person.id == user.id; });
+    if (known == people.end()) return people.push_back(user);
+    known->guest = known->guest || user.guest;
   };
   for (const auto& message : messages) add_author(message.from);
   for (const auto& group : groups)

@@ -222,6 +222,23 @@ TEST_CASE("facilitation: the record of an empty room, and names that try to be M
   for (const char* heading : {"## Learn", "## Do", "## Reflect", "## Share"}) REQUIRE(md.find(heading) != std::string::npos);
 }
 
+TEST_CASE("facilitation: a guest is marked as one in the record, beside the organisation its invitation named", "[facilitation]") {
+  p::Room room{"housing", "Housing", p::RoomKind::room, "u-owner", 0, std::nullopt};
+  f::SessionState state;
+  const p::User owner{"u-owner", "Olu Owner", "council"};
+  p::User guest{"u-guest", "Chief Inspector Smith", "police"};
+  state.participants = {owner, guest};  // the state keeps no guest flag: the messages tell
+  guest.guest = true;
+  const std::vector<p::Message> messages = {message(owner, "housing", 1, "Welcome"), message(guest, "housing", 2, "Hello")};
+  const auto md = f::export_markdown(room, state, messages, {});
+  REQUIRE(md.find("**Chief Inspector Smith** (police, guest)") != std::string::npos);
+  REQUIRE(md.find("**Olu Owner** (council) ·") != std::string::npos);
+  REQUIRE(md.find("- **police** (1): Chief Inspector Smith (guest)") != std::string::npos);
+  const auto html = f::export_html(room, state, messages, {}, {}, f::RecordClock());
+  REQUIRE(html.find("Chief Inspector Smith</strong> (police, guest)") != std::string::npos);
+  REQUIRE(html.find("Chief Inspector Smith (guest)") != std::string::npos);
+}
+
 TEST_CASE("facilitation: the export frame", "[facilitation]") {
   auto frame = parse(f::export_frame(p::RequestId{std::int64_t{12}}, "housing", "# T\n\n> \"quoted\""));
   REQUIRE(str(frame["type"]) == "export");
