@@ -266,6 +266,7 @@ test('setup, organisations, invitations, a private room with a guest, the record
   assert.ok(record.includes(REASON), 'the record lists the permission given across organisations');
   assert.match(record, /Nadia Shah/);
   assert.match(record, /Fiona Reid/);
+  assert.match(record, /\*\*Rita Jones\*\* \(resident, guest\)/, 'the record marks a guest as one');
 
   // ---- the audit log shows it --------------------------------------------------------------------
   await F.click('#admin-button');
