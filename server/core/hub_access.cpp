@@ -41,10 +41,6 @@ p::InvitationInfo invitation_info(const accounts::Invitation& i) {
                            i.uses_left, i.expires_at, i.created_by, i.created_at};
 }
 
-const std::string& access_room_id(const p::Room& room) {
-  return room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
-}
-
 // The facilitation `role` command, also for `member`: someone added to the room (a membership) who
 // has not joined it yet, whom the engine does not know as a participant. The engine's own rules and
 // events apply (the owner's role is neither given nor taken, only leaders give roles, an observer
@@ -145,7 +141,7 @@ void Hub::Impl::evict(const std::string& room, const std::string& user) {
   // even if the groups' own evictions never reach this node.
   std::vector<std::string> from{room};
   for (const auto& [id, local] : rooms_) {
-    if (local->meta.kind == p::RoomKind::breakout && local->meta.parent == room) from.push_back(id);
+    if (is_group_of(local->meta, room)) from.push_back(id);
   }
   for (const auto& each : from) {
     auto* local = local_room(each);
@@ -192,7 +188,7 @@ void Hub::Impl::align_group(const std::string& group, const p::Room& session, st
                                                                       Result<std::optional<p::Room>> found) {
     if (!found || !found.value()) return done();
     auto meta = *found.value();
-    if (meta.kind != p::RoomKind::breakout || meta.parent != session.id) return done();
+    if (!is_group_of(meta, session.id)) return done();
     const bool became_private = meta.visibility == p::Visibility::open && session.visibility == p::Visibility::private_;
     if (!follow_session(meta, session)) return done();
     backends_.store.update_room(meta, on_strand<p::Room>([this, became_private, session, done](Result<p::Room> updated) {
@@ -243,7 +239,7 @@ void Hub::Impl::align_breakout_rooms(std::string after) {
       if (--*remaining == 0 && more) align_breakout_rooms(last);
     };
     for (const auto& room : rooms.value()) {
-      if (room.kind != p::RoomKind::breakout || !room.parent) continue;
+      if (!is_group(room)) continue;
       ++*remaining;
       backends_.store.get_room(*room.parent, on_strand<std::optional<p::Room>>(
           [this, group = room.id, next_page](Result<std::optional<p::Room>> session) {
@@ -261,8 +257,7 @@ bool Hub::Impl::sees(const p::User& user, const p::Room& room, const std::set<st
   if (!accounts_mode()) return true;
   // A breakout group has no creator of its own to let in: its session's membership decides (the
   // session's owner is a member of it), not whoever opened the groups.
-  const bool group = room.kind == p::RoomKind::breakout && room.parent;
-  if (!group && room.created_by == user.id) return true;
+  if (!is_group(room) && room.created_by == user.id) return true;
   if (member_of.count(access_room_id(room))) return true;
   return !user.guest && room.visibility == p::Visibility::open;
 }
@@ -292,7 +287,7 @@ void Hub::Impl::room_access(const p::User& user, const std::string& room, Access
             next(std::optional<RoomAccess>(std::move(access)));
           }));
     };
-    if (access.room.kind != p::RoomKind::breakout || !access.room.parent) return decide(std::move(access));
+    if (!is_group(access.room)) return decide(std::move(access));
     // A breakout group is judged by its session's settings, never by its own copy of them (which
     // may lag behind a change of the session's).
     const std::string session_id = *access.room.parent;  // read before the callback takes `access`

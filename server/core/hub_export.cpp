@@ -107,7 +107,7 @@ struct ExportJob : std::enable_shared_from_this<ExportJob> {
               past_prefix = true;
               break;
             }
-            if (candidate.kind == p::RoomKind::breakout && candidate.parent == job.room) {
+            if (is_group_of(candidate, job.room)) {
               job.group_rooms.push_back(std::move(candidate));
             }
           }

@@ -42,6 +42,14 @@ template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 using backend::Result;
 
+// A session's breakout group: behind its session's walls (access, settings, membership).
+inline bool is_group(const p::Room& room) { return room.kind == p::RoomKind::breakout && room.parent.has_value(); }
+inline bool is_group_of(const p::Room& room, const std::string& session) {
+  return is_group(room) && *room.parent == session;
+}
+// Whose membership decides who sees the room: its session's for a group, else its own.
+inline const std::string& access_room_id(const p::Room& room) { return is_group(room) ? *room.parent : room.id; }
+
 std::int64_t now_ms();
 
 struct LocalRoom {

@@ -30,8 +30,7 @@ std::string routing_json(const char* to, const std::vector<std::string>& users, 
   if (room) {
     // A breakout group has no owner of its own to tell (a group stored earlier names whoever opened
     // it): its session's members, the owner among them, are in `users`.
-    const bool group = room->kind == p::RoomKind::breakout && room->parent;
-    const std::string owner = group ? std::string() : room->created_by;
+    const std::string owner = is_group(*room) ? std::string() : room->created_by;
     w.Key("owner");
     w.String(owner.c_str(), static_cast<rapidjson::SizeType>(owner.size()));
     w.Key("open");
@@ -70,7 +69,7 @@ void Hub::Impl::announce_room(const p::Room& room, bool became_private) {
   };
   if (!accounts_mode()) return publish({});
   // Breakout groups are behind their session's walls: its members see them.
-  const auto& walls = room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
+  const auto& walls = access_room_id(room);
   backends_.accounts->members(walls, on_strand<std::vector<accounts::MemberView>>(
       // A room's member list travels with its notice; beyond max_notice_members the notice goes to
       // the room's members present on each node plus whoever sees it as an open room.

@@ -123,14 +123,14 @@ void Hub::Impl::list_guest_rooms(std::uint64_t conn_id, const Request& re, Rooms
       else if (room.value()) gathered->rooms.push_back(std::move(*room.value()));
       if (--gathered->waiting == 0) (*one_done)();
     }));
-    // A session's groups are `<session>~<n>`: their ids follow "<session>~" in byte order.
-    const std::string groups_prefix = id + "~";
-    backends_.store.list_rooms_page(groups_prefix, kMaxBreakoutGroups, on_strand<std::vector<p::Room>>(
-        [gathered, one_done, groups_prefix](Result<std::vector<p::Room>> rooms) {
+    // A session's groups are `<session>~<n>`: their ids follow "<session>~" in byte order. Another
+    // room may start so too ("<session>~annex", anyone's): only the session's own groups count.
+    backends_.store.list_rooms_page(id + "~", kMaxBreakoutGroups, on_strand<std::vector<p::Room>>(
+        [gathered, one_done, id](Result<std::vector<p::Room>> rooms) {
           if (!rooms) gathered->failed = true;
           else {
             for (auto& room : rooms.value()) {
-              if (room.id.rfind(groups_prefix, 0) == 0) gathered->rooms.push_back(std::move(room));
+              if (is_group_of(room, id)) gathered->rooms.push_back(std::move(room));
             }
           }
           if (--gathered->waiting == 0) (*one_done)();

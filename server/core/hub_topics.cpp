@@ -93,7 +93,7 @@ void Hub::Impl::note_mentions(const p::Message& message) {
   if (!accounts_mode()) return tell_mentioned(message.room, message.seq, std::move(named), std::move(frame));
   // Accounts mode: only those who may still see the room (a removed member is not told its words).
   const auto room = local->meta;
-  const auto& walls = room.kind == p::RoomKind::breakout && room.parent ? *room.parent : room.id;
+  const auto& walls = access_room_id(room);
   backends_.accounts->members(walls, on_strand<std::vector<accounts::MemberView>>(
       [this, room, seq = message.seq, named = std::move(named), frame = std::move(frame)](
           Result<std::vector<accounts::MemberView>> members) mutable {

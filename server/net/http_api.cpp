@@ -7,6 +7,7 @@
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/accounts/accounts.hpp"
+#include "server/accounts/validation.hpp"
 #include "server/core/log.hpp"
 #include "server/mail/mailer.hpp"
 #include "server/mail/sign_in_mail.hpp"
@@ -280,10 +281,9 @@ void HttpApi::sign_in(std::shared_ptr<Call> call) {
   if (!mail::is_valid_address(email)) return;
   // Past the limit nothing is sent (a mail bomb costs its sender), and the answer stays the same.
   if (!mail_sends_.try_begin(call->client)) return;
-  std::string recipient = email;
-  std::transform(recipient.begin(), recipient.end(), recipient.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!mail_recipients_.try_begin(recipient)) return;
+  // Counted as the accounts service will read the address (Ann@Example.ORG is ann@example.org).
+  const auto recipient = accounts::normalize_email(email);
+  if (!recipient || !mail_recipients_.try_begin(*recipient)) return;
   auto self = shared_from_this();
   accounts_->request_sign_in(std::move(email), [self](backend::Result<std::optional<accounts::SignInMail>> mail) {
     if (!mail) return log::warn("api: sign-in email not prepared: %s", mail.error().message.c_str());

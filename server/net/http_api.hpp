@@ -86,7 +86,7 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   core::Authenticator jwt_;
   AttemptLimiter failures_;     // failed setup/redeem/confirm per address
   AttemptLimiter mail_sends_;   // sign-in emails asked for per address: past the limit, none is sent
-  AttemptLimiter mail_recipients_;  // sign-in emails per recipient (lowercased), whoever asks
+  AttemptLimiter mail_recipients_;  // sign-in emails per recipient (normalized), whoever asks
   std::atomic<bool> setup_pending_{false};
 };
 

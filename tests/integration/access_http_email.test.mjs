@@ -107,7 +107,8 @@ describe('email sign-in over real SMTP', { timeout: scaled(90000) }, () => {
     const target = 'bombed@essex.gov.uk';
     // Each from another client address, so the per-address limit never applies: only the per-recipient one does.
     for (let i = 0; i < 8; i++) {
-      assert.equal((await post(server, '/api/sign-in', { email: target }, { localAddress: `127.0.3.${i + 1}` })).status, 202);
+      const email = i % 2 ? target.toUpperCase() : target;  // one recipient however it is written
+      assert.equal((await post(server, '/api/sign-in', { email }, { localAddress: `127.0.3.${i + 1}` })).status, 202);
     }
     // Mail goes out in order: once a later address's email came, every one for the target that was sent has come.
     assert.equal((await post(server, '/api/sign-in', { email: 'later@essex.gov.uk' }, { localAddress: '127.0.3.20' })).status, 202);
