@@ -125,8 +125,10 @@ class Accounts {
   void record_failed_sign_in(std::string what, std::string address);
 
   // ---- sessions ----
-  // The person behind a token; `unauthenticated` if unknown or revoked.
-  void authenticate(std::string token, Callback<Identity> done);
+  // The person behind a token; `unauthenticated` if unknown or revoked. `client`: who asks
+  // (AttemptLimiter::key_of their address; empty for none): a failed check is audited and counted
+  // against it, and past max_failed_token_checks a window its checks answer `rate_limited`.
+  void authenticate(std::string token, std::string client, Callback<Identity> done);
   void sign_out(const Identity& who, Callback<Unit> done);
   // A new session of the same person (for the command-line client).
   void make_token(const Identity& who, Callback<SignedIn> done);

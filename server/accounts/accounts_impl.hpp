@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "server/accounts/accounts.hpp"
+#include "server/accounts/attempt_limiter.hpp"
 #include "server/accounts/secrets.hpp"
 #include "server/core/log.hpp"
 
@@ -23,10 +24,15 @@ inline Error signed_out() { return Error{ErrorCode::unauthenticated, "sign in fi
 
 class Accounts::Impl : public std::enable_shared_from_this<Accounts::Impl> {
  public:
-  Impl(AccountStore& store, AccountsOptions options) : store(store), options(std::move(options)) {}
+  Impl(AccountStore& store, AccountsOptions options)
+      : store(store),
+        options(std::move(options)),
+        token_failures(this->options.max_failed_token_checks, this->options.token_check_window,
+                       this->options.max_tracked_addresses) {}
 
   AccountStore& store;
   AccountsOptions options;
+  AttemptLimiter token_failures;  // failed token checks per client address
 
   std::int64_t now() const {
     if (options.now_ms) return options.now_ms();

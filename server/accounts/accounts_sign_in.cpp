@@ -166,19 +166,48 @@ void Accounts::record_failed_sign_in(std::string what, std::string address) {
 
 // ---- sessions ----
 
-void Accounts::authenticate(std::string token, Callback<Identity> done) {
-  if (token.empty() || token.size() > 256) return done(signed_out());
+void Accounts::authenticate(std::string token, std::string client, Callback<Identity> done) {
   auto impl = impl_;
+  // Counted as failed from the start, so that concurrent guesses cannot slip past the limit.
+  const auto began = AttemptLimiter::Clock::now();
+  if (!client.empty() && !impl->token_failures.try_begin(client, began)) {
+    return done(Error{ErrorCode::rate_limited, "too many failed sign-ins from this address: wait a minute"});
+  }
+  // A wrong token leaves a trace (a stolen or signed-out one being tried shows up in the audit log).
+  auto refused = [impl, client](Callback<Identity>& done) {
+    impl->record(std::nullopt, kAuditSignInFailed, "session",
+                 "unknown, expired or signed-out session token" + (client.empty() ? "" : " from " + client));
+    if (!client.empty() && !impl->token_failures.allowed(client)) {
+      // Once per spell: the address has just reached the limit.
+      impl->record(std::nullopt, kAuditSignInFailed, client,
+                   "reached " + std::to_string(impl->options.max_failed_token_checks) + " failed token checks a minute");
+    }
+    done(signed_out());
+  };
+  // Not a guess after all (signed in, or the store failed): it stops counting.
+  auto not_a_guess = [impl, client, began] {
+    if (!client.empty()) impl->token_failures.succeeded(client, began);
+  };
+  if (token.empty() || token.size() > 256) return refused(done);
   const auto hash = secret_hash(token);
-  impl->store.find_session(hash, [impl, hash, done = std::move(done)](Result<std::optional<Session>> session) mutable {
-    if (!session) return done(session.error());
+  impl->store.find_session(hash, [impl, hash, refused, not_a_guess, done = std::move(done)](
+                                     Result<std::optional<Session>> session) mutable {
+    if (!session) {
+      not_a_guess();
+      return done(session.error());
+    }
     if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash)) {
-      return done(signed_out());
+      return refused(done);
     }
     Session found = std::move(*session.value());
-    impl->store.get_account(found.user, [impl, found, done = std::move(done)](Result<std::optional<Account>> account) mutable {
-      if (!account) return done(account.error());
-      if (!account.value()) return done(signed_out());
+    impl->store.get_account(found.user, [impl, found, refused, not_a_guess, done = std::move(done)](
+                                            Result<std::optional<Account>> account) mutable {
+      if (!account) {
+        not_a_guess();
+        return done(account.error());
+      }
+      if (!account.value()) return refused(done);
+      not_a_guess();
       const auto now = impl->now();
       if (now - found.last_used >= impl->options.touch_interval_ms) {
         found.last_used = now;

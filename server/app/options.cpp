@@ -140,6 +140,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        message_rounds_from = std::to_string(d.hub.message_rounds_from),
                        max_failed_attempts = std::to_string(d.api.max_failed_attempts),
                        max_mails_per_recipient = std::to_string(d.api.max_mails_per_recipient),
+                       max_failed_token_checks = std::to_string(d.accounts.max_failed_token_checks),
                        redis_connect_timeout_ms = std::to_string(d.redis.connection.connect_timeout.count()),
                        redis_command_timeout_ms = std::to_string(d.redis.connection.command_timeout.count()),
                        store_busy_timeout_ms = std::to_string(d.store.busy_timeout_ms),
@@ -207,6 +208,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "sign-in emails sent to one address per 15 minutes, whoever asks; past it none is sent (0: no limit)")
     ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
      "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
+    ("max-failed-token-checks", po::value(&max_failed_token_checks)->default_value(max_failed_token_checks)->value_name("N"),
+     "unknown, expired or signed-out session tokens (hello, cookie, Bearer) one address may present per "
+     "minute; past it its token checks answer rate_limited / 429 (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
@@ -397,6 +401,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     }
     l.api.max_failed_attempts = whole_number("max-failed-attempts", max_failed_attempts, 0, 1'000'000);
     l.api.max_mails_per_recipient = whole_number("max-mails-per-recipient", max_mails_per_recipient, 0, 1'000'000);
+    l.accounts.max_failed_token_checks = whole_number("max-failed-token-checks", max_failed_token_checks, 0, 1'000'000);
     if (!o.web_root.empty()) {
       std::error_code ec;
       if (!std::filesystem::is_directory(o.web_root, ec)) {

@@ -40,6 +40,9 @@ class Connection {
   virtual std::uint64_t id() const = 0;
   // accounts mode: the session token of the `outloud_session` cookie the upgrade request carried.
   virtual std::optional<std::string> upgrade_token() const { return std::nullopt; }
+  // Who is at the other end, as the failed-token limit counts them (the client's address, through
+  // a trusted proxy); empty when unknown, which nothing limits.
+  virtual std::string client() const { return {}; }
 };
 
 inline Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }

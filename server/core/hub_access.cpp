@@ -88,7 +88,7 @@ void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const Request& re, cons
   }
   // Frames that come meanwhile wait for the answer (see handle and finish_hello).
   conn->authenticating = true;
-  backends_.accounts->authenticate(*token, on_strand<accounts::Identity>([this, conn_id, re](
+  backends_.accounts->authenticate(*token, conn->connection->client(), on_strand<accounts::Identity>([this, conn_id, re](
                                                                              Result<accounts::Identity> who) {
     if (!who) return finish_hello(conn_id, re, who.error());
     auto user = who.value().account.user;

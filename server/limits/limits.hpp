@@ -71,6 +71,12 @@ struct Accounts {
   int invitation_max_hours = 24 * 30;                  // `hours` above this: bad_request
   int invitation_max_uses = 1000;                      // `uses` above this: bad_request
   std::int64_t touch_interval_ms = 60 * 1000;          // a session's last_used is written at most this often
+  // Unknown, expired or signed-out session tokens (hello, cookie, Bearer) per address per window:
+  // past it every token check from there answers rate_limited / 429 until the window slides. Each
+  // failure is audited. Generous: a browser with a stale cookie costs one or two.
+  std::size_t max_failed_token_checks = 30;
+  std::chrono::seconds token_check_window{60};
+  std::size_t max_tracked_addresses = 10'000;          // addresses the token-check limiter remembers
   int max_list = 500;                                  // people, sessions, invitations, members per answer
   int audit_default_limit = 100;                       // audit page without a limit
   int audit_max_limit = 500;                           // ...and with one

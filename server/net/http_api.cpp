@@ -163,10 +163,18 @@ void HttpApi::handle(const Request& request, const std::string& path, std::strin
 void HttpApi::with_identity(std::shared_ptr<Call> call, std::function<void(accounts::Identity)> then) {
   const auto token = call->token();
   if (!token) return call->respond(failure(http::status::unauthorized, ErrorCode::unauthenticated, "sign in first"));
-  accounts_->authenticate(*token, [call, then = std::move(then)](backend::Result<accounts::Identity> identity) mutable {
-    if (!identity) return call->respond(failure(identity.error()));
+  accounts_->authenticate(*token, call->client, [self = shared_from_this(), call, then = std::move(then)](
+                                                    backend::Result<accounts::Identity> identity) mutable {
+    if (!identity) return call->respond(self->token_failure(identity.error()));
     then(std::move(identity.value()));
   });
+}
+
+HttpApi::Response HttpApi::token_failure(const backend::Error& error) const {
+  auto res = failure(error);
+  // Too many failed token checks from this address: the same window as failed sign-ins.
+  if (error.code == ErrorCode::rate_limited) res.set(http::field::retry_after, std::to_string(settings_.attempt_window.count()));
+  return res;
 }
 
 // ---- who am I ----
@@ -179,10 +187,11 @@ void HttpApi::me(std::shared_ptr<Call> call) {
   if (accounts_) {
     const auto token = call->token();
     if (!token) return signed_out();
-    return accounts_->authenticate(*token, [call, auth, signed_out](backend::Result<accounts::Identity> identity) {
+    return accounts_->authenticate(*token, call->client, [self = shared_from_this(), call, auth, signed_out](
+                                                             backend::Result<accounts::Identity> identity) {
       if (!identity) {
         if (identity.error().code == ErrorCode::unauthenticated) return signed_out();
-        return call->respond(failure(identity.error()));
+        return call->respond(self->token_failure(identity.error()));
       }
       call->respond(json(http::status::ok, me_json(identity.value().account, auth)));
     });
@@ -207,7 +216,7 @@ void HttpApi::me(std::shared_ptr<Call> call) {
 
 template <class Start>
 void HttpApi::limited_sign_in(std::shared_ptr<Call> call, Start start) {
-  const auto began = AttemptLimiter::Clock::now();
+  const auto began = accounts::AttemptLimiter::Clock::now();
   if (!failures_.try_begin(call->client, began)) {
     auto res = failure(http::status::too_many_requests, ErrorCode::rate_limited,
                        "too many failed attempts from this address: wait a minute");

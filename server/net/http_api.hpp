@@ -18,13 +18,13 @@
 
 #include "server/core/hub.hpp"
 #include "server/limits/limits.hpp"
-#include "server/net/attempt_limiter.hpp"
+#include "server/accounts/attempt_limiter.hpp"
 #include "server/net/cookie.hpp"
 
-namespace outloud::accounts {
+namespace outloud::net {
 class Accounts;
 struct Identity;
-}  // namespace outloud::accounts
+}  // namespace outloud::net
 namespace outloud::mail {
 class Mailer;
 }
@@ -76,6 +76,8 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   void export_record(std::shared_ptr<Call> call, protocol::Export record);
   // Runs `then` with the caller's identity, or answers 401.
   void with_identity(std::shared_ptr<Call> call, std::function<void(accounts::Identity)> then);
+  // A failed token check's answer: 401, or 429 with Retry-After past the limit of failures.
+  Response token_failure(const backend::Error& error) const;
   // setup, redeem and confirm: limited per address, counted as failed unless the code was right.
   template <class Start>
   void limited_sign_in(std::shared_ptr<Call> call, Start start);
@@ -84,9 +86,9 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   accounts::Accounts* accounts_;
   std::shared_ptr<mail::Mailer> mailer_;
   core::Authenticator jwt_;
-  AttemptLimiter failures_;     // failed setup/redeem/confirm per address
-  AttemptLimiter mail_sends_;   // sign-in emails asked for per address: past the limit, none is sent
-  AttemptLimiter mail_recipients_;  // sign-in emails per recipient (normalized), whoever asks
+  accounts::AttemptLimiter failures_;     // failed setup/redeem/confirm per address
+  accounts::AttemptLimiter mail_sends_;   // sign-in emails asked for per address: past the limit, none is sent
+  accounts::AttemptLimiter mail_recipients_;  // sign-in emails per recipient (normalized), whoever asks
   std::atomic<bool> setup_pending_{false};
 };
 

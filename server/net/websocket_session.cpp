@@ -1,5 +1,6 @@
 #include "server/net/websocket_session.hpp"
 
+#include "server/accounts/attempt_limiter.hpp"
 #include "server/net/cookie.hpp"
 #include "server/net/header_values.hpp"
 
@@ -100,6 +101,12 @@ std::optional<std::string> session_cookie_of(const WebSocketSession::Request& re
 void WebSocketSession::run(Request request) {
   const auto& limits = context_->ws;
   upgrade_token_ = session_cookie_of(request);
+  error_code peer_error;
+  const auto peer = handshake_->next_layer().remote_endpoint(peer_error);
+  if (!peer_error) {
+    client_ = accounts::AttemptLimiter::key_of(
+        client_address(peer.address(), request["X-Forwarded-For"], context_->trusted_proxies));
+  }
   // Beast bounds the handshake; keepalive is ours (it pings on a fixed interval, which Beast's
   // idle pings do not).
   websocket::stream_base::timeout timeouts{};

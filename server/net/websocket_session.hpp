@@ -68,6 +68,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   void greeted() override;
   std::uint64_t id() const override { return id_; }
   std::optional<std::string> upgrade_token() const override { return upgrade_token_; }
+  std::string client() const override { return client_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -166,6 +167,7 @@ class WebSocketSession final : public core::Connection, public std::enable_share
   bool hub_opened_ = false;
   bool reading_paused_ = false;  // no read pending because the send queue is over its cap
   std::optional<std::string> upgrade_token_;  // the session cookie of the upgrade request
+  std::string client_;                        // AttemptLimiter::key_of the client's address
 
   // Frames sent from other strands (the hub's) wait here: one lock per frame, one post per burst
   // while the writer is idle, none while it is busy (it drains on completion).

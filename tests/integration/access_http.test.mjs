@@ -260,6 +260,39 @@ describe('more than 10 failed attempts a minute from one address get 429', { tim
     }
   });
 
+  test('wrong session tokens (Bearer, cookie, hello) are audited and limited per address; others are not held up', async () => {
+    const server = await startAccountsServer({ args: ['--max-failed-token-checks', '3', '--trusted-proxy', '127.0.0.1'] });
+    const { code } = await waitForSetupLink(server);
+    const admin = (await post(server, '/api/setup', { code, name: 'Ada', org: 'essex-cc', org_name: 'Essex' })).json();
+    const from = (client) => ({ headers: { 'X-Forwarded-For': client } });
+    const me = async (client, auth) => (await request(server, '/api/me', { ...from(client), ...auth })).status;
+    // A made-up Bearer token, a made-up cookie, a made-up token in hello: three failures of 203.0.113.7.
+    assert.equal(await me('203.0.113.7', { token: randomCode() }), 401);
+    assert.equal(await me('203.0.113.7', { cookie: `${SESSION_COOKIE}=${randomCode()}` }), 401);
+    const guesser = await connect(server.wsUrl, from('203.0.113.7'));
+    assert.equal((await guesser.request({ type: 'hello', token: randomCode() })).code, 'unauthenticated');
+    // Past the limit: from there even the right token is refused, with 429 and Retry-After...
+    const limited = await request(server, '/api/me', { ...from('203.0.113.7'), token: admin.token });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers['retry-after'], '60');
+    const refused = await guesser.request({ type: 'hello', token: admin.token });
+    assert.equal(refused.code, 'rate_limited', JSON.stringify(refused));
+    await guesser.close();
+    // ...while another client is not held up, over HTTP or WebSocket, and successes never count.
+    for (let i = 0; i < 5; i++) assert.equal(await me('203.0.113.8', { token: admin.token }), 200);
+    const other = await connect(server.wsUrl, from('203.0.113.8'));
+    assert.equal((await other.request({ type: 'hello', token: admin.token })).type, 'welcome');
+    await other.close();
+    // The audit log holds each failure, with its address, and the address reaching the limit.
+    const audit = (await request(server, '/api/audit?limit=500', { token: admin.token })).json();
+    const failed = audit.events.filter((e) => e.action === 'sign_in_failed' && e.target === 'session');
+    assert.equal(failed.length, 3, JSON.stringify(audit.events.slice(0, 6)));
+    for (const e of failed) assert.equal(e.detail, 'unknown, expired or signed-out session token from 203.0.113.7');
+    assert.ok(audit.events.some((e) => e.action === 'sign_in_failed' && e.target === '203.0.113.7'
+      && e.detail === 'reached 3 failed token checks a minute'), JSON.stringify(audit.events.slice(0, 6)));
+    await server.stop();
+  });
+
   test('--max-failed-attempts sets the number', async () => {
     const server = await startAccountsServer({ args: ['--max-failed-attempts', '3'] });
     const statuses = [];

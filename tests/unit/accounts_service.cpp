@@ -24,13 +24,15 @@ using accounts::SignedIn;
 using protocol::ErrorCode;
 
 struct Service {
-  explicit Service(const std::string& name)
+  explicit Service(const std::string& name,
+                   std::size_t max_failed_token_checks = limits::Accounts{}.max_failed_token_checks)
       : path(std::filesystem::temp_directory_path() / ("outloud-accounts-" + std::to_string(::getpid()) + "-" + name + ".db")) {
     std::filesystem::remove(path);
     store = std::make_unique<embedded::SqliteAccounts>(path.string());
     accounts::AccountsOptions options;
     options.now_ms = [this] { return clock.load(); };
     options.base_url = [] { return std::string("http://example.test"); };
+    options.max_failed_token_checks = max_failed_token_checks;
     service = std::make_unique<Accounts>(*store, options);
   }
   ~Service() {
@@ -154,7 +156,7 @@ TEST_CASE("accounts: a session ends at once and is announced; only its owner or 
     ended.push_back(session.id);
   });
   auto cli = await_value<SignedIn>([&](auto done) { s.service->make_token(admin, done); });
-  auto who = await_value<Identity>([&](auto done) { s.service->authenticate(cli.token, done); });
+  auto who = await_value<Identity>([&](auto done) { s.service->authenticate(cli.token, "", done); });
   CHECK(who.account.user.id == admin.account.user.id);
 
   auto made = await_value<accounts::CreatedInvitation>([&](auto done) {
@@ -167,16 +169,70 @@ TEST_CASE("accounts: a session ends at once and is announced; only its owner or 
   CHECK(code_of(await<std::vector<accounts::Session>>([&](auto done) {
           s.service->sessions(bob, admin.account.user.id, done);
         })) == ErrorCode::forbidden);
-  CHECK(await<Identity>([&](auto done) { s.service->authenticate(cli.token, done); }).ok());
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(cli.token, "", done); }).ok());
 
   await_value<backend::Unit>([&](auto done) { s.service->end_session(admin, cli.session.id, done); });
-  CHECK(code_of(await<Identity>([&](auto done) { s.service->authenticate(cli.token, done); })) ==
+  CHECK(code_of(await<Identity>([&](auto done) { s.service->authenticate(cli.token, "", done); })) ==
         ErrorCode::unauthenticated);
   await_value<backend::Unit>([&](auto done) { s.service->sign_out(bob, done); });
-  CHECK(code_of(await<Identity>([&](auto done) { s.service->authenticate(bob_in.token, done); })) ==
+  CHECK(code_of(await<Identity>([&](auto done) { s.service->authenticate(bob_in.token, "", done); })) ==
         ErrorCode::unauthenticated);
   std::lock_guard lock(mutex);
   CHECK(ended == std::vector<std::string>{cli.session.id, bob_in.session.id});
+}
+
+std::vector<accounts::AuditEvent> audit_of(Service& s, const Identity& admin, const std::string& target) {
+  auto events = await_value<std::vector<accounts::AuditEvent>>([&](auto done) { s.service->audit(admin, std::nullopt, 500, done); });
+  std::erase_if(events, [&](const accounts::AuditEvent& e) { return e.target != target; });
+  return events;
+}
+
+TEST_CASE("accounts: failed token checks are audited and limited per address; others sign in", "[accounts][tokens]") {
+  Service s("token-failures", 3);
+  auto admin_in = s.setup();
+  auto admin = s.identity(admin_in);
+  auto signed_out = await_value<SignedIn>([&](auto done) { s.service->make_token(admin, done); });
+  await_value<backend::Unit>([&](auto done) { s.service->end_session(admin, signed_out.session.id, done); });
+  auto check = [&](const std::string& token, const std::string& client) {
+    return await<Identity>([&](auto done) { s.service->authenticate(token, client, done); });
+  };
+  // A signed-out token, a made-up one and an empty one: each a failure of 192.0.2.1.
+  CHECK(code_of(check(signed_out.token, "192.0.2.1")) == ErrorCode::unauthenticated);
+  CHECK(code_of(check(accounts::new_secret(), "192.0.2.1")) == ErrorCode::unauthenticated);
+  CHECK(code_of(check("", "192.0.2.1")) == ErrorCode::unauthenticated);
+  // The limit reached: even a good token is refused from there, without being looked up...
+  CHECK(code_of(check(admin_in.token, "192.0.2.1")) == ErrorCode::rate_limited);
+  // ...while another address, and a good token, are not held up; successes never count.
+  for (int i = 0; i < 5; ++i) CHECK(check(admin_in.token, "192.0.2.2").ok());
+  CHECK(code_of(check(signed_out.token, "192.0.2.2")) == ErrorCode::unauthenticated);
+  CHECK(check(admin_in.token, "192.0.2.2").ok());
+
+  auto events = audit_of(s, admin, "session");
+  REQUIRE(events.size() == 4);
+  for (const auto& event : events) {
+    CHECK(event.action == accounts::kAuditSignInFailed);
+    CHECK_FALSE(event.actor);
+  }
+  CHECK(events.front().detail == "unknown, expired or signed-out session token from 192.0.2.2");
+  CHECK(events.back().detail == "unknown, expired or signed-out session token from 192.0.2.1");
+  auto reached = audit_of(s, admin, "192.0.2.1");
+  REQUIRE(reached.size() == 1);
+  CHECK(reached.front().detail == "reached 3 failed token checks a minute");
+}
+
+TEST_CASE("accounts: failed token checks are not limited with 0, nor without an address", "[accounts][tokens]") {
+  Service s("token-unlimited", 0);
+  auto admin_in = s.setup();
+  for (int i = 0; i < 20; ++i) CHECK(code_of(await<Identity>([&](auto done) {
+                                       s.service->authenticate("nope", "192.0.2.1", done);
+                                     })) == ErrorCode::unauthenticated);
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(admin_in.token, "192.0.2.1", done); }).ok());
+  Service limited("token-no-address", 1);
+  auto other_in = limited.setup();
+  for (int i = 0; i < 5; ++i) CHECK(code_of(await<Identity>([&](auto done) {
+                                      limited.service->authenticate("nope", "", done);
+                                    })) == ErrorCode::unauthenticated);
+  CHECK(await<Identity>([&](auto done) { limited.service->authenticate(other_in.token, "", done); }).ok());
 }
 
 TEST_CASE("accounts: a reason is trimmed of blanks; a blank one is empty", "[accounts][reason]") {
@@ -202,11 +258,6 @@ Identity person(Service& s, const Identity& admin, const std::string& org, const
   return s.identity(await_value<SignedIn>([&](auto done) { s.service->redeem(made.code, name, done); }));
 }
 
-std::vector<accounts::AuditEvent> audit_of(Service& s, const Identity& admin, const std::string& target) {
-  auto events = await_value<std::vector<accounts::AuditEvent>>([&](auto done) { s.service->audit(admin, std::nullopt, 500, done); });
-  std::erase_if(events, [&](const accounts::AuditEvent& e) { return e.target != target; });
-  return events;
-}
 
 }  // namespace
 

@@ -131,7 +131,8 @@ TEST_CASE("options: accounts and browsers", "[app]") {
   SECTION("--public-url, --allowed-origin (repeatable), --smtp with its default sender") {
     const Outcome outcome = parse({"--public-url", "https://chat.example.org/", "--allowed-origin",
                                    "https://intranet.example.net:8443", "--allowed-origin", "http://tools.example.org/",
-                                   "--smtp", "smtp://127.0.0.1:2525", "--max-failed-attempts", "0"});
+                                   "--smtp", "smtp://127.0.0.1:2525", "--max-failed-attempts", "0",
+                                   "--max-failed-token-checks", "7"});
     CAPTURE(outcome.err);
     REQUIRE(outcome.parsed.run);
     const Options& o = outcome.parsed.options;
@@ -140,6 +141,8 @@ TEST_CASE("options: accounts and browsers", "[app]") {
     CHECK(o.smtp_url == "smtp://127.0.0.1:2525");
     CHECK(o.smtp_from == "outloud@chat.example.org");
     CHECK(o.limits.api.max_failed_attempts == 0);
+    CHECK(o.limits.accounts.max_failed_token_checks == 7);
+    CHECK(Options{}.limits.accounts.max_failed_token_checks == 30);
   }
   SECTION("--smtp-from") {
     const Outcome outcome = parse({"--public-url", "http://127.0.0.1:8080", "--smtp", "smtps://mail.example.org:465",
@@ -157,6 +160,7 @@ TEST_CASE("options: accounts and browsers", "[app]") {
     check_refused({"--smtp", "smtp://h:25", "--public-url", "http://a.org", "--smtp-from", "a b"},
                   "--smtp-from: expected an email address");
     check_refused({"--max-failed-attempts", "-1"}, "--max-failed-attempts: expected a whole number");
+    check_refused({"--max-failed-token-checks", "x"}, "--max-failed-token-checks: expected a whole number");
   }
 }
 

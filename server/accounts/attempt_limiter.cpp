@@ -1,8 +1,8 @@
-#include "server/net/attempt_limiter.hpp"
+#include "server/accounts/attempt_limiter.hpp"
 
 #include <algorithm>
 
-namespace outloud::net {
+namespace outloud::accounts {
 
 AttemptLimiter::AttemptLimiter(std::size_t max_failures, Clock::duration window, std::size_t max_addresses)
     : max_failures_(max_failures), window_(window), max_addresses_(std::max<std::size_t>(max_addresses, 1)) {}
@@ -93,4 +93,4 @@ std::size_t AttemptLimiter::tracked() const {
   return failures_.size();
 }
 
-}  // namespace outloud::net
+}  // namespace outloud::accounts

@@ -4,15 +4,15 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "server/net/attempt_limiter.hpp"
+#include "server/accounts/attempt_limiter.hpp"
 
 // This file's helpers and using-directives stay here when many test files share one unity TU.
-namespace net_attempt_limiter_test {
+namespace accounts_attempt_limiter_test {
 
-using outloud::net::AttemptLimiter;
+using outloud::accounts::AttemptLimiter;
 using namespace std::chrono_literals;
 
-TEST_CASE("AttemptLimiter: the 11th attempt within a minute is refused, and the window slides", "[net][limiter]") {
+TEST_CASE("AttemptLimiter: the 11th attempt within a minute is refused, and the window slides", "[accounts][limiter]") {
   const auto t0 = AttemptLimiter::Clock::time_point{} + 1h;
   AttemptLimiter limiter(10, 60s);
   for (int i = 0; i < 10; ++i) {
@@ -29,14 +29,14 @@ TEST_CASE("AttemptLimiter: the 11th attempt within a minute is refused, and the 
   CHECK(limiter.allowed("a", t0 + 121s));
 }
 
-TEST_CASE("AttemptLimiter: 0 disables it", "[net][limiter]") {
+TEST_CASE("AttemptLimiter: 0 disables it", "[accounts][limiter]") {
   AttemptLimiter limiter(0, 60s);
   for (int i = 0; i < 100; ++i) limiter.failed("a");
   CHECK(limiter.allowed("a"));
   CHECK(limiter.tracked() == 0);
 }
 
-TEST_CASE("AttemptLimiter: memory is bounded; quiet addresses are forgotten first", "[net][limiter]") {
+TEST_CASE("AttemptLimiter: memory is bounded; quiet addresses are forgotten first", "[accounts][limiter]") {
   const auto t0 = AttemptLimiter::Clock::time_point{} + 1h;
   AttemptLimiter limiter(2, 60s, 3);
   limiter.failed("old", t0);
@@ -51,7 +51,7 @@ TEST_CASE("AttemptLimiter: memory is bounded; quiet addresses are forgotten firs
   CHECK(limiter.tracked() == 3);
 }
 
-TEST_CASE("AttemptLimiter: IPv6 addresses count per /64, IPv4-mapped as IPv4", "[net][limiter]") {
+TEST_CASE("AttemptLimiter: IPv6 addresses count per /64, IPv4-mapped as IPv4", "[accounts][limiter]") {
   using boost::asio::ip::make_address;
   CHECK(AttemptLimiter::key_of(make_address("2001:db8:1:2:aaaa::1")) ==
         AttemptLimiter::key_of(make_address("2001:db8:1:2:bbbb::9")));
@@ -61,7 +61,7 @@ TEST_CASE("AttemptLimiter: IPv6 addresses count per /64, IPv4-mapped as IPv4", "
   CHECK(AttemptLimiter::key_of(make_address("10.1.2.3")) == "10.1.2.3");
 }
 
-TEST_CASE("AttemptLimiter: attempts count from their start, and stop counting when they succeed", "[net][limiter]") {
+TEST_CASE("AttemptLimiter: attempts count from their start, and stop counting when they succeed", "[accounts][limiter]") {
   const auto t0 = AttemptLimiter::Clock::time_point{} + 1h;
   AttemptLimiter limiter(3, 60s);
   // Three concurrent attempts in flight fill the window; a fourth is refused before any finishes.
@@ -79,4 +79,4 @@ TEST_CASE("AttemptLimiter: attempts count from their start, and stop counting wh
   CHECK(limiter.tracked() == 0);
 }
 
-}  // namespace net_attempt_limiter_test
+}  // namespace accounts_attempt_limiter_test

@@ -17,7 +17,7 @@
 
 #include "server/limits/limits.hpp"
 
-namespace outloud::net {
+namespace outloud::accounts {
 
 class AttemptLimiter {
  public:
@@ -55,4 +55,4 @@ class AttemptLimiter {
   std::unordered_map<std::string, std::deque<Clock::time_point>> failures_;  // oldest first, at most max_failures_
 };
 
-}  // namespace outloud::net
+}  // namespace outloud::accounts
