@@ -73,9 +73,9 @@ function forgetReadMentions(e) {
 export function noteMessage(m, own) {
   const e = entry(m.room);
   e.lastSeq = Math.max(e.lastSeq, m.seq);
-  // One's own words are read. When the room on screen is read as a whole, the marker sent below says
-  // so to the server as well, which otherwise counts them unread (a topic listed "1 unread" for what
-  // one had just written); elsewhere they are marked read here only.
+  // One's own words are read (the server moves the markers past them too, unless others' words
+  // before them are still unread). When the room on screen is read as a whole, the marker sent
+  // below says so to the server; elsewhere they are marked read here only.
   const told = viewing(m.room) && !(topicRead && topicRead.room === m.room);
   if (own && !told) e.read = Math.max(e.read, m.seq);
   if (viewing(m.room)) scheduleRead(m.room);

@@ -109,6 +109,9 @@ class Store {
   // `message` event on the bus (Bus contract: in seq order per room), then calls back. A nonce
   // that the same user used in the same room within kNonceWindowMs stores and publishes nothing
   // and returns the first message with duplicate = true. `not_found` if the room does not exist.
+  // One's own words are read, in the same step: the author's marker of the message's topic moves to
+  // it when nothing of the topic before it was unread to them, their marker of the room when it
+  // stood just before it (what others wrote that they have not read stays unread).
   virtual void append(AppendRequest request, Callback<AppendResult> done) = 0;
 
   // Pages of messages. `lane` says who waits for the page: `interactive` reads (a join's snapshot,

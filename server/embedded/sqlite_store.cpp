@@ -231,6 +231,7 @@ class SqliteStore::Impl {
       sqlite::Use topic(upsert_topic_);
       topic.bind(1, m.room).bind(2, m.topic).bind(3, m.seq).bind(4, m.ts).run();
     }
+    mark_own_message(m.from.id, m.room, m.topic, m.seq);
     heads_[m.room] = m.seq;
     to_publish_.push_back(m);
     return AppendResult{std::move(m), false};
@@ -320,6 +321,17 @@ class SqliteStore::Impl {
     sqlite::Use upsert(set_marker_);
     upsert.bind(1, user).bind(2, room).bind(3, topic).bind(4, seq);
     return upsert.step() ? upsert.int64(0) : seq;
+  }
+
+  // The author's markers move past their own message (see Store::append).
+  void mark_own_message(const std::string& user, const std::string& room, const std::string& topic, std::int64_t seq) {
+    const std::int64_t room_read = read_marker(user, room, "");
+    const std::int64_t topic_read = read_marker(user, room, topic);
+    sqlite::Use previous(previous_in_topic_);
+    previous.bind(1, room).bind(2, topic).bind(3, seq);
+    const std::int64_t before = previous.step() ? previous.int64(0) : 0;
+    if (topic_read < seq && std::max(room_read, topic_read) >= before) mark_read(user, room, topic, seq);
+    if (room_read == seq - 1) mark_read(user, room, "", seq);
   }
 
   Result<std::vector<backend::RoomProgress>> read_progress(const std::string& user,
@@ -476,6 +488,9 @@ class SqliteStore::Impl {
         "SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_by_topic "
         "WHERE room = ?1 AND topic = ?2 AND seq > ?3 LIMIT ?4)");
     get_marker_ = sqlite::Statement(db_, "SELECT seq FROM read_markers WHERE user_id = ?1 AND room = ?2 AND topic = ?3");
+    previous_in_topic_ = sqlite::Statement(db_,
+        "SELECT seq FROM messages INDEXED BY messages_by_topic WHERE room = ?1 AND topic = ?2 AND seq < ?3 "
+        "ORDER BY seq DESC LIMIT 1");
     insert_mention_ = sqlite::Statement(db_, "INSERT OR IGNORE INTO mentions(user_id, room, seq) VALUES(?1, ?2, ?3)");
     trim_mentions_ = sqlite::Statement(db_,
         "DELETE FROM mentions WHERE user_id = ?1 AND room = ?2 AND seq <= "
@@ -538,7 +553,8 @@ class SqliteStore::Impl {
                             &update_state_, &begin_immediate_, &begin_deferred_, &commit_, &savepoint_, &release_,
                             &rollback_to_, &topic_latest_, &topic_after_, &topic_before_, &upsert_topic_,
                             &forget_topic_messages_, &drop_empty_topics_, &list_topics_, &count_after_,
-                            &get_marker_, &set_marker_, &insert_mention_, &trim_mentions_, &count_mentions_}) {
+                            &get_marker_, &previous_in_topic_, &set_marker_, &insert_mention_, &trim_mentions_,
+                            &count_mentions_}) {
       *statement = sqlite::Statement();
     }
     if (db_ != nullptr) {
@@ -654,8 +670,8 @@ class SqliteStore::Impl {
       delete_before_, note_deleted_, room_exists_, max_seq_, find_nonce_, insert_message_, latest_, after_, before_,
       load_state_, insert_state_, update_state_, begin_immediate_, begin_deferred_, commit_, savepoint_, release_,
       rollback_to_, topic_latest_, topic_after_, topic_before_, upsert_topic_, forget_topic_messages_,
-      drop_empty_topics_, list_topics_, count_after_, get_marker_, set_marker_, insert_mention_, trim_mentions_,
-      count_mentions_;
+      drop_empty_topics_, list_topics_, count_after_, get_marker_, previous_in_topic_, set_marker_, insert_mention_,
+      trim_mentions_, count_mentions_;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Keys {
   // A topic's key is this prefix followed by the topic.
   std::string topic_prefix(std::string_view room) const { return tagged("topic:", room) + ":"; }
   std::string reads(std::string_view user_id) const { return prefix_ + "reads:" + std::string(user_id); }
+  // The field of the room's own marker in `reads`; a topic's is this followed by the topic.
+  static std::string room_marker_field(std::string_view room) { return std::string(room) + "\n"; }
   // The seqs of the room's messages that name this person (a sorted set scored by seq).
   std::string mentions(std::string_view room, std::string_view user_id) const {
     return tagged("mentions:", room) + ":" + std::string(user_id);

@@ -8,9 +8,11 @@ namespace outloud::redis::lua {
 // stored. Without PUBLISH (when replicas must confirm first: WAIT) the node publishes the message
 // itself once WAIT confirms (redis_store.cpp); the channel may then carry a room's seqs out of
 // order, which each node's RoomSequencer puts back in order.
-// KEYS: rooms, seq, stream, nonce, topics, topic times, the topic's seqs. ARGV: room, event JSON
-// before the seq, after the seq, nonce ttl ms ("0": do not keep it), has nonce ("1"/"0"), stream
-// maxlen ("0": keep all), channel, topic, ts, publish ("1"/"0").
+// The author's read markers move past their own message (Store::append).
+// KEYS: rooms, seq, stream, nonce, topics, topic times, the topic's seqs, the author's reads. ARGV:
+// room, event JSON before the seq, after the seq, nonce ttl ms ("0": do not keep it), has nonce
+// ("1"/"0"), stream maxlen ("0": keep all), channel, topic, ts, publish ("1"/"0"), the room's marker
+// field ("<room>\n").
 // Returns {-1} no such room; {0, seq[, first event JSON]} duplicate nonce; {1, seq} stored.
 inline constexpr const char* kAppend = R"lua(
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
@@ -32,7 +34,12 @@ end
 if ARGV[5] == '1' and ARGV[4] ~= '0' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[4]) end
 redis.call('ZADD', KEYS[5], seq, ARGV[8])
 redis.call('HSET', KEYS[6], ARGV[8], ARGV[9])
+local previous = redis.call('ZREVRANGEBYSCORE', KEYS[7], '(' .. seq, '-inf', 'LIMIT', 0, 1)[1]
 redis.call('ZADD', KEYS[7], seq, seq)
+local room_read = tonumber(redis.call('HGET', KEYS[8], ARGV[11]) or '0')
+local topic_read = tonumber(redis.call('HGET', KEYS[8], ARGV[11] .. ARGV[8]) or '0')
+if math.max(room_read, topic_read) >= tonumber(previous or '0') then redis.call('HSET', KEYS[8], ARGV[11] .. ARGV[8], seq) end
+if room_read == tonumber(seq) - 1 then redis.call('HSET', KEYS[8], ARGV[11], seq) end
 if ARGV[10] == '1' then
   redis.call('PUBLISH', ARGV[7], 'O1m' .. string.len(seq) .. ':' .. seq .. '0:1:0' .. body)
 end

@@ -141,7 +141,7 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
                                 has_nonce ? keys_.nonce(message.room, message.from.id, *message.nonce)
                                           : keys_.seq(message.room),
                                 keys_.topics(message.room), keys_.topic_times(message.room),
-                                keys_.topic_prefix(message.room) + message.topic};
+                                keys_.topic_prefix(message.room) + message.topic, keys_.reads(message.from.id)};
   std::vector<std::string> args{message.room,
                                 event.substr(0, seq_at),
                                 event.substr(at + marker.size()),
@@ -151,7 +151,8 @@ void RedisStore::append(backend::AppendRequest request, Callback<backend::Append
                                 keys_.channel(message.room),
                                 message.topic,
                                 std::to_string(message.ts),
-                                publish_after_wait() ? "0" : "1"};
+                                publish_after_wait() ? "0" : "1",
+                                Keys::room_marker_field(message.room)};
   scripts_->append.run(
       connection_, std::move(keys), std::move(args),
       [this, message = std::move(message), before_seq = event.substr(0, seq_at),

@@ -12,8 +12,6 @@ using backend::Result;
 
 namespace {
 
-std::string room_marker_field(const std::string& room) { return room + "\n"; }
-
 long long int_or_zero(const Reply& reply) {
   long long value = 0;
   return reply_int(reply, value) ? value : 0;
@@ -49,7 +47,7 @@ void RedisStore::list_topics(std::string room, std::string user, std::int64_t be
       connection_,
       {keys_.topics(room), keys_.topic_times(room), keys_.seq(room), keys_.stream(room), keys_.reads(user)},
       {std::to_string(std::max<std::int64_t>(before, 0)), std::to_string(std::max(limit, 0)),
-       keys_.topic_prefix(room), room_marker_field(room), std::to_string(protocol::kMaxUnreadCounted)},
+       keys_.topic_prefix(room), Keys::room_marker_field(room), std::to_string(protocol::kMaxUnreadCounted)},
       [done = std::move(done)](Result<Reply> reply) {
         if (auto error = reply_failure(reply, "listing topics")) return done(*error);
         const auto& elements = reply.value().elements;
@@ -64,7 +62,7 @@ void RedisStore::list_topics(std::string room, std::string user, std::int64_t be
 
 void RedisStore::mark_read(std::string user, std::string room, std::string topic, std::int64_t seq,
                            Callback<std::int64_t> done) {
-  scripts_->mark_read.run(connection_, {keys_.reads(user)}, {room_marker_field(room) + topic, std::to_string(seq)},
+  scripts_->mark_read.run(connection_, {keys_.reads(user)}, {Keys::room_marker_field(room) + topic, std::to_string(seq)},
                           [this, done = std::move(done)](Result<Reply> reply) mutable {
                             if (auto error = reply_failure(reply, "storing a read marker")) return done(*error);
                             acknowledge(std::int64_t{int_or_zero(reply.value())}, "a read marker", std::move(done));
@@ -80,7 +78,7 @@ void RedisStore::read_progress(std::string user, std::vector<std::string> rooms,
     keys.push_back(keys_.seq(room));
     keys.push_back(keys_.stream(room));
     keys.push_back(keys_.mentions(room, user));
-    args.push_back(room_marker_field(room));
+    args.push_back(Keys::room_marker_field(room));
   }
   scripts_->read_progress.run(connection_, std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
     if (auto error = reply_failure(reply, "reading rooms' progress")) return done(*error);

@@ -90,15 +90,23 @@ export async function checkReadMarkers(user, otherUser = user) {
   assert.equal(topicMoved.seq, 5);
   topics = await readerElsewhere.expectReply({ type: 'topics', room }, 'topics');
   assert.deepEqual(topics.topics.map((t) => [t.topic, t.unread]), [['events', 1], ['parking', 0], ['budget', 0]]);
-  // Markers never go back; the author's own are separate.
+  // Markers never go back; the author's own are separate: they wrote every word, so they have read it.
   assertOk(await reader.request({ type: 'read', room, seq: 2 }));
   const kept = await readerElsewhere.next((f) => f.type === 'read' && f.room === room && f.topic === null);
   assert.equal(kept.seq, 4, 'the marker as stored: it did not go back');
   assert.equal((await listing(reader, room)).read, 4);
-  assert.equal((await listing(author, room)).read, 0);
-  // A new message: last_seq moves on.
+  assert.equal((await listing(author, room)).read, 6);
+  topics = await author.expectReply({ type: 'topics', room }, 'topics');
+  assert.deepEqual(topics.topics.map((t) => [t.topic, t.unread]), [['events', 0], ['parking', 0], ['budget', 0]]);
+  // A new message: last_seq moves on, for its author read as soon as it is acknowledged.
   await author.expectReply({ type: 'send', room, topic: 'events', text: 'one more' }, 'sent');
   assert.equal((await listing(reader, room)).last_seq, 7);
+  assert.deepEqual(await listing(author, room).then((e) => [e.last_seq, e.read]), [7, 7]);
+  // Someone else's words the author has not read stay unread, and so does the answer after them.
+  await reader.join(room);
+  await reader.expectReply({ type: 'send', room, topic: 'events', text: 'from the reader' }, 'sent');
+  await author.expectReply({ type: 'send', room, topic: 'events', text: 'an answer' }, 'sent');
+  assert.deepEqual(await listing(author, room).then((e) => [e.last_seq, e.read]), [9, 7]);
 }
 
 export async function checkMentions(user, otherUser = user) {

@@ -91,6 +91,57 @@ TEST_CASE("store: topics are listed by last activity with counts and unread, and
   }
 }
 
+TEST_CASE("store: one's own message is read by its author unless others' words before it are not", "[contract][store]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "store-own");
+    auto& store = backends->store();
+    Room room{"chat", "Chat", protocol::RoomKind::room, kAuthor.id, now_ms(), std::nullopt};
+    await_value<Room>([&](auto done) { store.create_room(room, done); });
+    const protocol::User other{"u-other", "Olu Other", "nhs"};
+    auto say = [&](const protocol::User& from, const std::string& topic) {
+      auto request = make_append("chat", from, "words");
+      request.topic = topic;
+      return await_value<backend::AppendResult>([&](auto done) { store.append(request, done); }).message.seq;
+    };
+    auto unread = [&](const std::string& topic) {
+      auto topics = await_value<std::vector<TopicSummary>>([&](auto done) { store.list_topics("chat", kAuthor.id, 0, 10, done); });
+      for (const auto& t : topics) if (t.topic == topic) return t.unread;
+      FAIL("no topic " << topic);
+      return std::int64_t{-1};
+    };
+    auto room_read = [&] {
+      auto progress = await_value<std::vector<RoomProgress>>([&](auto done) { store.read_progress(kAuthor.id, {"chat"}, done); });
+      REQUIRE(progress.size() == 1);
+      return progress[0].read;
+    };
+    CHECK(say(kAuthor, "general") == 1);
+    CHECK(room_read() == 1);
+    CHECK(unread("general") == 0);
+    CHECK(say(kAuthor, "general") == 2);  // twice in a row
+    CHECK(room_read() == 2);
+    // Someone else's words not read yet stay unread, and so does what follows them.
+    CHECK(say(other, "general") == 3);
+    CHECK(say(kAuthor, "general") == 4);
+    CHECK(room_read() == 2);
+    CHECK(unread("general") == 2);
+    // Read up to 4; then another topic is written in: answering in "general" reads "general" alone.
+    await_value<std::int64_t>([&](auto done) { store.mark_read(kAuthor.id, "chat", "", 4, done); });
+    CHECK(say(other, "parking") == 5);
+    CHECK(say(kAuthor, "general") == 6);
+    CHECK(unread("general") == 0);
+    CHECK(unread("parking") == 1);
+    CHECK(room_read() == 4);
+    // A first word in a new topic, with the room read: both read.
+    await_value<std::int64_t>([&](auto done) { store.mark_read(kAuthor.id, "chat", "", 6, done); });
+    CHECK(say(kAuthor, "budget") == 7);
+    CHECK(unread("budget") == 0);
+    CHECK(room_read() == 7);
+    // Nobody else's markers move.
+    auto others = await_value<std::vector<RoomProgress>>([&](auto done) { store.read_progress(other.id, {"chat"}, done); });
+    CHECK(others[0].read == 0);
+  }
+}
+
 TEST_CASE("store: mentions are kept per person and counted after the room's marker", "[contract][store]") {
   OUTLOUD_FOR_EACH_BACKEND(kind) {
     auto backends = make_backends(kind, "store-mentions");
