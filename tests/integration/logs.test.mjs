@@ -1,12 +1,14 @@
 // README "Logs": each line starts with its UTC time to the millisecond (ISO 8601), unless stderr is
 // the journal — systemd's JOURNAL_STREAM="DEVICE:INODE" names stderr's file — which stamps lines itself.
+// A node starting against a Redis that is up logs no outage.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { waitUntil } from '../lib/cluster.mjs';
-import { binPath, scaled, tmpDir, track } from '../lib/server.mjs';
+import { untilNodesHearEachOther, waitUntil } from '../lib/cluster.mjs';
+import { startRedis } from '../lib/redis.mjs';
+import { binPath, killAll, scaled, startServer, tmpDir, track } from '../lib/server.mjs';
 
 const STAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[info\] /;
 
@@ -50,4 +52,18 @@ test('with JOURNAL_STREAM naming stderr a log line is not stamped (the journal s
 test('with JOURNAL_STREAM naming another file (stdout in the journal, stderr not) lines are stamped', async () => {
   const line = await firstLogLine((stderr) => `${stderr.dev}:${stderr.ino + 1n}`);
   assert.match(line, STAMPED);
+});
+
+test('a node starting against a Redis that is up logs "connecting", not that Redis is unreachable', async () => {
+  const redis = await startRedis({ persistence: 'none' });
+  try {
+    const server = await startServer({ args: ['--redis', redis.url] });
+    await untilNodesHearEachOther([server]);
+    await server.stop();
+    assert.doesNotMatch(server.stderr, /unreachable|subscribing again/);
+    assert.match(server.stderr, /redis \S+: connected to 127\.0\.0\.1/);
+  } finally {
+    await redis.stop();
+    await killAll();
+  }
 });
