@@ -13,6 +13,8 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,6 +45,26 @@ std::size_t whole_number(const std::string& flag, const std::string& text, std::
                      std::to_string(max) + ", got '" + text + "'");
   }
   return static_cast<std::size_t>(value);
+}
+
+// A secret kept in a file rather than on the command line, which `ps` shows to every local user:
+// the file's text without the whitespace an editor leaves at its end (`trailing`).
+std::string read_secret_file(const std::string& flag, const std::string& path, std::string_view trailing) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw UsageError("--" + flag + ": cannot read '" + path + "'");
+  std::ostringstream text;
+  text << file.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && trailing.find(secret.back()) != std::string_view::npos) secret.pop_back();
+  if (secret.empty()) throw UsageError("--" + flag + ": '" + path + "' is empty");
+  return secret;
+}
+
+// `--flag URL` or `--flag-url-file PATH`, not both: the URL either way.
+void url_from_file(std::string& url, const std::string& path, const std::string& flag) {
+  if (path.empty()) return;
+  if (!url.empty()) throw UsageError("give either --" + flag + " or --" + flag + "-url-file, not both");
+  url = read_secret_file(flag + "-url-file", path, " \t\r\n");
 }
 
 double real_number(const std::string& flag, const std::string& text, double min, double max, bool min_exclusive) {
@@ -163,6 +185,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "many (AUTH with the credentials; nodes on other DB numbers of one Redis never see each other); or "
      "redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB]: ask these sentinels "
      "(port 26379 by default) for the master and follow its failovers (the credentials are the master's)")
+    ("redis-url-file", po::value(&o.redis_url_file)->value_name("PATH"),
+     "read the --redis URL (with its password) from this file, so that it is not on the command line")
     ("redis-wait-replicas", po::value(&l.redis.wait_replicas)->default_value(d.redis.wait_replicas)->value_name("N"),
      "--redis: answer `sent` only once N replicas have the message (Redis WAIT), so that a failover keeps "
      "it; 0: once the master has it")
@@ -202,6 +226,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "another browser origin (scheme://host[:port]) allowed to POST and open WebSockets; repeatable")
     ("smtp", po::value(&o.smtp_url)->value_name("URL"),
      "smtp://HOST:PORT (or smtps://): send email sign-in links through this server (needs --public-url)")
+    ("smtp-url-file", po::value(&o.smtp_url_file)->value_name("PATH"),
+     "read the --smtp URL (with its password) from this file, so that it is not on the command line")
     ("smtp-from", po::value(&o.smtp_from)->value_name("ADDRESS"),
      "sender of sign-in emails (default: outloud@<host of --public-url>)")
     ("max-mails-per-recipient", po::value(&max_mails_per_recipient)->default_value(max_mails_per_recipient)->value_name("N"),
@@ -321,6 +347,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     }
     if (!(retention_sweep_s >= 1)) throw UsageError("--retention-sweep: at least 1 second");
     l.hub.retention_sweep_interval = std::chrono::milliseconds(static_cast<std::int64_t>(retention_sweep_s * 1000));
+    url_from_file(o.redis_url, o.redis_url_file, "redis");
+    url_from_file(o.smtp_url, o.smtp_url_file, "smtp");
     if (!o.redis_url.empty()) {
       auto target = redis::parse_redis_target(o.redis_url);
       if (auto* why = std::get_if<std::string>(&target)) throw UsageError(*why);
@@ -350,16 +378,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       if (o.jwt_key.empty() == o.jwt_key_file.empty()) {
         throw UsageError("--auth jwt needs exactly one of --jwt-key and --jwt-key-file");
       }
-      if (!o.jwt_key_file.empty()) {
-        std::ifstream file(o.jwt_key_file, std::ios::binary);
-        if (!file) throw UsageError("--jwt-key-file: cannot read '" + o.jwt_key_file + "'");
-        std::ostringstream key;
-        key << file.rdbuf();
-        o.jwt_key = key.str();
-        // A secret kept in a text file usually ends with a newline that is not part of it.
-        while (!o.jwt_key.empty() && (o.jwt_key.back() == '\n' || o.jwt_key.back() == '\r')) o.jwt_key.pop_back();
-        if (o.jwt_key.empty()) throw UsageError("--jwt-key-file: '" + o.jwt_key_file + "' is empty");
-      }
+      // Only the line end: an HMAC secret may end in a space.
+      if (!o.jwt_key_file.empty()) o.jwt_key = read_secret_file("jwt-key-file", o.jwt_key_file, "\r\n");
     } else if (o.auth != "open" && o.auth != "accounts") {
       throw UsageError("--auth: expected 'accounts', 'open' or 'jwt', got '" + o.auth + "'");
     } else if (!o.jwt_key.empty() || !o.jwt_key_file.empty() || !o.jwt_audience.empty() || !o.jwt_issuer.empty() ||
@@ -384,7 +404,9 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     }
     if (!o.smtp_url.empty()) {
       if (o.smtp_url.rfind("smtp://", 0) != 0 && o.smtp_url.rfind("smtps://", 0) != 0) {
-        throw UsageError("--smtp: expected smtp://HOST:PORT or smtps://HOST:PORT, got '" + o.smtp_url + "'");
+        // Not the URL itself from a file: it holds a password.
+        throw UsageError("--smtp: expected smtp://HOST:PORT or smtps://HOST:PORT, got " +
+                         (o.smtp_url_file.empty() ? "'" + o.smtp_url + "'" : "something else in '" + o.smtp_url_file + "'"));
       }
       if (o.public_url.empty()) throw UsageError("--smtp needs --public-url (the address the emailed link points at)");
       if (o.smtp_from.empty()) {

@@ -17,6 +17,7 @@ struct Options {
   // --redis redis://[[USER]:PASSWORD@]HOST:PORT[/DB] or
   // redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]…]/MASTER_NAME[/DB]; empty: embedded backends
   std::string redis_url;
+  std::string redis_url_file;            // --redis-url-file: read the --redis URL from this file instead
   std::string node_id;                   // --node-id; default: the host name ("node-1" if it has none)
   std::string web_root;                  // --web-root; default <exe>/../share/outloud/web, else the source tree's
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
@@ -38,6 +39,7 @@ struct Options {
   std::vector<std::string> trusted_proxies;  // --trusted-proxy (repeatable): whose X-Forwarded-For names the client
   std::vector<std::string> allowed_origins;  // --allowed-origin (repeatable): browser origins besides the server's own
   std::string smtp_url;                  // --smtp smtp://HOST:PORT: email sign-in links (needs --public-url)
+  std::string smtp_url_file;             // --smtp-url-file: read the --smtp URL from this file instead
   std::string smtp_from;                 // --smtp-from: sender address; default outloud@<public-url host>
 
   // ---- for tests only: shorter timings and weaker guarantees than any deployment should use ----

@@ -61,11 +61,10 @@ void Hub::Impl::subscribe_until_ready(std::string channel, std::string what, int
       self->own_channels_waiting_.fetch_sub(1, std::memory_order_acq_rel);
       return;
     }
-    // At start the bus is usually still connecting: worth a warning only if it lasts (50 tries, 5 s).
-    if (attempt == 0 || attempt == 50) {
-      log::write(attempt == 0 ? log::Level::info : log::Level::warn, "%s: %s; subscribing again", what.c_str(),
-                 ready.error().message.c_str());
-    }
+    // At start the bus is usually still connecting, which is no outage: worth a warning only if it
+    // lasts (50 tries, 5 s).
+    if (attempt == 0) log::info("%s: connecting to redis", what.c_str());
+    if (attempt == 50) log::warn("%s: %s; subscribing again", what.c_str(), ready.error().message.c_str());
     auto timer = std::make_shared<asio::steady_timer>(self->strand_, std::chrono::milliseconds(100));
     timer->async_wait([weak, timer, channel, what, attempt](boost::system::error_code error) {
       if (auto self = weak.lock(); self && !error) self->subscribe_until_ready(channel, what, attempt + 1);

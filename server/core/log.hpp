@@ -1,9 +1,11 @@
 // Leveled logging to stderr, one line per event, safe from any thread and never blocking it: the
 // caller formats the line, a writer thread of its own writes it. A stderr that does not drain (a
 // full pipe, a stalled journal) so cannot stall an I/O thread: at most kMaxQueuedBytes wait, lines
-// beyond are dropped, and their number is logged once the writer catches up.
+// beyond are dropped, and their number is logged once the writer catches up. Each line starts with
+// its UTC time, to the millisecond, unless stderr is the journal, which stamps lines itself.
 #pragma once
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -24,6 +27,42 @@ enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
 inline std::atomic<Level>& threshold() {
   static std::atomic<Level> level{Level::info};
   return level;
+}
+
+namespace detail {
+
+// systemd sets JOURNAL_STREAM="DEVICE:INODE" when it connects stdout or stderr to the journal; it
+// is stderr only if that names stderr's file (sd_journal_stream_fd(3)).
+inline bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat status {};
+  return ::fstat(2, &status) == 0 && status.st_dev == device && status.st_ino == inode;
+}
+
+// "2026-12-03T11:40:02.123Z ": ISO 8601, UTC, milliseconds.
+inline void append_utc_time(std::string& line) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto since_epoch_ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(since_epoch_ms / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[40];
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + length, sizeof text - length, ".%03dZ ", static_cast<int>(since_epoch_ms % 1000));
+  line.append(text);
+}
+
+}  // namespace detail
+
+// Whether lines start with their time: decided once, from the environment (tests may change it).
+inline std::atomic<bool>& timestamps() {
+  static std::atomic<bool> on{!detail::stderr_is_journal()};
+  return on;
 }
 
 namespace detail {
@@ -88,6 +127,7 @@ class Writer {
         writing_ = true;
       }
       if (dropped > 0) {
+        if (timestamps().load(std::memory_order_relaxed)) append_utc_time(batch);
         batch += "[warn] log: " + std::to_string(dropped) + " lines dropped: stderr did not keep up\n";
       }
       write_all(fd, batch);
@@ -136,7 +176,8 @@ std::string format(const char* format, Args... args) {
 inline void emit(Level level, std::string message) {
   static constexpr const char* names[] = {"debug", "info", "warn", "error"};
   std::string line;
-  line.reserve(message.size() + 9);
+  line.reserve(message.size() + 34);
+  if (timestamps().load(std::memory_order_relaxed)) append_utc_time(line);
   line.append("[").append(names[static_cast<int>(level)]).append("] ").append(message).push_back('\n');
   Writer::instance().push(std::move(line));
 }

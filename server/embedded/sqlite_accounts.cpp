@@ -13,6 +13,7 @@
 
 #include "server/core/log.hpp"
 #include "server/embedded/sqlite_accounts_schema.hpp"
+#include "server/embedded/sqlite_failure.hpp"
 #include "server/embedded/sqlite_statement.hpp"
 
 namespace outloud::embedded {
@@ -125,7 +126,7 @@ class SqliteAccounts::Impl {
   }
 
   // Queues `fn(sqlite3*) -> Result<T>`, run on the worker in one transaction; `done` gets its result
-  // after COMMIT, or `internal` if the transaction failed.
+  // after COMMIT, or the failure (sqlite_failure.hpp) if the transaction failed.
   template <class T, class Fn>
   void submit(bool writes, Callback<T> done, Fn fn) {
     auto task = [this, writes, done = std::move(done), fn = std::move(fn)]() mutable {
@@ -137,7 +138,7 @@ class SqliteAccounts::Impl {
       } catch (const std::exception& e) {
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         log::warn("account store: %s", e.what());
-        result.emplace(backend::internal_error("account store failure"));
+        result.emplace(sqlite::failure_of(e, "account store failure"));
       }
       if (done) done(std::move(*result));
     };

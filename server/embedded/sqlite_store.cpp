@@ -18,6 +18,7 @@
 
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/log.hpp"
+#include "server/embedded/sqlite_failure.hpp"
 #include "server/embedded/sqlite_message_changes.hpp"
 #include "server/embedded/sqlite_pages.hpp"
 #include "server/embedded/sqlite_schema.hpp"
@@ -97,8 +98,8 @@ class SqliteStore::Impl {
   std::int64_t messages_stored() const { return stored_.load(std::memory_order_relaxed); }
 
   // Queues a request. `fn(Impl&) -> Result<T>` runs on the worker inside the batch's transaction;
-  // a write request is answered `internal` if the transaction fails, a read is run again after
-  // the rollback (so it never sees the failed writes).
+  // a write request is answered with the failure (sqlite_failure.hpp) if the transaction fails, a
+  // read is run again after the rollback (so it never sees the failed writes).
   template <class T, class Fn>
   void submit(bool writes, Callback<T> done, Fn fn) {
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
@@ -596,7 +597,7 @@ class SqliteStore::Impl {
       to_publish_.resize(published);
       heads_.clear();  // may hold a seq written in the rolled-back savepoint
       log::error("sqlite: a request failed and was rolled back alone: %s", failure.what());
-      return [&request] { request.fail(backend::internal_error("storage failure")); };
+      return [&request, error = sqlite::failure_of(failure, "storage failure")] { request.fail(error); };
     }
   }
 
@@ -616,15 +617,16 @@ class SqliteStore::Impl {
       heads_.clear();  // the cache may hold seqs of the rolled-back appends
       to_publish_.clear();
       completions.clear();
+      const backend::Error error = sqlite::failure_of(failure, "storage failure");
       for (auto& request : batch) {
         if (request.writes) {
-          completions.push_back([&request] { request.fail(backend::internal_error("storage failure")); });
+          completions.push_back([&request, error] { request.fail(error); });
           continue;
         }
         try {
           completions.push_back(request.execute(*this));  // a read, now outside any transaction
         } catch (const std::exception& again) {
-          completions.push_back([&request] { request.fail(backend::internal_error("storage failure")); });
+          completions.push_back([&request, error = sqlite::failure_of(again, "storage failure")] { request.fail(error); });
         }
       }
     }

@@ -21,7 +21,9 @@
 
 #include "server/core/log.hpp"
 #include "server/accounts/attempt_limiter.hpp"
+#include "server/core/process_metrics.hpp"
 #include "server/net/export_request.hpp"
+#include "server/net/readiness.hpp"
 #include "server/net/static_files.hpp"
 #include "server/net/websocket_session.hpp"
 
@@ -215,7 +217,7 @@ void HttpSession::route(Request&& request) {
   const auto record = export_request(path, question == std::string_view::npos ? std::string_view()
                                                                                : target.substr(question + 1));
   const bool is_export = record.has_value();
-  const bool known = path == "/healthz" || path == "/metrics" || is_export;
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" || is_export;
   if (!is_read_only(request.method())) {
     // Nothing here changes state over HTTP; every route is GET/HEAD only.
     const bool exists = known || resolve_static_file(context_->web_root, path).has_value();
@@ -226,17 +228,23 @@ void HttpSession::route(Request&& request) {
   }
 
   if (path == "/healthz") {
-    // Connected is not enough: until the node's own channels are subscribed it misses notices.
-    std::string_view redis = context_->bus.health();
-    if (redis == "up" && !context_->hub->hears_other_nodes()) redis = "down";
     auto res = make_response(version, keep_alive, http::status::ok, "application/json",
-                             health_json(context_->node_id, redis));
+                             health_json(context_->node_id, redis_state(*context_)));
+    res.set(http::field::cache_control, "no-store");
+    return write(std::move(res));
+  }
+  if (path == "/readyz") {
+    const Readiness ready = readiness(*context_);
+    auto res = make_response(version, keep_alive, ready.ready ? http::status::ok : http::status::service_unavailable,
+                             "application/json", readiness_json(ready));
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }
   if (path == "/metrics") {
+    const std::string extra = context_->admission.metrics_text() + core::process_metrics_text() +
+                              redis_up_metric(redis_state(*context_));
     auto res = make_response(version, keep_alive, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                             context_->metrics.render(context_->store.messages_stored(), context_->admission.metrics_text()));
+                             context_->metrics.render(context_->store.messages_stored(), extra));
     res.set(http::field::cache_control, "no-store");
     return write(std::move(res));
   }

@@ -6,6 +6,7 @@
 
 #include "server/core/log.hpp"
 #include "server/redis/codec.hpp"
+#include "server/redis/reply_failure.hpp"
 
 namespace outloud::redis {
 
@@ -15,12 +16,7 @@ using backend::Result;
 namespace {
 
 std::optional<backend::Error> presence_failure(const Result<Reply>& reply) {
-  if (!reply.ok()) return reply.error();
-  if (reply.value().is_error()) {
-    log::error("redis presence: command failed: %s", reply.value().str.c_str());
-    return backend::internal_error("presence error");
-  }
-  return std::nullopt;
+  return reply_failure(reply, "presence error");
 }
 
 constexpr std::size_t kRefreshChunk = 500;

@@ -8,6 +8,7 @@
 #include "server/core/log.hpp"
 #include "server/redis/codec.hpp"
 #include "server/redis/envelope.hpp"
+#include "server/redis/reply_failure.hpp"
 
 namespace outloud::redis {
 
@@ -20,18 +21,7 @@ namespace {
 constexpr std::int64_t kSeqPlaceholder = 9007199254740991;  // 2^53 - 1
 
 // A reply that is neither a connection failure nor a Redis error, or the error to report.
-std::optional<backend::Error> failure_of(const Result<Reply>& reply) {
-  if (!reply.ok()) return reply.error();
-  if (reply.value().is_error()) {
-    // min-replicas-to-write on the master: no replica in reach, nothing was written.
-    if (reply.value().str.find("NOREPLICAS") != std::string::npos) {
-      return backend::unavailable("redis has no replica in reach");
-    }
-    log::error("redis: command failed: %s", reply.value().str.c_str());
-    return backend::internal_error("storage error");
-  }
-  return std::nullopt;
-}
+std::optional<backend::Error> failure_of(const Result<Reply>& reply) { return reply_failure(reply, "storage error"); }
 
 std::int64_t wall_clock_ms() {
   using namespace std::chrono;

@@ -1,12 +1,15 @@
-// --redis against a Redis that wants a password (requirepass and an ACL user), two deployments on
-// one Redis kept apart by their /DB number, and the subscriber's PING watchdog noticing a frozen
+// --redis against a Redis that wants a password (requirepass and an ACL user), also read from a file
+// (--redis-url-file) so that it is not on the command line, two deployments on one Redis kept apart by
+// their /DB number, and the subscriber's PING watchdog noticing a frozen
 // Redis within seconds.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { uniqueId } from '../lib/client.mjs';
 import { figure, health, isMessage, ownNodes, untilNodesHearEachOther, waitUntil } from '../lib/cluster.mjs';
 import { startRedis } from '../lib/redis.mjs';
-import { scaled } from '../lib/server.mjs';
+import { UNTHROTTLED, scaled, startServer, tmpDir } from '../lib/server.mjs';
 
 const PASSWORD = 'default-pw-3f9a';
 const ACL_PASSWORD = 'app-pw-71c2';
@@ -45,6 +48,28 @@ test('AUTH from the URL: requirepass (redis://:PASSWORD@) and an ACL user (redis
         `${server.nodeId} logged a password:\n${server.stderr}`);
     }
     assert.match(a.stderr, /redis redis:\/\/:\*\*\*@127\.0\.0\.1/, 'the URL is logged with its password hidden');
+  });
+
+test('--redis-url-file: the URL with its password comes from a file, and is not on the command line',
+  { timeout: scaled(60000) }, async () => {
+    const redis = await startRedis({ args: ['--user', 'app', 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all'] });
+    cleanups.push(() => redis.stop());
+    const file = path.join(tmpDir(), 'redis-url');
+    fs.writeFileSync(file, `redis://app:${ACL_PASSWORD}@127.0.0.1:${redis.port}\n`, { mode: 0o600 });
+    const server = await startServer({ nodeId: 'auth-file', args: ['--redis-url-file', file, ...UNTHROTTLED] });
+    cleanups.push(() => server.stop());
+    await untilNodesHearEachOther([server]);
+    const room = uniqueId('authfile');
+    const ann = await client(server, 'Ann File');
+    await ann.create(room);
+    await ann.join(room);
+    await ann.say(room, 'through a password kept in a file');
+    assert.equal((await ann.next(isMessage(room))).text, 'through a password kept in a file');
+
+    const commandLine = fs.readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').join(' ');
+    assert.ok(commandLine.includes('--redis-url-file'), commandLine);
+    assert.ok(!commandLine.includes(ACL_PASSWORD), `the password is on the command line: ${commandLine}`);
+    assert.ok(!server.stderr.includes(ACL_PASSWORD), `the password was logged:\n${server.stderr}`);
   });
 
 test('two deployments on one Redis with different /DB numbers do not see each other', { timeout: scaled(60000) }, async () => {

@@ -80,6 +80,9 @@ struct Scratch {
     fs::create_directories(dir / "web");
     std::ofstream(dir / "key.txt") << "file-secret\r\n\n";
     std::ofstream(dir / "empty.txt") << "\n";
+    std::ofstream(dir / "redis-url") << "redis://app:pw-in-a-file@10.0.0.5:6390/2 \n";
+    std::ofstream(dir / "smtp-url") << "smtps://mailer:smtp-pw@mail.example.org:465\n";
+    std::ofstream(dir / "bad-smtp-url") << "http://mailer:smtp-pw@mail.example.org\n";
   }
   ~Scratch() {
     std::error_code ec;
@@ -344,6 +347,28 @@ TEST_CASE("options: JWT rules and the test-only flags", "[app]") {
                 "--presence-refresh-ms (1000) must be shorter than --presence-ttl-ms (1000)");
   check_refused({"--presence-ttl-ms", "50"}, "--presence-ttl-ms: expected a whole number from 100");
   check_refused({"--redis", "redis://user@h:1"}, "the password is missing");
+}
+
+TEST_CASE("options: --redis-url-file and --smtp-url-file read the URL with its password from a file", "[app]") {
+  const Scratch scratch;
+  const Outcome outcome = parse({"--redis-url-file", scratch.path("redis-url"), "--smtp-url-file", scratch.path("smtp-url"),
+                                 "--public-url", "https://chat.example.org"});
+  CAPTURE(outcome.err);
+  REQUIRE(outcome.parsed.run);
+  CHECK(outcome.parsed.options.redis_url == "redis://app:pw-in-a-file@10.0.0.5:6390/2");
+  CHECK(outcome.parsed.options.smtp_url == "smtps://mailer:smtp-pw@mail.example.org:465");
+
+  check_refused({"--redis", "redis://h:1", "--redis-url-file", scratch.path("redis-url")},
+                "give either --redis or --redis-url-file, not both");
+  check_refused({"--smtp", "smtp://h:25", "--smtp-url-file", scratch.path("smtp-url"), "--public-url", "http://a.org"},
+                "give either --smtp or --smtp-url-file, not both");
+  check_refused({"--redis-url-file", scratch.path("missing.txt")}, "--redis-url-file: cannot read");
+  check_refused({"--smtp-url-file", scratch.path("empty.txt"), "--public-url", "http://a.org"}, "is empty");
+  // A refused URL from a file is not printed: it holds a password.
+  const Outcome bad = parse({"--smtp-url-file", scratch.path("bad-smtp-url"), "--public-url", "http://a.org"});
+  CHECK(bad.parsed.exit_code == 2);
+  CHECK(bad.err.find("--smtp: expected smtp://") != std::string::npos);
+  CHECK(bad.err.find("smtp-pw") == std::string::npos);
 }
 
 TEST_CASE("options: --redis redis-sentinel://… and --redis-wait-replicas", "[app]") {

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <future>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -37,6 +39,7 @@ TEST_CASE("log: a stderr that is not read does not block the callers; what overf
   writer.set_output(fds[1]);
   const auto level_before = log::threshold().load();
   log::threshold().store(log::Level::info);
+  const bool stamped_before = log::timestamps().exchange(false);  // lines as written, to compare
 
   // About 4 MiB of lines against a 64 KiB pipe nobody reads yet and a 1 MiB queue.
   constexpr int kLines = 20000;
@@ -57,6 +60,7 @@ TEST_CASE("log: a stderr that is not read does not block the callers; what overf
   const std::string text = reading.get();
   ::close(fds[0]);
   log::threshold().store(level_before);
+  log::timestamps().store(stamped_before);
 
   // The first lines came out whole and in order; the overflow was dropped and said so.
   REQUIRE(text.rfind("[info] line 0 " + filler + "\n[info] line 1 ", 0) == 0);
@@ -74,6 +78,44 @@ TEST_CASE("log: a stderr that is not read does not block the callers; what overf
   CHECK(ordered);
   CHECK(lines < static_cast<std::size_t>(kLines));
   CHECK(lines > 1000);  // at least the queue's worth
+}
+
+TEST_CASE("log: a line starts with its UTC time to the millisecond, unless stderr is the journal", "[log]") {
+  for (const bool stamped : {true, false}) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    auto& writer = log::detail::Writer::instance();
+    log::flush();
+    writer.set_output(fds[1]);
+    const bool stamped_before = log::timestamps().exchange(stamped);
+    const auto before = std::chrono::system_clock::now();
+    log::always("a line");
+    log::flush(10s);
+    writer.set_output(2);
+    log::timestamps().store(stamped_before);
+    log::always("back on stderr");
+    log::flush(10s);
+    ::close(fds[1]);
+    const std::string text = read_all(fds[0]);
+    ::close(fds[0]);
+    if (!stamped) {
+      CHECK(text == "[info] a line\n");
+      continue;
+    }
+    std::smatch parts;
+    REQUIRE(std::regex_match(text, parts, std::regex(R"((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z \[info\] a line\n)")));
+    // The same second as the clock read just before, or the next.
+    const std::time_t now = std::chrono::system_clock::to_time_t(before);
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
+    char expected[32];
+    std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &utc);
+    const std::time_t next = now + 1;
+    ::gmtime_r(&next, &utc);
+    char or_next[32];
+    std::strftime(or_next, sizeof or_next, "%Y-%m-%dT%H:%M:%S", &utc);
+    CHECK((parts[1] == expected || parts[1] == or_next));
+  }
 }
 
 }  // namespace log_writer_test

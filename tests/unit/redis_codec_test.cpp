@@ -1,13 +1,37 @@
-// Pure parts of the Redis backends: the URL of --redis and the bus envelope.
+// Pure parts of the Redis backends: the URL of --redis, the bus envelope, and which Redis errors a
+// client is told to retry.
 #include <catch2/catch.hpp>
 
 #include <variant>
 
 #include "server/redis/envelope.hpp"
 #include "server/redis/redis_url.hpp"
+#include "server/redis/reply_failure.hpp"
 
 namespace outloud::redis {
 namespace redis_codec_test {
+
+TEST_CASE("redis errors: a master that cannot take writes now is unavailable, other errors internal", "[redis]") {
+  const auto code_of = [](std::string text) {
+    Reply reply;
+    reply.type = Reply::Type::error;
+    reply.str = std::move(text);
+    auto failure = reply_failure(backend::Result<Reply>(reply), "storage error");
+    REQUIRE(failure.has_value());
+    return failure->code;
+  };
+  using protocol::ErrorCode;
+  CHECK(code_of("OOM command not allowed when used memory > 'maxmemory'.") == ErrorCode::unavailable);
+  CHECK(code_of("OOM command not allowed when used memory > 'maxmemory'. script: ff96, on @user_script:1.") ==
+        ErrorCode::unavailable);
+  CHECK(code_of("ERR Error running script (call to f_ff96): @user_script:1: @user_script: 1: -OOM command not "
+                "allowed when used memory > 'maxmemory'.") == ErrorCode::unavailable);  // Redis 6
+  CHECK(code_of("NOREPLICAS Not enough good replicas to write.") == ErrorCode::unavailable);
+  CHECK(code_of("READONLY You can't write against a read only replica.") == ErrorCode::unavailable);
+  CHECK(code_of("ERR unknown command 'FOO'") == ErrorCode::internal);
+  CHECK(code_of("WRONGTYPE Operation against a key holding the wrong kind of value") == ErrorCode::internal);
+  CHECK(code_of("ERR value mentions OOMPH") == ErrorCode::internal);
+}
 
 TEST_CASE("redis url: host, port and database are read; mistakes are explained", "[redis]") {
   auto parsed = parse_redis_url("redis://10.0.0.5:6380/3");
