@@ -109,9 +109,11 @@ class Accounts {
   void on_session_ended(std::function<void(const Session&)> listener);
 
   // ---- first run and signing in ----
-  // With no administrator yet: makes a new setup code (replacing the previous one) and answers it,
+  // With no administrator yet: makes a new setup code (earlier ones stay valid until one is used) and answers it,
   // for the startup line `<base>/setup?code=<code>`; otherwise answers none.
   void first_run(Callback<std::optional<std::string>> done);
+  // Whether the first administrator exists, on any node (the store's answer, never a guess).
+  void has_admin(Callback<bool> done);
   // Creates the organisation and its first administrator; the code then stops working.
   void setup(SetupRequest request, Callback<SignedIn> done);
   // Redeems an invitation: a new account in its organisation (guest, room and role from it).

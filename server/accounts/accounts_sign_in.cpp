@@ -20,11 +20,15 @@ void Accounts::first_run(Callback<std::optional<std::string>> done) {
     if (has.value()) return done(std::optional<std::string>());
     auto code = new_secret();
     impl->store.put_setup_code(secret_hash(code), [code, done = std::move(done)](Result<Unit> stored) mutable {
+      // Another node's setup ran between the two steps: there is an administrator now.
+      if (!stored && stored.error().code == ErrorCode::conflict) return done(std::optional<std::string>());
       if (!stored) return done(stored.error());
       done(std::optional<std::string>(std::move(code)));
     });
   });
 }
+
+void Accounts::has_admin(Callback<bool> done) { impl_->store.has_admin(std::move(done)); }
 
 void Accounts::setup(SetupRequest request, Callback<SignedIn> done) {
   if (!is_valid_display_name(request.name)) return done(invalid("name: 1 to 80 characters"));

@@ -172,8 +172,7 @@ void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpA
       return;
     }
     if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
-    if (!code.value()) return;
-    api->set_setup_pending(true);
+    if (!code.value()) return api->set_admin_exists();
     // Printed whatever the log level, like the listening line: it is how the first administrator starts.
     log::always("first run: open %s/setup?code=%s to create the first organisation and its administrator",
                 base.c_str(), code.value()->c_str());

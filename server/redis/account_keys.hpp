@@ -19,7 +19,10 @@
 //   A invitations             zset  invitation ids neither revoked nor used up, scored by created_at
 //                                   (expired ones are dropped from it a day after they expire)
 //   A sign-in:<code hash>     hash  email, expires_at; expires with the code
-//   A setup                   string: the setup code's hash
+//   A setup-codes             set   the hashes of the setup codes not used yet (one per node start
+//                                   before setup; the first used deletes them all)
+//   A setup                   string: the one setup code's hash of earlier versions (read, then dropped)
+//   A setup-done              string "1" once a setup code was used: no new code is added after
 //   A members:<room>          hash  user id -> membership JSON {role, sponsor, reason, since}
 //   A members-since:<room>    zset  user ids scored by since (listed by since, then user id)
 //   A rooms-of:<user>         set   room ids
@@ -53,7 +56,9 @@ class AccountKeys {
   std::string code(std::string_view code_hash) const { return key("code:", code_hash); }
   std::string invitations() const { return base_ + "invitations"; }
   std::string sign_in(std::string_view code_hash) const { return key("sign-in:", code_hash); }
-  std::string setup() const { return base_ + "setup"; }
+  std::string setup_codes() const { return base_ + "setup-codes"; }
+  std::string legacy_setup() const { return base_ + "setup"; }
+  std::string setup_done() const { return base_ + "setup-done"; }
   std::string members(std::string_view room) const { return key("members:", room); }
   std::string members_since(std::string_view room) const { return key("members-since:", room); }
   std::string rooms_of(std::string_view user) const { return key("rooms-of:", user); }

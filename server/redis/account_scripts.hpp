@@ -220,10 +220,27 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 )lua";
 
-// Deletes the setup code if it is this one. KEYS: setup. ARGV: code hash. Returns 1 or 0.
+// Adds a setup code; the earlier ones stay valid. The single code of earlier versions joins the set.
+// None once a setup is done (a node that found no administrator a moment before one was made).
+// KEYS: setup codes, legacy setup, setup done, admins. ARGV: code hash. Returns 1, or 0 if done.
+inline constexpr const char* kPutSetupCode = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('SCARD', KEYS[4]) > 0 then return 0 end
+local legacy = redis.call('GET', KEYS[2])
+if legacy then
+  redis.call('SADD', KEYS[1], legacy)
+  redis.call('DEL', KEYS[2])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+// If this is one of the setup codes, deletes them all and marks the setup done: one script, so of
+// two setups at once, on any nodes, exactly one finds its code.
+// KEYS: setup codes, legacy setup, setup done. ARGV: code hash. Returns 1 or 0.
 inline constexpr const char* kConsumeSetupCode = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 and redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], '1')
 return 1
 )lua";
 
@@ -299,6 +316,7 @@ struct AccountScripts {
   Script redeem_invitation{account_lua::kRedeemInvitation};
   Script list_invitations{account_lua::kListInvitations};
   Script revoke_invitation{account_lua::kRevokeInvitation};
+  Script put_setup_code{account_lua::kPutSetupCode};
   Script consume_setup_code{account_lua::kConsumeSetupCode};
   Script put_member{account_lua::kPutMember};
   Script list_members{account_lua::kListMembers};

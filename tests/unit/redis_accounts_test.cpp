@@ -160,11 +160,17 @@ TEST_CASE("redis accounts: keys live under the deployment's prefix and one hash 
   CHECK(server.command({"EXISTS", base + "sign-in:mailed"}) == "0");
   CHECK(server.command({"EXISTS", base + "code:invited"}) == "0");
 
-  // The setup code is compared and deleted in one step.
+  // Setup codes: one set; the single code an earlier version stored joins it and keeps working.
+  server.command({"SET", base + "setup", accounts::secret_hash("from an earlier version")});
   await_value<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash("setup"), done); });
-  CHECK(server.command({"GET", base + "setup"}) == accounts::secret_hash("setup"));
-  await_value<Unit>([&](auto done) { store.consume_setup_code(accounts::secret_hash("setup"), done); });
   CHECK(server.command({"EXISTS", base + "setup"}) == "0");
+  CHECK(server.command({"SISMEMBER", base + "setup-codes", accounts::secret_hash("setup")}) == "1");
+  await_value<Unit>([&](auto done) {
+    store.consume_setup_code(accounts::secret_hash("from an earlier version"), done);
+  });
+  // Used: every code gone in the same step, and the setup marked done.
+  CHECK(server.command({"EXISTS", base + "setup-codes"}) == "0");
+  CHECK(server.command({"GET", base + "setup-done"}) == "1");
 }
 
 TEST_CASE("redis accounts: calls fail with unavailable while Redis is down, and work once it is back",
