@@ -120,6 +120,9 @@ class AccountStore {
   virtual void list_sessions(std::string user, int limit, Callback<std::vector<Session>> done) = 0;
   // Marks it revoked; the callback gets it as it was before (`not_found` if none or already revoked).
   virtual void revoke_session(std::string id, Callback<Session> done) = 0;
+  // Deletes at most `limit` sessions (revoked or not) whose last_used is before `before`, without a
+  // full scan; answers how many. A store whose sessions expire on their own may delete none here.
+  virtual void delete_sessions_unused_since(std::int64_t before, int limit, Callback<int> done) = 0;
 
   // ---- invitations ----
   virtual void create_invitation(Invitation invitation, Callback<Unit> done) = 0;

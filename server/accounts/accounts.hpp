@@ -127,13 +127,17 @@ class Accounts {
   void record_failed_sign_in(std::string what, std::string address);
 
   // ---- sessions ----
-  // The person behind a token; `unauthenticated` if unknown or revoked.
+  // The person behind a token; `unauthenticated` if unknown, revoked or unused for longer than
+  // session_idle_ms. Refreshes the stored last use at most every touch_interval_ms.
   void authenticate(std::string token, Callback<Identity> done);
   void sign_out(const Identity& who, Callback<Unit> done);
   // A new session of the same person (for the command-line client).
   void make_token(const Identity& who, Callback<SignedIn> done);
   // One's own sessions; administrators may name anyone's `user`.
   void sessions(const Identity& who, std::optional<std::string> user, Callback<std::vector<Session>> done);
+  // Deletes up to session_sweep_batch sessions unused for longer than session_idle_ms (the store
+  // does it on its own thread, by index); answers how many, so the caller may go on while it is full.
+  void sweep_lapsed_sessions(Callback<int> done);
   // Ends one's own session, or anyone's for an administrator (`not_found` otherwise).
   void end_session(const Identity& who, std::string session, Callback<Unit> done);
 

@@ -176,7 +176,9 @@ void Accounts::authenticate(std::string token, Callback<Identity> done) {
   const auto hash = secret_hash(token);
   impl->store.find_session(hash, [impl, hash, done = std::move(done)](Result<std::optional<Session>> session) mutable {
     if (!session) return done(session.error());
-    if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash)) {
+    // A lapsed session answers exactly as a bad token does (the store drops it later).
+    if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash) ||
+        impl->lapsed(*session.value(), impl->now())) {
       return done(signed_out());
     }
     Session found = std::move(*session.value());
@@ -184,7 +186,7 @@ void Accounts::authenticate(std::string token, Callback<Identity> done) {
       if (!account) return done(account.error());
       if (!account.value()) return done(signed_out());
       const auto now = impl->now();
-      if (now - found.last_used >= impl->options.touch_interval_ms) {
+      if (now - found.last_used >= impl->touch_every()) {
         found.last_used = now;
         impl->store.touch_session(found.id, now, [](Result<Unit>) {});
       }
@@ -217,8 +219,19 @@ void Accounts::sessions(const Identity& who, std::optional<std::string> user, Ca
                                                               Account me, Callback<std::vector<Session>> done) {
     const std::string target = user.value_or(me.user.id);
     if (target != me.user.id && !me.admin) return done(denied("only administrators see other people's sessions"));
-    impl->store.list_sessions(target, impl->options.max_list, std::move(done));
+    impl->store.list_sessions(target, impl->options.max_list, [impl, done = std::move(done)](
+                                                                  Result<std::vector<Session>> listed) mutable {
+      if (!listed) return done(listed.error());
+      std::erase_if(listed.value(), [&](const Session& s) { return impl->lapsed(s, impl->now()); });
+      done(std::move(listed));
+    });
   });
+}
+
+void Accounts::sweep_lapsed_sessions(Callback<int> done) {
+  if (impl_->options.session_idle_ms <= 0) return done(0);
+  impl_->store.delete_sessions_unused_since(impl_->now() - impl_->options.session_idle_ms,
+                                            impl_->options.session_sweep_batch, std::move(done));
 }
 
 void Accounts::end_session(const Identity& who, std::string session, Callback<Unit> done) {

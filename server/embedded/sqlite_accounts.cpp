@@ -496,6 +496,15 @@ void SqliteAccounts::revoke_session(std::string id, Callback<Session> done) {
   });
 }
 
+void SqliteAccounts::delete_sessions_unused_since(std::int64_t before, int limit, Callback<int> done) {
+  impl_->submit<int>(true, std::move(done), [before, limit](sqlite3* db) -> Result<int> {
+    return change(db,
+                  "DELETE FROM sessions WHERE id IN "
+                  "(SELECT id FROM sessions WHERE last_used < ?1 ORDER BY last_used LIMIT ?2)",
+                  before, std::int64_t{limit});
+  });
+}
+
 // ---- invitations ----
 
 void SqliteAccounts::create_invitation(Invitation i, Callback<Unit> done) {

@@ -96,6 +96,10 @@ CREATE TABLE setup_done (
 INSERT INTO setup_codes(code_hash) SELECT code_hash FROM setup_code;
 DROP TABLE setup_code;
 )sql",
+    // 3: sessions lapse when unused (--session-days): the sweep finds the oldest by this index.
+    R"sql(
+CREATE INDEX sessions_by_last_used ON sessions(last_used);
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());

@@ -70,7 +70,13 @@ struct Accounts {
   std::int64_t sign_in_code_ttl_ms = 15 * 60 * 1000;  // email links: 15 minutes (access.md)
   int invitation_max_hours = 24 * 30;                  // `hours` above this: bad_request
   int invitation_max_uses = 1000;                      // `uses` above this: bad_request
-  std::int64_t touch_interval_ms = 60 * 1000;          // a session's last_used is written at most this often
+  // A session unused this long stops working, on every node (--session-days; 0: never).
+  std::int64_t session_idle_ms = 30LL * 24 * 60 * 60 * 1000;
+  // A session's last_used is written at most this often (and at most a tenth of session_idle_ms,
+  // so a session in use never lapses): no store write per request.
+  std::int64_t touch_interval_ms = 60 * 60 * 1000;
+  std::int64_t session_sweep_interval_ms = 60 * 60 * 1000;  // how often lapsed sessions are deleted...
+  int session_sweep_batch = 1000;                           // ...at most this many per store request
   int max_list = 500;                                  // people, sessions, invitations, members per answer
   int audit_default_limit = 100;                       // audit page without a limit
   int audit_max_limit = 500;                           // ...and with one

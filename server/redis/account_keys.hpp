@@ -10,9 +10,12 @@
 //   A people                  zset  "<name>\0<id>", score 0: accounts by name then id (find_accounts)
 //   A email:<email>           string: user id (emails are unique among accounts)
 //   A admins                  set   user ids of the deployment's administrators
-//   A session:<id>            hash  token_hash, user, created_at, last_used, revoked
-//   A token:<token hash>      string: session id (kept after revocation: find_session sees it revoked)
-//   A sessions:<user>         zset  session ids not revoked, scored by created_at
+//   A session:<id>            hash  token_hash, user, created_at, last_used, revoked; expires at
+//                                   last_used + the session lifetime (--session-days), moved on by use
+//   A token:<token hash>      string: session id (kept after revocation: find_session sees it revoked);
+//                                   expires with its session
+//   A sessions:<user>         zset  session ids not revoked, scored by created_at (ids whose session
+//                                   expired leave it when the list is read)
 //   A invitation:<id>         hash  code_hash, org, room, role, guest, uses_left, expires_at, created_by,
 //                                   created_at, revoked
 //   A code:<code hash>        string: invitation id, expires with the invitation

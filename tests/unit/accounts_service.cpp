@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -24,13 +25,14 @@ using accounts::SignedIn;
 using protocol::ErrorCode;
 
 struct Service {
-  explicit Service(const std::string& name)
+  explicit Service(const std::string& name, std::function<void(accounts::AccountsOptions&)> adjust = {})
       : path(std::filesystem::temp_directory_path() / ("outloud-accounts-" + std::to_string(::getpid()) + "-" + name + ".db")) {
     std::filesystem::remove(path);
     store = std::make_unique<embedded::SqliteAccounts>(path.string());
     accounts::AccountsOptions options;
     options.now_ms = [this] { return clock.load(); };
     options.base_url = [] { return std::string("http://example.test"); };
+    if (adjust) adjust(options);
     service = std::make_unique<Accounts>(*store, options);
   }
   ~Service() {
@@ -177,6 +179,55 @@ TEST_CASE("accounts: a session ends at once and is announced; only its owner or 
         ErrorCode::unauthenticated);
   std::lock_guard lock(mutex);
   CHECK(ended == std::vector<std::string>{cli.session.id, bob_in.session.id});
+}
+
+TEST_CASE("accounts: a session unused for its lifetime is refused like a bad token; use keeps it; sweeps delete it",
+          "[accounts][sessions]") {
+  Service s("session-lifetime");
+  constexpr std::int64_t kHour = 60 * 60 * 1000, kDay = 24 * kHour;
+  REQUIRE(accounts::AccountsOptions{}.session_idle_ms == 30 * kDay);  // --session-days 30
+  auto admin_in = s.setup();
+  auto cli = await_value<SignedIn>([&](auto done) { s.service->make_token(s.identity(admin_in), done); });
+  auto authenticate = [&](const std::string& token) {
+    return await<Identity>([&](auto done) { s.service->authenticate(token, done); });
+  };
+  auto stored_last_use = [&](const std::string& id) {
+    auto session = await_value<std::optional<accounts::Session>>([&](auto done) { s.store->get_session(id, done); });
+    return session ? session->last_used : -1;
+  };
+  const std::int64_t signed_in_at = s.clock.load();
+
+  // Used within the hour: nothing written; after an hour: the last use moves on.
+  s.clock += 30 * 60 * 1000;
+  REQUIRE(authenticate(cli.token).ok());
+  CHECK(stored_last_use(cli.session.id) == signed_in_at);
+  s.clock += 29 * kDay;
+  REQUIRE(authenticate(cli.token).ok());
+  CHECK(stored_last_use(cli.session.id) == s.clock.load());
+
+  // 30 days after its last use the administrator's first session is refused, as a bad token is;
+  // the one used 29 days ago still works, and only it is listed.
+  s.clock += 29 * kDay;
+  CHECK(code_of(authenticate(admin_in.token)) == ErrorCode::unauthenticated);
+  CHECK(code_of(authenticate("never a token")) == ErrorCode::unauthenticated);
+  auto who = authenticate(cli.token);
+  REQUIRE(who.ok());
+  auto listed = await_value<std::vector<accounts::Session>>([&](auto done) { s.service->sessions(who.value(), {}, done); });
+  REQUIRE(listed.size() == 1);
+  CHECK(listed.front().id == cli.session.id);
+
+  // The sweep deletes the lapsed one only.
+  CHECK(await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }) == 1);
+  CHECK(stored_last_use(admin_in.session.id) == -1);
+  CHECK(stored_last_use(cli.session.id) == s.clock.load());
+}
+
+TEST_CASE("accounts: with no session lifetime (--session-days 0) a session never lapses", "[accounts][sessions]") {
+  Service s("session-forever", [](accounts::AccountsOptions& o) { o.session_idle_ms = 0; });
+  auto admin_in = s.setup();
+  s.clock += 3650LL * 24 * 60 * 60 * 1000;
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(admin_in.token, done); }).ok());
+  CHECK(await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }) == 0);
 }
 
 TEST_CASE("accounts: a reason is trimmed of blanks; a blank one is empty", "[accounts][reason]") {

@@ -128,6 +128,38 @@ TEST_CASE("redis accounts: a session revoked on one node is revoked for the othe
   CHECK(seen_by_b()->revoked);
 }
 
+TEST_CASE("redis accounts: a session's keys expire its lifetime after its last use, moved on by use",
+          "[redis][accounts][sessions]") {
+  auto& server = shared_redis_server();
+  const std::string prefix = fresh_prefix("lifetime");
+  constexpr std::int64_t kLifetime = 60'000;
+  RedisNode node(server.url(), "node-a", prefix, {}, true, 0, kLifetime);
+  auto& store = node.backends().accounts();
+  const std::string base = prefix + "{accounts}:";
+  const std::int64_t t = now_ms();
+  auto pttl = [&](const std::string& key) { return std::stoll(server.command({"PTTL", key})); };
+
+  Session used{accounts::new_public_id(), accounts::secret_hash(accounts::new_secret()), "u-fiona", t, t, false};
+  await_value<Unit>([&](auto done) { store.create_session(used, done); });
+  for (const auto& key : {base + "session:" + used.id, base + "token:" + used.token_hash}) {
+    CHECK(pttl(key) > 0);
+    CHECK(pttl(key) <= kLifetime);
+  }
+  await_value<Unit>([&](auto done) { store.touch_session(used.id, t + 30'000, done); });
+  for (const auto& key : {base + "session:" + used.id, base + "token:" + used.token_hash}) {
+    CHECK(pttl(key) > kLifetime);  // t + 30 s + the lifetime
+  }
+
+  // Last used longer ago than the lifetime: gone, not found, and no longer listed.
+  Session old{accounts::new_public_id(), accounts::secret_hash(accounts::new_secret()), "u-fiona", t - 1, t - kLifetime - 1, false};
+  await_value<Unit>([&](auto done) { store.create_session(old, done); });
+  CHECK_FALSE(await_value<std::optional<Session>>([&](auto done) { store.find_session(old.token_hash, done); }));
+  auto listed = await_value<std::vector<Session>>([&](auto done) { store.list_sessions("u-fiona", 10, done); });
+  REQUIRE(listed.size() == 1);
+  CHECK(listed.front().id == used.id);
+  CHECK(server.command({"ZSCORE", base + "sessions:u-fiona", old.id}) == "<nil>");
+}
+
 TEST_CASE("redis accounts: keys live under the deployment's prefix and one hash tag; codes expire",
           "[redis][accounts]") {
   auto& server = shared_redis_server();
