@@ -33,6 +33,7 @@ struct Service {
     options.now_ms = [this] { return clock.load(); };
     options.base_url = [] { return std::string("http://example.test"); };
     if (adjust) adjust(options);
+    service_options = options;
     service = std::make_unique<Accounts>(*store, options);
   }
   ~Service() {
@@ -52,6 +53,7 @@ struct Service {
   std::atomic<std::int64_t> clock{1'800'000'000'000};
   std::unique_ptr<embedded::SqliteAccounts> store;
   std::unique_ptr<Accounts> service;
+  accounts::AccountsOptions service_options;
 };
 
 ErrorCode code_of(const auto& result) {
@@ -220,6 +222,22 @@ TEST_CASE("accounts: a session unused for its lifetime is refused like a bad tok
   CHECK(await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }) == 1);
   CHECK(stored_last_use(admin_in.session.id) == -1);
   CHECK(stored_last_use(cli.session.id) == s.clock.load());
+}
+
+TEST_CASE("accounts: a sweep deletes at most one batch of lapsed sessions per request, and only lapsed ones", "[accounts][sessions]") {
+  Service s("session-sweep", [](accounts::AccountsOptions& o) { o.session_sweep_batch = 2; });
+  auto admin_in = s.setup();
+  std::vector<SignedIn> made;
+  for (int i = 0; i < 3; ++i) {
+    s.clock += 1000;
+    made.push_back(await_value<SignedIn>([&](auto done) { s.service->make_token(s.identity(admin_in), done); }));
+  }
+  s.clock += s.service_options.session_idle_ms - 500;  // all lapsed but the newest
+  auto sweep = [&] { return await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }); };
+  CHECK(sweep() == 2);  // of the setup's session and the two older ones made
+  CHECK(sweep() == 1);
+  CHECK(sweep() == 0);
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(made.back().token, done); }).ok());
 }
 
 TEST_CASE("accounts: with no session lifetime (--session-days 0) a session never lapses", "[accounts][sessions]") {
