@@ -176,9 +176,9 @@ void HttpApi::me(std::shared_ptr<Call> call) {
   auto signed_out = [call, auth] { call->respond(json(http::status::unauthorized, signed_out_json(auth, false))); };
   if (accounts_) {
     // Signed out in accounts mode: "setup" is the store's answer; while it cannot give one, 503
-    // (the web client offers to try again) rather than the sign-in page on a server not set up.
+    // (the web client asks again) rather than the sign-in page of a server that is not set up.
     auto self = shared_from_this();
-    auto signed_out = [self, call, auth] {
+    auto signed_out_of_accounts = [self, call, auth] {
       if (self->admin_exists_.load()) {
         return call->respond(json(http::status::unauthorized, signed_out_json(auth, false)));
       }
@@ -189,10 +189,11 @@ void HttpApi::me(std::shared_ptr<Call> call) {
       });
     };
     const auto token = call->token();
-    if (!token) return signed_out();
-    return accounts_->authenticate(*token, [call, auth, signed_out](backend::Result<accounts::Identity> identity) {
+    if (!token) return signed_out_of_accounts();
+    return accounts_->authenticate(*token, [call, auth, signed_out_of_accounts](
+                                               backend::Result<accounts::Identity> identity) {
       if (!identity) {
-        if (identity.error().code == ErrorCode::unauthenticated) return signed_out();
+        if (identity.error().code == ErrorCode::unauthenticated) return signed_out_of_accounts();
         return call->respond(failure(identity.error()));
       }
       call->respond(json(http::status::ok, me_json(identity.value().account, auth)));
