@@ -20,6 +20,11 @@ const REFUSED_AGAIN_MS = 5000;
 
 const ROOMS_REFRESH_MS = 20000;
 
+// GET /api/me answers 503 while the server cannot tell yet whether it is set up (a node that has
+// just started, its Redis not reached): the page asks again by itself this often.
+const NOT_READY_RETRY_MS = 1000;
+let notReadyRetry = null;
+
 function showSignIn(message) {
   el.appView.hidden = true;
   el.connBanner.hidden = true;
@@ -54,11 +59,13 @@ export async function decideStart(notice = '') {
     app.link = null;
     saveToken(link.code);
   }
+  clearTimeout(notReadyRetry);
   let me;
   try {
     me = await api.whoAmI();
   } catch (err) {
     showScreen((s) => s.showUnreachable(err.message, () => decideStart(notice)));
+    if (err.status === 503) notReadyRetry = setTimeout(() => decideStart(notice), NOT_READY_RETRY_MS);
     return;
   }
   // A server without /api/me says nothing of its mode: a token handed over means jwt.

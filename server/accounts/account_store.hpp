@@ -120,6 +120,9 @@ class AccountStore {
   virtual void list_sessions(std::string user, int limit, Callback<std::vector<Session>> done) = 0;
   // Marks it revoked; the callback gets it as it was before (`not_found` if none or already revoked).
   virtual void revoke_session(std::string id, Callback<Session> done) = 0;
+  // Deletes at most `limit` sessions (revoked or not) whose last_used is before `before`, without a
+  // full scan; answers how many. A store whose sessions expire on their own may delete none here.
+  virtual void delete_sessions_unused_since(std::int64_t before, int limit, Callback<int> done) = 0;
 
   // ---- invitations ----
   virtual void create_invitation(Invitation invitation, Callback<Unit> done) = 0;
@@ -136,9 +139,12 @@ class AccountStore {
   virtual void create_sign_in_code(SignInCode code, Callback<Unit> done) = 0;
   // Atomically deletes and answers the code; unknown or expired at `now`: `not_found`.
   virtual void consume_sign_in_code(std::string code_hash, std::int64_t now, Callback<SignInCode> done) = 0;
-  // Replaces the setup code (there is at most one).
+  // Adds a setup code. Those added before stay valid: each node started before setup prints its own
+  // link, and a link handed out must not die because a node restarted. `conflict` once a setup code
+  // was used or an administrator exists: no code may outlive the setup.
   virtual void put_setup_code(std::string code_hash, Callback<Unit> done) = 0;
-  // Atomically deletes it if `code_hash` matches; else `not_found`.
+  // If `code_hash` is one of the setup codes, atomically deletes them all (exactly one setup can
+  // succeed, whichever node it reaches); else `not_found`.
   virtual void consume_setup_code(std::string code_hash, Callback<Unit> done) = 0;
 
   // ---- room memberships ----

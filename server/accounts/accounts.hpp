@@ -109,9 +109,11 @@ class Accounts {
   void on_session_ended(std::function<void(const Session&)> listener);
 
   // ---- first run and signing in ----
-  // With no administrator yet: makes a new setup code (replacing the previous one) and answers it,
+  // With no administrator yet: makes a new setup code (earlier ones stay valid until one is used) and answers it,
   // for the startup line `<base>/setup?code=<code>`; otherwise answers none.
   void first_run(Callback<std::optional<std::string>> done);
+  // Whether the first administrator exists, on any node (the store's answer, never a guess).
+  void has_admin(Callback<bool> done);
   // Creates the organisation and its first administrator; the code then stops working.
   void setup(SetupRequest request, Callback<SignedIn> done);
   // Redeems an invitation: a new account in its organisation (guest, room and role from it).
@@ -125,15 +127,19 @@ class Accounts {
   void record_failed_sign_in(std::string what, std::string address);
 
   // ---- sessions ----
-  // The person behind a token; `unauthenticated` if unknown or revoked. `client`: who asks
-  // (AttemptLimiter::key_of their address; empty for none): a failed check is audited and counted
-  // against it, and past max_failed_token_checks a window its checks answer `rate_limited`.
+  // The person behind a token; `unauthenticated` if unknown, revoked or unused for longer than
+  // session_idle_ms. Refreshes the stored last use at most every touch_interval_ms. `client`: who
+  // asks (AttemptLimiter::key_of their address; empty for none): a failed check is audited and
+  // counted against it, and past max_failed_token_checks a window its checks answer `rate_limited`.
   void authenticate(std::string token, std::string client, Callback<Identity> done);
   void sign_out(const Identity& who, Callback<Unit> done);
   // A new session of the same person (for the command-line client).
   void make_token(const Identity& who, Callback<SignedIn> done);
   // One's own sessions; administrators may name anyone's `user`.
   void sessions(const Identity& who, std::optional<std::string> user, Callback<std::vector<Session>> done);
+  // Deletes up to session_sweep_batch sessions unused for longer than session_idle_ms (the store
+  // does it on its own thread, by index); answers how many, so the caller may go on while it is full.
+  void sweep_lapsed_sessions(Callback<int> done);
   // Ends one's own session, or anyone's for an administrator (`not_found` otherwise).
   void end_session(const Identity& who, std::string session, Callback<Unit> done);
 

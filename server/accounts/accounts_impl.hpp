@@ -1,6 +1,7 @@
 // Private to the accounts service: its shared state and the helpers its operations chain.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,17 @@ class Accounts::Impl : public std::enable_shared_from_this<Accounts::Impl> {
     if (options.now_ms) return options.now_ms();
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
+  // Whether a session has gone unused for longer than its lifetime (never, with no lifetime).
+  bool lapsed(const Session& session, std::int64_t at) const {
+    return options.session_idle_ms > 0 && at - session.last_used >= options.session_idle_ms;
+  }
+  // How stale a session's stored last_used may get: a tenth of the lifetime at most, so a session
+  // in use never lapses for want of a write.
+  std::int64_t touch_every() const {
+    if (options.session_idle_ms <= 0) return options.touch_interval_ms;
+    return std::min(options.touch_interval_ms, std::max<std::int64_t>(options.session_idle_ms / 10, 1));
   }
 
   void session_ended(const Session& session) {

@@ -20,11 +20,15 @@ void Accounts::first_run(Callback<std::optional<std::string>> done) {
     if (has.value()) return done(std::optional<std::string>());
     auto code = new_secret();
     impl->store.put_setup_code(secret_hash(code), [code, done = std::move(done)](Result<Unit> stored) mutable {
+      // Another node's setup ran between the two steps: there is an administrator now.
+      if (!stored && stored.error().code == ErrorCode::conflict) return done(std::optional<std::string>());
       if (!stored) return done(stored.error());
       done(std::optional<std::string>(std::move(code)));
     });
   });
 }
+
+void Accounts::has_admin(Callback<bool> done) { impl_->store.has_admin(std::move(done)); }
 
 void Accounts::setup(SetupRequest request, Callback<SignedIn> done) {
   if (!is_valid_display_name(request.name)) return done(invalid("name: 1 to 80 characters"));
@@ -196,7 +200,9 @@ void Accounts::authenticate(std::string token, std::string client, Callback<Iden
       not_a_guess();
       return done(session.error());
     }
-    if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash)) {
+    // A lapsed session answers exactly as a bad token does (the store drops it later).
+    if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash) ||
+        impl->lapsed(*session.value(), impl->now())) {
       return refused(done);
     }
     Session found = std::move(*session.value());
@@ -209,7 +215,7 @@ void Accounts::authenticate(std::string token, std::string client, Callback<Iden
       if (!account.value()) return refused(done);
       not_a_guess();
       const auto now = impl->now();
-      if (now - found.last_used >= impl->options.touch_interval_ms) {
+      if (now - found.last_used >= impl->touch_every()) {
         found.last_used = now;
         impl->store.touch_session(found.id, now, [](Result<Unit>) {});
       }
@@ -242,8 +248,19 @@ void Accounts::sessions(const Identity& who, std::optional<std::string> user, Ca
                                                               Account me, Callback<std::vector<Session>> done) {
     const std::string target = user.value_or(me.user.id);
     if (target != me.user.id && !me.admin) return done(denied("only administrators see other people's sessions"));
-    impl->store.list_sessions(target, impl->options.max_list, std::move(done));
+    impl->store.list_sessions(target, impl->options.max_list, [impl, done = std::move(done)](
+                                                                  Result<std::vector<Session>> listed) mutable {
+      if (!listed) return done(listed.error());
+      std::erase_if(listed.value(), [&](const Session& s) { return impl->lapsed(s, impl->now()); });
+      done(std::move(listed));
+    });
   });
+}
+
+void Accounts::sweep_lapsed_sessions(Callback<int> done) {
+  if (impl_->options.session_idle_ms <= 0) return done(0);
+  impl_->store.delete_sessions_unused_since(impl_->now() - impl_->options.session_idle_ms,
+                                            impl_->options.session_sweep_batch, std::move(done));
 }
 
 void Accounts::end_session(const Identity& who, std::string session, Callback<Unit> done) {

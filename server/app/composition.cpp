@@ -1,5 +1,6 @@
 #include "server/app/composition.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -85,6 +86,7 @@ BackendSet make_backends(asio::io_context& io, const Options& options) {
     redis_options.url = options.redis_url;
     redis_options.node_id = options.node_id;
     redis_options.presence = options.limits.presence;
+    redis_options.session_idle_ms = options.auth == "accounts" ? options.limits.accounts.session_idle_ms : 0;
     set.redis = redis::make_redis_backends(io, std::move(redis_options));
     set.store = &set.redis->store();
     set.bus = &set.redis->bus();
@@ -172,11 +174,29 @@ void announce_first_run(accounts::Accounts& accounts, std::shared_ptr<net::HttpA
       return;
     }
     if (!code) return log::error("first run: cannot make a setup code: %s", code.error().message.c_str());
-    if (!code.value()) return;
-    api->set_setup_pending(true);
+    if (!code.value()) return api->set_admin_exists();
     // Printed whatever the log level, like the listening line: it is how the first administrator starts.
     log::always("first run: open %s/setup?code=%s to create the first organisation and its administrator",
                 base.c_str(), code.value()->c_str());
+  });
+}
+
+// Accounts mode: deletes sessions unused for longer than their lifetime, one bounded store request
+// at a time (the store works on its own thread, by index), every `every`; at once again while a
+// request comes back full. With Redis their keys expire by themselves and this finds none.
+void sweep_lapsed_sessions(accounts::Accounts& accounts, asio::io_context& io, std::chrono::milliseconds every,
+                           int batch) {
+  auto timer = std::make_shared<asio::steady_timer>(io, every);
+  timer->async_wait([&accounts, &io, every, batch, timer](boost::system::error_code error) {
+    if (error) return;
+    accounts.sweep_lapsed_sessions([&accounts, &io, every, batch](backend::Result<int> swept) {
+      if (!swept) log::warn("sessions: cannot delete lapsed sessions: %s", swept.error().message.c_str());
+      else if (swept.value() > 0) log::info("sessions: deleted %d unused for longer than their lifetime", swept.value());
+      const bool more = swept && swept.value() >= batch;
+      asio::post(io, [&accounts, &io, every, batch, more] {
+        sweep_lapsed_sessions(accounts, io, more ? std::chrono::milliseconds(0) : every, batch);
+      });
+    });
   });
 }
 
@@ -455,6 +475,12 @@ int run_server(const Options& options) {
   }
   *public_base = base_url(options, *address, listener->bound().front().port());
   if (backends->accounts) announce_first_run(*backends->accounts, api, *public_base, io);
+  if (const auto& limits = options.limits.accounts; backends->accounts && limits.session_idle_ms > 0) {
+    // At least as often as sessions lapse (tests shorten the lifetime to seconds).
+    const auto every = std::chrono::milliseconds(
+        std::clamp<std::int64_t>(limits.session_idle_ms, 1000, limits.session_sweep_interval_ms));
+    sweep_lapsed_sessions(*backends->accounts, io, every, limits.session_sweep_batch);
+  }
   log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + redis::redacted_redis_url(options.redis_url)).c_str(),
             web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());

@@ -105,6 +105,8 @@ std::string format_number(double value) {
 // Unity builds put several .cpp files in one translation unit: these helpers keep a name of their own.
 namespace option_values {
 
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
 std::string seconds_text(std::chrono::milliseconds duration) {
   return format_number(std::chrono::duration<double>(duration).count());
 }
@@ -143,6 +145,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        presence_refresh = std::to_string(d.presence.refresh.count()),
                        presence_sweep = std::to_string(d.presence.sweep.count()), test_fault_after_ms = "0",
                        test_breakout_minute_ms = std::to_string(d.hub.facilitation.minute_ms),
+                       session_days = std::to_string(d.accounts.session_idle_ms / option_values::kDayMs), test_session_seconds = "0",
                        hello_timeout = option_values::seconds_text(d.websocket.hello_timeout),
                        max_connections = std::to_string(d.connections.max_connections),
                        max_connections_per_address = std::to_string(d.connections.max_connections_per_address),
@@ -232,6 +235,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "sender of sign-in emails (default: outloud@<host of --public-url>)")
     ("max-mails-per-recipient", po::value(&max_mails_per_recipient)->default_value(max_mails_per_recipient)->value_name("N"),
      "sign-in emails sent to one address per 15 minutes, whoever asks; past it none is sent (0: no limit)")
+    ("session-days", po::value(&session_days)->default_value(session_days)->value_name("N"),
+     "a session (accounts mode) not used for N days stops working, on every node (0: never)")
     ("max-failed-attempts", po::value(&max_failed_attempts)->default_value(max_failed_attempts)->value_name("N"),
      "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("max-failed-token-checks", po::value(&max_failed_token_checks)->default_value(max_failed_token_checks)->value_name("N"),
@@ -274,6 +279,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("test-breakout-minute-ms",
      po::value(&test_breakout_minute_ms)->default_value(test_breakout_minute_ms)->value_name("MS"),
      "for tests only: a breakout round's `minutes` last MS ms each (the warning comes one such minute before the end)")
+    ("test-session-seconds", po::value(&test_session_seconds)->default_value(test_session_seconds)->value_name("SECONDS"),
+     "for tests only: a session not used for SECONDS stops working, in place of --session-days (0: --session-days)")
     ("hello-timeout", po::value(&hello_timeout)->default_value(hello_timeout)->value_name("SECONDS"),
      "close a WebSocket (1008) that has not said a successful hello within this many seconds")
     ("max-connections", po::value(&max_connections)->default_value(max_connections)->value_name("N"),
@@ -478,6 +485,11 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     o.test_fault_after_ms = whole_number("test-fault-after-ms", test_fault_after_ms, 0, 3'600'000);
     hub.facilitation.minute_ms =
         static_cast<std::int64_t>(whole_number("test-breakout-minute-ms", test_breakout_minute_ms, 100, 60'000));
+    l.accounts.session_idle_ms = static_cast<std::int64_t>(whole_number("session-days", session_days, 0, 36'500)) *
+                                  option_values::kDayMs;
+    if (const auto seconds = whole_number("test-session-seconds", test_session_seconds, 0, 86'400)) {
+      l.accounts.session_idle_ms = static_cast<std::int64_t>(seconds) * 1000;
+    }
     if (l.presence.refresh >= l.presence.ttl) {
       throw UsageError("--presence-refresh-ms (" + presence_refresh + ") must be shorter than --presence-ttl-ms (" +
                        presence_ttl + "), or live entries would expire between refreshes");

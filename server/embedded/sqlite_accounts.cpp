@@ -497,6 +497,15 @@ void SqliteAccounts::revoke_session(std::string id, Callback<Session> done) {
   });
 }
 
+void SqliteAccounts::delete_sessions_unused_since(std::int64_t before, int limit, Callback<int> done) {
+  impl_->submit<int>(true, std::move(done), [before, limit](sqlite3* db) -> Result<int> {
+    return change(db,
+                  "DELETE FROM sessions WHERE id IN "
+                  "(SELECT id FROM sessions WHERE last_used < ?1 ORDER BY last_used LIMIT ?2)",
+                  before, std::int64_t{limit});
+  });
+}
+
 // ---- invitations ----
 
 void SqliteAccounts::create_invitation(Invitation i, Callback<Unit> done) {
@@ -593,14 +602,20 @@ void SqliteAccounts::consume_sign_in_code(std::string code_hash, std::int64_t no
 
 void SqliteAccounts::put_setup_code(std::string code_hash, Callback<Unit> done) {
   impl_->submit<Unit>(true, std::move(done), [hash = std::move(code_hash)](sqlite3* db) -> Result<Unit> {
-    change(db, "INSERT OR REPLACE INTO setup_code(singleton, code_hash) VALUES(1, ?1)", hash);
+    sqlite::Statement done_st(db,
+                              "SELECT EXISTS (SELECT 1 FROM setup_done) OR EXISTS (SELECT 1 FROM accounts WHERE admin = 1)");
+    sqlite::Use done_use(done_st);
+    if (done_use.step() && done_use.int64(0) != 0) return Error{ErrorCode::conflict, "setup is done"};
+    change(db, "INSERT OR IGNORE INTO setup_codes(code_hash) VALUES(?1)", hash);
     return Unit{};
   });
 }
 
 void SqliteAccounts::consume_setup_code(std::string code_hash, Callback<Unit> done) {
   impl_->submit<Unit>(true, std::move(done), [hash = std::move(code_hash)](sqlite3* db) -> Result<Unit> {
-    if (change(db, "DELETE FROM setup_code WHERE code_hash = ?1", hash) != 1) return not_found("no such code");
+    // One transaction: of two setups at once, only the first finds its code; it takes every code with it.
+    if (change(db, "DELETE FROM setup_codes WHERE code_hash = ?1", hash) != 1) return not_found("no such code");
+    sqlite::exec(db, "DELETE FROM setup_codes; INSERT OR IGNORE INTO setup_done(singleton) VALUES(1)");
     return Unit{};
   });
 }

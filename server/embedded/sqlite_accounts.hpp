@@ -43,6 +43,7 @@ class SqliteAccounts final : public accounts::AccountStore {
   void touch_session(std::string id, std::int64_t last_used, accounts::Callback<accounts::Unit> done) override;
   void list_sessions(std::string user, int limit, accounts::Callback<std::vector<accounts::Session>> done) override;
   void revoke_session(std::string id, accounts::Callback<accounts::Session> done) override;
+  void delete_sessions_unused_since(std::int64_t before, int limit, accounts::Callback<int> done) override;
 
   void create_invitation(accounts::Invitation invitation, accounts::Callback<accounts::Unit> done) override;
   void get_invitation(std::string id, accounts::Callback<std::optional<accounts::Invitation>> done) override;

@@ -83,6 +83,23 @@ CREATE TABLE audit (
   detail      TEXT NOT NULL
 );
 )sql",
+    // 2: many setup codes. Every start before setup adds its own, and the links printed earlier
+    // keep working; the first one used deletes them all and marks the setup done, so a start that
+    // raced it adds none.
+    R"sql(
+CREATE TABLE setup_codes (
+  code_hash TEXT PRIMARY KEY NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE setup_done (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1)
+);
+INSERT INTO setup_codes(code_hash) SELECT code_hash FROM setup_code;
+DROP TABLE setup_code;
+)sql",
+    // 3: sessions lapse when unused (--session-days): the sweep finds the oldest by this index.
+    R"sql(
+CREATE INDEX sessions_by_last_used ON sessions(last_used);
+)sql",
 };
 
 inline constexpr int kVersion = static_cast<int>(kMigrations.size());

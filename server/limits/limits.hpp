@@ -70,13 +70,19 @@ struct Accounts {
   std::int64_t sign_in_code_ttl_ms = 15 * 60 * 1000;  // email links: 15 minutes (access.md)
   int invitation_max_hours = 24 * 30;                  // `hours` above this: bad_request
   int invitation_max_uses = 1000;                      // `uses` above this: bad_request
-  std::int64_t touch_interval_ms = 60 * 1000;          // a session's last_used is written at most this often
+  // A session unused this long stops working, on every node (--session-days; 0: never).
+  std::int64_t session_idle_ms = 30LL * 24 * 60 * 60 * 1000;
+  // A session's last_used is written at most this often (and at most a tenth of session_idle_ms,
+  // so a session in use never lapses): no store write per request.
+  std::int64_t touch_interval_ms = 60 * 60 * 1000;
+  std::int64_t session_sweep_interval_ms = 60 * 60 * 1000;  // how often lapsed sessions are deleted...
+  int session_sweep_batch = 1000;                           // ...at most this many per store request
   // Unknown, expired or signed-out session tokens (hello, cookie, Bearer) per address per window:
   // past it every token check from there answers rate_limited / 429 until the window slides. Each
   // failure is audited. Generous: a browser with a stale cookie costs one or two.
   std::size_t max_failed_token_checks = 30;
   std::chrono::seconds token_check_window{60};
-  std::size_t max_tracked_addresses = 10'000;          // addresses the token-check limiter remembers
+  std::size_t max_tracked_addresses = 10'000;  // addresses the token-check limiter remembers
   int max_list = 500;                                  // people, sessions, invitations, members per answer
   int audit_default_limit = 100;                       // audit page without a limit
   int audit_max_limit = 500;                           // ...and with one

@@ -181,16 +181,27 @@ HttpApi::Response HttpApi::token_failure(const backend::Error& error) const {
 
 void HttpApi::me(std::shared_ptr<Call> call) {
   const std::string& auth = settings_.auth;
-  auto signed_out = [this, call, auth] {
-    call->respond(json(http::status::unauthorized, signed_out_json(auth, setup_pending_.load())));
-  };
+  auto signed_out = [call, auth] { call->respond(json(http::status::unauthorized, signed_out_json(auth, false))); };
   if (accounts_) {
+    // Signed out in accounts mode: "setup" is the store's answer; while it cannot give one, 503
+    // (the web client asks again) rather than the sign-in page of a server that is not set up.
+    auto self = shared_from_this();
+    auto signed_out_of_accounts = [self, call, auth] {
+      if (self->admin_exists_.load()) {
+        return call->respond(json(http::status::unauthorized, signed_out_json(auth, false)));
+      }
+      self->accounts_->has_admin([self, call, auth](backend::Result<bool> has) {
+        if (!has) return call->respond(failure(has.error()));
+        if (has.value()) self->set_admin_exists();
+        call->respond(json(http::status::unauthorized, signed_out_json(auth, !has.value())));
+      });
+    };
     const auto token = call->token();
-    if (!token) return signed_out();
-    return accounts_->authenticate(*token, call->client, [self = shared_from_this(), call, auth, signed_out](
+    if (!token) return signed_out_of_accounts();
+    return accounts_->authenticate(*token, call->client, [self, call, auth, signed_out_of_accounts](
                                                              backend::Result<accounts::Identity> identity) {
       if (!identity) {
-        if (identity.error().code == ErrorCode::unauthenticated) return signed_out();
+        if (identity.error().code == ErrorCode::unauthenticated) return signed_out_of_accounts();
         return call->respond(self->token_failure(identity.error()));
       }
       call->respond(json(http::status::ok, me_json(identity.value().account, auth)));
@@ -250,7 +261,7 @@ void HttpApi::setup(std::shared_ptr<Call> call) {
   auto self = shared_from_this();
   limited_sign_in(call, [self, request = std::move(request)](backend::Callback<accounts::SignedIn> done) mutable {
     self->accounts_->setup(std::move(request), [self, done = std::move(done)](backend::Result<accounts::SignedIn> r) {
-      if (r) self->set_setup_pending(false);
+      if (r) self->set_admin_exists();
       done(std::move(r));
     });
   });

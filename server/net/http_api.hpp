@@ -61,8 +61,8 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   void handle(const Request& request, const std::string& path, std::string client, std::shared_ptr<core::Hub> hub,
               Respond respond);
 
-  // Whether the first administrator is still to be made (GET /api/me tells the web client).
-  void set_setup_pending(bool pending) { setup_pending_.store(pending); }
+  // The first administrator exists: GET /api/me need not ask the store again whether setup is due.
+  void set_admin_exists() { admin_exists_.store(true); }
 
  private:
   struct Call;  // one request being answered
@@ -89,7 +89,9 @@ class HttpApi : public std::enable_shared_from_this<HttpApi> {
   accounts::AttemptLimiter failures_;     // failed setup/redeem/confirm per address
   accounts::AttemptLimiter mail_sends_;   // sign-in emails asked for per address: past the limit, none is sent
   accounts::AttemptLimiter mail_recipients_;  // sign-in emails per recipient (normalized), whoever asks
-  std::atomic<bool> setup_pending_{false};
+  // Until known true, a signed-out GET /api/me asks the store: a node that has just started, or
+  // one whose neighbour ran the setup, never tells a browser a guess.
+  std::atomic<bool> admin_exists_{false};
 };
 
 }  // namespace outloud::net

@@ -10,16 +10,22 @@
 //   A people                  zset  "<name>\0<id>", score 0: accounts by name then id (find_accounts)
 //   A email:<email>           string: user id (emails are unique among accounts)
 //   A admins                  set   user ids of the deployment's administrators
-//   A session:<id>            hash  token_hash, user, created_at, last_used, revoked
-//   A token:<token hash>      string: session id (kept after revocation: find_session sees it revoked)
-//   A sessions:<user>         zset  session ids not revoked, scored by created_at
+//   A session:<id>            hash  token_hash, user, created_at, last_used, revoked; expires at
+//                                   last_used + the session lifetime (--session-days), moved on by use
+//   A token:<token hash>      string: session id (kept after revocation: find_session sees it revoked);
+//                                   expires with its session
+//   A sessions:<user>         zset  session ids not revoked, scored by created_at (ids whose session
+//                                   expired leave it when the list is read)
 //   A invitation:<id>         hash  code_hash, org, room, role, guest, uses_left, expires_at, created_by,
 //                                   created_at, revoked
 //   A code:<code hash>        string: invitation id, expires with the invitation
 //   A invitations             zset  invitation ids neither revoked nor used up, scored by created_at
 //                                   (expired ones are dropped from it a day after they expire)
 //   A sign-in:<code hash>     hash  email, expires_at; expires with the code
-//   A setup                   string: the setup code's hash
+//   A setup-codes             set   the hashes of the setup codes not used yet (one per node start
+//                                   before setup; the first used deletes them all)
+//   A setup                   string: the one setup code's hash of earlier versions (read, then dropped)
+//   A setup-done              string "1" once a setup code was used: no new code is added after
 //   A members:<room>          hash  user id -> membership JSON {role, sponsor, reason, since}
 //   A members-since:<room>    zset  user ids scored by since (listed by since, then user id)
 //   A rooms-of:<user>         set   room ids
@@ -53,7 +59,9 @@ class AccountKeys {
   std::string code(std::string_view code_hash) const { return key("code:", code_hash); }
   std::string invitations() const { return base_ + "invitations"; }
   std::string sign_in(std::string_view code_hash) const { return key("sign-in:", code_hash); }
-  std::string setup() const { return base_ + "setup"; }
+  std::string setup_codes() const { return base_ + "setup-codes"; }
+  std::string legacy_setup() const { return base_ + "setup"; }
+  std::string setup_done() const { return base_ + "setup-done"; }
   std::string members(std::string_view room) const { return key("members:", room); }
   std::string members_since(std::string_view room) const { return key("members-since:", room); }
   std::string rooms_of(std::string_view user) const { return key("rooms-of:", user); }

@@ -110,20 +110,32 @@ redis.call('HSET', KEYS[1], 'org_admin', ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 )lua";
 
-// KEYS: session, token, sessions of the user. ARGV: id, created_at, revoked (1/0), field, value...
+// KEYS: session, token, sessions of the user. ARGV: id, created_at, revoked (1/0), expiry (ms since
+// the epoch when the session lapses unless used; 0: never), field, value...
 // Returns 1, or 0 if the id or the token hash exists.
 inline constexpr const char* kCreateSession = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('SET', KEYS[2], ARGV[1])
+if ARGV[4] ~= '0' then
+  redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+  redis.call('PEXPIREAT', KEYS[2], ARGV[4])
+end
 if ARGV[3] == '0' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
 return 1
 )lua";
 
-// last_used = max(last_used, ARGV[1]) if the session exists. KEYS: session.
+// last_used = max(last_used, ARGV[1]) if the session exists, and its keys' expiry moves on with it.
+// KEYS: session. ARGV: last_used, the token key without the hash ("<base>token:"), expiry (0: never).
 inline constexpr const char* kTouchSession = R"lua(
 local current = redis.call('HGET', KEYS[1], 'last_used')
-if current and tonumber(ARGV[1]) > tonumber(current) then redis.call('HSET', KEYS[1], 'last_used', ARGV[1]) end
+if current and tonumber(ARGV[1]) > tonumber(current) then
+  redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
+  if ARGV[3] ~= '0' then
+    redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+    redis.call('PEXPIREAT', ARGV[2] .. redis.call('HGET', KEYS[1], 'token_hash'), ARGV[3])
+  end
+end
 return 0
 )lua";
 
@@ -164,10 +176,17 @@ return fields
 // A user's sessions not revoked, newest first. KEYS: sessions of the user. ARGV: base, limit.
 // Returns {{id, fields}...} (ties at the cut included; the caller sorts and cuts).
 inline constexpr const char* kListSessions = OUTLOUD_REDIS_NEWEST R"lua(
-local out = {}
-for _, id in ipairs(newest(KEYS[1], tonumber(ARGV[2]), function() return true end)) do
+local out, lapsed = {}, {}
+-- A session whose keys expired (unused too long) leaves the list here, once the paging is over.
+local function alive(id)
+  if redis.call('EXISTS', ARGV[1] .. 'session:' .. id) == 1 then return true end
+  lapsed[#lapsed + 1] = id
+  return false
+end
+for _, id in ipairs(newest(KEYS[1], tonumber(ARGV[2]), alive)) do
   out[#out + 1] = {id, redis.call('HGETALL', ARGV[1] .. 'session:' .. id)}
 end
+for _, id in ipairs(lapsed) do redis.call('ZREM', KEYS[1], id) end
 return out
 )lua";
 
@@ -220,10 +239,27 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 )lua";
 
-// Deletes the setup code if it is this one. KEYS: setup. ARGV: code hash. Returns 1 or 0.
+// Adds a setup code; the earlier ones stay valid. The single code of earlier versions joins the set.
+// None once a setup is done (a node that found no administrator a moment before one was made).
+// KEYS: setup codes, legacy setup, setup done, admins. ARGV: code hash. Returns 1, or 0 if done.
+inline constexpr const char* kPutSetupCode = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('SCARD', KEYS[4]) > 0 then return 0 end
+local legacy = redis.call('GET', KEYS[2])
+if legacy then
+  redis.call('SADD', KEYS[1], legacy)
+  redis.call('DEL', KEYS[2])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+// If this is one of the setup codes, deletes them all and marks the setup done: one script, so of
+// two setups at once, on any nodes, exactly one finds its code.
+// KEYS: setup codes, legacy setup, setup done. ARGV: code hash. Returns 1 or 0.
 inline constexpr const char* kConsumeSetupCode = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 and redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], '1')
 return 1
 )lua";
 
@@ -299,6 +335,7 @@ struct AccountScripts {
   Script redeem_invitation{account_lua::kRedeemInvitation};
   Script list_invitations{account_lua::kListInvitations};
   Script revoke_invitation{account_lua::kRevokeInvitation};
+  Script put_setup_code{account_lua::kPutSetupCode};
   Script consume_setup_code{account_lua::kConsumeSetupCode};
   Script put_member{account_lua::kPutMember};
   Script list_members{account_lua::kListMembers};

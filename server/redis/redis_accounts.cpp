@@ -43,10 +43,15 @@ std::string ascii_lower(std::string text) {
   return text;
 }
 
+// When a session last used at `last_used` lapses (ms since the epoch), or 0 for never.
+std::int64_t expiry_of(std::int64_t last_used, std::int64_t idle_ms) { return idle_ms > 0 ? last_used + idle_ms : 0; }
+
 }  // namespace
 
-RedisAccounts::RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait)
-    : connection_(std::move(connection)), keys_(key_prefix), replicas_(connection_, wait) {}
+RedisAccounts::RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait,
+                             std::int64_t session_idle_ms)
+    : connection_(std::move(connection)), keys_(key_prefix), replicas_(connection_, wait),
+      session_idle_ms_(session_idle_ms) {}
 
 void RedisAccounts::run(Script& script, std::vector<std::string> keys, std::vector<std::string> args,
                         ReplyCallback done) {
@@ -192,7 +197,8 @@ void RedisAccounts::has_admin(Callback<bool> done) {
 void RedisAccounts::create_session(Session session, Callback<accounts::Unit> done) {
   std::vector<std::string> keys{keys_.session(session.id), keys_.token(session.token_hash),
                                 keys_.sessions_of(session.user)};
-  std::vector<std::string> args{session.id, std::to_string(session.created_at), session.revoked ? "1" : "0"};
+  std::vector<std::string> args{session.id, std::to_string(session.created_at), session.revoked ? "1" : "0",
+                                std::to_string(expiry_of(session.last_used, session_idle_ms_))};
   auto fields = session_fields(session);
   args.insert(args.end(), fields.begin(), fields.end());
   write(scripts_.create_session, "a session", std::move(keys), std::move(args), [done = std::move(done)](Result<Reply> reply) {
@@ -220,7 +226,8 @@ void RedisAccounts::get_session(std::string id, Callback<std::optional<Session>>
 }
 
 void RedisAccounts::touch_session(std::string id, std::int64_t last_used, Callback<accounts::Unit> done) {
-  run(scripts_.touch_session, {keys_.session(id)}, {std::to_string(last_used)},
+  run(scripts_.touch_session, {keys_.session(id)},
+      {std::to_string(last_used), keys_.token(""), std::to_string(expiry_of(last_used, session_idle_ms_))},
       [done = std::move(done)](Result<Reply> reply) {
         if (auto error = reply_failure(reply, "cannot store the session")) return done(*error);
         done(accounts::Unit{});
@@ -235,6 +242,10 @@ void RedisAccounts::list_sessions(std::string user, int limit, Callback<std::vec
         newest_first(sessions, limit);
         done(std::move(sessions));
       });
+}
+
+void RedisAccounts::delete_sessions_unused_since(std::int64_t, int, Callback<int> done) {
+  done(0);  // their keys expire on their own (expiry_of), on Redis's clock rather than a sweep
 }
 
 void RedisAccounts::revoke_session(std::string id, Callback<Session> done) {

@@ -25,7 +25,10 @@ class RedisAccounts final : public accounts::AccountStore {
   // someone is told succeeded (an account, a session or its revocation, an invitation, a used code,
   // a membership, an audit entry) is confirmed by that many replicas first (WAIT), so that a
   // Sentinel failover cannot undo it: a revoked session or a used code must not come back.
-  RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait = {});
+  // `session_idle_ms` (0: never): a session's keys expire that long after its last_used, so Redis
+  // itself deletes lapsed sessions (a touch moves the expiry on).
+  RedisAccounts(std::shared_ptr<Connection> connection, const std::string& key_prefix, WaitReplicas wait = {},
+                std::int64_t session_idle_ms = 0);
 
   void put_org(protocol::Org org, accounts::Callback<protocol::Org> done) override;
   void get_org(std::string id, accounts::Callback<std::optional<protocol::Org>> done) override;
@@ -46,6 +49,7 @@ class RedisAccounts final : public accounts::AccountStore {
   void touch_session(std::string id, std::int64_t last_used, accounts::Callback<accounts::Unit> done) override;
   void list_sessions(std::string user, int limit, accounts::Callback<std::vector<accounts::Session>> done) override;
   void revoke_session(std::string id, accounts::Callback<accounts::Session> done) override;
+  void delete_sessions_unused_since(std::int64_t before, int limit, accounts::Callback<int> done) override;
 
   void create_invitation(accounts::Invitation invitation, accounts::Callback<accounts::Unit> done) override;
   void get_invitation(std::string id, accounts::Callback<std::optional<accounts::Invitation>> done) override;
@@ -85,6 +89,7 @@ class RedisAccounts final : public accounts::AccountStore {
   std::shared_ptr<Connection> connection_;
   AccountKeys keys_;
   ReplicaWait replicas_;
+  std::int64_t session_idle_ms_;
   // Scripts learn their SHA in callbacks on the connection: they live as long as this store, which
   // the composition destroys only after the connection stopped.
   AccountScripts scripts_;

@@ -113,14 +113,18 @@ void RedisAccounts::consume_sign_in_code(std::string code_hash, std::int64_t now
 }
 
 void RedisAccounts::put_setup_code(std::string code_hash, Callback<accounts::Unit> done) {
-  connection_->command({"SET", keys_.setup(), std::move(code_hash)}, [done = std::move(done)](Result<Reply> reply) {
-    if (auto error = reply_failure(reply, "cannot store the setup code")) return done(*error);
-    done(accounts::Unit{});
-  });
+  write(scripts_.put_setup_code, "a setup code",
+        {keys_.setup_codes(), keys_.legacy_setup(), keys_.setup_done(), keys_.admins()}, {std::move(code_hash)},
+        [done = std::move(done)](Result<Reply> reply) {
+          if (auto error = reply_failure(reply, "cannot store the setup code")) return done(*error);
+          if (reply.value().integer != 1) return done(Error{ErrorCode::conflict, "setup is done"});
+          done(accounts::Unit{});
+        });
 }
 
 void RedisAccounts::consume_setup_code(std::string code_hash, Callback<accounts::Unit> done) {
-  write(scripts_.consume_setup_code, "a used setup code", {keys_.setup()}, {std::move(code_hash)},
+  write(scripts_.consume_setup_code, "a used setup code",
+        {keys_.setup_codes(), keys_.legacy_setup(), keys_.setup_done()}, {std::move(code_hash)},
       [done = std::move(done)](Result<Reply> reply) {
         if (auto error = reply_failure(reply, "cannot use the setup code")) return done(*error);
         if (reply.value().integer != 1) return done(not_found("no such code"));

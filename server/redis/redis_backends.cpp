@@ -51,7 +51,8 @@ RedisBackends::RedisBackends(boost::asio::io_context& io, RedisOptions options)
   options_.presence.reconnect_spread = options_.connection.backoff_max;
   presence_ = std::make_shared<RedisPresence>(commands_, scripts_, keys, options_.presence);
   accounts_ = std::make_unique<RedisAccounts>(commands_, options_.key_prefix,
-                                              WaitReplicas{options_.wait_replicas, options_.wait_timeout});
+                                              WaitReplicas{options_.wait_replicas, options_.wait_timeout},
+                                              options_.session_idle_ms);
 
   subscriber_->set_push_handler([bus = bus_.get()](const Reply& reply) { bus->on_push(reply); });
   subscriber_->set_state_handler([bus = bus_.get()](bool up) { bus->on_subscriber_state(up); });

@@ -30,6 +30,7 @@ struct RedisOptions : limits::Redis {
   std::string node_id = "node-1";
   std::string key_prefix = "outloud:";          // every key and channel starts with it
   PresenceOptions presence;                      // entry ttl, refresh and sweep periods
+  std::int64_t session_idle_ms = 0;              // accounts: a session's keys expire this long after its last use (0: never)
   // `sent` means "in Redis"; on disk depends on Redis' appendfsync (everysec by default: a Redis
   // crash may lose the last second). true: on each connect, CONFIG SET appendonly yes and
   // appendfsync always, so a crash loses nothing acknowledged (refusal is logged as an error).

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -24,15 +25,15 @@ using accounts::SignedIn;
 using protocol::ErrorCode;
 
 struct Service {
-  explicit Service(const std::string& name,
-                   std::size_t max_failed_token_checks = limits::Accounts{}.max_failed_token_checks)
+  explicit Service(const std::string& name, std::function<void(accounts::AccountsOptions&)> adjust = {})
       : path(std::filesystem::temp_directory_path() / ("outloud-accounts-" + std::to_string(::getpid()) + "-" + name + ".db")) {
     std::filesystem::remove(path);
     store = std::make_unique<embedded::SqliteAccounts>(path.string());
     accounts::AccountsOptions options;
     options.now_ms = [this] { return clock.load(); };
     options.base_url = [] { return std::string("http://example.test"); };
-    options.max_failed_token_checks = max_failed_token_checks;
+    if (adjust) adjust(options);
+    service_options = options;
     service = std::make_unique<Accounts>(*store, options);
   }
   ~Service() {
@@ -52,6 +53,7 @@ struct Service {
   std::atomic<std::int64_t> clock{1'800'000'000'000};
   std::unique_ptr<embedded::SqliteAccounts> store;
   std::unique_ptr<Accounts> service;
+  accounts::AccountsOptions service_options;
 };
 
 ErrorCode code_of(const auto& result) {
@@ -188,7 +190,7 @@ std::vector<accounts::AuditEvent> audit_of(Service& s, const Identity& admin, co
 }
 
 TEST_CASE("accounts: failed token checks are audited and limited per address; others sign in", "[accounts][tokens]") {
-  Service s("token-failures", 3);
+  Service s("token-failures", [](accounts::AccountsOptions& o) { o.max_failed_token_checks = 3; });
   auto admin_in = s.setup();
   auto admin = s.identity(admin_in);
   auto signed_out = await_value<SignedIn>([&](auto done) { s.service->make_token(admin, done); });
@@ -221,18 +223,83 @@ TEST_CASE("accounts: failed token checks are audited and limited per address; ot
 }
 
 TEST_CASE("accounts: failed token checks are not limited with 0, nor without an address", "[accounts][tokens]") {
-  Service s("token-unlimited", 0);
+  Service s("token-unlimited", [](accounts::AccountsOptions& o) { o.max_failed_token_checks = 0; });
   auto admin_in = s.setup();
   for (int i = 0; i < 20; ++i) CHECK(code_of(await<Identity>([&](auto done) {
                                        s.service->authenticate("nope", "192.0.2.1", done);
                                      })) == ErrorCode::unauthenticated);
   CHECK(await<Identity>([&](auto done) { s.service->authenticate(admin_in.token, "192.0.2.1", done); }).ok());
-  Service limited("token-no-address", 1);
+  Service limited("token-no-address", [](accounts::AccountsOptions& o) { o.max_failed_token_checks = 1; });
   auto other_in = limited.setup();
   for (int i = 0; i < 5; ++i) CHECK(code_of(await<Identity>([&](auto done) {
                                       limited.service->authenticate("nope", "", done);
                                     })) == ErrorCode::unauthenticated);
   CHECK(await<Identity>([&](auto done) { limited.service->authenticate(other_in.token, "", done); }).ok());
+}
+
+TEST_CASE("accounts: a session unused for its lifetime is refused like a bad token; use keeps it; sweeps delete it",
+          "[accounts][sessions]") {
+  Service s("session-lifetime");
+  constexpr std::int64_t kHour = 60 * 60 * 1000, kDay = 24 * kHour;
+  REQUIRE(accounts::AccountsOptions{}.session_idle_ms == 30 * kDay);  // --session-days 30
+  auto admin_in = s.setup();
+  auto cli = await_value<SignedIn>([&](auto done) { s.service->make_token(s.identity(admin_in), done); });
+  auto authenticate = [&](const std::string& token) {
+    return await<Identity>([&](auto done) { s.service->authenticate(token, "", done); });
+  };
+  auto stored_last_use = [&](const std::string& id) {
+    auto session = await_value<std::optional<accounts::Session>>([&](auto done) { s.store->get_session(id, done); });
+    return session ? session->last_used : -1;
+  };
+  const std::int64_t signed_in_at = s.clock.load();
+
+  // Used within the hour: nothing written; after an hour: the last use moves on.
+  s.clock += 30 * 60 * 1000;
+  REQUIRE(authenticate(cli.token).ok());
+  CHECK(stored_last_use(cli.session.id) == signed_in_at);
+  s.clock += 29 * kDay;
+  REQUIRE(authenticate(cli.token).ok());
+  CHECK(stored_last_use(cli.session.id) == s.clock.load());
+
+  // 30 days after its last use the administrator's first session is refused, as a bad token is;
+  // the one used 29 days ago still works, and only it is listed.
+  s.clock += 29 * kDay;
+  CHECK(code_of(authenticate(admin_in.token)) == ErrorCode::unauthenticated);
+  CHECK(code_of(authenticate("never a token")) == ErrorCode::unauthenticated);
+  auto who = authenticate(cli.token);
+  REQUIRE(who.ok());
+  auto listed = await_value<std::vector<accounts::Session>>([&](auto done) { s.service->sessions(who.value(), {}, done); });
+  REQUIRE(listed.size() == 1);
+  CHECK(listed.front().id == cli.session.id);
+
+  // The sweep deletes the lapsed one only.
+  CHECK(await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }) == 1);
+  CHECK(stored_last_use(admin_in.session.id) == -1);
+  CHECK(stored_last_use(cli.session.id) == s.clock.load());
+}
+
+TEST_CASE("accounts: a sweep deletes at most one batch of lapsed sessions per request, and only lapsed ones", "[accounts][sessions]") {
+  Service s("session-sweep", [](accounts::AccountsOptions& o) { o.session_sweep_batch = 2; });
+  auto admin_in = s.setup();
+  std::vector<SignedIn> made;
+  for (int i = 0; i < 3; ++i) {
+    s.clock += 1000;
+    made.push_back(await_value<SignedIn>([&](auto done) { s.service->make_token(s.identity(admin_in), done); }));
+  }
+  s.clock += s.service_options.session_idle_ms - 500;  // all lapsed but the newest
+  auto sweep = [&] { return await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }); };
+  CHECK(sweep() == 2);  // of the setup's session and the two older ones made
+  CHECK(sweep() == 1);
+  CHECK(sweep() == 0);
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(made.back().token, "", done); }).ok());
+}
+
+TEST_CASE("accounts: with no session lifetime (--session-days 0) a session never lapses", "[accounts][sessions]") {
+  Service s("session-forever", [](accounts::AccountsOptions& o) { o.session_idle_ms = 0; });
+  auto admin_in = s.setup();
+  s.clock += 3650LL * 24 * 60 * 60 * 1000;
+  CHECK(await<Identity>([&](auto done) { s.service->authenticate(admin_in.token, "", done); }).ok());
+  CHECK(await_value<int>([&](auto done) { s.service->sweep_lapsed_sessions(done); }) == 0);
 }
 
 TEST_CASE("accounts: a reason is trimmed of blanks; a blank one is empty", "[accounts][reason]") {

@@ -147,6 +147,17 @@ TEST_CASE("options: accounts and browsers", "[app]") {
     CHECK(o.limits.accounts.max_failed_token_checks == 7);
     CHECK(Options{}.limits.accounts.max_failed_token_checks == 30);
   }
+  SECTION("--session-days (default 30, 0: never) and the test-only --test-session-seconds") {
+    constexpr std::int64_t kDay = 24LL * 60 * 60 * 1000;
+    CHECK(parse({}).parsed.options.limits.accounts.session_idle_ms == 30 * kDay);
+    CHECK(parse({"--session-days", "7"}).parsed.options.limits.accounts.session_idle_ms == 7 * kDay);
+    CHECK(parse({"--session-days", "0"}).parsed.options.limits.accounts.session_idle_ms == 0);
+    CHECK(parse({"--session-days", "0", "--test-session-seconds", "3"}).parsed.options.limits.accounts.session_idle_ms ==
+          3000);
+    check_refused({"--session-days", "-1"}, "--session-days: expected a whole number");
+    check_refused({"--session-days", "36501"}, "--session-days: expected a whole number from 0 to 36500");
+    check_refused({"--test-session-seconds", "86401"}, "--test-session-seconds: expected a whole number");
+  }
   SECTION("--smtp-from") {
     const Outcome outcome = parse({"--public-url", "http://127.0.0.1:8080", "--smtp", "smtps://mail.example.org:465",
                                    "--smtp-from", "noreply@example.org"});

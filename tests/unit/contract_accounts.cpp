@@ -386,16 +386,42 @@ TEST_CASE("accounts: sign-in codes and the setup code work once", "[contract][ac
     CHECK(concurrent_successes<SignInCode>(
               12, [&](auto done) { store.consume_sign_in_code(raced.code_hash, t, done); }) == 1);
 
-    // The setup code: only the current one, once.
+    // Setup codes: any of them works, once; using one ends them all.
     auto setup = [&](const std::string& text) {
       return await<Unit>([&](auto done) { store.consume_setup_code(accounts::secret_hash(text), done); });
     };
+    auto put_setup = [&](const std::string& text) {
+      await_value<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash(text), done); });
+    };
     CHECK(error_of(setup("first")) == ErrorCode::not_found);
-    await_value<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash("first"), done); });
-    await_value<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash("second"), done); });
-    CHECK(error_of(setup("first")) == ErrorCode::not_found);  // replaced
-    CHECK(setup("second").ok());
+    put_setup("first");
+    put_setup("second");
+    put_setup("third");
+    CHECK(error_of(setup("unknown")) == ErrorCode::not_found);
+    CHECK(setup("first").ok());  // the earliest still works
     CHECK(error_of(setup("second")) == ErrorCode::not_found);
+    CHECK(error_of(setup("third")) == ErrorCode::not_found);
+    CHECK(error_of(setup("first")) == ErrorCode::not_found);
+    // A node that found no administrator just before the setup adds no code after it.
+    CHECK(error_of(await<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash("late"), done); })) ==
+          ErrorCode::conflict);
+    CHECK(error_of(setup("late")) == ErrorCode::not_found);
+  }
+}
+
+TEST_CASE("accounts: of concurrent setups with different codes exactly one succeeds", "[contract][accounts]") {
+  OUTLOUD_FOR_EACH_BACKEND(kind) {
+    auto backends = make_backends(kind, "accounts-setup-race");
+    auto& store = backends->accounts();
+    std::vector<std::string> hashes;
+    for (int i = 0; i < 6; ++i) {
+      hashes.push_back(accounts::secret_hash("code-" + std::to_string(i)));
+      await_value<Unit>([&](auto done) { store.put_setup_code(hashes.back(), done); });
+    }
+    std::atomic<std::size_t> next{0};
+    CHECK(concurrent_successes<Unit>(12, [&](auto done) {
+            store.consume_setup_code(hashes[next++ % hashes.size()], done);
+          }) == 1);
   }
 }
 

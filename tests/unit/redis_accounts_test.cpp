@@ -128,6 +128,38 @@ TEST_CASE("redis accounts: a session revoked on one node is revoked for the othe
   CHECK(seen_by_b()->revoked);
 }
 
+TEST_CASE("redis accounts: a session's keys expire its lifetime after its last use, moved on by use",
+          "[redis][accounts][sessions]") {
+  auto& server = shared_redis_server();
+  const std::string prefix = fresh_prefix("lifetime");
+  constexpr std::int64_t kLifetime = 60'000;
+  RedisNode node(server.url(), "node-a", prefix, {}, true, 0, kLifetime);
+  auto& store = node.backends().accounts();
+  const std::string base = prefix + "{accounts}:";
+  const std::int64_t t = now_ms();
+  auto pttl = [&](const std::string& key) { return std::stoll(server.command({"PTTL", key})); };
+
+  Session used{accounts::new_public_id(), accounts::secret_hash(accounts::new_secret()), "u-fiona", t, t, false};
+  await_value<Unit>([&](auto done) { store.create_session(used, done); });
+  for (const auto& key : {base + "session:" + used.id, base + "token:" + used.token_hash}) {
+    CHECK(pttl(key) > 0);
+    CHECK(pttl(key) <= kLifetime);
+  }
+  await_value<Unit>([&](auto done) { store.touch_session(used.id, t + 30'000, done); });
+  for (const auto& key : {base + "session:" + used.id, base + "token:" + used.token_hash}) {
+    CHECK(pttl(key) > kLifetime);  // t + 30 s + the lifetime
+  }
+
+  // Last used longer ago than the lifetime: gone, not found, and no longer listed.
+  Session old{accounts::new_public_id(), accounts::secret_hash(accounts::new_secret()), "u-fiona", t - 1, t - kLifetime - 1, false};
+  await_value<Unit>([&](auto done) { store.create_session(old, done); });
+  CHECK_FALSE(await_value<std::optional<Session>>([&](auto done) { store.find_session(old.token_hash, done); }));
+  auto listed = await_value<std::vector<Session>>([&](auto done) { store.list_sessions("u-fiona", 10, done); });
+  REQUIRE(listed.size() == 1);
+  CHECK(listed.front().id == used.id);
+  CHECK(server.command({"ZSCORE", base + "sessions:u-fiona", old.id}) == "<nil>");
+}
+
 TEST_CASE("redis accounts: keys live under the deployment's prefix and one hash tag; codes expire",
           "[redis][accounts]") {
   auto& server = shared_redis_server();
@@ -160,11 +192,17 @@ TEST_CASE("redis accounts: keys live under the deployment's prefix and one hash 
   CHECK(server.command({"EXISTS", base + "sign-in:mailed"}) == "0");
   CHECK(server.command({"EXISTS", base + "code:invited"}) == "0");
 
-  // The setup code is compared and deleted in one step.
+  // Setup codes: one set; the single code an earlier version stored joins it and keeps working.
+  server.command({"SET", base + "setup", accounts::secret_hash("from an earlier version")});
   await_value<Unit>([&](auto done) { store.put_setup_code(accounts::secret_hash("setup"), done); });
-  CHECK(server.command({"GET", base + "setup"}) == accounts::secret_hash("setup"));
-  await_value<Unit>([&](auto done) { store.consume_setup_code(accounts::secret_hash("setup"), done); });
   CHECK(server.command({"EXISTS", base + "setup"}) == "0");
+  CHECK(server.command({"SISMEMBER", base + "setup-codes", accounts::secret_hash("setup")}) == "1");
+  await_value<Unit>([&](auto done) {
+    store.consume_setup_code(accounts::secret_hash("from an earlier version"), done);
+  });
+  // Used: every code gone in the same step, and the setup marked done.
+  CHECK(server.command({"EXISTS", base + "setup-codes"}) == "0");
+  CHECK(server.command({"GET", base + "setup-done"}) == "1");
 }
 
 TEST_CASE("redis accounts: calls fail with unavailable while Redis is down, and work once it is back",

@@ -20,7 +20,8 @@ namespace outloud::testing {
 class RedisNode {
  public:
   RedisNode(const std::string& url, const std::string& node_id, const std::string& prefix,
-            redis::PresenceOptions presence = {}, bool wait_until_up = true, int wait_replicas = 0)
+            redis::PresenceOptions presence = {}, bool wait_until_up = true, int wait_replicas = 0,
+            std::int64_t session_idle_ms = 0)
       : work_(io_.get_executor()) {
     redis::RedisOptions options;
     options.wait_replicas = wait_replicas;
@@ -29,6 +30,7 @@ class RedisNode {
     options.node_id = node_id;
     options.key_prefix = prefix;
     options.presence = presence;
+    options.session_idle_ms = session_idle_ms;
     // Quick reconnects keep outage tests short.
     options.connection.backoff_initial = std::chrono::milliseconds(50);
     options.connection.backoff_max = std::chrono::milliseconds(500);
