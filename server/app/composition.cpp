@@ -428,7 +428,10 @@ int run_server(const Options& options) {
   api_settings.auth = options.auth;
   api_settings.public_url = options.public_url;
   api_settings.cookie.secure = options.public_url.rfind("https://", 0) == 0;
-  api_settings.cookie.max_age = options.limits.api.session_cookie_max_age;
+  // The browser keeps the cookie as long as the session would live unused; /api/me renews it.
+  api_settings.cookie.max_age = options.limits.accounts.session_idle_ms > 0
+                                    ? std::chrono::seconds(options.limits.accounts.session_idle_ms / 1000)
+                                    : options.limits.api.session_cookie_max_age;
   api_settings.sign_in_link_ttl = std::chrono::duration_cast<std::chrono::minutes>(
       std::chrono::milliseconds(options.limits.accounts.sign_in_code_ttl_ms));
   auto api = std::make_shared<net::HttpApi>(api_settings, backends->accounts.get(), mailer,

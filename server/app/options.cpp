@@ -145,7 +145,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
                        presence_refresh = std::to_string(d.presence.refresh.count()),
                        presence_sweep = std::to_string(d.presence.sweep.count()), test_fault_after_ms = "0",
                        test_breakout_minute_ms = std::to_string(d.hub.facilitation.minute_ms),
-                       session_days = std::to_string(d.accounts.session_idle_ms / option_values::kDayMs), test_session_seconds = "0",
+                       session_days = std::to_string(d.accounts.session_idle_ms / option_values::kDayMs), test_session_seconds = "0", test_store_max_pages = "0",
                        hello_timeout = option_values::seconds_text(d.websocket.hello_timeout),
                        max_connections = std::to_string(d.connections.max_connections),
                        max_connections_per_address = std::to_string(d.connections.max_connections_per_address),
@@ -281,6 +281,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "for tests only: a breakout round's `minutes` last MS ms each (the warning comes one such minute before the end)")
     ("test-session-seconds", po::value(&test_session_seconds)->default_value(test_session_seconds)->value_name("SECONDS"),
      "for tests only: a session not used for SECONDS stops working, in place of --session-days (0: --session-days)")
+    ("test-store-max-pages", po::value(&test_store_max_pages)->default_value(test_store_max_pages)->value_name("N"),
+     "for tests only: the embedded database stops growing at N pages, as on a full disk (0: no limit)")
     ("hello-timeout", po::value(&hello_timeout)->default_value(hello_timeout)->value_name("SECONDS"),
      "close a WebSocket (1008) that has not said a successful hello within this many seconds")
     ("max-connections", po::value(&max_connections)->default_value(max_connections)->value_name("N"),
@@ -487,6 +489,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         static_cast<std::int64_t>(whole_number("test-breakout-minute-ms", test_breakout_minute_ms, 100, 60'000));
     l.accounts.session_idle_ms = static_cast<std::int64_t>(whole_number("session-days", session_days, 0, 36'500)) *
                                   option_values::kDayMs;
+    l.store.max_db_pages = static_cast<std::int64_t>(whole_number("test-store-max-pages", test_store_max_pages, 0, 1'000'000'000));
     if (const auto seconds = whole_number("test-session-seconds", test_session_seconds, 0, 86'400)) {
       l.accounts.session_idle_ms = static_cast<std::int64_t>(seconds) * 1000;
     }

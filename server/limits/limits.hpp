@@ -61,7 +61,9 @@ struct Api {
   // mail bomb from many client addresses reaches nobody more than this).
   std::size_t max_mails_per_recipient = 5;
   std::chrono::seconds recipient_window{15 * 60};
-  std::chrono::seconds session_cookie_max_age{30 * 24 * 60 * 60};  // a browser stays signed in for 30 days
+  // The cookie lives as long as a session unused (--session-days), renewed by GET /api/me; this
+  // only when sessions never lapse (--session-days 0).
+  std::chrono::seconds session_cookie_max_age{30 * 24 * 60 * 60};
   friend bool operator==(const Api&, const Api&) = default;
 };
 

@@ -204,7 +204,12 @@ void HttpApi::me(std::shared_ptr<Call> call) {
         if (identity.error().code == ErrorCode::unauthenticated) return signed_out_of_accounts();
         return call->respond(self->token_failure(identity.error()));
       }
-      call->respond(json(http::status::ok, me_json(identity.value().account, auth)));
+      auto res = json(http::status::ok, me_json(identity.value().account, auth));
+      // A session lapses when unused, not at a fixed date: a browser that uses it keeps its cookie.
+      if (const auto cookie = find_cookie(call->cookie, kSessionCookie); cookie && *cookie == call->token()) {
+        res.set(http::field::set_cookie, session_cookie(*call->token(), self->settings_.cookie));
+      }
+      call->respond(std::move(res));
     });
   }
   if (jwt_) {

@@ -120,6 +120,14 @@ describe('sessions over HTTP', { timeout: scaled(60000) }, () => {
       assert.equal(res.status, 200, JSON.stringify(options));
       assert.deepEqual(res.json().user, { ...admin.user });
       assert.equal(res.headers['cache-control'], 'no-store');
+      // A session lapses when unused (--session-days 30): a browser using it has its cookie renewed.
+      const renewed = sessionCookie(res);
+      if (options.cookie) {
+        assert.equal(renewed?.value, admin.token);
+        assert.equal(renewed.attributes['max-age'], String(30 * 24 * 3600));
+      } else {
+        assert.equal(renewed, null, 'no cookie for a bearer');
+      }
     }
     for (const options of [{}, { token: randomCode() }, { cookie: `${SESSION_COOKIE}=${randomCode()}` }, { token: 'x'.repeat(5000) }]) {
       const res = await request(server, '/api/me', options);
