@@ -40,7 +40,7 @@ std::optional<std::string> reply_to_of(const protocol::ServerFrameReader& frame)
 }  // namespace
 
 CliApp::CliApp(asio::io_context& io, CliOptions options)
-    : io_(io), options_(std::move(options)), reply_timer_(io), pause_timer_(io) {
+    : io_(io), options_(std::move(options)), reply_timer_(io), pause_timer_(io), read_timer_(io) {
   stdout_is_tty_ = !options_.scripted && ::isatty(STDOUT_FILENO);
   compose_.paged_presence = !options_.scripted;
 }
@@ -126,7 +126,9 @@ void CliApp::quit(int code) {
   quitting_ = true;
   reply_timer_.cancel();
   pause_timer_.cancel();
+  read_timer_.cancel();
   if (connected_ && session_) {
+    send_read_markers();  // what was on screen before /quit was seen
     session_->close();  // on_closed stops the loop
   } else {
     io_.stop();
@@ -581,6 +583,7 @@ void CliApp::on_interactive_frame() {
       break;
   }
   if (auto line = event_line(frame_.json(), self_id_)) return print(*line);
+  if (frame_.type() == "read") return;  // a marker moved (here or on another device): nothing to show
   if (kind == Kind::ok) return show_prompt();
   // Frames this client does not render specially.
   print("* " + terminal_safe(frame_.type()) + ": " + terminal_safe(compact_json(frame_.json())));
@@ -615,6 +618,30 @@ void CliApp::render_message(const protocol::Message& message, bool from_history)
     if (message.edited_at) line += " (edited)";
   }
   print(line);
+  if (!from_history) note_shown(message.room, message.seq);
+}
+
+void CliApp::note_shown(const std::string& room, std::int64_t seq) {
+  auto& shown = unsent_reads_[room];
+  shown = std::max(shown, seq);
+  if (read_timer_armed_) return;
+  read_timer_armed_ = true;
+  read_timer_.expires_after(std::chrono::seconds(1));
+  read_timer_.async_wait([this](const boost::system::error_code& ec) {
+    read_timer_armed_ = false;
+    if (!ec) send_read_markers();
+  });
+}
+
+void CliApp::send_read_markers() {
+  if (!welcomed_ || !session_) return;  // kept: a rejoin shows the room again anyway
+  for (const auto& [room, seq] : unsent_reads_) {
+    protocol::MarkRead read;
+    read.room = room;
+    read.seq = seq;
+    session_->send(protocol::client_frame_json(std::nullopt, read));  // no id: no reply wanted
+  }
+  unsent_reads_.clear();
 }
 
 void CliApp::on_joined(const protocol::JoinedReply& joined) {
@@ -641,6 +668,7 @@ void CliApp::on_joined(const protocol::JoinedReply& joined) {
     for (const auto& message : joined.messages) render_message(message, false);
   }
   view.last_seq = std::max(view.last_seq, joined.head);
+  if (joined.head > 0) note_shown(id, joined.head);  // opening a room reads it, as on the web
 }
 
 void CliApp::request_presence_page(const std::string& room, std::string_view after) {

@@ -89,6 +89,10 @@ class CliApp {
   void release_held_lines();
   void on_interactive_frame();
   void render_message(const protocol::Message& message, bool from_history);
+  // What was printed is read: the server's marker of the room follows, at most once a second a
+  // room, so `/rooms` (and the person's other devices) count unread only what they have not seen.
+  void note_shown(const std::string& room, std::int64_t seq);
+  void send_read_markers();
   void on_joined(const protocol::JoinedReply& joined);
   static std::string presence_text(const protocol::PresenceChange& change);
   // Large rooms: the rest of the presence list, page by page, and coalesced changes.
@@ -115,6 +119,9 @@ class CliApp {
   protocol::ServerFrameReader frame_;  // the server's frame being handled
   boost::asio::steady_timer reply_timer_;
   boost::asio::steady_timer pause_timer_;
+  boost::asio::steady_timer read_timer_;
+  bool read_timer_armed_ = false;
+  std::map<std::string, std::int64_t> unsent_reads_;  // room -> highest seq shown, not yet told
   ComposeState compose_;
   std::int64_t next_id_ = 1;
   bool connected_ = false;

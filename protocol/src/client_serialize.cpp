@@ -116,6 +116,15 @@ std::string client_frame_json(const OptRequestId& id, const PresencePage& frame)
   return out.finish();
 }
 
+std::string client_frame_json(const OptRequestId& id, const MarkRead& frame) {
+  JsonOut out;
+  open_request(out, "read", id);
+  member(out, "room", frame.room);
+  member(out, "seq", frame.seq);
+  optional_member(out, "topic", frame.topic);
+  return out.finish();
+}
+
 std::string client_frame_json(const OptRequestId& id, const Leave& frame) { return room_frame("leave", id, frame.room); }
 
 std::string client_frame_json(const OptRequestId& id, const Send& frame) {

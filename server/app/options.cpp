@@ -20,6 +20,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "server/core/process_metrics.hpp"
 #include "server/mail/mailer.hpp"
 #include "server/net/listen_address.hpp"
 #include "server/net/client_address.hpp"
@@ -341,7 +342,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
       return parsed;
     }
     if (vm.count("version")) {
-      std::cout << "outloud-server 0.1.0 (protocol 1)\n";
+      std::cout << "outloud-server " << core::build_version() << " (protocol 1)\n";
       parsed.exit_code = 0;
       return parsed;
     }

@@ -38,6 +38,8 @@ void gauge(std::string& out, const char* name, const char* help, std::int64_t va
 
 }  // namespace
 
+const char* build_version() { return OUTLOUD_VERSION; }
+
 std::string process_metrics_text() {
   std::string out =
       "# HELP outloud_build_info The server's version (always 1).\n"

@@ -8,5 +8,7 @@
 namespace outloud::core {
 
 std::string process_metrics_text();
+// The version this was built as (CMake's project version): --version and outloud_build_info agree.
+const char* build_version();
 
 }  // namespace outloud::core

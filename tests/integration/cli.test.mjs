@@ -290,6 +290,18 @@ describe('outloud interactive room list', { timeout: scaled(30000) }, () => {
     await back.waitFor((out) => out.includes('* connected as Ada Away'), 'the connection');
     back.write('/rooms\n');
     await back.waitFor((out) => out.includes(`${room} \u2014 Kept for Ada (room, 0 online, 2 unread, 1 mentioning you)`), 'the listing');
+    // What the client printed is read: the server's marker follows within a second, so /rooms
+    // (and the person's other devices) no longer count it; the marker's own event is not shown.
+    back.write(`/join ${room}\n`);
+    await back.waitFor((out) => out.includes('no names here'), 'the messages');
+    let read = false;
+    for (const deadline = Date.now() + scaled(5000); !read && Date.now() < deadline;) {
+      back.write('/rooms\n');
+      read = await back.waitFor((out) => out.includes(`${room} \u2014 Kept for Ada (room, 1 online)`), 'read', 400)
+        .then(() => true, () => false);
+    }
+    assert.ok(read, `the room still counted unread:\n${back.stdout}`);
+    assert.doesNotMatch(back.stdout, /\* read:/);
     back.write('/quit\n');
     assert.equal((await back.done).code, 0);
   });

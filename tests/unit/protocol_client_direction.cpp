@@ -99,6 +99,8 @@ TEST_CASE("client_frame_json: every frame the clients send parses back equal on 
   round_trips(Join{"housing", std::nullopt, std::nullopt, 100, true});
   round_trips(PresencePage{"housing", std::string("opaque-cursor"), 100});
   round_trips(Leave{"housing"});
+  round_trips(MarkRead{"housing", 42, std::nullopt});
+  round_trips(MarkRead{"housing", 0, std::string("budget")});
   round_trips(Send{"housing", "caf\u00e9 \U0001F600 \"x\"\n", "budget", Tag::reflect, 41, std::string("n-1")});
   round_trips(Send{"housing", "plain", "general", std::nullopt, std::nullopt, std::nullopt});
   round_trips(History{"housing", 100, std::nullopt, 20, std::string("budget")});

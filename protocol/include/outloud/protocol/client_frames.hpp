@@ -148,6 +148,7 @@ struct MarkRead {
   std::string room;
   std::int64_t seq = 0;              // 0..2^53
   std::optional<std::string> topic;  // absent: the whole room
+  bool operator==(const MarkRead&) const = default;
 };
 
 // ---- facilitation (facilitation.md) ----

@@ -21,6 +21,7 @@ std::string client_frame_json(const OptRequestId& id, const Create& frame);
 std::string client_frame_json(const OptRequestId& id, const ListRooms& frame);
 std::string client_frame_json(const OptRequestId& id, const Join& frame);
 std::string client_frame_json(const OptRequestId& id, const PresencePage& frame);
+std::string client_frame_json(const OptRequestId& id, const MarkRead& frame);
 std::string client_frame_json(const OptRequestId& id, const Leave& frame);
 std::string client_frame_json(const OptRequestId& id, const Send& frame);
 std::string client_frame_json(const OptRequestId& id, const History& frame);
