@@ -285,7 +285,8 @@ export class AdminView {
     for (const p of people) {
       const actions = [];
       if (this.me.admin) {
-        for (const admin of [true, false]) {
+        // The one change that applies: the server tells administrators who administers what.
+        for (const admin of [!p.org_admin]) {
           actions.push(
             h('button', {
               type: 'button',
@@ -326,6 +327,9 @@ export class AdminView {
     const result = await this.run(this.peopleStatus, 'change the administrators', (c) => c.setOrgAdmin(p.id, admin));
     button.disabled = false;
     if (result) {
+      // The list shows the change (its tag, and the one button that now applies, kept in focus).
+      await this.loadPeople();
+      this.peopleList.querySelector(`li[data-user="${CSS.escape(p.id)}"] button[data-org-admin]`)?.focus();
       this.peopleStatus.textContent = admin
         ? `${p.name} is now an administrator of ${p.org}: they may invite colleagues into it.`
         : `${p.name} is no longer an administrator of ${p.org}.`;

@@ -117,12 +117,12 @@ std::string org_frame(const ReplyTo& re, const Org& org) {
   return out.finish();
 }
 
-std::string people_frame(const ReplyTo& re, const std::vector<User>& people) {
+std::string people_frame(const ReplyTo& re, const std::vector<Person>& people) {
   JsonOut out;
   out.open_reply("people", re);
   out.key("people");
   out.start_array();
-  for (const auto& user : people) out.user(user);
+  for (const auto& person : people) out.user(person.user, person.privileges);
   out.end_array();
   return out.finish();
 }

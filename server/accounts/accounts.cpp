@@ -105,19 +105,24 @@ void Accounts::set_org_admin(const Identity& who, std::string user, bool org_adm
   });
 }
 
-void Accounts::people(const Identity& who, std::string query, Callback<std::vector<protocol::User>> done) {
+void Accounts::people(const Identity& who, std::string query, Callback<std::vector<protocol::Person>> done) {
   if (query.size() > 200) return done(invalid("query: at most 200 characters"));
   auto impl = impl_;
-  impl->fresh<std::vector<protocol::User>>(who, std::move(done), [impl, query = std::move(query)](
-                                                                     Account me, Callback<std::vector<protocol::User>> done) {
-    if (me.user.guest) return done(std::vector<protocol::User>{});
-    impl->store.find_accounts(query, false, impl->options.max_list, [done = std::move(done)](
+  impl->fresh<std::vector<protocol::Person>>(who, std::move(done), [impl, query = std::move(query)](
+                                                                       Account me, Callback<std::vector<protocol::Person>> done) {
+    if (me.user.guest) return done(std::vector<protocol::Person>{});
+    impl->store.find_accounts(query, false, impl->options.max_list, [me, done = std::move(done)](
                                                                         Result<std::vector<Account>> found) {
       if (!found) return done(found.error());
-      std::vector<protocol::User> users;
-      users.reserve(found.value().size());
-      for (auto& account : found.value()) users.push_back(std::move(account.user));
-      done(std::move(users));
+      std::vector<protocol::Person> people;
+      people.reserve(found.value().size());
+      for (auto& account : found.value()) {
+        // The administration page shows and changes who administers what: its readers see it.
+        const bool manages = me.admin || (me.org_admin && account.user.org == me.user.org);
+        people.push_back({std::move(account.user), manages ? protocol::Privileges{account.admin, account.org_admin}
+                                                           : protocol::Privileges{}});
+      }
+      done(std::move(people));
     });
   });
 }

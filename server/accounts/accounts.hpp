@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outloud/protocol/server_frames.hpp"
 #include "server/accounts/account_store.hpp"
 #include "server/limits/limits.hpp"
 
@@ -147,7 +148,8 @@ class Accounts {
   void orgs(const Identity& who, Callback<std::vector<protocol::Org>> done);  // non-guests
   void put_org(const Identity& who, protocol::Org org, Callback<protocol::Org> done);  // administrators
   void set_org_admin(const Identity& who, std::string user, bool org_admin, Callback<Account> done);  // administrators
-  void people(const Identity& who, std::string query, Callback<std::vector<protocol::User>> done);  // guests: none
+  // Non-guests matching `query`; guests see none. Who administers what is told to administrators.
+  void people(const Identity& who, std::string query, Callback<std::vector<protocol::Person>> done);
   void get_account(std::string user, Callback<std::optional<Account>> done);
 
   // ---- invitations ----

@@ -394,8 +394,8 @@ void Hub::Impl::on_access_frame(std::uint64_t conn_id, const Request& re, const 
                                   on_strand<accounts::Account>(answer([re](const accounts::Account&) { return p::ok_frame(re); })));
           },
           [&](const p::People& people) {
-            service.people(who, people.query, on_strand<std::vector<p::User>>(answer([re](const std::vector<p::User>& users) {
-              return p::people_frame(re, users);
+            service.people(who, people.query, on_strand<std::vector<p::Person>>(answer([re](const std::vector<p::Person>& found) {
+              return p::people_frame(re, found);
             })));
           },
           [&](const p::Invite& invite) { on_invite(conn_id, re, invite); },

@@ -276,6 +276,23 @@ test('setup, organisations, invitations, a private room with a guest, the record
   }
   await shot(fiona, '07-audit');
 
+  // ---- the people list says who administers what, and offers the one change that applies ---------
+  const idOf = (page) => page.evaluate(async () => (await (await fetch('/api/me')).json()).user.id);
+  const fionaItem = `#people-list li[data-user="${await idOf(F)}"]`;
+  const nadiaItem = `#people-list li[data-user="${await idOf(N)}"]`;
+  await untilText(fiona, fionaItem, 'Administrator');
+  assert.deepEqual(await F.$$eval(`${nadiaItem} button[data-org-admin]`, (bs) => bs.map((b) => b.textContent)),
+    ['Make administrator of their organisation']);
+  await F.click(`${nadiaItem} button[data-org-admin]`);
+  await untilText(fiona, nadiaItem, 'Organisation administrator');
+  assert.deepEqual(await F.$$eval(`${nadiaItem} button[data-org-admin]`, (bs) => bs.map((b) => b.textContent)),
+    ['No longer administrator']);
+  assert.equal(await F.evaluate(() => document.activeElement.textContent), 'No longer administrator',
+    'the focus stays on the person\'s button');
+  await F.click(`${nadiaItem} button[data-org-admin]`);
+  await until(fiona, 'Nadia no longer an organisation administrator',
+    (s) => !document.querySelector(s)?.textContent.includes('Organisation administrator'), nadiaItem);
+
   // ---- signing out closes the sockets of that session, in every tab ------------------------------
   const cookie = (await nadia.context.cookies()).find((c) => c.name === 'outloud_session');
   assert.ok(cookie && cookie.httpOnly, 'the session cookie is HttpOnly');

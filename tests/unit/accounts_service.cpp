@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -327,6 +328,33 @@ Identity person(Service& s, const Identity& admin, const std::string& org, const
 
 
 }  // namespace
+
+TEST_CASE("accounts: people shows who administers what to administrators only", "[accounts][people]") {
+  Service s("people-privileges");
+  auto admin = s.identity(s.setup());  // of "council"
+  auto priya = person(s, admin, "police", "Priya Police");
+  auto colin = person(s, admin, "council", "Colin Colleague");
+  auto pat = person(s, admin, "police", "Pat Plain");
+  await_value<accounts::Account>([&](auto done) { s.service->set_org_admin(admin, priya.account.user.id, true, done); });
+  auto seen_by = [&](const Identity& who) {
+    auto people = await_value<std::vector<protocol::Person>>([&](auto done) { s.service->people(who, "", done); });
+    std::map<std::string, std::pair<bool, bool>> flags;  // name -> {admin, org_admin}
+    for (const auto& p : people) flags[p.user.name] = {p.privileges.admin, p.privileges.org_admin};
+    return flags;
+  };
+  using Flags = std::map<std::string, std::pair<bool, bool>>;
+  const Flags all{{"Ada Admin", {true, true}}, {"Priya Police", {false, true}}, {"Colin Colleague", {false, false}},
+                  {"Pat Plain", {false, false}}};
+  CHECK(seen_by(admin) == all);
+  // police's administrator sees police's; not the deployment's administrator of another organisation.
+  CHECK(seen_by(priya) == Flags{{"Ada Admin", {false, false}}, {"Priya Police", {false, true}},
+                                {"Colin Colleague", {false, false}}, {"Pat Plain", {false, false}}});
+  // Anyone else sees the people, not their privileges.
+  for (const auto& who : {colin, pat}) {
+    CHECK(seen_by(who) == Flags{{"Ada Admin", {false, false}}, {"Priya Police", {false, false}},
+                                {"Colin Colleague", {false, false}}, {"Pat Plain", {false, false}}});
+  }
+}
 
 TEST_CASE("accounts: a blank reason is refused and nothing is stored; a reason is kept trimmed", "[accounts][reason]") {
   Service s("reason");

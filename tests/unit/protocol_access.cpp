@@ -176,7 +176,11 @@ TEST_CASE("access serializers", "[protocol]") {
   {
     auto d = json(orgs_frame(RequestId{std::string("a")}, {Org{"o", "O", {"o.gov.uk"}}}));
     CHECK(std::string(d["orgs"][0]["domains"][0].GetString()) == "o.gov.uk");
-    CHECK(std::string(json(people_frame(std::nullopt, {fiona, rita}))["people"][1]["name"].GetString()) == "Rita");
+    auto people = json(people_frame(std::nullopt, {{fiona, {}}, {rita, {false, true}}}));
+    CHECK(std::string(people["people"][1]["name"].GetString()) == "Rita");
+    CHECK(people["people"][1]["org_admin"].GetBool());
+    CHECK_FALSE(people["people"][1].HasMember("admin"));
+    CHECK_FALSE(people["people"][0].HasMember("org_admin"));
   }
   {
     InvitationInfo info{"i1", "code", "http://x/#invite=code", "resident", "r", Role::member, true, 1, 99, "u1", 5};

@@ -133,7 +133,13 @@ enum class MemberEvent { add, remove };
 
 std::string orgs_frame(const ReplyTo& re, const std::vector<Org>& orgs);
 std::string org_frame(const ReplyTo& re, const Org& org);
-std::string people_frame(const ReplyTo& re, const std::vector<User>& people);
+// One of `people`: privileges are shown to administrators only (of the deployment, or of the
+// person's organisation), who manage them; to anyone else they are empty.
+struct Person {
+  User user;
+  Privileges privileges;
+};
+std::string people_frame(const ReplyTo& re, const std::vector<Person>& people);
 std::string invitation_frame(const ReplyTo& re, const InvitationInfo& invitation);
 std::string invitations_frame(const ReplyTo& re, const std::vector<InvitationInfo>& invitations);
 std::string room_event(const Room& room);
