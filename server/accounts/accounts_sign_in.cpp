@@ -172,48 +172,42 @@ void Accounts::record_failed_sign_in(std::string what, std::string address) {
 
 void Accounts::authenticate(std::string token, std::string client, Callback<Identity> done) {
   auto impl = impl_;
-  // Counted as failed from the start, so that concurrent guesses cannot slip past the limit.
-  const auto began = AttemptLimiter::Clock::now();
-  if (!client.empty() && !impl->token_failures.try_begin(client, began)) {
-    return done(Error{ErrorCode::rate_limited, "too many failed sign-ins from this address: wait a minute"});
-  }
   // A wrong token leaves a trace (a stolen or signed-out one being tried shows up in the audit log).
+  // Past the limit a wrong one answers rate_limited and is no longer recorded one by one (the log
+  // stays bounded); a right one still signs in, so nobody is locked out by a neighbour's guesses.
   auto refused = [impl, client](Callback<Identity>& done) {
-    impl->record(std::nullopt, kAuditSignInFailed, "session",
-                 "unknown, expired or signed-out session token" + (client.empty() ? "" : " from " + client));
-    if (!client.empty() && !impl->token_failures.allowed(client)) {
+    const std::string detail = "unknown, expired or signed-out session token";
+    if (client.empty()) {
+      impl->record(std::nullopt, kAuditSignInFailed, "session", detail);
+      return done(signed_out());
+    }
+    if (!impl->token_failures.allowed(client)) {
+      return done(Error{ErrorCode::rate_limited, "too many failed sign-ins from this address: wait a minute"});
+    }
+    impl->token_failures.failed(client);
+    impl->record(std::nullopt, kAuditSignInFailed, "session", detail + " from " + client);
+    if (!impl->token_failures.allowed(client)) {
       // Once per spell: the address has just reached the limit.
       impl->record(std::nullopt, kAuditSignInFailed, client,
                    "reached " + std::to_string(impl->options.max_failed_token_checks) + " failed token checks a minute");
     }
     done(signed_out());
   };
-  // Not a guess after all (signed in, or the store failed): it stops counting.
-  auto not_a_guess = [impl, client, began] {
-    if (!client.empty()) impl->token_failures.succeeded(client, began);
-  };
   if (token.empty() || token.size() > 256) return refused(done);
   const auto hash = secret_hash(token);
-  impl->store.find_session(hash, [impl, hash, refused, not_a_guess, done = std::move(done)](
+  impl->store.find_session(hash, [impl, hash, refused, done = std::move(done)](
                                      Result<std::optional<Session>> session) mutable {
-    if (!session) {
-      not_a_guess();
-      return done(session.error());
-    }
+    if (!session) return done(session.error());
     // A lapsed session answers exactly as a bad token does (the store drops it later).
     if (!session.value() || session.value()->revoked || !secrets_equal(session.value()->token_hash, hash) ||
         impl->lapsed(*session.value(), impl->now())) {
       return refused(done);
     }
     Session found = std::move(*session.value());
-    impl->store.get_account(found.user, [impl, found, refused, not_a_guess, done = std::move(done)](
+    impl->store.get_account(found.user, [impl, found, refused, done = std::move(done)](
                                             Result<std::optional<Account>> account) mutable {
-      if (!account) {
-        not_a_guess();
-        return done(account.error());
-      }
+      if (!account) return done(account.error());
       if (!account.value()) return refused(done);
-      not_a_guess();
       const auto now = impl->now();
       if (now - found.last_used >= impl->touch_every()) {
         found.last_used = now;

@@ -242,7 +242,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "failed sign-in, redeem or setup attempts one address may make per minute before 429 (0: no limit)")
     ("max-failed-token-checks", po::value(&max_failed_token_checks)->default_value(max_failed_token_checks)->value_name("N"),
      "unknown, expired or signed-out session tokens (hello, cookie, Bearer) one address may present per "
-     "minute; past it its token checks answer rate_limited / 429 (0: no limit)")
+     "minute, each audited; past it its wrong tokens answer rate_limited / 429, right ones still work (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")

@@ -79,10 +79,10 @@ struct Accounts {
   std::int64_t touch_interval_ms = 60 * 60 * 1000;
   std::int64_t session_sweep_interval_ms = 60 * 60 * 1000;  // how often lapsed sessions are deleted...
   int session_sweep_batch = 1000;                           // ...at most this many per store request
-  // Unknown, expired or signed-out session tokens (hello, cookie, Bearer) per address per window:
-  // past it every token check from there answers rate_limited / 429 until the window slides. Each
-  // failure is audited. Generous: a browser with a stale cookie costs one or two.
-  std::size_t max_failed_token_checks = 30;
+  // Unknown, expired or signed-out session tokens (hello, cookie, Bearer) per address per window,
+  // each audited: past it a wrong token from there answers rate_limited / 429 (and is not audited
+  // one by one) until the window slides; a right one still works. A stale cookie costs one or two.
+  std::size_t max_failed_token_checks = 60;
   std::chrono::seconds token_check_window{60};
   std::size_t max_tracked_addresses = 10'000;  // addresses the token-check limiter remembers
   int max_list = 500;                                  // people, sessions, invitations, members per answer

@@ -281,14 +281,17 @@ describe('more than 10 failed attempts a minute from one address get 429', { tim
     assert.equal(await me('203.0.113.7', { cookie: `${SESSION_COOKIE}=${randomCode()}` }), 401);
     const guesser = await connect(server.wsUrl, from('203.0.113.7'));
     assert.equal((await guesser.request({ type: 'hello', token: randomCode() })).code, 'unauthenticated');
-    // Past the limit: from there even the right token is refused, with 429 and Retry-After...
-    const limited = await request(server, '/api/me', { ...from('203.0.113.7'), token: admin.token });
+    // Past the limit: from there a wrong token answers 429 with Retry-After, or rate_limited...
+    const limited = await request(server, '/api/me', { ...from('203.0.113.7'), token: randomCode() });
     assert.equal(limited.status, 429);
     assert.equal(limited.headers['retry-after'], '60');
-    const refused = await guesser.request({ type: 'hello', token: admin.token });
+    const refused = await guesser.request({ type: 'hello', token: randomCode() });
     assert.equal(refused.code, 'rate_limited', JSON.stringify(refused));
+    // ...while a right one still signs in there (nobody is locked out by a neighbour's guesses)...
+    assert.equal(await me('203.0.113.7', { token: admin.token }), 200);
+    assert.equal((await guesser.request({ type: 'hello', token: admin.token })).type, 'welcome');
     await guesser.close();
-    // ...while another client is not held up, over HTTP or WebSocket, and successes never count.
+    // ...and another client is not held up, over HTTP or WebSocket; successes never count.
     for (let i = 0; i < 5; i++) assert.equal(await me('203.0.113.8', { token: admin.token }), 200);
     const other = await connect(server.wsUrl, from('203.0.113.8'));
     assert.equal((await other.request({ type: 'hello', token: admin.token })).type, 'welcome');

@@ -145,7 +145,7 @@ TEST_CASE("options: accounts and browsers", "[app]") {
     CHECK(o.smtp_from == "outloud@chat.example.org");
     CHECK(o.limits.api.max_failed_attempts == 0);
     CHECK(o.limits.accounts.max_failed_token_checks == 7);
-    CHECK(Options{}.limits.accounts.max_failed_token_checks == 30);
+    CHECK(Options{}.limits.accounts.max_failed_token_checks == 60);
   }
   SECTION("--session-days (default 30, 0: never) and the test-only --test-session-seconds") {
     constexpr std::int64_t kDay = 24LL * 60 * 60 * 1000;
