@@ -84,6 +84,9 @@ export async function whoAmI(token = null) {
   if (res.status === 401 && body) {
     return { user: null, auth: AUTH_MODES.includes(body.auth) ? body.auth : 'accounts', setup: !!body.setup };
   }
+  // A wrong token from an address past its limit of them (someone guessing behind the same NAT):
+  // this browser is not signed in either, and may still sign in (that has its own limit).
+  if (res.status === 429 && body) return { user: null, auth: 'accounts', setup: false };
   if (res.status === 404) return { user: null, auth: 'open', setup: false, legacy: true };
   throw new ApiError(res.status, errorText(res.status, body), body);
 }
