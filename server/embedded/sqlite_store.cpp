@@ -331,7 +331,7 @@ class SqliteStore::Impl {
     sqlite::Use previous(previous_in_topic_);
     previous.bind(1, room).bind(2, topic).bind(3, seq);
     const std::int64_t before = previous.step() ? previous.int64(0) : 0;
-    if (topic_read < seq && std::max(room_read, topic_read) >= before) mark_read(user, room, topic, seq);
+    if (std::max(room_read, topic_read) >= before) mark_read(user, room, topic, seq);
     if (room_read == seq - 1) mark_read(user, room, "", seq);
   }
 

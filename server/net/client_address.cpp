@@ -1,5 +1,7 @@
 #include "server/net/client_address.hpp"
 
+#include "server/accounts/attempt_limiter.hpp"
+
 #include <stdexcept>
 
 namespace outloud::net {
@@ -83,6 +85,10 @@ ip::address client_address(const ip::address& peer, std::string_view forwarded_f
     if (!proxies.trusts(client)) break;
   }
   return client;
+}
+
+std::string client_key(const ip::address& peer, std::string_view forwarded_for, const TrustedProxies& proxies) {
+  return accounts::AttemptLimiter::key_of(client_address(peer, forwarded_for, proxies));
 }
 
 }  // namespace outloud::net

@@ -33,5 +33,8 @@ class TrustedProxies {
 // X-Forwarded-For header, comma-separated) names another address.
 boost::asio::ip::address client_address(const boost::asio::ip::address& peer, std::string_view forwarded_for,
                                         const TrustedProxies& proxies);
+// That client as the per-address limits count it (AttemptLimiter::key_of: an IPv6 /64 is one).
+std::string client_key(const boost::asio::ip::address& peer, std::string_view forwarded_for,
+                       const TrustedProxies& proxies);
 
 }  // namespace outloud::net

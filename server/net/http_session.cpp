@@ -20,7 +20,6 @@
 #include <rapidjson/writer.h>
 
 #include "server/core/log.hpp"
-#include "server/accounts/attempt_limiter.hpp"
 #include "server/core/process_metrics.hpp"
 #include "server/net/export_request.hpp"
 #include "server/net/readiness.hpp"
@@ -324,8 +323,7 @@ void HttpSession::serve_api(const Request& request, const std::string& path) {
   error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
   std::string client = ec ? std::string("unknown")
-                          : accounts::AttemptLimiter::key_of(client_address(remote.address(), request["X-Forwarded-For"],
-                                                                  context_->trusted_proxies));
+                          : client_key(remote.address(), request["X-Forwarded-For"], context_->trusted_proxies);
   // The answer may come from another thread; come back to this session's strand before touching it.
   context_->api->handle(request, path, std::move(client), context_->hub,
                         [self = shared_from_this(), version, keep_alive](HttpApi::Response res) {

@@ -1,6 +1,5 @@
 #include "server/net/websocket_session.hpp"
 
-#include "server/accounts/attempt_limiter.hpp"
 #include "server/net/cookie.hpp"
 #include "server/net/header_values.hpp"
 
@@ -104,8 +103,7 @@ void WebSocketSession::run(Request request) {
   error_code peer_error;
   const auto peer = handshake_->next_layer().remote_endpoint(peer_error);
   if (!peer_error) {
-    client_ = accounts::AttemptLimiter::key_of(
-        client_address(peer.address(), request["X-Forwarded-For"], context_->trusted_proxies));
+    client_ = client_key(peer.address(), request["X-Forwarded-For"], context_->trusted_proxies);
   }
   // Beast bounds the handshake; keepalive is ours (it pings on a fixed interval, which Beast's
   // idle pings do not).
