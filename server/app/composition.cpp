@@ -440,6 +440,7 @@ int run_server(const Options& options) {
   core::HubOptions hub_options;
   static_cast<limits::Hub&>(hub_options) = options.limits.hub;
   hub_options.node_id = options.node_id;
+  hub_options.strands = options.strands;
   hub_options.labels = split_labels(options.labels);
   auto hub = core::Hub::create(io.get_executor(),
                                core::Backends{*backends->store, *backends->bus, *backends->presence,
@@ -484,9 +485,9 @@ int run_server(const Options& options) {
         std::clamp<std::int64_t>(limits.session_idle_ms, 1000, limits.session_sweep_interval_ms));
     sweep_lapsed_sessions(*backends->accounts, io, every, limits.session_sweep_batch);
   }
-  log::info("node %s: %s, web client %s, %u I/O threads, auth %s", options.node_id.c_str(),
+  log::info("node %s: %s, web client %s, %u I/O threads, %u strands, auth %s", options.node_id.c_str(),
             options.redis_url.empty() ? ("database " + options.data).c_str() : ("redis " + redis::redacted_redis_url(options.redis_url)).c_str(),
-            web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.auth.c_str());
+            web_root.empty() ? "(none)" : web_root.c_str(), options.threads, options.strands, options.auth.c_str());
 
   auto shutdown = std::make_shared<Shutdown>(io, listener, context, watchdog);
   asio::signal_set signals(shutdown->strand(), SIGINT, SIGTERM);

@@ -132,7 +132,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
 
   // Numbers arrive as text and are checked below, with the range in the message; the defaults shown
   // by --help are those of limits/limits.hpp.
-  std::string threads, max_frame_bytes = std::to_string(d.websocket.max_frame_bytes),
+  std::string threads, strands, max_frame_bytes = std::to_string(d.websocket.max_frame_bytes),
                        max_message_chars = std::to_string(d.websocket.max_message_chars),
                        max_queue_bytes = std::to_string(d.websocket.max_queue_bytes),
                        max_queue_frames = std::to_string(d.websocket.max_queue_frames),
@@ -244,6 +244,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
      "unknown, expired or signed-out session tokens (hello, cookie, Bearer) one address may present per "
      "minute, each audited; past it its wrong tokens answer rate_limited / 429, right ones still work (0: no limit)")
     ("threads", po::value(&threads)->value_name("N"), "I/O threads (default: the number of CPU cores)")
+    ("strands", po::value(&strands)->value_name("N"),
+     "strands the connections are spread over, each with its own rooms' fan-out (default: --threads)")
     ("web-root", po::value(&o.web_root)->value_name("DIR"),
      "directory of the web client (default: <exe dir>/../share/outloud/web, else the source tree's clients/web)")
     ("max-frame-bytes", po::value(&max_frame_bytes)->default_value(max_frame_bytes)->value_name("N"),
@@ -310,7 +312,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     ("max-reply-bytes", po::value(&max_reply_bytes)->default_value(max_reply_bytes)->value_name("N"),
      "about the most message bytes in one history or joined reply: fewer messages than asked when they are large")
     ("worker-threads", po::value(&worker_threads)->default_value(worker_threads)->value_name("N"),
-     "threads for work kept off the rooms' shared strand: session records, history pages, token checks")
+     "threads for work kept off the rooms' strands: session records, history pages, token checks")
     ("max-export-bytes", po::value(&max_export_bytes)->default_value(max_export_bytes)->value_name("N"),
      "text one session record may hold (messages and names, in bytes); a larger record is refused with too_large")
     ("max-exports", po::value(&max_exports)->default_value(max_exports)->value_name("N"),
@@ -443,6 +445,7 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     o.threads = vm.count("threads") ? static_cast<unsigned>(whole_number("threads", threads, 1, 256)) : cores;
+    o.strands = vm.count("strands") ? static_cast<unsigned>(whole_number("strands", strands, 1, 256)) : o.threads;
     auto& ws = l.websocket;
     auto& hub = l.hub;
     ws.max_frame_bytes = whole_number("max-frame-bytes", max_frame_bytes, 1024, 16 * 1024 * 1024);

@@ -21,6 +21,7 @@ struct Options {
   std::string node_id;                   // --node-id; default: the host name ("node-1" if it has none)
   std::string web_root;                  // --web-root; default <exe>/../share/outloud/web, else the source tree's
   unsigned threads = 0;                  // --threads; default: std::thread::hardware_concurrency()
+  unsigned strands = 0;                  // --strands; default: threads
 
   // ---- authentication ----
   std::string auth = "accounts";         // --auth accounts|open|jwt (open: demos and tests only)

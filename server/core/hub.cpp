@@ -2,9 +2,12 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 
+#include "server/core/bus_lanes.hpp"
 #include "server/core/hub_impl.hpp"
 #include "server/core/log.hpp"
 #include "server/core/reply_budget.hpp"
@@ -34,14 +37,51 @@ std::string random_hex(std::size_t bytes) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Hub: a thread-safe handle that posts onto the strand.
+// Hub: a thread-safe handle that posts onto the connection's strand.
+
+namespace {
+
+// A strand's ear on its bus lane: events are posted to the strand, in the order they come.
+class StrandListener final : public backend::BusHandler {
+ public:
+  explicit StrandListener(std::weak_ptr<Hub::Impl> impl) : impl_(std::move(impl)) {}
+  void on_bus_event(backend::BusEvent event) override {
+    auto impl = impl_.lock();
+    if (!impl) return;
+    asio::post(impl->strand(), [impl, event = std::move(event)]() mutable { impl->on_bus_event(std::move(event)); });
+  }
+  void on_bus_reconnected() override {
+    auto impl = impl_.lock();
+    if (!impl) return;
+    asio::post(impl->strand(), [impl] { impl->on_bus_reconnected(); });
+  }
+
+ private:
+  std::weak_ptr<Hub::Impl> impl_;
+};
+
+}  // namespace
 
 std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backends, HubOptions options,
                                  Authenticator authenticate, Metrics& metrics) {
-  auto impl = std::make_shared<Impl>(std::move(executor), backends, std::move(options), std::move(authenticate),
-                                     metrics);
-  // Users whose node died vanish from presence by expiry; whoever notices announces their leave.
-  backends.presence.set_expiry_handler([weak = std::weak_ptr<Impl>(impl)](std::string room, protocol::User user) {
+  const std::size_t count = std::max(1U, options.strands);
+  // Shared by every strand: they bound the work kept off the strands for the whole process.
+  auto workers = std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
+  auto token_checks = std::make_shared<asio::thread_pool>(1);
+  auto census = std::make_shared<RoomCensus>();
+  std::shared_ptr<Hub> hub(new Hub());
+  hub->lanes_ = std::make_unique<BusLanes>(backends.bus, count);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto impl = std::make_shared<Impl>(executor, Backends{backends.store, hub->lanes_->lane(i), backends.presence, backends.accounts},
+                                       options, authenticate, metrics, workers, token_checks, census);
+    hub->lane_handlers_.push_back(std::make_unique<StrandListener>(impl));
+    hub->lanes_->lane(i).set_handler(hub->lane_handlers_.back().get());
+    hub->strands_.push_back(std::move(impl));
+  }
+  auto& first = hub->strands_.front();
+  // Users whose node died vanish from presence by expiry; whoever notices announces their leave
+  // (one strand: the announcement reaches the others through the bus).
+  backends.presence.set_expiry_handler([weak = std::weak_ptr<Impl>(first)](std::string room, protocol::User user) {
     if (auto impl = weak.lock()) {
       asio::post(impl->strand(), [impl, room = std::move(room), user = std::move(user)] {
         impl->announce_expired(room, user);
@@ -49,73 +89,88 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
     }
   });
   if (backends.accounts) {
-    asio::post(impl->strand(), [impl] { impl->start(); });
-    impl->subscribe_sign_outs();
+    // The node's own duties (sign-outs to announce, the retention sweep) belong to one strand.
+    asio::post(first->strand(), [impl = first] { impl->start(); });
+    for (auto& impl : hub->strands_) impl->subscribe_sign_outs();
   }
-  impl->subscribe_notices();
-  return std::shared_ptr<Hub>(new Hub(std::move(impl)));
+  for (auto& impl : hub->strands_) impl->subscribe_notices();
+  return hub;
 }
 
-Hub::Hub(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Hub::~Hub() {
   // Whatever the workers are doing finishes first: they use the backends, which go next.
-  for (asio::thread_pool* pool : {impl_->workers().get(), impl_->token_checks().get()}) {
+  auto& impl = strands_.front();
+  for (asio::thread_pool* pool : {impl->workers().get(), impl->token_checks().get()}) {
     if (!pool->get_executor().running_in_this_thread()) pool->join();
   }
+  for (std::size_t i = 0; i < lanes_->size(); ++i) lanes_->lane(i).set_handler(nullptr);
 }
 
 void Hub::open(std::shared_ptr<Connection> connection) {
-  asio::post(impl_->strand(), [impl = impl_, connection = std::move(connection)]() mutable {
+  auto& impl = strand_of(connection->id());
+  asio::post(impl.strand(), [impl = impl.shared_from_this(), connection = std::move(connection)]() mutable {
     impl->open(std::move(connection));
   });
 }
 
 void Hub::handle(std::uint64_t connection_id, protocol::ClientFrame frame) {
-  asio::post(impl_->strand(), [impl = impl_, connection_id, frame = std::move(frame)]() mutable {
+  auto& impl = strand_of(connection_id);
+  asio::post(impl.strand(), [impl = impl.shared_from_this(), connection_id, frame = std::move(frame)]() mutable {
     impl->handle(connection_id, std::move(frame));
   });
 }
 
 void Hub::closed(std::uint64_t connection_id) {
-  asio::post(impl_->strand(), [impl = impl_, connection_id] { impl->closed(connection_id); });
+  auto& impl = strand_of(connection_id);
+  asio::post(impl.strand(), [impl = impl.shared_from_this(), connection_id] { impl->closed(connection_id); });
 }
 
+// Records are built on the shared workers; one strand takes them all, so their cap holds for the node.
 void Hub::export_record(p::Export request, backend::Callback<std::string> done) {
-  asio::post(impl_->strand(), [impl = impl_, request = std::move(request), done = std::move(done)]() mutable {
+  auto& impl = strands_.front();
+  asio::post(impl->strand(), [impl, request = std::move(request), done = std::move(done)]() mutable {
     impl->export_markdown(std::move(request), std::move(done));
   });
 }
 
 void Hub::export_record_as(accounts::Identity who, p::Export request, backend::Callback<std::string> done) {
-  asio::post(impl_->strand(), [impl = impl_, who = std::move(who), request = std::move(request), done = std::move(done)]() mutable {
+  auto& impl = strands_.front();
+  asio::post(impl->strand(), [impl, who = std::move(who), request = std::move(request), done = std::move(done)]() mutable {
     impl->export_as(who, request, std::move(done));
   });
 }
 
-bool Hub::hears_other_nodes() const { return impl_->hears_other_nodes(); }
+bool Hub::hears_other_nodes() const {
+  return std::all_of(strands_.begin(), strands_.end(), [](const auto& impl) { return impl->hears_other_nodes(); });
+}
 
 void Hub::drain(std::function<void()> done) {
-  asio::post(impl_->strand(), [impl = impl_, done = std::move(done)]() mutable { impl->drain(std::move(done)); });
+  // `done` once every strand has drained.
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(strands_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& impl : strands_) {
+    asio::post(impl->strand(), [impl, remaining, shared_done] {
+      impl->drain([remaining, shared_done] {
+        if (remaining->fetch_sub(1) == 1) (*shared_done)();
+      });
+    });
+  }
 }
 
-void Hub::on_bus_event(backend::BusEvent event) {
-  asio::post(impl_->strand(), [impl = impl_, event = std::move(event)]() mutable {
-    impl->on_bus_event(std::move(event));
-  });
-}
+void Hub::on_bus_event(backend::BusEvent event) { lanes_->on_bus_event(std::move(event)); }
 
-void Hub::on_bus_reconnected() {
-  asio::post(impl_->strand(), [impl = impl_] { impl->on_bus_reconnected(); });
-}
+void Hub::on_bus_reconnected() { lanes_->on_bus_reconnected(); }
 
 // ---------------------------------------------------------------------------------------------
 // Impl
 
 Hub::Impl::Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
-                Metrics& metrics)
+                Metrics& metrics, std::shared_ptr<asio::thread_pool> workers,
+                std::shared_ptr<asio::thread_pool> token_checks, std::shared_ptr<RoomCensus> census)
     : strand_(asio::make_strand(std::move(executor))),
-      workers_(std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)))),
-      token_checks_(std::make_shared<asio::thread_pool>(1)),
+      workers_(std::move(workers)),
+      token_checks_(std::move(token_checks)),
+      census_(std::move(census)),
       backends_(backends),
       options_(std::move(options)),
       authenticate_(std::move(authenticate)),

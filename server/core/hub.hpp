@@ -1,7 +1,10 @@
 // The domain façade: every client frame of an authenticated or not-yet-authenticated connection is
 // routed here, and every bus event is delivered from here to the local connections of its room.
-// All domain state lives on one strand, so it needs no locks; backends are called asynchronously
-// and their answers are posted back to the strand.
+// Domain state lives on strands, so it needs no locks: each connection belongs to one of
+// HubOptions::strands, chosen when it opens, and each strand is a node of its own (its rooms'
+// members among its connections, its own subscriptions on the bus, through BusLanes), so a room
+// with members on several strands fans out on several cores. Backends are called asynchronously
+// and their answers are posted back to the strand that asked.
 #pragma once
 
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -26,6 +30,8 @@ namespace outloud::core {
 // The hub's settings; its limits (limits::Hub, with their defaults) are members through the base.
 struct HubOptions : limits::Hub {
   std::string node_id = "node-1";
+  // Strands the connections are spread over (round robin by connection id): --threads by default.
+  unsigned strands = 1;
   // access.md: the labels a room may carry (the first is the default).
   std::vector<std::string> labels = {"OFFICIAL", "OFFICIAL-SENSITIVE"};
 };
@@ -46,13 +52,15 @@ Authenticator open_authenticator();
 // key) and takes the user from the claims sub, name and org. Error if the algorithm or key is unusable.
 backend::Result<Authenticator> jwt_authenticator(std::string key, const std::string& algorithm);
 
+class BusLanes;
+
 class Hub : public backend::BusHandler {
  public:
   static std::shared_ptr<Hub> create(boost::asio::any_io_executor executor, Backends backends, HubOptions options,
                                      Authenticator authenticate, Metrics& metrics);
   ~Hub() override;
 
-  // All of these are thread-safe; they post to the hub's strand.
+  // All of these are thread-safe; they post to the connection's strand.
   void open(std::shared_ptr<Connection> connection);
   void handle(std::uint64_t connection_id, protocol::ClientFrame frame);
   void closed(std::uint64_t connection_id);
@@ -79,8 +87,12 @@ class Hub : public backend::BusHandler {
   class Impl;
 
  private:
-  explicit Hub(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;  // shared with the callbacks in flight
+  Hub() = default;
+  Impl& strand_of(std::uint64_t connection_id) const { return *strands_[connection_id % strands_.size()]; }
+  // Deliveries reach each strand through its lane; declared first, so it goes last.
+  std::unique_ptr<BusLanes> lanes_;
+  std::vector<std::unique_ptr<backend::BusHandler>> lane_handlers_;
+  std::vector<std::shared_ptr<Impl>> strands_;  // each shared with its callbacks in flight
 };
 
 }  // namespace outloud::core

@@ -156,16 +156,18 @@ void Hub::Impl::emit_message(LocalRoom& room, std::int64_t seq, const Frame& fra
   // A moving average over about the last four messages.
   room.mean_gap = room.mean_gap == Clock::duration{} ? Clock::duration(interval) : (3 * room.mean_gap + gap) / 4;
   const bool busy = room.mean_gap < interval;
-  const bool in_rounds = interval.count() > 0 && !draining_ && busy && room.members.size() >= options_.message_rounds_from;
+  const bool in_rounds = interval.count() > 0 && !draining_ && busy &&
+                         room.census.node_members() >= static_cast<std::int64_t>(options_.message_rounds_from);
   const bool pause = room.last_round == Clock::time_point{} || now - room.last_round >= interval;
   const std::int64_t sent_ms = p::message_event_ts(*frame).value_or(0);
   if (!in_rounds || (room.round_waiting.empty() && pause)) {
     deliver_round(room);
     room.last_round = now;
-    metrics_.round_wait_latency.observe(Clock::duration::zero());
     const auto send = send_messages_to_member(sent_ms);
-    metrics_.deliveries += room.members.deliver_message(
+    const auto delivered = room.members.deliver_message(
         seq, frame, [&send](const RoomMembers::Member& member, const Frame& one) { send(member, &one, 1, 1); });
+    metrics_.deliveries += delivered;
+    if (delivered > 0) metrics_.round_wait_latency.observe(Clock::duration::zero(), static_cast<std::int64_t>(delivered));
     return;
   }
   if (room.round_waiting.empty()) {
@@ -192,15 +194,18 @@ void Hub::Impl::deliver_round(LocalRoom& room) {
   const auto waiting = std::move(room.round_waiting);
   room.round_waiting.clear();
   room.last_round = std::chrono::steady_clock::now();
-  // Each waited at most as long as the first: counted so, one clock read a round.
-  metrics_.round_wait_latency.observe(room.last_round - room.round_opened, static_cast<std::int64_t>(waiting.size()));
-  metrics_.deliveries += room.members.deliver_messages(
+  const auto delivered = room.members.deliver_messages(
       waiting, send_messages_to_member(room.round_sent_ms), [&room](const Frame* frames, std::size_t count) {
         std::vector<std::string_view> messages;
         messages.reserve(count);
         for (std::size_t i = 0; i < count; ++i) messages.emplace_back(*frames[i]);
         return make_frame(p::message_batch_event(room.meta.id, messages));
       });
+  metrics_.deliveries += delivered;
+  // Each delivery waited at most as long as the round's first message: counted so, one clock read a round.
+  if (delivered > 0) {
+    metrics_.round_wait_latency.observe(room.last_round - room.round_opened, static_cast<std::int64_t>(delivered));
+  }
 }
 
 void Hub::Impl::deliver_event(LocalRoom& room, const backend::BusEvent& event) {

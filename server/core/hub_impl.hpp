@@ -22,6 +22,7 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/background_priority.hpp"
 #include "server/core/hub.hpp"
+#include "server/core/room_census.hpp"
 #include "server/core/room_members.hpp"
 #include "server/core/room_sequencer.hpp"
 #include "server/facilitation/engine.hpp"
@@ -58,7 +59,8 @@ struct LocalRoom {
   bool preparing = false;
   std::vector<std::function<void(bool)>> ready_waiters;
   RoomSequencer sequencer;
-  RoomMembers members;  // this node's connections in the room
+  RoomMembers members;  // this strand's connections in the room
+  RoomCensus::Share census;  // the room's members on the node (every strand); follows `members`
   int presence_online = 0;  // users present, as last counted for a presence batch
   // Joins waiting for their first-time participant to be recorded (see record_participants).
   struct WaitingParticipant {
@@ -170,8 +172,10 @@ struct Request {
 
 class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
  public:
+  // The worker pools are shared by every strand of the node.
   Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
-       Metrics& metrics);
+       Metrics& metrics, std::shared_ptr<asio::thread_pool> workers, std::shared_ptr<asio::thread_pool> token_checks,
+       std::shared_ptr<RoomCensus> census);
 
   // Entry points (on the strand).
   void open(std::shared_ptr<Connection> connection);
@@ -493,6 +497,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::shared_ptr<asio::thread_pool> workers_;
   // One thread for `hello` token checks (open and jwt modes), joined by the Hub handle like workers_.
   std::shared_ptr<asio::thread_pool> token_checks_;
+  std::shared_ptr<RoomCensus> census_;  // shared by the node's strands
   Backends backends_;
   HubOptions options_;
   Authenticator authenticate_;

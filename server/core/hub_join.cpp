@@ -14,7 +14,9 @@ void Hub::Impl::on_join(std::uint64_t conn_id, const Request& re, const p::Join&
     }
     // A repeated join refreshes the snapshot. The connection stays present (joining again with the
     // same key announces nothing); only its place among the room's members starts over.
-    local_room(join.room)->members.remove(conn_id);
+    auto* local = local_room(join.room);
+    local->members.remove(conn_id);
+    local->census.follow(static_cast<std::int64_t>(local->members.size()));
     conn->rejoining.insert(join.room);
   } else if (conn->rooms.size() >= options_.max_rooms_per_connection) {
     fail(conn_id, re, p::ErrorCode::forbidden,
@@ -76,6 +78,7 @@ void Hub::Impl::join_enter(std::uint64_t conn_id, Request re, p::Join join) {
       local->members.add_joining(conn_id, conn->user->id,
                                  {.presence = join.presence_limit.has_value(), .messages = join.message_batches},
                                  conn->connection);
+      local->census.follow(static_cast<std::int64_t>(local->members.size()));
       const auto user = *conn->user;
       backends_.presence.join(join.room, conn_key(conn_id), user,
                               on_strand<bool>([this, conn_id, re, join, user](Result<bool> first) {
@@ -258,6 +261,7 @@ void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
   const bool present_from_before = conn->rejoining.erase(room) > 0;
   auto* local = local_room(room);
   const bool was_member = local && local->members.remove(conn_id);
+  if (was_member) local->census.follow(static_cast<std::int64_t>(local->members.size()));
   if (!was_member && !present_from_before) {
     drop_room_if_empty(room);
     return;

@@ -46,7 +46,7 @@ void Hub::Impl::deliver_presence(LocalRoom& room, const backend::BusEvent& event
 void Hub::Impl::schedule_presence_flush(LocalRoom& room, bool just_flushed) {
   if (room.presence_flush_running || !room.members.presence_queued()) return;
   room.presence_flush_running = true;
-  const bool busy = room.members.size() >= options_.presence_immediate_below;
+  const bool busy = room.census.node_members() >= static_cast<std::int64_t>(options_.presence_immediate_below);
   if (!busy && !just_flushed) return flush_presence(room.meta.id);
   if (!room.presence_timer) room.presence_timer = std::make_unique<asio::steady_timer>(strand_);
   room.presence_timer->expires_after(busy ? options_.presence_flush_interval : std::chrono::milliseconds(0));

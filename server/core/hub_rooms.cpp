@@ -201,9 +201,10 @@ void Hub::Impl::with_ready_room(const std::string& room,
   if (local && local->ready) return next(local, std::nullopt);
   if (!local) {
     auto created = std::make_unique<LocalRoom>();
+    created->census = census_->share(room);
     local = created.get();
     rooms_[room] = std::move(created);
-    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+    metrics_.rooms_active++;
   }
   local->ready_waiters.push_back([this, room, next](bool ok) {
     auto* current = local_room(room);
@@ -243,8 +244,7 @@ void Hub::Impl::finish_prepare(const std::string& room, bool ok) {
   local->ready_waiters.clear();
   if (!ok) {
     backends_.bus.unsubscribe(room);
-    rooms_.erase(room);
-    metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+    if (rooms_.erase(room) != 0) metrics_.rooms_active--;
   }
   for (auto& waiter : waiters) waiter(ok);
 }
@@ -255,8 +255,7 @@ void Hub::Impl::drop_room_if_empty(const std::string& room) {
   if (!local || !local->members.empty() || local->preparing || !local->ready_waiters.empty()) return;
   // Keep no subscription for a room with no member here.
   backends_.bus.unsubscribe(room);
-  rooms_.erase(room);
-  metrics_.rooms_active = static_cast<std::int64_t>(rooms_.size());
+  if (rooms_.erase(room) != 0) metrics_.rooms_active--;
 }
 
 }  // namespace outloud::core

@@ -32,7 +32,7 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
          connections_open.load());
   single(out, "outloud_connections_total", "counter", "WebSocket connections accepted by this node.",
          connections_total.load());
-  single(out, "outloud_rooms_active", "gauge", "Rooms with at least one member connected to this node.",
+  single(out, "outloud_rooms_active", "gauge", "Rooms open on this node: on each of its strands that holds one of their members.",
          rooms_active.load());
   single(out, "outloud_messages_stored", "gauge", "Messages held by the store (every room, every node).",
          store_messages);
@@ -66,8 +66,8 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
   send_store_latency.render(out, "outloud_send_store_seconds",
                             "From a send frame to its message stored durably (the sender's acknowledgement).");
   round_wait_latency.render(out, "outloud_message_round_wait_seconds",
-                            "How long a message waited for its room's next round before going to the room's members "
-                            "on this node (0 outside rounds).");
+                            "How long a message waited for its room's next round before going to a member, per "
+                            "delivery (0 outside rounds).");
   socket_queue_latency.render(out, "outloud_socket_queue_seconds",
                               "From a frame queued for a WebSocket connection to the write that carries it "
                               "completing (the oldest frame of each write, counted for each of its frames).");

@@ -14,7 +14,7 @@ namespace outloud::core {
 struct Metrics {
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::int64_t> connections_total{0};
-  std::atomic<std::int64_t> rooms_active{0};  // rooms with a member on this node
+  std::atomic<std::int64_t> rooms_active{0};  // rooms with a member on this node, per strand holding one
   std::atomic<std::int64_t> messages_stored{0};  // by this node
   std::atomic<std::int64_t> deliveries{0};  // frames of message events queued to connections
   std::atomic<std::int64_t> frames_received{0};
@@ -32,7 +32,7 @@ struct Metrics {
   // Messages kept for a member while it joins (sent after its `joined`) are not timed.
   LatencyHistogram delivery_latency;      // per message delivered (wall clock: across nodes too)
   LatencyHistogram send_store_latency;    // per `send`
-  LatencyHistogram round_wait_latency;    // per message handed to this node's members (0: no round)
+  LatencyHistogram round_wait_latency;    // per delivery, as delivery_latency (0: no round)
   LatencyHistogram socket_queue_latency;  // per frame written, the oldest of its write
 
   void refused(protocol::ErrorCode code) { frames_refused[static_cast<std::size_t>(code)]++; }

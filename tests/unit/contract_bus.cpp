@@ -5,35 +5,13 @@
 #include <thread>
 #include <vector>
 
-#include "await.hpp"
 #include "backend_fixture.hpp"
+#include "bus_test_helpers.hpp"
 
 namespace outloud::testing {
 namespace contract_bus_test {
 
-using backend::BusEvent;
-
-BusEvent make_event(const std::string& room, const std::string& text) {
-  BusEvent event;
-  event.kind = BusEvent::Kind::event;
-  event.room = room;
-  event.payload = std::make_shared<const std::string>(text);
-  return event;
-}
-
-void subscribe(backend::Bus& bus, const std::string& room) {
-  await_value<backend::Unit>([&](auto done) { bus.subscribe(room, done); });
-}
-
-void publish(backend::Bus& bus, BusEvent event) {
-  await_value<backend::Unit>([&](auto done) { bus.publish(std::move(event), done); });
-}
-
-std::vector<std::string> payloads(const std::vector<BusEvent>& events) {
-  std::vector<std::string> texts;
-  for (const auto& event : events) texts.push_back(event.payload ? *event.payload : "<null>");
-  return texts;
-}
+using namespace bus_helpers;
 
 TEST_CASE("bus: events reach the handler for subscribed rooms only, with every field", "[contract][bus]") {
   OUTLOUD_FOR_EACH_BACKEND(kind) {

@@ -15,6 +15,9 @@ TEST_CASE("hub: four I/O threads, concurrent senders in three rooms: per-room or
           "[hub][threads]") {
   core::HubOptions options;
   options.max_requests_in_flight = 100'000;  // every send is in flight at once here
+  // One strand, or four: each person on a strand of their own, every room on all four.
+  options.strands = GENERATE(1U, 4U);
+  INFO("strands: " << options.strands);
   HubFixture hub(options, 4);
   constexpr int kRooms = 3, kSenders = 4, kPerSender = 40;
   std::vector<std::shared_ptr<FakeConnection>> people;
