@@ -68,12 +68,12 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
   // Shared by every strand: they bound the work kept off the strands for the whole process.
   auto workers = std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
   auto token_checks = std::make_shared<asio::thread_pool>(1);
-  auto census = std::make_shared<RoomCensus>();
+  auto node = std::make_shared<NodeWide>(options);
   std::shared_ptr<Hub> hub(new Hub());
   hub->lanes_ = std::make_unique<BusLanes>(backends.bus, count);
   for (std::size_t i = 0; i < count; ++i) {
     auto impl = std::make_shared<Impl>(executor, Backends{backends.store, hub->lanes_->lane(i), backends.presence, backends.accounts},
-                                       options, authenticate, metrics, workers, token_checks, census);
+                                       options, authenticate, metrics, workers, token_checks, node);
     hub->lane_handlers_.push_back(std::make_unique<StrandListener>(impl));
     hub->lanes_->lane(i).set_handler(hub->lane_handlers_.back().get());
     hub->strands_.push_back(std::move(impl));
@@ -166,11 +166,11 @@ void Hub::on_bus_reconnected() { lanes_->on_bus_reconnected(); }
 
 Hub::Impl::Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
                 Metrics& metrics, std::shared_ptr<asio::thread_pool> workers,
-                std::shared_ptr<asio::thread_pool> token_checks, std::shared_ptr<RoomCensus> census)
+                std::shared_ptr<asio::thread_pool> token_checks, std::shared_ptr<NodeWide> node)
     : strand_(asio::make_strand(std::move(executor))),
       workers_(std::move(workers)),
       token_checks_(std::move(token_checks)),
-      census_(std::move(census)),
+      node_(std::move(node)),
       backends_(backends),
       options_(std::move(options)),
       authenticate_(std::move(authenticate)),

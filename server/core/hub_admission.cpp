@@ -15,28 +15,9 @@ bool Hub::Impl::admit_frame(std::uint64_t conn_id, ConnState& conn, const p::Rep
   return false;
 }
 
-bool Hub::Impl::take_create_token(const std::string& user_id) {
-  const double per_minute = options_.create_rate_per_minute;
-  if (per_minute <= 0) return true;
-  const auto now = std::chrono::steady_clock::now();
-  if (create_allowances_.size() >= options_.max_create_allowances) {
-    const auto refill = std::chrono::duration<double>(60.0);  // a full bucket takes a minute to refill
-    for (auto it = create_allowances_.begin(); it != create_allowances_.end();) {
-      it = now - it->second.last_used > refill ? create_allowances_.erase(it) : std::next(it);
-    }
-  }
-  auto it = create_allowances_.find(user_id);
-  if (it == create_allowances_.end()) {
-    it = create_allowances_.emplace(user_id, CreateAllowance{net::TokenBucket(per_minute / 60.0, per_minute, now), now})
-             .first;
-  }
-  it->second.last_used = now;
-  return it->second.bucket.try_take(now);
-}
-
 void Hub::Impl::admit_create(std::uint64_t conn_id, const Request& re, std::function<void()> create) {
   const auto& user = *connection(conn_id)->user;
-  if (!take_create_token(user.id)) {
+  if (!node_->create_allowances.take(user.id)) {
     return fail(conn_id, re, p::ErrorCode::rate_limited,
                 "room creation is limited to " + std::to_string(static_cast<long long>(options_.create_rate_per_minute)) +
                     " per minute per user: try again in a little while");
@@ -45,7 +26,7 @@ void Hub::Impl::admit_create(std::uint64_t conn_id, const Request& re, std::func
   backends_.store.count_rooms(on_strand<std::int64_t>([this, conn_id, re, create](Result<std::int64_t> count) {
     if (!connection(conn_id)) return;
     if (!count) return fail(conn_id, re, count.error());
-    if (count.value() + creates_in_flight_ >= options_.max_rooms) {
+    if (count.value() + node_->creates_in_flight.load() >= options_.max_rooms) {
       return fail(conn_id, re, p::ErrorCode::forbidden,
                   "this server holds its maximum of " + std::to_string(options_.max_rooms) +
                       " rooms: no more can be created");
@@ -87,22 +68,21 @@ void Hub::Impl::trim_memory_soon() {
   });
 }
 
-void Hub::Impl::with_history_slot(std::function<void()> read) {
-  if (history_reads_running_ >= std::max(1, options_.max_history_reads_at_once)) {
-    history_reads_waiting_.push_back(std::move(read));
-    return;
-  }
-  ++history_reads_running_;
-  read();
+void Hub::Impl::with_slot(SharedSlots& slots, std::function<void()> work) {
+  // Freed by another strand, perhaps: the work comes back to this one (or frees the slot, if this
+  // strand is gone).
+  const bool free = slots.take_or_wait([weak = weak_from_this(), strand = strand_, node = node_, &slots,
+                                        work]() mutable {
+    asio::post(strand, [weak, node, &slots, work = std::move(work)] {
+      if (weak.lock()) return work();
+      slots.release();
+    });
+  });
+  if (free) work();
 }
 
-void Hub::Impl::history_slot_done() {
-  --history_reads_running_;
-  if (history_reads_waiting_.empty()) return;
-  auto next = std::move(history_reads_waiting_.front());
-  history_reads_waiting_.pop_front();
-  ++history_reads_running_;
-  next();
-}
+void Hub::Impl::with_history_slot(std::function<void()> read) { with_slot(node_->history_reads, std::move(read)); }
+
+void Hub::Impl::history_slot_done() { node_->history_reads.release(); }
 
 }  // namespace outloud::core

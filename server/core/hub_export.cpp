@@ -153,37 +153,27 @@ void Hub::Impl::export_markdown(p::Export request, backend::Callback<std::string
     return done(backend::Error{p::ErrorCode::bad_request,
                                "tz must be UTC, +HH:MM, -HH:MM or a time zone name such as Europe/London"});
   }
-  if (exports_running_ >= std::max(1, options_.max_exports_at_once)) {
-    exports_waiting_.push_back([this, request = std::move(request), done = std::move(done),
-                                permissions = std::move(permissions)]() mutable {
-      start_export(std::move(request), std::move(done), std::move(permissions));
-    });
-    return;
-  }
-  start_export(std::move(request), std::move(done), std::move(permissions));
+  // Records are built one or a few at a time on the whole node (each holds a room's messages).
+  auto start = std::make_shared<std::function<void()>>(
+      [this, request = std::move(request), done = std::move(done), permissions = std::move(permissions)]() mutable {
+        start_export(std::move(request), std::move(done), std::move(permissions));
+      });
+  with_slot(node_->exports, [start] { (*start)(); });
 }
 
 void Hub::Impl::start_export(p::Export request, backend::Callback<std::string> done,
                              std::vector<p::MemberInfo> permissions) {
-  ++exports_running_;
-  auto finished = [weak = weak_from_this(), strand = strand_, done = std::move(done)](Result<std::string> result) {
+  auto finished = [weak = weak_from_this(), strand = strand_, node = node_, done = std::move(done)](
+                      Result<std::string> result) {
     done(std::move(result));
+    node->exports.release();
     asio::post(strand, [weak] {
-      if (auto self = weak.lock()) self->export_finished();
+      if (auto self = weak.lock()) self->trim_memory_soon();
     });
   };
   std::make_shared<ExportJob>(backends_.store, workers_, std::move(request), std::move(finished), std::move(permissions),
                               options_.export_max_messages, options_.export_max_text_bytes)
       ->start();
-}
-
-void Hub::Impl::export_finished() {
-  --exports_running_;
-  trim_memory_soon();
-  if (exports_waiting_.empty()) return;
-  auto next = std::move(exports_waiting_.front());
-  exports_waiting_.pop_front();
-  next();
 }
 
 void Hub::Impl::on_export(std::uint64_t conn_id, const Request& re, const p::Export& request) {

@@ -22,6 +22,7 @@
 #include "outloud/protocol/server_frames.hpp"
 #include "server/core/background_priority.hpp"
 #include "server/core/hub.hpp"
+#include "server/core/node_wide.hpp"
 #include "server/core/room_census.hpp"
 #include "server/core/room_members.hpp"
 #include "server/core/room_sequencer.hpp"
@@ -175,7 +176,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // The worker pools are shared by every strand of the node.
   Impl(asio::any_io_executor executor, Backends backends, HubOptions options, Authenticator authenticate,
        Metrics& metrics, std::shared_ptr<asio::thread_pool> workers, std::shared_ptr<asio::thread_pool> token_checks,
-       std::shared_ptr<RoomCensus> census);
+       std::shared_ptr<NodeWide> node);
 
   // Entry points (on the strand).
   void open(std::shared_ptr<Connection> connection);
@@ -448,7 +449,6 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   bool admit_frame(std::uint64_t conn_id, ConnState& conn, const p::ReplyTo& id);
   // Per-user token bucket and the total, then `create`; or an answer saying which limit was hit.
   void admit_create(std::uint64_t conn_id, const Request& re, std::function<void()> create);
-  bool take_create_token(const std::string& user_id);
   void route(std::uint64_t conn_id, p::ClientFrame frame);
   // accounts mode: `identity` is who signed in, on which session.
   void finish_hello(std::uint64_t conn_id, const Request& re, Result<p::User> user,
@@ -456,8 +456,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   // The history page trimmed to the byte budget and serialized, off the strand; sent from it.
   void answer_history(std::uint64_t conn_id, const Request& re, std::string room, bool keep_newest,
                       Result<backend::Page> page);
-  // History pages read at once on this node: a page can be 200 large messages, and the store serves
-  // everyone's sends too. `read` runs when a slot is free; the answer frees it.
+  // History pages read at once on this node (every strand): a page can be 200 large messages, and
+  // the store serves everyone's sends too. `read` runs when a slot is free; the answer frees it.
   void with_history_slot(std::function<void()> read);
   void history_slot_done();
   // Breakout groups follow their session's roles.
@@ -497,7 +497,7 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::shared_ptr<asio::thread_pool> workers_;
   // One thread for `hello` token checks (open and jwt modes), joined by the Hub handle like workers_.
   std::shared_ptr<asio::thread_pool> token_checks_;
-  std::shared_ptr<RoomCensus> census_;  // shared by the node's strands
+  std::shared_ptr<NodeWide> node_;  // shared by the node's strands
   Backends backends_;
   HubOptions options_;
   Authenticator authenticate_;
@@ -508,19 +508,10 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   std::unique_ptr<asio::steady_timer> retention_timer_;
   int writes_in_flight_ = 0;
   std::vector<std::function<void()>> drain_waiters_;
-  struct CreateAllowance {
-    net::TokenBucket bucket;
-    std::chrono::steady_clock::time_point last_used;
-  };
-  std::unordered_map<std::string, CreateAllowance> create_allowances_;  // by user id
-  std::int64_t creates_in_flight_ = 0;
-  // Exports being built, and those waiting for their turn (each holds a room's messages).
-  int history_reads_running_ = 0;
-  std::deque<std::function<void()>> history_reads_waiting_;
-  int exports_running_ = 0;
-  std::deque<std::function<void()>> exports_waiting_;
+  // Runs `work` on this strand once `slots` has a slot for it (at once if one is free); the work
+  // releases it.
+  void with_slot(SharedSlots& slots, std::function<void()> work);
   void start_export(p::Export request, backend::Callback<std::string> done, std::vector<p::MemberInfo> permissions);
-  void export_finished();
   // Large replies (records, pages of big messages) are big short-lived allocations, freed on the
   // I/O threads once written. Their memory is given back to the system (malloc_trim, on a worker)
   // kTrimDelay after a large reply, at most once per kTrimDelay while they keep coming: trimming

@@ -30,9 +30,9 @@ void Hub::Impl::on_create(std::uint64_t conn_id, const Request& re, const p::Cre
     std::string settings;
     if (room.visibility != p::Visibility::open) settings += "; visibility " + std::string(p::to_string(room.visibility));
     if (create.label) settings += "; label " + room.label;
-    ++creates_in_flight_;
+    ++node_->creates_in_flight;
     backends_.store.create_room(room, on_strand<p::Room>([this, conn_id, re, user, settings](Result<p::Room> created) {
-                                  --creates_in_flight_;
+                                  --node_->creates_in_flight;
                                   if (!created) return fail(conn_id, re, created.error());
                                   // The session names its owner as they are now, before they first join.
                                   transact(created.value().id,
@@ -201,7 +201,7 @@ void Hub::Impl::with_ready_room(const std::string& room,
   if (local && local->ready) return next(local, std::nullopt);
   if (!local) {
     auto created = std::make_unique<LocalRoom>();
-    created->census = census_->share(room);
+    created->census = node_->census.share(room);
     local = created.get();
     rooms_[room] = std::move(created);
     metrics_.rooms_active++;

@@ -181,6 +181,21 @@ TEST_CASE("hub: room creation is limited per user and in total", "[hub][create]"
   CHECK(std::string(full["message"].GetString()).find("maximum of 5 rooms") != std::string::npos);
 }
 
+TEST_CASE("hub: the limits on room creation hold for the node, not per strand", "[hub][create]") {
+  core::HubOptions options;
+  options.create_rate_per_minute = 3;
+  options.strands = 2;
+  HubFixture hub(options, 2);
+  // One person, two connections: consecutive connections are on different strands.
+  auto first = hub.connect("Paul", "essex-cc");
+  auto second = hub.connect("Paul", "essex-cc");
+  for (int i = 0; i < 4; ++i) {
+    auto& paul = i % 2 == 0 ? *first : *second;
+    hub.send(paul, R"({"type":"create","id":)" + std::to_string(10 + i) + R"(,"room":"p-)" + std::to_string(i) + R"("})");
+    CHECK(code_of(paul.next(reply_to(10 + i))) == (i < 3 ? "created" : "rate_limited"));
+  }
+}
+
 TEST_CASE("hub: requests in flight per connection are capped", "[hub][inflight]") {
   core::HubOptions options;
   options.max_requests_in_flight = 4;
