@@ -26,6 +26,8 @@ class BusLanes final : public backend::BusHandler {
   ~BusLanes() override;
 
   std::size_t size() const { return lanes_.size(); }
+  // A lane's set_handler(nullptr) does not wait for a delivery in progress (the real bus's does):
+  // unset the real bus's handler first, then the lanes' handlers may go.
   backend::Bus& lane(std::size_t index);
 
   // BusHandler: from the real bus, on any thread.

@@ -125,7 +125,7 @@ void Hub::closed(std::uint64_t connection_id) {
   asio::post(impl.strand(), [impl = impl.shared_from_this(), connection_id] { impl->closed(connection_id); });
 }
 
-// Records are built on the shared workers; one strand takes them all, so their cap holds for the node.
+// Records are built on the shared workers, in the node's record slots (NodeWide), whichever strand asks.
 void Hub::export_record(p::Export request, backend::Callback<std::string> done) {
   auto& impl = strands_.front();
   asio::post(impl->strand(), [impl, request = std::move(request), done = std::move(done)]() mutable {

@@ -132,7 +132,7 @@ struct Hub {
   int max_requests_in_flight = 32;
   // Message bytes in one history or joined reply: fewer messages than asked when they are large.
   std::size_t max_reply_bytes = 1 << 20;
-  // Threads for work kept off the hub's strand (records, large pages, token checks), and how many
+  // Threads for work kept off the hub's strands (records, large pages, token checks), and how many
   // records may be built at once (each holds its room's messages).
   int worker_threads = 2;
   int max_exports_at_once = 1;

@@ -84,8 +84,17 @@ describe('HTTP', { timeout: scaled(30000) }, () => {
     await b.join(room);
     for (let i = 0; i < 4; i++) await a.say(room, `timed ${i}`);
     await b.collect((f) => f.type === 'message', 4);
-    const m1 = await fetchMetrics(server);
+    await a.collect((f) => f.type === 'message', 4);
     const count = (samples, name) => metricValue(samples, new RegExp(`^${name}_count$`));
+    // Each delivery is counted once its write completes, on its member's strand: wait for the last.
+    let m1;
+    for (const until = Date.now() + scaled(5000); ;) {
+      m1 = await fetchMetrics(server);
+      const settled = ['outloud_message_round_wait_seconds', 'outloud_delivery_seconds']
+        .every((name) => count(m1, name) - count(m0, name) >= 8);
+      if (settled || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const delta = (name) => count(m1, name) - count(m0, name);
     assert.equal(delta('outloud_send_store_seconds'), 4, 'one store latency per send');
     assert.equal(delta('outloud_message_round_wait_seconds'), 8, 'one round wait per delivery');
