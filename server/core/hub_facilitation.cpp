@@ -85,6 +85,24 @@ void Hub::Impl::schedule_timer(LocalRoom& room) {
   });
 }
 
+void Hub::Impl::lower_hand_of_leaver(const std::string& room, const std::string& user_id) {
+  if (draining_) return;  // a restart is not a leave: the queue stays as it was
+  transact(
+      room,
+      [this, user_id](const facilitation::SessionState& state, const p::Room& meta,
+                      const std::vector<p::PresenceEntry>& present) {
+        return facilitation::lower_hand_of_leaver(state, session_context(meta, present), user_id);
+      },
+      true,
+      [this, room](Result<facilitation::Outcome> outcome) {
+        if (!outcome) {
+          log::warn("raised hand of a leaver in room %s: %s", room.c_str(), outcome.error().message.c_str());
+          return;
+        }
+        if (outcome.value().changed) carry_out(room, p::User{}, std::move(outcome.value()), [] {});
+      });
+}
+
 void Hub::Impl::fire_timer(const std::string& room) {
   if (auto* local = local_room(room)) local->timer_deadline = 0;
   transact(

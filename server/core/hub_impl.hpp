@@ -375,6 +375,8 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
   void adopt_state(LocalRoom& room, std::int64_t version, facilitation::SessionState state);
   void schedule_timer(LocalRoom& room);
   void fire_timer(const std::string& room);
+  // The person left the room everywhere: their raised hand goes down (and everyone gets `hands`).
+  void lower_hand_of_leaver(const std::string& room, const std::string& user_id);
   using Transition = std::function<facilitation::Outcome(const facilitation::SessionState&, const p::Room&,
                                                          const std::vector<p::PresenceEntry>&)>;
   // Loads the latest state, applies `transition`, saves with compare-and-set (retrying on conflict),

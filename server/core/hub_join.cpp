@@ -1,4 +1,6 @@
 // Joining and leaving a room: the join flow, step by step, up to `joined`, and the leave.
+#include <algorithm>
+
 #include "server/core/hub_impl.hpp"
 #include "server/core/log.hpp"
 #include "server/core/reply_budget.hpp"
@@ -267,9 +269,14 @@ void Hub::Impl::remove_member(std::uint64_t conn_id, const std::string& room) {
     return;
   }
   const auto user = *conn->user;
+  // Read now: the room may be dropped here before the registry answers.
+  const bool hand_up = local && local->session_version >= 0 &&
+                       std::find(local->session.hands.begin(), local->session.hands.end(), user.id) !=
+                           local->session.hands.end();
   write_started();  // a shutdown's drain waits until the other nodes are told (no ghost entries)
-  backends_.presence.leave(room, conn_key(conn_id), user.id, on_strand<bool>([this, room, user](Result<bool> last) {
+  backends_.presence.leave(room, conn_key(conn_id), user.id, on_strand<bool>([this, room, user, hand_up](Result<bool> last) {
                              if (!last || !last.value()) return write_finished();
+                             if (hand_up) lower_hand_of_leaver(room, user.id);
                              publish_presence(room,
                                               p::presence_event(room, p::PresenceEvent::leave, user,
                                                                 p::PresenceState::online),

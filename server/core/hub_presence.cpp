@@ -24,6 +24,7 @@ void Hub::Impl::on_status(std::uint64_t conn_id, const Request& re, const p::Sta
 
 void Hub::Impl::announce_expired(const std::string& room, const p::User& user) {
   publish_presence(room, p::presence_event(room, p::PresenceEvent::leave, user, p::PresenceState::online), user.id);
+  lower_hand_of_leaver(room, user.id);
 }
 
 void Hub::Impl::publish_presence(const std::string& room, std::string frame, std::string user_id,

@@ -696,6 +696,16 @@ Outcome expire_timer(const SessionState& state, const Context& context) {
   return out;
 }
 
+Outcome lower_hand_of_leaver(const SessionState& state, const Context& context, const std::string& user_id) {
+  Outcome out;
+  out.state = state;
+  if (!erase_hand(out.state, user_id)) return out;
+  out.changed = true;
+  out.events.push_back(
+      {hands_event(context.room.id, resolve_all(out.state, context.room, &context.present, out.state.hands)), {}});
+  return out;
+}
+
 namespace {
 
 // A member who (re)joins while groups are open and is in none: listed for the facilitators.

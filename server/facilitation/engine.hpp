@@ -93,6 +93,9 @@ bool arrival_noted(const SessionState& state, const protocol::Room& room, const 
 
 // When a running timer's time is up (ends_at <= now): the `done` event, once. Otherwise unchanged.
 Outcome expire_timer(const SessionState& state, const Context& context);
+// A person who left the room (their last connection in it, on every node) no longer waits to speak:
+// their hand goes down, and everyone gets `hands`. changed=false when their hand was not up.
+Outcome lower_hand_of_leaver(const SessionState& state, const Context& context, const std::string& user_id);
 // When the running timer ends (ms since the epoch), if one runs.
 std::optional<std::int64_t> timer_deadline(const SessionState& state);
 // Everything whose time has come: the timer's `done`, the groups' one-minute warning, the groups'

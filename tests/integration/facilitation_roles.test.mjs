@@ -7,7 +7,7 @@ import { uniqueId } from '../lib/client.mjs';
 import {
   assertFloor, assertHands, assertOk, assertPollEvent, assertRoleEvent, assertSession, ok, userFactory,
 } from '../lib/facilitation.mjs';
-import { assertMessage, expectError } from '../lib/protocol.mjs';
+import { assertMessage, expectError, fetchMetrics, metricValue } from '../lib/protocol.mjs';
 import { UNTHROTTLED, scaled, startServer } from '../lib/server.mjs';
 
 let server;
@@ -244,6 +244,36 @@ describe('raised hands and the floor', { timeout: scaled(30000) }, () => {
     const j = await a.join(room);
     assert.deepEqual(j.session.hands, []);
     assert.equal(j.session.floor, null);
+  });
+
+  test('a hand goes down when its person leaves the room: their last connection in it, or a leave', async () => {
+    const { room, people } = await roomWith([['Hana Host', 'essex-cc'], ['Dev Dale', 'nhs-mse'], ['Eve Ellis', 'fire']]);
+    const [host, dev, eve] = people;
+    // Dev is in the room twice (a laptop and a phone).
+    const devPhone = await user('Dev Dale', 'nhs-mse');
+    await devPhone.join(room);
+    await ok(dev, { type: 'hand', room, up: true });
+    for (const p of [host, eve, devPhone]) assertHands(await p.next('hands'), room, [dev.user.id]);
+    await ok(eve, { type: 'hand', room, up: true });
+    for (const p of [host, eve, devPhone]) assertHands(await p.next('hands'), room, [dev.user.id, eve.user.id]);
+
+    // One of Dev's connections closes: Dev is still here, the hand stays.
+    const openBefore = metricValue(await fetchMetrics(server), /^outloud_connections_open$/);
+    await dev.close();
+    for (const until = Date.now() + scaled(5000); Date.now() < until;) {
+      if (metricValue(await fetchMetrics(server), /^outloud_connections_open$/) < openBefore) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await host.sync();
+    assert.deepEqual(host.pending((f) => f.type === 'hands'), []);
+    assert.deepEqual((await eve.join(room)).session.hands.map((u) => u.id), [dev.user.id, eve.user.id]);
+    // The last one goes: the hand with it, and everyone is told.
+    await devPhone.close();
+    assertHands(await host.next('hands'), room, [eve.user.id]);
+    // A `leave` counts the same.
+    await eve.request({ type: 'leave', room });
+    assertHands(await host.next('hands'), room, []);
+    assert.deepEqual((await host.join(room)).session.hands, []);
   });
 });
 

@@ -105,6 +105,32 @@ TEST_CASE("facilitation: raised hands queue in order", "[facilitation]") {
   }
 }
 
+TEST_CASE("facilitation: a person who left the room no longer waits to speak", "[facilitation]") {
+  Room r;
+  r.run(r.amir, p::Hand{r.room.id, true});
+  r.run(r.cal, p::Hand{r.room.id, true});
+  // Cal has gone (no longer present), yet the queue still names them as they were.
+  r.present.erase(std::remove_if(r.present.begin(), r.present.end(),
+                                 [&r](const p::PresenceEntry& entry) { return entry.user.id == r.cal.id; }),
+                  r.present.end());
+  auto out = f::lower_hand_of_leaver(r.state, r.context(), r.cal.id);
+  REQUIRE(out.changed);
+  REQUIRE(out.state.hands == std::vector<std::string>{r.amir.id});
+  REQUIRE(out.events.size() == 1);
+  REQUIRE(out.events[0].only_users.empty());
+  auto event = parse(out.events[0].payload);
+  REQUIRE(str(event["type"]) == "hands");
+  REQUIRE(user_ids(event["queue"]) == std::vector<std::string>{r.amir.id});
+  REQUIRE(str(event["queue"][0]["name"]) == r.amir.name);
+  r.state = out.state;
+
+  // Nothing to do for someone whose hand was not up: no save, nobody told.
+  auto nothing = f::lower_hand_of_leaver(r.state, r.context(), r.bea.id);
+  REQUIRE_FALSE(nothing.changed);
+  REQUIRE(nothing.events.empty());
+  REQUIRE(nothing.state == r.state);
+}
+
 TEST_CASE("facilitation: the floor goes to the next hand or to a named user", "[facilitation]") {
   Room r;
   r.run(r.amir, p::Hand{r.room.id, true});
