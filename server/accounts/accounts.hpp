@@ -8,6 +8,7 @@
 // `bad_request` (invalid fields, a missing reason), `conflict` (a taken id or domain).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -133,6 +134,10 @@ class Accounts {
   // asks (AttemptLimiter::key_of their address; empty for none): a failed check is audited and
   // counted against it, and past max_failed_token_checks a window its checks answer `rate_limited`.
   void authenticate(std::string token, std::string client, Callback<Identity> done);
+  // An open connection on the session is its use too (a tab kept open for weeks is in use): refreshes
+  // the stored last use. Whoever holds the connection calls it every session_touch_interval().
+  void note_connected(const Session& session);
+  std::chrono::milliseconds session_touch_interval() const;
   void sign_out(const Identity& who, Callback<Unit> done);
   // A new session of the same person (for the command-line client).
   void make_token(const Identity& who, Callback<SignedIn> done);

@@ -218,6 +218,16 @@ void Accounts::authenticate(std::string token, std::string client, Callback<Iden
   });
 }
 
+void Accounts::note_connected(const Session& session) {
+  impl_->store.touch_session(session.id, impl_->now(), [](Result<Unit> touched) {
+    if (!touched) log::warn("session in use not refreshed: %s", touched.error().message.c_str());
+  });
+}
+
+std::chrono::milliseconds Accounts::session_touch_interval() const {
+  return std::chrono::milliseconds(impl_->touch_every());
+}
+
 void Accounts::sign_out(const Identity& who, Callback<Unit> done) {
   auto impl = impl_;
   impl->store.revoke_session(who.session.id, [impl, user = who.account.user, done = std::move(done)](

@@ -402,6 +402,7 @@ void Hub::Impl::finish_hello(std::uint64_t conn_id, const Request& re, Result<p:
     p::Privileges privileges;
     if (identity) privileges = {identity->account.admin, identity->account.org_admin};
     conn->identity = identity ? std::make_unique<accounts::Identity>(std::move(*identity)) : nullptr;
+    if (conn->identity) keep_sessions_in_use();
     reply(conn_id, re, p::welcome_frame(re, *conn->user, conn->session_id, options_.node_id, now_ms(), privileges));
   }
   // The frames that came meanwhile, in order; a second hello among them is refused as usual.

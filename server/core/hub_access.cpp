@@ -78,6 +78,37 @@ void Hub::Impl::start() {
   align_breakout_rooms();
 }
 
+void Hub::Impl::keep_sessions_in_use() {
+  if (sessions_in_use_armed_) return;
+  if (!sessions_in_use_timer_) sessions_in_use_timer_ = std::make_unique<asio::steady_timer>(strand_);
+  sessions_in_use_armed_ = true;
+  // Half the interval: a connection is noted between one and one and a half intervals after the last.
+  sessions_in_use_timer_->expires_after(std::max<std::chrono::milliseconds>(
+      backends_.accounts->session_touch_interval() / 2, std::chrono::milliseconds(50)));
+  sessions_in_use_timer_->async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    auto self = weak.lock();
+    if (!self || error) return;
+    self->sessions_in_use_armed_ = false;
+    self->note_sessions_in_use();
+  });
+}
+
+void Hub::Impl::note_sessions_in_use() {
+  const auto interval = backends_.accounts->session_touch_interval().count();
+  const auto now = now_ms();
+  std::set<std::string> noted;  // a session open on several connections is written once
+  bool any = false;
+  for (auto& [id, conn] : connections_) {
+    if (!conn.identity) continue;
+    any = true;
+    auto& session = conn.identity->session;
+    if (now - session.last_used < interval) continue;
+    session.last_used = now;
+    if (noted.insert(session.id).second) backends_.accounts->note_connected(session);
+  }
+  if (any) keep_sessions_in_use();
+}
+
 void Hub::Impl::on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello) {
   auto* conn = connection(conn_id);
   std::optional<std::string> token = hello.token;

@@ -272,6 +272,12 @@ class Hub::Impl : public std::enable_shared_from_this<Hub::Impl> {
 
  private:
   bool accounts_mode() const { return backends_.accounts != nullptr; }
+  // accounts mode: while connections are open on a session, its stored last use is refreshed (each
+  // connection every Accounts::session_touch_interval), so it does not lapse while in use.
+  void keep_sessions_in_use();
+  void note_sessions_in_use();
+  std::unique_ptr<asio::steady_timer> sessions_in_use_timer_;
+  bool sessions_in_use_armed_ = false;
   void on_hello_accounts(std::uint64_t conn_id, const Request& re, const p::Hello& hello);
   void on_access_frame(std::uint64_t conn_id, const Request& re, const p::ClientBody& body);
   // The room as `user` may see it; none if it does not exist. Open and jwt modes: always visible.

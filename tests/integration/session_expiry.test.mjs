@@ -1,7 +1,7 @@
 // Sessions lapse when unused (--session-days; here --test-session-seconds 2), on both stores: a token
 // not used for longer than that gets exactly the answer of a bad token (401 on HTTP, unauthenticated
-// on hello), while one in use keeps working. The stored last use is refreshed now and then, not per
-// request; lapsed sessions are deleted (SQLite: by the sweep; Redis: their keys expire).
+// on hello), while one in use keeps working, and so does one held by an open connection. The stored
+// last use is refreshed now and then, not per request; lapsed sessions are deleted (SQLite: by the sweep; Redis: their keys expire).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, describe, test } from 'node:test';
@@ -55,6 +55,10 @@ for (const backend of ['embedded', 'redis']) {
       const admin = await setupAdmin(server);
       const idle = await anotherSession(server, admin.token);
       assert.equal((await request(server, '/api/me', { token: idle })).status, 200);
+      // A third session, only held open by a connection that says nothing more after its hello.
+      const open = await anotherSession(server, admin.token);
+      const tab = await connect(server.wsUrl, { label: 'open tab' });
+      assert.equal((await tab.request({ type: 'hello', token: open })).type, 'welcome');
 
       // The administrator's own session is used every 300 ms, well past the lifetime.
       const until = Date.now() + LIFETIME_S * 1000 + 1500;
@@ -64,6 +68,9 @@ for (const backend of ['embedded', 'redis']) {
         await sleep(300);
       }
       assert.equal((await hello(server, admin.token)).type, 'welcome');
+      // An open connection is use too: its session outlived the lifetime, and reconnecting works.
+      assert.equal((await hello(server, open)).type, 'welcome', 'a session held open by a connection lapsed');
+      await tab.close();
 
       // The idle one: the answers of a token that never existed, over HTTP and on hello.
       const bad = crypto.randomBytes(32).toString('base64url');
@@ -88,8 +95,9 @@ for (const backend of ['embedded', 'redis']) {
       try {
         assert.equal((await admins.request({ type: 'hello', token: admin.token })).type, 'welcome');
         const listed = await admins.request({ type: 'sessions' });
-        assert.equal(listed.sessions.length, 1, JSON.stringify(listed));
-        assert.equal(listed.sessions[0].current, true);
+        // Its own, and the one the open connection held.
+        assert.equal(listed.sessions.length, 2, JSON.stringify(listed));
+        assert.equal(listed.sessions.filter((x) => x.current).length, 1);
       } finally {
         await admins.close();
       }
