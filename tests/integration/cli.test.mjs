@@ -214,12 +214,11 @@ describe('outloud in a session (scripted)', { timeout: scaled(60000) }, () => {
     const host = run('outloud', cli('Hal Host', 'essex-cc'), { keepOpen: true });
     host.write(`{"type":"create","id":"c","room":"${room}","kind":"session"}\n/join ${room}\n`);
     await host.waitFor((out) => out.includes('"type":"joined"'), 'the host to join');
-    const member = await run('outloud', cli('Mo Member', 'nhs-mse'), {
-      input: `/join ${room}\n/hand\n/hand down\n/hand up\n`,
-    }).done;
-    assert.equal(member.code, 0, member.stderr);
-    assert.equal(member.frames.filter((f) => f.type === 'ok').length, 3, 'each /hand answered');
-    // The host, still there, saw the queue change three times.
+    // Mo stays connected until the floor is given: a hand goes down when its person leaves.
+    const mo = run('outloud', cli('Mo Member', 'nhs-mse'), { keepOpen: true });
+    mo.write(`/join ${room}\n/hand\n/hand down\n/hand up\n`);
+    await mo.waitFor((out) => (out.match(/"type":"ok"/g) || []).length >= 3, 'each /hand answered');
+    // The host saw the queue change three times.
     await host.waitFor((out) => (out.match(/"type":"hands"/g) || []).length >= 3, 'three hands events');
 
     host.write('/floor next\n/timer start 90 Pairs\n/timer pause\n/poll open --named Which first? | Housing | Transport\n/vote 2\n/poll close\n');
@@ -229,6 +228,10 @@ describe('outloud in a session (scripted)', { timeout: scaled(60000) }, () => {
     host.end();
     const r = await host.done;
     assert.equal(r.code, 0, r.stderr);
+    mo.end();
+    const member = await mo.done;
+    assert.equal(member.code, 0, member.stderr);
+    assert.equal(member.frames.filter((f) => f.type === 'ok').length, 3, 'each /hand answered');
     const queues = r.frames.filter((f) => f.type === 'hands').map((f) => f.queue.map((u) => u.name));
     assert.deepEqual(queues, [['Mo Member'], [], ['Mo Member'], []], 'up, down, up, then given the floor');
     assert.equal(r.frames.find((f) => f.type === 'floor')?.user?.name, 'Mo Member');
