@@ -68,7 +68,7 @@ std::shared_ptr<Hub> Hub::create(asio::any_io_executor executor, Backends backen
   // Shared by every strand: they bound the work kept off the strands for the whole process.
   auto workers = std::make_shared<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
   auto token_checks = std::make_shared<asio::thread_pool>(1);
-  auto node = std::make_shared<NodeWide>(options);
+  auto node = std::make_shared<NodeWide>(options, metrics.rooms_active);
   std::shared_ptr<Hub> hub(new Hub());
   hub->lanes_ = std::make_unique<BusLanes>(backends.bus, count);
   for (std::size_t i = 0; i < count; ++i) {

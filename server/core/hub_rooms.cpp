@@ -204,7 +204,6 @@ void Hub::Impl::with_ready_room(const std::string& room,
     created->census = node_->census.share(room);
     local = created.get();
     rooms_[room] = std::move(created);
-    metrics_.rooms_active++;
   }
   local->ready_waiters.push_back([this, room, next](bool ok) {
     auto* current = local_room(room);
@@ -244,7 +243,7 @@ void Hub::Impl::finish_prepare(const std::string& room, bool ok) {
   local->ready_waiters.clear();
   if (!ok) {
     backends_.bus.unsubscribe(room);
-    if (rooms_.erase(room) != 0) metrics_.rooms_active--;
+    rooms_.erase(room);
   }
   for (auto& waiter : waiters) waiter(ok);
 }
@@ -255,7 +254,7 @@ void Hub::Impl::drop_room_if_empty(const std::string& room) {
   if (!local || !local->members.empty() || local->preparing || !local->ready_waiters.empty()) return;
   // Keep no subscription for a room with no member here.
   backends_.bus.unsubscribe(room);
-  if (rooms_.erase(room) != 0) metrics_.rooms_active--;
+  rooms_.erase(room);
 }
 
 }  // namespace outloud::core

@@ -32,7 +32,7 @@ std::string Metrics::render(std::int64_t store_messages, const std::string& extr
          connections_open.load());
   single(out, "outloud_connections_total", "counter", "WebSocket connections accepted by this node.",
          connections_total.load());
-  single(out, "outloud_rooms_active", "gauge", "Rooms open on this node: on each of its strands that holds one of their members.",
+  single(out, "outloud_rooms_active", "gauge", "Rooms with at least one member connected to this node.",
          rooms_active.load());
   single(out, "outloud_messages_stored", "gauge", "Messages held by the store (every room, every node).",
          store_messages);

@@ -14,7 +14,7 @@ namespace outloud::core {
 struct Metrics {
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::int64_t> connections_total{0};
-  std::atomic<std::int64_t> rooms_active{0};  // rooms with a member on this node, per strand holding one
+  std::atomic<std::int64_t> rooms_active{0};  // rooms open on this node (RoomCensus keeps it)
   std::atomic<std::int64_t> messages_stored{0};  // by this node
   std::atomic<std::int64_t> deliveries{0};  // frames of message events queued to connections
   std::atomic<std::int64_t> frames_received{0};

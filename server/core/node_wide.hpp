@@ -55,16 +55,18 @@ class CreateAllowances {
 };
 
 struct NodeWide {
-  explicit NodeWide(const limits::Hub& limits)
-      : history_reads(limits.max_history_reads_at_once),
+  // `rooms_open`: the gauge of rooms open on the node (Metrics::rooms_active).
+  NodeWide(const limits::Hub& limits, std::atomic<std::int64_t>& rooms_open)
+      : census(&rooms_open),
+        history_reads(limits.max_history_reads_at_once),
         exports(limits.max_exports_at_once),
         create_allowances(limits.create_rate_per_minute, limits.max_create_allowances) {}
 
+  RoomCensus census;
   SharedSlots history_reads;  // history, search and change pages being read and built
   SharedSlots exports;        // session records being built
   CreateAllowances create_allowances;
   std::atomic<std::int64_t> creates_in_flight{0};  // counted against max_rooms until stored
-  RoomCensus census;
 };
 
 }  // namespace outloud::core

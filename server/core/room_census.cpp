@@ -7,7 +7,16 @@ RoomCensus::Share RoomCensus::share(const std::string& room) {
   auto& slot = rooms_[room];
   auto count = slot.lock();
   if (!count) {
-    count = std::make_shared<Count>(0);
+    if (rooms_open_) {
+      ++*rooms_open_;
+      // The last strand to drop the room closes it on the node.
+      count = std::shared_ptr<Count>(new Count(0), [rooms_open = rooms_open_](Count* gone) {
+        --*rooms_open;
+        delete gone;
+      });
+    } else {
+      count = std::make_shared<Count>(0);
+    }
     slot = count;
   }
   if (rooms_.size() >= sweep_at_) {

@@ -39,9 +39,12 @@ class RoomCensus {
     std::int64_t mine_ = 0;
   };
 
+  // `rooms_open`, if given, counts the rooms some strand holds a share of (it must outlive them).
+  explicit RoomCensus(std::atomic<std::int64_t>* rooms_open = nullptr) : rooms_open_(rooms_open) {}
   Share share(const std::string& room);
 
  private:
+  std::atomic<std::int64_t>* rooms_open_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::weak_ptr<Count>> rooms_;
   std::size_t sweep_at_ = 64;  // entries past which those no strand holds are dropped

@@ -41,3 +41,18 @@ TEST_CASE("room census: rooms nobody holds any more are forgotten", "[census]") 
   auto again = census.share("room-1");
   CHECK(again.node_members() == 0);
 }
+
+TEST_CASE("room census: the node's gauge counts the rooms some strand holds", "[census]") {
+  std::atomic<std::int64_t> rooms_open{0};
+  RoomCensus census(&rooms_open);
+  std::optional<RoomCensus::Share> first = census.share("plenary");
+  std::optional<RoomCensus::Share> second = census.share("plenary");
+  auto other = census.share("housing");
+  CHECK(rooms_open.load() == 2);  // a room on two strands is one room
+  first.reset();
+  CHECK(rooms_open.load() == 2);
+  second.reset();
+  CHECK(rooms_open.load() == 1);
+  auto again = census.share("plenary");
+  CHECK(rooms_open.load() == 2);
+}
