@@ -132,21 +132,23 @@ class ManualBus final : public backend::Bus {
   backend::BusHandler* handler_ = nullptr;
 };
 
-// `answer(who)` is a `ready` callback that notes "<who> ready" or "<who> failed" in `answers`.
-auto answer_into(std::vector<std::string>& answers) {
-  return [&answers](std::string who) {
-    return [&answers, who](backend::Result<backend::Unit> result) {
-      answers.push_back(who + (result ? " ready" : " failed"));
-    };
-  };
-}
+// Two lanes over a ManualBus, each with a recording handler; `answer(who)` is a `ready` callback
+// that notes "<who> ready" or "<who> failed" in `answers`.
+struct TwoLanes {
+  ManualBus bus;
+  Wired wired{bus, 2};
+  RecordingHandler first{wired.lanes.lane(0)}, second{wired.lanes.lane(1)};
+  std::vector<std::string> answers;
+  backend::Bus& lane(std::size_t index) { return wired.lanes.lane(index); }
+  backend::Callback<backend::Unit> answer(std::string who) {
+    return [this, who](backend::Result<backend::Unit> result) { answers.push_back(who + (result ? " ready" : " failed")); };
+  }
+};
 
 TEST_CASE("bus lanes: one subscription on the bus per room; lanes are ready when it is", "[bus][lanes]") {
-  ManualBus bus;
-  Wired wired(bus, 2);
-  RecordingHandler first(wired.lanes.lane(0)), second(wired.lanes.lane(1));
-  std::vector<std::string> answers;
-  auto answer = answer_into(answers);
+  TwoLanes t;
+  auto& [bus, wired, first, second, answers] = t;
+  auto answer = [&t](std::string who) { return t.answer(std::move(who)); };
 
   wired.lanes.lane(0).subscribe("housing", answer("first"));
   wired.lanes.lane(1).subscribe("housing", answer("second"));
@@ -179,11 +181,9 @@ TEST_CASE("bus lanes: one subscription on the bus per room; lanes are ready when
 
 TEST_CASE("bus lanes: a refused subscription fails every lane waiting, and the next one asks again",
           "[bus][lanes]") {
-  ManualBus bus;
-  Wired wired(bus, 2);
-  RecordingHandler first(wired.lanes.lane(0)), second(wired.lanes.lane(1));
-  std::vector<std::string> answers;
-  auto answer = answer_into(answers);
+  TwoLanes t;
+  auto& [bus, wired, first, second, answers] = t;
+  auto answer = [&t](std::string who) { return t.answer(std::move(who)); };
   wired.lanes.lane(0).subscribe("housing", answer("first"));
   wired.lanes.lane(1).subscribe("housing", answer("second"));
   bus.refuse("housing");
