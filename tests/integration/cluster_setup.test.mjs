@@ -73,8 +73,10 @@ test('two setups at once on two nodes: exactly one succeeds', { timeout: scaled(
 
   // A node started after the setup prints no link.
   const late = await node(store.url, 'race-late');
+  // Until it has read the setup state from Redis, a node answers 503 (the last test).
+  await waitUntil(async () => (await request(late, '/api/me')).status !== 503, { what: 'the late node to know' });
   const me = await request(late, '/api/me');
-  assert.equal(me.json().setup, false);
+  assert.equal(me.json().setup, false, me.text);
   assert.equal(setupLinks(late).length, 0, late.stderr);
 });
 
